@@ -1,0 +1,111 @@
+/**
+ * `gocache serve`: runs a node. Configuration comes from the embedded defaults, then
+ * `--config FILE`, then flags named after the parameters (`--port 7001`); SIGINT/SIGTERM and the
+ * SHUTDOWN command stop it gracefully with exit code 0.
+ */
+import { parseArgs } from "node:util";
+import { ConfigLoadError, loadConfig } from "../config/load.ts";
+import { PARAMS } from "../config/schema.ts";
+import { Server } from "../server/server.ts";
+import { closeLogging, configureLogging, logger } from "../util/logger.ts";
+import { describeParseError, EXIT_FAILURE, UsageError } from "./usage.ts";
+import { printErr, printOut } from "./output.ts";
+import type { Subcommand } from "./subcommand.ts";
+
+function usage(): string {
+  const width = Math.max(...PARAMS.map((p) => p.name.length)) + 10;
+  const lines = PARAMS.map((p) =>
+    `  --${p.name} <value>`.padEnd(width + 4) + `${p.doc} (default: ${p.default || '""'})`
+  );
+  return [
+    "Usage: gocache serve [--config FILE] [--<parameter> <value> ...]",
+    "",
+    "Runs a gocache node. Parameters use Redis's names; flags override the YAML file.",
+    "",
+    "Options:",
+    "  --config <file>".padEnd(width + 4) + "YAML configuration file (see config/node.yaml)",
+    ...lines,
+    "  -h, --help".padEnd(width + 4) + "Show this help",
+  ].join("\n");
+}
+
+function parseFlags(
+  argv: string[],
+): { help: boolean; file?: string; overrides: Record<string, string> } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    config: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  };
+  for (const p of PARAMS) options[p.name] = { type: "string" };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new UsageError(`gocache serve: ${describeParseError(e)}`);
+  }
+  const overrides: Record<string, string> = {};
+  let file: string | undefined;
+  for (const [key, value] of Object.entries(parsed.values)) {
+    if (key === "help") continue;
+    if (key === "config") file = value as string;
+    else overrides[key] = value as string;
+  }
+  return { help: parsed.values.help === true, file, overrides };
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (flags.help) {
+    printOut(usage());
+    return 0;
+  }
+  let config;
+  try {
+    config = await loadConfig({ file: flags.file, overrides: flags.overrides });
+  } catch (e) {
+    if (e instanceof ConfigLoadError) throw new UsageError(`gocache serve: ${e.message}`);
+    throw e;
+  }
+  const v = config.values;
+  const logSettings = () => ({ level: v.loglevel, format: v["log-format"], file: v.logfile });
+  configureLogging(logSettings());
+  config.onChange((names) => {
+    if (names.includes("loglevel") || names.includes("log-format")) configureLogging(logSettings());
+  });
+  const log = logger("serve");
+  log.info("Configuration loaded from {source}", {
+    source: config.file === "" ? "embedded defaults" : config.file,
+    overrides: Object.keys(flags.overrides),
+  });
+  const server = new Server(config);
+  const stop = (signal: Deno.Signal) => () => {
+    log.info("Received {signal}, shutting down", { signal });
+    void server.shutdown();
+  };
+  const onInt = stop("SIGINT");
+  const onTerm = stop("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  let code = 0;
+  try {
+    await Deno.mkdir(v.dir, { recursive: true });
+    server.start();
+    await server.stopped;
+  } catch (e) {
+    log.error("Cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
+    printErr(`gocache serve: cannot start: ${e instanceof Error ? e.message : e}`);
+    code = EXIT_FAILURE;
+  }
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  closeLogging();
+  return code;
+}
+
+/** The `serve` subcommand. */
+export const serveCommand: Subcommand = {
+  name: "serve",
+  summary: "Run a gocache node (RESP server)",
+  usage,
+  run: serve,
+};

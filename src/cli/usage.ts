@@ -1,0 +1,32 @@
+/** Command-line usage errors: one line on stderr and exit code 2, as the CLI contract says. */
+
+/** A mistake in how the command line was written (unknown flag, bad value, missing argument). */
+export class UsageError extends Error {
+  /** Creates the error with a one-line message naming what is wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Exit code for usage and configuration errors. */
+export const EXIT_USAGE = 2;
+/** Exit code for failures at run time (e.g. the port is taken). */
+export const EXIT_FAILURE = 1;
+
+/** Rewrites an error from `node:util` parseArgs into a short message naming the offending word. */
+export function describeParseError(e: unknown): string {
+  const code = (e as { code?: string }).code ?? "";
+  const message = e instanceof Error ? e.message : String(e);
+  const word = /'([^']+)'/.exec(message)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option '${word}'`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return `option '${word.split(" ")[0]}' needs a value`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `unexpected argument '${word}'`;
+    default:
+      return message.split("\n")[0];
+  }
+}

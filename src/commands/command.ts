@@ -1,0 +1,207 @@
+/** COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS): the command table, introspected. */
+import { MapReply, type Reply, SetReply, SimpleString } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { fromUtf8 } from "../util/bytes.ts";
+import { globMatchString } from "../util/glob.ts";
+import { Args } from "./args.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError } from "./errors.ts";
+import type { Command, CommandDef } from "./registry.ts";
+
+const status = (text: string): SimpleString => new SimpleString(text);
+
+/** ACL categories Redis would give a command, derived from its flags and group. */
+export function aclCategories(cmd: Command): string[] {
+  const f = cmd.def.flags;
+  const cats: string[] = [];
+  if (f.includes("write")) cats.push("@write");
+  if (f.includes("readonly")) cats.push("@read");
+  if (f.includes("admin")) cats.push("@admin", "@dangerous");
+  if (f.includes("pubsub")) cats.push("@pubsub");
+  cats.push(f.includes("fast") ? "@fast" : "@slow");
+  const group = cmd.def.group;
+  if (group === "connection") cats.push("@connection");
+  if (group === "string") cats.push("@string");
+  if (group === "generic" || group === "keyspace") cats.push("@keyspace");
+  return cats;
+}
+
+function keySpecs(cmd: Command): Reply[] {
+  const keys = cmd.def.keys;
+  if (!keys) return [];
+  const lastKey = keys.last < 0 ? keys.last : keys.last - keys.first;
+  return [
+    new MapReply([
+      "flags",
+      new SetReply([]),
+      "begin_search",
+      new MapReply(["type", "index", "spec", new MapReply(["index", keys.first])]),
+      "find_keys",
+      new MapReply([
+        "type",
+        "range",
+        "spec",
+        new MapReply(["lastkey", lastKey, "keystep", keys.step, "limit", 0]),
+      ]),
+    ]),
+  ];
+}
+
+/** The COMMAND INFO entry of one command, in Redis 7's ten-element layout. */
+export function commandInfo(cmd: Command): Reply {
+  const keys = cmd.def.keys ?? { first: 0, last: 0, step: 0 };
+  return [
+    cmd.fullName,
+    cmd.arity,
+    new SetReply(cmd.def.flags.map(status)),
+    keys.first,
+    keys.last,
+    keys.step,
+    new SetReply(aclCategories(cmd).map(status)),
+    new SetReply([]),
+    keySpecs(cmd),
+    (cmd.subcommands ?? []).map(commandInfo),
+  ];
+}
+
+function commandDocs(cmd: Command): Reply {
+  const d = cmd.def;
+  const fields: Reply[] = ["summary", d.summary, "since", d.since, "group", d.group];
+  if (d.complexity) fields.push("complexity", d.complexity);
+  if (cmd.subcommands) {
+    const subs: Reply[] = [];
+    for (const sub of cmd.subcommands) subs.push(sub.fullName, commandDocs(sub));
+    fields.push("subcommands", new MapReply(subs));
+  }
+  return new MapReply(fields);
+}
+
+function everyCommand(ctx: ServerContext): Command[] {
+  const out: Command[] = [];
+  for (const cmd of ctx.commands.all()) {
+    out.push(cmd);
+    if (cmd.subcommands) out.push(...cmd.subcommands);
+  }
+  return out;
+}
+
+function list(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  const args = new Args(argv, 2);
+  let filter: (c: Command) => boolean = () => true;
+  if (args.hasMore) {
+    if (args.keyword() !== "filterby" || args.remaining !== 2) {
+      throw new CommandError("ERR syntax error");
+    }
+    const kind = args.keyword();
+    const value = args.text();
+    if (kind === "module") filter = () => false;
+    else if (kind === "aclcat") filter = (c) => aclCategories(c).includes(`@${value}`);
+    else if (kind === "pattern") filter = (c) => globMatchString(value, c.fullName, true);
+    else throw new CommandError("ERR syntax error");
+  }
+  return everyCommand(ctx).filter(filter).map((c) => c.fullName);
+}
+
+function getkeys(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  const target = argv.slice(2);
+  let cmd = ctx.commands.lookup(target[0]);
+  if (cmd?.subcommandIndex && target.length > 1) cmd = cmd.subcommandIndex.get(target[1]);
+  if (!cmd) throw new CommandError("ERR Invalid command specified");
+  if (!cmd.arityAllows(target.length)) {
+    throw new CommandError("ERR Invalid number of arguments specified for command");
+  }
+  const keys = cmd.def.keys;
+  if (!keys) throw new CommandError("ERR The command has no key arguments");
+  const last = keys.last < 0 ? target.length + keys.last : keys.last;
+  const out: Uint8Array[] = [];
+  for (let i = keys.first; i <= last && i < target.length; i += keys.step) out.push(target[i]);
+  return out;
+}
+
+const HELP = [
+  "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "(no subcommand)",
+  "    Return details about all Redis commands.",
+  "COUNT",
+  "    Return the total number of commands in this Redis server.",
+  "LIST",
+  "    Return a list of all commands in this Redis server.",
+  "INFO [<command-name> ...]",
+  "    Return details about multiple Redis commands.",
+  "DOCS [<command-name> ...]",
+  "    Return documentation details about multiple Redis commands.",
+  "GETKEYS <full-command>",
+  "    Return the keys from a full Redis command.",
+  "HELP",
+  "    Print this help.",
+].map(status);
+
+function sub(
+  name: string,
+  arity: number,
+  summary: string,
+  handler: CommandDef["handler"],
+): CommandDef {
+  return {
+    name,
+    arity,
+    flags: ["loading", "stale"],
+    group: "server",
+    summary,
+    since: "7.0.0",
+    handler,
+  };
+}
+
+/** The reply to bare `COMMAND`: every command's info. */
+function allCommandInfo(ctx: ServerContext): Reply {
+  return [...ctx.commands.all()].map(commandInfo);
+}
+
+/** COMMAND declaration; bare COMMAND (no subcommand) is answered by the container's handler. */
+export const commandCommands: readonly CommandDef[] = [
+  {
+    name: "command",
+    arity: -1,
+    flags: ["loading", "stale"],
+    group: "server",
+    summary: "Returns detailed information about all commands.",
+    since: "2.8.13",
+    complexity: "O(N) where N is the total number of Redis commands",
+    handler: allCommandInfo,
+    subcommands: [
+      sub("count", 2, "Returns a count of commands.", (ctx) => ctx.commands.size),
+      sub(
+        "info",
+        -2,
+        "Returns information about one, multiple or all commands.",
+        (ctx, _c, argv) => {
+          if (argv.length === 2) return allCommandInfo(ctx);
+          return argv.slice(2).map((name) => {
+            const cmd = ctx.commands.lookup(name);
+            return cmd ? commandInfo(cmd) : null;
+          });
+        },
+      ),
+      sub(
+        "docs",
+        -2,
+        "Returns documentary information about one, multiple or all commands.",
+        (ctx, _c, argv) => {
+          const names = argv.length === 2
+            ? [...ctx.commands.all()].map((c) => c.name)
+            : argv.slice(2).map((n) => fromUtf8(n).toLowerCase());
+          const out: Reply[] = [];
+          for (const name of names) {
+            const cmd = ctx.commands.get(name);
+            if (cmd) out.push(cmd.name, commandDocs(cmd));
+          }
+          return new MapReply(out);
+        },
+      ),
+      sub("list", -2, "Returns a list of command names.", list),
+      sub("getkeys", -3, "Extracts the key names from an arbitrary command.", getkeys),
+      sub("help", 2, "Returns helpful text about the different subcommands.", () => HELP),
+    ],
+  },
+];

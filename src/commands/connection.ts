@@ -1,0 +1,163 @@
+/** Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH. */
+import { Args } from "./args.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError, WRONGPASS } from "./errors.ts";
+import type { CommandDef } from "./registry.ts";
+import { MapReply, OK, PONG, type Reply, SimpleString } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { fromUtf8 } from "../util/bytes.ts";
+import { validateClientName } from "./client.ts";
+
+const RESET = new SimpleString("RESET");
+
+/** Checks a password against `requirepass`; an empty `requirepass` accepts nobody via AUTH. */
+function passwordMatches(ctx: ServerContext, user: string, password: Uint8Array): boolean {
+  const required = ctx.config.values.requirepass;
+  return user === "default" && required !== "" && fromUtf8(password) === required;
+}
+
+function ping(_ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
+  return argv.length === 2 ? argv[1] : PONG;
+}
+
+function auth(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length > 3) throw new CommandError("ERR syntax error");
+  if (ctx.config.values.requirepass === "") {
+    throw new CommandError(
+      "ERR AUTH <password> called without any password configured for the default user. " +
+        "Are you sure your configuration is correct?",
+    );
+  }
+  const user = argv.length === 3 ? fromUtf8(argv[1]) : "default";
+  if (!passwordMatches(ctx, user, argv[argv.length - 1])) return WRONGPASS;
+  client.authenticated = true;
+  return OK;
+}
+
+function hello(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const args = new Args(argv);
+  let proto = client.proto;
+  if (args.hasMore) {
+    const ver = args.integer("ERR Protocol version is not an integer or out of range");
+    if (ver < 2 || ver > 3) throw new CommandError("NOPROTO unsupported protocol version");
+    proto = ver as 2 | 3;
+  }
+  let authenticated = client.authenticated;
+  let name: string | undefined;
+  while (args.hasMore) {
+    const option = args.keyword();
+    if (option === "auth" && args.remaining >= 2) {
+      const user = args.text();
+      if (!passwordMatches(ctx, user, args.bytes())) return WRONGPASS;
+      authenticated = true;
+    } else if (option === "setname" && args.remaining >= 1) {
+      name = validateClientName(args.bytes());
+    } else {
+      throw new CommandError(`ERR Syntax error in HELLO option '${option}'`);
+    }
+  }
+  if (!authenticated) {
+    throw new CommandError(
+      "NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and " +
+        "select the RESP protocol version at the same time",
+    );
+  }
+  client.authenticated = true;
+  if (name !== undefined) client.name = name;
+  client.proto = proto;
+  return new MapReply([
+    "server",
+    "gocache",
+    "version",
+    ctx.identity.redisVersion,
+    "proto",
+    proto,
+    "id",
+    client.id,
+    "mode",
+    "standalone",
+    "role",
+    "master",
+    "modules",
+    [],
+  ]);
+}
+
+function reset(ctx: ServerContext, client: ClientState): Reply {
+  client.proto = 2;
+  client.db = 0;
+  client.name = "";
+  client.noEvict = false;
+  client.noTouch = false;
+  client.authenticated = ctx.config.values.requirepass === "";
+  return RESET;
+}
+
+/** Connection command declarations. */
+export const connectionCommands: readonly CommandDef[] = [
+  {
+    name: "ping",
+    arity: -1,
+    flags: ["fast", "sentinel"],
+    group: "connection",
+    summary: "Returns the server's liveliness response.",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: ping,
+  },
+  {
+    name: "echo",
+    arity: 2,
+    flags: ["fast"],
+    group: "connection",
+    summary: "Returns the given string.",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: (_ctx, _client, argv) => argv[1],
+  },
+  {
+    name: "quit",
+    arity: -1,
+    flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
+    group: "connection",
+    summary: "Closes the connection.",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: (_ctx, client) => {
+      client.closeAfterReply = true;
+      return OK;
+    },
+  },
+  {
+    name: "reset",
+    arity: 1,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth"],
+    group: "connection",
+    summary: "Resets the connection.",
+    since: "6.2.0",
+    complexity: "O(1)",
+    handler: reset,
+  },
+  {
+    name: "hello",
+    arity: -1,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel"],
+    group: "connection",
+    summary: "Handshakes with the Redis server.",
+    since: "6.0.0",
+    complexity: "O(1)",
+    handler: hello,
+  },
+  {
+    name: "auth",
+    arity: -2,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel"],
+    group: "connection",
+    summary: "Authenticates the connection.",
+    since: "1.0.0",
+    complexity: "O(N) where N is the number of passwords defined for the user",
+    handler: auth,
+  },
+];

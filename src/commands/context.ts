@@ -1,0 +1,50 @@
+/**
+ * What a command handler may reach besides its own client: configuration, the client table,
+ * statistics, the command table and server identity. The server implements it; handlers never
+ * see sockets or files.
+ */
+import type { Config } from "../config/config.ts";
+import type { ClientTable } from "../server/client_table.ts";
+import type { ServerStats } from "../server/stats.ts";
+import type { CommandTable } from "./registry.ts";
+
+/** Facts about this server process, for INFO and HELLO. */
+export interface ServerIdentity {
+  /** gocache's version. */
+  readonly version: string;
+  /** The Redis version we report for client compatibility. */
+  readonly redisVersion: string;
+  /** Random 40-hex-character id of this run. */
+  readonly runId: string;
+  /** When the server started (ms since epoch). */
+  readonly startedAt: number;
+  /** The TCP port actually bound. */
+  readonly port: number;
+  /** Process id. */
+  readonly pid: number;
+}
+
+/** How SHUTDOWN was asked to behave. */
+export interface ShutdownRequest {
+  /** SAVE / NOSAVE, or undefined for the configured default. */
+  save?: boolean;
+}
+
+/** The server as handlers see it. */
+export interface ServerContext {
+  /** Live configuration. */
+  readonly config: ServerConfigView;
+  /** Connected clients. */
+  readonly clients: ClientTable;
+  /** Counters. */
+  readonly stats: ServerStats;
+  /** All commands. */
+  readonly commands: CommandTable;
+  /** Identity of this process. */
+  readonly identity: ServerIdentity;
+  /** Asks the server to stop gracefully once the current batch of replies is written. */
+  requestShutdown(request: ShutdownRequest): void;
+}
+
+/** The configuration object handlers use. */
+export type ServerConfigView = Config;

@@ -1,0 +1,55 @@
+/**
+ * The one path every command takes (Redis's `processCommand`): look the name up, resolve a
+ * subcommand, check arity and authentication, run the handler, count the call. Every generic
+ * refusal lives here so handlers only do their own work.
+ */
+import { ErrorReply, type Reply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
+import type { Command } from "./registry.ts";
+
+/** Finds the command `argv` names (resolving subcommands), or the error reply explaining why not. */
+export function resolveCommand(ctx: ServerContext, argv: Uint8Array[]): Command | ErrorReply {
+  const cmd = ctx.commands.lookup(argv[0]);
+  if (cmd === undefined) return unknownCommand(argv);
+  if (cmd.subcommands === null) return cmd;
+  if (argv.length < 2) return cmd.handler !== null ? cmd : wrongArity(cmd.fullName);
+  const sub = (cmd.subcommandIndex as NonNullable<Command["subcommandIndex"]>).get(argv[1]);
+  return sub ?? unknownSubcommand(argv[1], cmd.name);
+}
+
+/** Runs one command for `client` and returns its reply. `argv` is never empty. */
+export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const cmd = resolveCommand(ctx, argv);
+  if (cmd instanceof ErrorReply) {
+    ctx.stats.errorReplies++;
+    return cmd;
+  }
+  if (!cmd.arityAllows(argv.length)) {
+    cmd.rejectedCalls++;
+    ctx.stats.errorReplies++;
+    return wrongArity(cmd.fullName);
+  }
+  if (!client.authenticated && !cmd.noAuth) {
+    cmd.rejectedCalls++;
+    ctx.stats.errorReplies++;
+    return NOAUTH;
+  }
+  client.lastCommand = cmd.fullName;
+  client.commandsProcessed++;
+  ctx.stats.commandsProcessed++;
+  let reply: Reply;
+  try {
+    reply = (cmd.handler as NonNullable<Command["handler"]>)(ctx, client, argv);
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e;
+    reply = e.reply;
+  }
+  cmd.calls++;
+  if (reply instanceof ErrorReply) {
+    cmd.failedCalls++;
+    ctx.stats.errorReplies++;
+  }
+  return reply;
+}

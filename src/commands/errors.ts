@@ -1,0 +1,61 @@
+/**
+ * Redis's error texts, in one place, because clients branch on them. Handlers throw
+ * {@link CommandError} (or return an {@link ErrorReply}); dispatch turns the throw into the reply.
+ */
+import { ErrorReply } from "../resp/reply.ts";
+import { toBinaryString } from "../util/bytes.ts";
+
+/** A command failure carrying the exact Redis error text, thrown from argument parsing. */
+export class CommandError extends Error {
+  /** The reply to send. */
+  readonly reply: ErrorReply;
+  /** Creates the error from a Redis error text, code first (`ERR syntax error`). */
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+    this.reply = new ErrorReply(message);
+  }
+}
+
+/** `-ERR syntax error`. */
+export const SYNTAX_ERROR: ErrorReply = new ErrorReply("ERR syntax error");
+/** `-ERR value is not an integer or out of range`. */
+export const NOT_INTEGER: ErrorReply = new ErrorReply(
+  "ERR value is not an integer or out of range",
+);
+/** `-NOAUTH Authentication required.` */
+export const NOAUTH: ErrorReply = new ErrorReply("NOAUTH Authentication required.");
+/** `-WRONGPASS ...` after a failed AUTH. */
+export const WRONGPASS: ErrorReply = new ErrorReply(
+  "WRONGPASS invalid username-password pair or user is disabled.",
+);
+
+function quoted(bytes: Uint8Array, max: number): string {
+  return toBinaryString(bytes, 0, Math.min(bytes.length, max));
+}
+
+/**
+ * `unknown command 'foo', with args beginning with: 'a' 'b' ` exactly as Redis builds it: the
+ * name cut at 128 bytes, then arguments while the list is under 128 bytes.
+ */
+export function unknownCommand(argv: readonly Uint8Array[]): ErrorReply {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${quoted(argv[i], 128 - args.length)}' `;
+  }
+  return new ErrorReply(
+    `ERR unknown command '${quoted(argv[0], 128)}', with args beginning with: ${args}`,
+  );
+}
+
+/** `wrong number of arguments for 'get' command` (subcommands as `client|id`). */
+export function wrongArity(fullName: string): ErrorReply {
+  return new ErrorReply(`ERR wrong number of arguments for '${fullName}' command`);
+}
+
+/** `unknown subcommand 'foo'. Try CLIENT HELP.` */
+export function unknownSubcommand(sub: Uint8Array, container: string): ErrorReply {
+  return new ErrorReply(
+    `ERR unknown subcommand '${quoted(sub, 128)}'. Try ${container.toUpperCase()} HELP.`,
+  );
+}

@@ -1,0 +1,115 @@
+/** INFO: the server's state as Redis's `field:value` sections, with Redis's field names. */
+import { type Reply, VerbatimReply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { asciiLower } from "../util/bytes.ts";
+import { now, nowMicros } from "../util/clock.ts";
+import type { ServerContext } from "./context.ts";
+import type { CommandDef } from "./registry.ts";
+
+type Section = (ctx: ServerContext) => [string, string | number][];
+
+const SECTIONS: Record<string, Section> = {
+  server: (ctx) => {
+    const id = ctx.identity;
+    const uptime = Math.floor((now() - id.startedAt) / 1000);
+    return [
+      ["redis_version", id.redisVersion],
+      ["gocache_version", id.version],
+      ["redis_git_sha1", "00000000"],
+      ["redis_git_dirty", 0],
+      ["redis_mode", "standalone"],
+      ["os", `${Deno.build.os} ${Deno.build.arch}`],
+      ["arch_bits", 64],
+      ["multiplexing_api", "deno"],
+      ["runtime", `deno ${Deno.version.deno} v8 ${Deno.version.v8}`],
+      ["process_id", id.pid],
+      ["run_id", id.runId],
+      ["tcp_port", id.port],
+      ["server_time_usec", nowMicros()],
+      ["uptime_in_seconds", uptime],
+      ["uptime_in_days", Math.floor(uptime / 86400)],
+      ["hz", ctx.config.values.hz],
+      ["configured_hz", ctx.config.values.hz],
+      ["executable", Deno.execPath()],
+      ["config_file", ctx.config.file],
+    ];
+  },
+  clients: (ctx) => {
+    let maxInput = 0;
+    let maxOutput = 0;
+    for (const c of ctx.clients.all()) {
+      maxInput = Math.max(maxInput, c.state.queryBufferBytes);
+      maxOutput = Math.max(maxOutput, c.state.outputBufferBytes);
+    }
+    return [
+      ["connected_clients", ctx.clients.size],
+      ["cluster_connections", 0],
+      ["maxclients", ctx.config.values.maxclients],
+      ["client_recent_max_input_buffer", maxInput],
+      ["client_recent_max_output_buffer", maxOutput],
+      ["blocked_clients", 0],
+      ["tracking_clients", 0],
+    ];
+  },
+  stats: (ctx) => {
+    const s = ctx.stats;
+    return [
+      ["total_connections_received", s.connectionsReceived],
+      ["total_commands_processed", s.commandsProcessed],
+      ["instantaneous_ops_per_sec", s.instantaneousOps],
+      ["total_net_input_bytes", s.netInputBytes],
+      ["total_net_output_bytes", s.netOutputBytes],
+      ["rejected_connections", s.rejectedConnections],
+      ["total_error_replies", s.errorReplies],
+      ["client_query_buffer_limit_disconnections", s.queryBufferLimitDisconnections],
+      ["client_output_buffer_limit_disconnections", s.outputBufferLimitDisconnections],
+    ];
+  },
+  commandstats: (ctx) => {
+    const out: [string, string][] = [];
+    for (const cmd of ctx.commands.all()) {
+      for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
+        if (c.calls + c.rejectedCalls === 0) continue;
+        out.push([
+          `cmdstat_${c.fullName}`,
+          `calls=${c.calls},rejected_calls=${c.rejectedCalls},failed_calls=${c.failedCalls}`,
+        ]);
+      }
+    }
+    return out;
+  },
+};
+
+const DEFAULT_SECTIONS = ["server", "clients", "stats"];
+
+/** Builds the INFO text for the requested section names (Redis's `default`/`all`/`everything`). */
+export function infoText(ctx: ServerContext, requested: readonly string[]): string {
+  let names: string[];
+  if (requested.length === 0 || requested.includes("default")) names = DEFAULT_SECTIONS;
+  else if (requested.includes("all") || requested.includes("everything")) {
+    names = Object.keys(SECTIONS);
+  } else names = Object.keys(SECTIONS).filter((s) => requested.includes(s));
+  const parts: string[] = [];
+  for (const name of names) {
+    const title = name[0].toUpperCase() + name.slice(1);
+    const lines = SECTIONS[name](ctx).map(([k, v]) => `${k}:${v}\r\n`).join("");
+    parts.push(`# ${title}\r\n${lines}`);
+  }
+  return parts.join("\r\n");
+}
+
+function info(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  return new VerbatimReply(infoText(ctx, argv.slice(1).map(asciiLower)));
+}
+
+/** INFO declaration. */
+export const infoCommand: CommandDef = {
+  name: "info",
+  arity: -1,
+  flags: ["loading", "stale", "sentinel"],
+  group: "server",
+  summary: "Returns information and statistics about the server.",
+  since: "1.0.0",
+  complexity: "O(1)",
+  handler: info,
+};

@@ -1,0 +1,19 @@
+/**
+ * The full command table: every family's declarations in one registry. Adding a command family
+ * means adding its declarations here.
+ */
+import { clientCommands } from "./client.ts";
+import { commandCommands } from "./command.ts";
+import { connectionCommands } from "./connection.ts";
+import { CommandTable } from "./registry.ts";
+import { serverCommands } from "./server.ts";
+
+/** Builds a fresh command table (each server has its own call counters). */
+export function createCommandTable(): CommandTable {
+  return new CommandTable([
+    ...connectionCommands,
+    ...clientCommands,
+    ...serverCommands,
+    ...commandCommands,
+  ]);
+}

@@ -1,0 +1,138 @@
+/**
+ * The command table as data: every command's name, arity, flags, key positions and docs, plus its
+ * handler. Dispatch, COMMAND INFO/DOCS/COUNT/LIST/GETKEYS and the table's own consistency tests
+ * all read this one table, so adding a command is adding one entry.
+ */
+import type { Reply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import type { ServerContext } from "./context.ts";
+import { NameIndex } from "./name_index.ts";
+
+/** Runs one command: reads its arguments, works on server state, returns the reply. */
+export type Handler = (ctx: ServerContext, client: ClientState, argv: Uint8Array[]) => Reply;
+
+/** Redis's command flags that gocache uses (COMMAND INFO prints them). */
+export type CommandFlag =
+  | "write"
+  | "readonly"
+  | "denyoom"
+  | "admin"
+  | "pubsub"
+  | "noscript"
+  | "loading"
+  | "stale"
+  | "fast"
+  | "no_auth"
+  | "no_multi"
+  | "allow_busy"
+  | "sentinel";
+
+/** Redis's command groups (COMMAND DOCS `group`). */
+export type CommandGroup = "connection" | "server" | "string" | "generic" | "keyspace";
+
+/** How a command is declared in a family's table. */
+export interface CommandDef {
+  /** Lower-case name (subcommands: the word after the container). */
+  name: string;
+  /** Redis arity: N means exactly N words including the name; -N means at least N. */
+  arity: number;
+  /** Flags. */
+  flags: readonly CommandFlag[];
+  /** Key positions, as in COMMAND INFO (first, last, step); omitted for keyless commands. */
+  keys?: { first: number; last: number; step: number };
+  /** Group for COMMAND DOCS. */
+  group: CommandGroup;
+  /** One-line summary for COMMAND DOCS. */
+  summary: string;
+  /** Redis version that introduced it. */
+  since: string;
+  /** Time complexity text. */
+  complexity?: string;
+  /** The handler; containers have subcommands instead, and a handler only for the bare name. */
+  handler?: Handler;
+  /** Subcommands of a container command (CLIENT, CONFIG, COMMAND). */
+  subcommands?: readonly CommandDef[];
+}
+
+/** A command in the table, with precomputed facts for the hot path and call counters. */
+export class Command {
+  /** Lower-case name. */
+  readonly name: string;
+  /** `name` or `container|name`, as Redis names it in errors and COMMAND output. */
+  readonly fullName: string;
+  /** The declaration. */
+  readonly def: CommandDef;
+  /** Arity (see {@link CommandDef.arity}). */
+  readonly arity: number;
+  /** Whether the command runs before authentication (AUTH, HELLO, QUIT, ...). */
+  readonly noAuth: boolean;
+  /** Handler, or null for containers. */
+  readonly handler: Handler | null;
+  /** Subcommands in declaration order, or null for a plain command. */
+  readonly subcommands: readonly Command[] | null;
+  /** Subcommands by name (looked up from request bytes), or null. */
+  readonly subcommandIndex: NameIndex<Command> | null;
+  /** Calls run (including those that replied with an error). */
+  calls = 0;
+  /** Calls that replied with an error. */
+  failedCalls = 0;
+  /** Calls refused before running (arity, auth). */
+  rejectedCalls = 0;
+
+  /** Builds the table entry for a declaration (and its subcommands). */
+  constructor(def: CommandDef, parent?: string) {
+    this.def = def;
+    this.name = def.name;
+    this.fullName = parent ? `${parent}|${def.name}` : def.name;
+    this.arity = def.arity;
+    this.noAuth = def.flags.includes("no_auth");
+    this.handler = def.handler ?? null;
+    this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
+    if (this.subcommands) {
+      const index = new NameIndex<Command>();
+      for (const sub of this.subcommands) index.set(sub.name, sub);
+      this.subcommandIndex = index;
+    } else this.subcommandIndex = null;
+  }
+
+  /** Whether `argc` words (name included) satisfy the arity. */
+  arityAllows(argc: number): boolean {
+    return this.arity > 0 ? argc === this.arity : argc >= -this.arity;
+  }
+}
+
+/** The registry of all commands. */
+export class CommandTable {
+  #byName = new Map<string, Command>();
+  #index = new NameIndex<Command>();
+
+  /** Builds the table from the families' declarations; a name declared twice is an error. */
+  constructor(defs: readonly CommandDef[]) {
+    for (const def of defs) {
+      if (this.#byName.has(def.name)) throw new Error(`Command '${def.name}' is declared twice`);
+      const cmd = new Command(def);
+      this.#byName.set(def.name, cmd);
+      this.#index.set(def.name, cmd);
+    }
+  }
+
+  /** The command with this name, in any case. */
+  get(name: string): Command | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  /** The command named by request bytes (any case); no string is built. */
+  lookup(name: Uint8Array): Command | undefined {
+    return this.#index.get(name);
+  }
+
+  /** Every top-level command. */
+  all(): IterableIterator<Command> {
+    return this.#byName.values();
+  }
+
+  /** Number of top-level commands (COMMAND COUNT). */
+  get size(): number {
+    return this.#byName.size;
+  }
+}

@@ -1,0 +1,154 @@
+/** Server commands: TIME, CONFIG (GET, SET, RESETSTAT), INFO, SHUTDOWN. */
+import { ConfigSetError } from "../config/config.ts";
+import { ErrorReply, MapReply, NO_REPLY, OK, type Reply, SimpleString } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { asciiLower, fromUtf8 } from "../util/bytes.ts";
+import { nowMicros } from "../util/clock.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError, wrongArity } from "./errors.ts";
+import { infoCommand } from "./info.ts";
+import type { CommandDef } from "./registry.ts";
+
+function time(): Reply {
+  const micros = nowMicros();
+  return [String(Math.floor(micros / 1e6)), String(micros % 1e6)];
+}
+
+function configGet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  const patterns = argv.slice(2).map((p) => fromUtf8(p));
+  return new MapReply(ctx.config.matching(patterns).flat());
+}
+
+function configSet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length % 2 !== 0) return wrongArity("config|set");
+  const pairs: [string, string][] = [];
+  for (let i = 2; i < argv.length; i += 2) pairs.push([fromUtf8(argv[i]), fromUtf8(argv[i + 1])]);
+  try {
+    ctx.config.set(pairs);
+  } catch (e) {
+    if (!(e instanceof ConfigSetError)) throw e;
+    if (e.message === "unknown") {
+      return new ErrorReply(
+        `ERR Unknown option or number of arguments for CONFIG SET - '${e.param}'`,
+      );
+    }
+    return new ErrorReply(
+      `ERR CONFIG SET failed (possibly related to argument '${e.param}') - ${e.message}`,
+    );
+  }
+  return OK;
+}
+
+function shutdown(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  let save: boolean | undefined;
+  let abort = false;
+  for (let i = 1; i < argv.length; i++) {
+    const option = asciiLower(argv[i]);
+    if (option === "nosave") save = false;
+    else if (option === "save") save = true;
+    else if (option === "now" || option === "force") continue;
+    else if (option === "abort") abort = true;
+    else throw new CommandError("ERR syntax error");
+  }
+  if (abort) {
+    if (argv.length !== 2) throw new CommandError("ERR syntax error");
+    throw new CommandError("ERR No shutdown in progress.");
+  }
+  ctx.requestShutdown({ save });
+  return NO_REPLY;
+}
+
+const CONFIG_HELP = [
+  "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GET <pattern>",
+  "    Return parameters matching the glob-like <pattern> and their values.",
+  "SET <directive> <value>",
+  "    Set the configuration <directive> to <value>.",
+  "RESETSTAT",
+  "    Reset statistics reported by the INFO command.",
+  "HELP",
+  "    Print this help.",
+].map((line) => new SimpleString(line));
+
+/** Server command declarations. */
+export const serverCommands: readonly CommandDef[] = [
+  {
+    name: "time",
+    arity: 1,
+    flags: ["loading", "stale", "fast"],
+    group: "server",
+    summary: "Returns the server time.",
+    since: "2.6.0",
+    complexity: "O(1)",
+    handler: time,
+  },
+  {
+    name: "config",
+    arity: -2,
+    flags: [],
+    group: "server",
+    summary: "A container for server configuration commands.",
+    since: "2.0.0",
+    subcommands: [
+      {
+        name: "get",
+        arity: -3,
+        flags: ["admin", "noscript", "loading", "stale"],
+        group: "server",
+        summary: "Returns the effective values of configuration parameters.",
+        since: "2.0.0",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        handler: configGet,
+      },
+      {
+        name: "set",
+        arity: -4,
+        flags: ["admin", "noscript", "loading", "stale"],
+        group: "server",
+        summary: "Sets configuration parameters in-flight.",
+        since: "2.0.0",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        handler: configSet,
+      },
+      {
+        name: "resetstat",
+        arity: 2,
+        flags: ["admin", "noscript", "loading", "stale"],
+        group: "server",
+        summary: "Resets the server's statistics.",
+        since: "2.0.0",
+        complexity: "O(1)",
+        handler: (ctx) => {
+          ctx.stats.reset();
+          for (const cmd of ctx.commands.all()) {
+            for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
+              c.calls = c.failedCalls = c.rejectedCalls = 0;
+            }
+          }
+          return OK;
+        },
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        group: "server",
+        summary: "Returns helpful text about the different subcommands.",
+        since: "5.0.0",
+        complexity: "O(1)",
+        handler: () => CONFIG_HELP,
+      },
+    ],
+  },
+  infoCommand,
+  {
+    name: "shutdown",
+    arity: -1,
+    flags: ["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"],
+    group: "server",
+    summary: "Synchronously saves the database(s) to disk and shuts down the server.",
+    since: "1.0.0",
+    complexity: "O(N) when saving, where N is the total number of keys in all databases",
+    handler: shutdown,
+  },
+];

@@ -1,0 +1,96 @@
+/**
+ * The live configuration of one server: typed values read on the hot path, text forms for
+ * CONFIG GET, and validated atomic updates for CONFIG SET with change notifications.
+ */
+import { globMatchString } from "../util/glob.ts";
+import {
+  type ConfigName,
+  ConfigValueError,
+  type ConfigValues,
+  findParam,
+  PARAMS,
+  type ParamSpec,
+} from "./schema.ts";
+
+/** Why a CONFIG SET was refused, with the parameter it concerns (Redis's reply names it). */
+export class ConfigSetError extends Error {
+  /** Creates the error for `param` with Redis's reason text. */
+  constructor(readonly param: string, reason: string) {
+    super(reason);
+    this.name = "ConfigSetError";
+  }
+}
+
+/** Called after parameters changed at run time, with their names. */
+export type ConfigListener = (changed: readonly ConfigName[]) => void;
+
+/** Builds the values of every parameter from its default. */
+export function defaultValues(): ConfigValues {
+  const values: Record<string, unknown> = {};
+  for (const p of PARAMS) values[p.name] = p.parse(p.default);
+  return values as unknown as ConfigValues;
+}
+
+/** A server's configuration; see the module comment. */
+export class Config {
+  /** Current typed values; read freely, change only through {@link set}. */
+  readonly values: ConfigValues;
+  /** The file it was loaded from, or "" (INFO's `config_file`). */
+  readonly file: string;
+  #listeners: ConfigListener[] = [];
+
+  /** Wraps already-validated values. */
+  constructor(values: ConfigValues, file = "") {
+    this.values = values;
+    this.file = file;
+  }
+
+  /** The text form of one parameter, as CONFIG GET prints it. */
+  text(name: ConfigName): string {
+    const spec = findParam(name) as ParamSpec;
+    return spec.format(this.values[name]);
+  }
+
+  /** Name/value pairs of every parameter whose name matches one of the glob patterns. */
+  matching(patterns: readonly string[]): [string, string][] {
+    const out: [string, string][] = [];
+    for (const p of PARAMS) {
+      if (patterns.some((pattern) => globMatchString(pattern, p.name, true))) {
+        out.push([p.name, p.format(this.values[p.name])]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Applies name/value pairs all or nothing, as Redis 7's CONFIG SET does: every pair is
+   * validated first, then all are applied and listeners are told once.
+   */
+  set(pairs: readonly [string, string][]): void {
+    const parsed: [ConfigName, unknown][] = [];
+    const seen = new Set<string>();
+    for (const [rawName, text] of pairs) {
+      const name = rawName.toLowerCase();
+      const spec = findParam(name);
+      if (!spec) throw new ConfigSetError(rawName, "unknown");
+      if (seen.has(name)) throw new ConfigSetError(rawName, "duplicate parameter");
+      seen.add(name);
+      if (!spec.mutable) throw new ConfigSetError(rawName, "can't set immutable config");
+      try {
+        parsed.push([spec.name, spec.parse(text)]);
+      } catch (e) {
+        if (e instanceof ConfigValueError) throw new ConfigSetError(rawName, e.message);
+        throw e;
+      }
+    }
+    const values = this.values as unknown as Record<string, unknown>;
+    for (const [name, value] of parsed) values[name] = value;
+    const names = parsed.map(([name]) => name);
+    for (const listener of this.#listeners) listener(names);
+  }
+
+  /** Registers a listener for run-time changes. */
+  onChange(listener: ConfigListener): void {
+    this.#listeners.push(listener);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Every configuration parameter gocache knows: its Redis name, default, whether CONFIG SET may
+ * change it on a running server, and how its text form is parsed and printed. The YAML loader,
+ * the command-line flags, CONFIG GET/SET and config/node.yaml all derive from this one table.
+ */
+import { parseInteger, parseMemory } from "./units.ts";
+
+/** A value that failed to parse; the message is Redis's reason text (`argument must be ...`). */
+export class ConfigValueError extends Error {
+  /** Creates the error with a Redis-style reason. */
+  constructor(reason: string) {
+    super(reason);
+    this.name = "ConfigValueError";
+  }
+}
+
+/** Output buffer limits for one client class, as `client-output-buffer-limit` spells them. */
+export interface OutputBufferLimit {
+  /** Hard limit in bytes (0 = none): the client is closed as soon as it is reached. */
+  hard: number;
+  /** Soft limit in bytes (0 = none): the client is closed if it stays over it `softSeconds`. */
+  soft: number;
+  /** How long the soft limit may be exceeded, in seconds. */
+  softSeconds: number;
+}
+
+/** The client classes `client-output-buffer-limit` configures. */
+export type ClientClass = "normal" | "replica" | "pubsub";
+
+/** Output buffer limits for every client class. */
+export type OutputBufferLimits = Record<ClientClass, OutputBufferLimit>;
+
+/** Log verbosity; Redis's names (`verbose`, `notice`, `warning`, `nothing`) are accepted too. */
+export const LOG_LEVELS = [
+  "debug",
+  "verbose",
+  "info",
+  "notice",
+  "warn",
+  "warning",
+  "error",
+  "nothing",
+] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevelName = typeof LOG_LEVELS[number];
+
+/** The typed values of all parameters. */
+export interface ConfigValues {
+  port: number;
+  bind: string;
+  dir: string;
+  loglevel: LogLevelName;
+  "log-format": "text" | "json";
+  logfile: string;
+  maxclients: number;
+  timeout: number;
+  "proto-max-bulk-len": number;
+  "client-query-buffer-limit": number;
+  "client-output-buffer-limit": OutputBufferLimits;
+  requirepass: string;
+  hz: number;
+}
+
+/** A parameter name. */
+export type ConfigName = keyof ConfigValues;
+
+/** How one parameter is described, parsed and printed. */
+export interface ParamSpec<K extends ConfigName = ConfigName> {
+  /** Redis's parameter name (also the YAML key and the `--flag`). */
+  name: K;
+  /** Default in its text form, exactly as config/node.yaml documents it. */
+  default: string;
+  /** Whether CONFIG SET may change it while the server runs. */
+  mutable: boolean;
+  /** One-line description for --help and config/node.yaml. */
+  doc: string;
+  /** Text to value; throws {@link ConfigValueError} with Redis's reason. */
+  parse(text: string): ConfigValues[K];
+  /** Value to the text CONFIG GET prints. */
+  format(value: ConfigValues[K]): string;
+}
+
+function intParam<K extends ConfigName>(
+  name: K,
+  def: number,
+  min: number,
+  max: number,
+  mutable: boolean,
+  doc: string,
+): ParamSpec<K> {
+  return {
+    name,
+    default: String(def),
+    mutable,
+    doc,
+    parse(text) {
+      const value = parseInteger(text);
+      if (value === null) throw new ConfigValueError("argument couldn't be parsed into an integer");
+      if (value < min || value > max) {
+        throw new ConfigValueError(`argument must be between ${min} and ${max} inclusive`);
+      }
+      return value as ConfigValues[K];
+    },
+    format: (value) => String(value),
+  };
+}
+
+function memoryParam<K extends ConfigName>(
+  name: K,
+  def: string,
+  min: number,
+  mutable: boolean,
+  doc: string,
+): ParamSpec<K> {
+  return {
+    name,
+    default: def,
+    mutable,
+    doc,
+    parse(text) {
+      const value = parseMemory(text);
+      if (value === null) throw new ConfigValueError("argument must be a memory value");
+      if (value < min) {
+        throw new ConfigValueError(`argument must be a memory value of at least ${min} bytes`);
+      }
+      return value as ConfigValues[K];
+    },
+    format: (value) => String(value),
+  };
+}
+
+function enumParam<K extends ConfigName>(
+  name: K,
+  def: string,
+  values: readonly string[],
+  mutable: boolean,
+  doc: string,
+): ParamSpec<K> {
+  return {
+    name,
+    default: def,
+    mutable,
+    doc,
+    parse(text) {
+      const lower = text.toLowerCase();
+      if (!values.includes(lower)) {
+        throw new ConfigValueError(
+          `argument(s) must be one of the following: ${values.join(", ")}`,
+        );
+      }
+      return lower as ConfigValues[K];
+    },
+    format: (value) => String(value),
+  };
+}
+
+function stringParam<K extends ConfigName>(
+  name: K,
+  def: string,
+  mutable: boolean,
+  doc: string,
+): ParamSpec<K> {
+  return {
+    name,
+    default: def,
+    mutable,
+    doc,
+    parse: (text) => text as ConfigValues[K],
+    format: (value) => String(value),
+  };
+}
+
+/**
+ * Parses `client-output-buffer-limit` in Redis's syntax: one or more groups of
+ * `<class> <hard> <soft> <soft seconds>`; classes not named keep their current limits.
+ */
+export function parseOutputBufferLimits(
+  text: string,
+  base: OutputBufferLimits = DEFAULT_OUTPUT_BUFFER_LIMITS,
+): OutputBufferLimits {
+  const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0 || words.length % 4 !== 0) {
+    throw new ConfigValueError("Wrong number of arguments in buffer limit configuration.");
+  }
+  const result: OutputBufferLimits = {
+    normal: { ...base.normal },
+    replica: { ...base.replica },
+    pubsub: { ...base.pubsub },
+  };
+  for (let i = 0; i < words.length; i += 4) {
+    const name = words[i].toLowerCase();
+    const cls = name === "slave" ? "replica" : name;
+    if (cls !== "normal" && cls !== "replica" && cls !== "pubsub") {
+      throw new ConfigValueError("Invalid client class specified in buffer limit configuration.");
+    }
+    const hard = parseMemory(words[i + 1]);
+    const soft = parseMemory(words[i + 2]);
+    const seconds = parseInteger(words[i + 3]);
+    if (hard === null || soft === null || seconds === null || seconds < 0) {
+      throw new ConfigValueError(
+        "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+      );
+    }
+    result[cls] = { hard, soft, softSeconds: seconds };
+  }
+  return result;
+}
+
+/** Formats output buffer limits as CONFIG GET prints them (bytes, Redis's class order). */
+export function formatOutputBufferLimits(limits: OutputBufferLimits): string {
+  return (["normal", "replica", "pubsub"] as const)
+    .map((cls) => {
+      const l = limits[cls];
+      return `${cls === "replica" ? "slave" : cls} ${l.hard} ${l.soft} ${l.softSeconds}`;
+    })
+    .join(" ");
+}
+
+/** Redis's default output buffer limits. */
+export const DEFAULT_OUTPUT_BUFFER_LIMITS: OutputBufferLimits = {
+  normal: { hard: 0, soft: 0, softSeconds: 0 },
+  replica: { hard: 256 * 1024 * 1024, soft: 64 * 1024 * 1024, softSeconds: 60 },
+  pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 },
+};
+
+/** The parameter table, in the order config/node.yaml and --help list them. */
+export const PARAMS: readonly ParamSpec[] = [
+  intParam("port", 7000, 0, 65535, false, "TCP port to listen on (0 picks a free port)."),
+  stringParam("bind", "127.0.0.1", false, "Address to listen on."),
+  stringParam("dir", "./data", false, "Directory for data files; created if missing."),
+  enumParam(
+    "loglevel",
+    "info",
+    LOG_LEVELS,
+    true,
+    "Log verbosity: debug, info, warn, error (Redis's verbose, notice, warning, nothing too).",
+  ),
+  enumParam("log-format", "text", ["text", "json"], true, "Log line format: text or json."),
+  stringParam("logfile", "", false, "Log file path; empty logs to standard output."),
+  intParam("maxclients", 10000, 1, 1000000, true, "Maximum number of connected clients."),
+  intParam("timeout", 0, 0, 2147483647, true, "Close a client idle this many seconds (0 = never)."),
+  memoryParam(
+    "proto-max-bulk-len",
+    "512mb",
+    1024 * 1024,
+    true,
+    "Largest bulk argument a client may send.",
+  ),
+  memoryParam(
+    "client-query-buffer-limit",
+    "1gb",
+    1024 * 1024,
+    true,
+    "Largest unprocessed input buffered for one client; beyond it the client is closed.",
+  ),
+  {
+    name: "client-output-buffer-limit",
+    default: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
+    mutable: true,
+    doc: "Per client class: <class> <hard> <soft> <soft-seconds>; 0 disables a limit.",
+    parse: (text) => parseOutputBufferLimits(text),
+    format: formatOutputBufferLimits,
+  } satisfies ParamSpec<"client-output-buffer-limit">,
+  stringParam("requirepass", "", true, "Password clients must AUTH with; empty disables it."),
+  intParam(
+    "hz",
+    10,
+    1,
+    500,
+    true,
+    "Background task frequency (idle timeouts, limits), per second.",
+  ),
+] as readonly ParamSpec[];
+
+/** Looks a parameter up by its exact (lower-case) name. */
+export function findParam(name: string): ParamSpec | undefined {
+  return PARAMS.find((p) => p.name === name);
+}

@@ -1,0 +1,150 @@
+/**
+ * Encodes reply values into a connection's output buffer as RESP2 or RESP3. One function serves
+ * both protocols so that a handler's reply means the same thing whichever the client speaks.
+ */
+import { ByteBuffer } from "../util/bytes.ts";
+import {
+  DoubleReply,
+  ErrorReply,
+  MapReply,
+  NoReply,
+  NullArray,
+  PushReply,
+  type Reply,
+  SetReply,
+  SimpleString,
+  VerbatimReply,
+} from "./reply.ts";
+
+/** The protocol version a connection speaks (`HELLO 3` switches to 3). */
+export type Protocol = 2 | 3;
+
+const CRLF_0 = 13;
+const CRLF_1 = 10;
+
+function pushCrlf(out: ByteBuffer): void {
+  out.reserve(2);
+  out.bytes[out.length++] = CRLF_0;
+  out.bytes[out.length++] = CRLF_1;
+}
+
+function pushHeader(out: ByteBuffer, type: number, n: number): void {
+  out.pushByte(type);
+  out.pushInt(n);
+  pushCrlf(out);
+}
+
+function pushBulk(out: ByteBuffer, bytes: Uint8Array): void {
+  pushHeader(out, 36, bytes.length);
+  out.pushBytes(bytes);
+  pushCrlf(out);
+}
+
+function pushBulkText(out: ByteBuffer, text: string): void {
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 127) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    pushHeader(out, 36, text.length);
+    out.pushAscii(text);
+  } else {
+    const bytes = new TextEncoder().encode(text);
+    pushHeader(out, 36, bytes.length);
+    out.pushBytes(bytes);
+  }
+  pushCrlf(out);
+}
+
+/** Formats a double the way RESP3 and Redis's RESP2 bulk form spell it (inf, -inf, nan). */
+export function formatDouble(value: number): string {
+  if (value === Infinity) return "inf";
+  if (value === -Infinity) return "-inf";
+  if (Number.isNaN(value)) return "nan";
+  return String(value).replace("e+", "e");
+}
+
+/** Writes an error reply; CR and LF inside the text become spaces so the frame stays valid. */
+export function encodeError(out: ByteBuffer, message: string): void {
+  out.pushByte(45);
+  const start = out.length;
+  out.pushUtf8(message);
+  const b = out.bytes;
+  for (let i = start; i < out.length; i++) {
+    if (b[i] === 13 || b[i] === 10) b[i] = 32;
+  }
+  pushCrlf(out);
+}
+
+/** Appends the wire form of `reply` for a connection speaking protocol `proto`. */
+export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): void {
+  if (reply instanceof Uint8Array) return pushBulk(out, reply);
+  switch (typeof reply) {
+    case "number":
+      if (Number.isSafeInteger(reply)) return pushHeader(out, 58, reply);
+      out.pushByte(58);
+      out.pushAscii(String(Math.trunc(reply)));
+      return pushCrlf(out);
+    case "string":
+      return pushBulkText(out, reply);
+    case "bigint":
+      out.pushByte(58);
+      out.pushAscii(reply.toString());
+      return pushCrlf(out);
+    case "boolean":
+      if (proto === 3) {
+        out.pushAscii(reply ? "#t\r\n" : "#f\r\n");
+      } else out.pushAscii(reply ? ":1\r\n" : ":0\r\n");
+      return;
+  }
+  if (reply === null) {
+    out.pushAscii(proto === 3 ? "_\r\n" : "$-1\r\n");
+    return;
+  }
+  if (reply instanceof SimpleString) return out.pushBytes(reply.wire);
+  if (Array.isArray(reply)) {
+    pushHeader(out, 42, reply.length);
+    for (let i = 0; i < reply.length; i++) encodeReply(out, reply[i], proto);
+    return;
+  }
+  if (reply instanceof ErrorReply) return encodeError(out, reply.message);
+  if (reply instanceof MapReply) {
+    const flat = reply.flat;
+    if (proto === 3) pushHeader(out, 37, flat.length / 2);
+    else pushHeader(out, 42, flat.length);
+    for (let i = 0; i < flat.length; i++) encodeReply(out, flat[i], proto);
+    return;
+  }
+  if (reply instanceof SetReply || reply instanceof PushReply) {
+    const type = proto === 2 ? 42 : reply instanceof SetReply ? 126 : 62;
+    pushHeader(out, type, reply.items.length);
+    for (const item of reply.items) encodeReply(out, item, proto);
+    return;
+  }
+  if (reply instanceof DoubleReply) {
+    const text = formatDouble(reply.value);
+    if (proto === 3) {
+      out.pushByte(44);
+      out.pushAscii(text);
+      pushCrlf(out);
+    } else pushBulkText(out, text);
+    return;
+  }
+  if (reply instanceof VerbatimReply) {
+    if (proto === 2) return pushBulkText(out, reply.text);
+    const bytes = new TextEncoder().encode(reply.text);
+    pushHeader(out, 61, bytes.length + 4);
+    out.pushAscii("txt:");
+    out.pushBytes(bytes);
+    return pushCrlf(out);
+  }
+  if (reply instanceof NullArray) {
+    out.pushAscii(proto === 3 ? "_\r\n" : "*-1\r\n");
+    return;
+  }
+  if (reply instanceof NoReply) return;
+  throw new TypeError("Reply value has no RESP encoding");
+}

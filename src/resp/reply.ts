@@ -1,0 +1,134 @@
+/**
+ * Reply values returned by command handlers. Handlers return data, never bytes on a socket, so
+ * that EXEC, AOF replay and replication can run them too; the encoder turns a value into RESP2 or
+ * RESP3 depending on the connection. Common values are plain JS values so that returning them
+ * allocates nothing:
+ * - `Uint8Array` is a bulk string, `string` a bulk string of UTF-8 text,
+ * - `number` (an integer) and `bigint` are integers, `boolean` is RESP3 boolean (RESP2 `:1`/`:0`),
+ * - `null` is the null bulk string (RESP3 null),
+ * - an array is an array reply.
+ * Everything else is one of the classes below.
+ */
+export type Reply =
+  | Uint8Array
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | readonly Reply[]
+  | SimpleString
+  | ErrorReply
+  | MapReply
+  | SetReply
+  | DoubleReply
+  | VerbatimReply
+  | PushReply
+  | NullArray
+  | NoReply;
+
+/** A `+` status reply; constructed once per distinct text and reused. */
+export class SimpleString {
+  /** The text without the `+` and CRLF. */
+  readonly text: string;
+  /** Pre-encoded wire form, identical in RESP2 and RESP3. */
+  readonly wire: Uint8Array;
+  /** Creates a status reply; the text must not contain CR or LF. */
+  constructor(text: string) {
+    this.text = text;
+    this.wire = new TextEncoder().encode(`+${text}\r\n`);
+  }
+}
+
+/**
+ * An error reply. The message starts with its code (`ERR`, `WRONGTYPE`, `MOVED`, ...) as Redis
+ * sends it, because clients branch on that first word.
+ */
+export class ErrorReply {
+  /** The full error text, code first, without the `-` and CRLF. */
+  readonly message: string;
+  /** Creates an error reply from a Redis error text such as `ERR syntax error`. */
+  constructor(message: string) {
+    this.message = message;
+  }
+  /** The error code: the first word of the message. */
+  get code(): string {
+    const space = this.message.indexOf(" ");
+    return space < 0 ? this.message : this.message.slice(0, space);
+  }
+}
+
+/** A RESP3 map (`%`), sent as a flat array of alternating keys and values under RESP2. */
+export class MapReply {
+  /** Alternating keys and values. */
+  readonly flat: readonly Reply[];
+  /** Creates a map from alternating keys and values. */
+  constructor(flat: readonly Reply[]) {
+    this.flat = flat;
+  }
+}
+
+/** A RESP3 set (`~`), sent as an array under RESP2. */
+export class SetReply {
+  /** The members. */
+  readonly items: readonly Reply[];
+  /** Creates a set reply. */
+  constructor(items: readonly Reply[]) {
+    this.items = items;
+  }
+}
+
+/** A RESP3 double (`,`), sent as a bulk string under RESP2 as Redis does. */
+export class DoubleReply {
+  /** The value. */
+  readonly value: number;
+  /** Creates a double reply. */
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+
+/** A RESP3 verbatim string (`=txt:`), sent as a bulk string under RESP2 (INFO, CLIENT LIST). */
+export class VerbatimReply {
+  /** The text. */
+  readonly text: string;
+  /** Creates a verbatim text reply. */
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** A RESP3 push frame (`>`), an array under RESP2; used for out-of-band messages. */
+export class PushReply {
+  /** The elements. */
+  readonly items: readonly Reply[];
+  /** Creates a push reply. */
+  constructor(items: readonly Reply[]) {
+    this.items = items;
+  }
+}
+
+/** The null array (`*-1` in RESP2, `_` in RESP3), e.g. EXEC after a WATCH conflict. */
+export class NullArray {
+  private constructor() {}
+  /** The only instance. */
+  static readonly instance: NullArray = new NullArray();
+}
+
+/** Marks a command that sends nothing back (SHUTDOWN on success). */
+export class NoReply {
+  private constructor() {}
+  /** The only instance. */
+  static readonly instance: NoReply = new NoReply();
+}
+
+/** `+OK`. */
+export const OK: SimpleString = new SimpleString("OK");
+/** `+PONG`. */
+export const PONG: SimpleString = new SimpleString("PONG");
+/** `+QUEUED`. */
+export const QUEUED: SimpleString = new SimpleString("QUEUED");
+/** The null array. */
+export const NULL_ARRAY: NullArray = NullArray.instance;
+/** No reply at all. */
+export const NO_REPLY: NoReply = NoReply.instance;

@@ -1,0 +1,177 @@
+/**
+ * Incremental parser of client requests (RESP multibulk arrays and inline commands) over the
+ * connection's read buffer. A request split across reads at any byte is normal: the parser keeps
+ * the arguments already read and resumes where it stopped, so bytes are scanned once.
+ * Limits and error texts follow Redis's `processMultibulkBuffer` / `processInlineBuffer`.
+ */
+import {
+  INLINE_MAX_SIZE,
+  MAX_MULTIBULK_LENGTH,
+  UNAUTHENTICATED_BULK_LIMIT,
+  UNAUTHENTICATED_MULTIBULK_LIMIT,
+} from "./limits.ts";
+import { splitInlineArgs } from "./inline.ts";
+
+/**
+ * A malformed request. The message is Redis's text after `Protocol error: `; the server replies
+ * `-ERR Protocol error: <message>` and closes that connection.
+ */
+export class ProtocolError extends Error {
+  /** Creates a protocol error with Redis's wording (e.g. `invalid bulk length`). */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+const CR = 13;
+const LF = 10;
+
+/** Index of the first `byte` in `buf[from..end)`, or -1; bounded so stale bytes are never read. */
+function findByte(buf: Uint8Array, byte: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
+}
+
+/**
+ * Parses a length line's digits exactly like Redis's `string2ll`: optional minus, no plus, no
+ * leading zeros, no spaces. Returns null when the text is not such an integer.
+ */
+export function parseStrictInteger(buf: Uint8Array, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45) {
+    negative = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : null;
+  let value = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return null;
+    value = value * 10 + d;
+  }
+  if (value > 9223372036854775807) return null;
+  return negative ? -value : value;
+}
+
+/** Per-connection request parser state; see the module comment. */
+export class RequestParser {
+  /** Largest bulk argument accepted (`proto-max-bulk-len`). */
+  maxBulkLength: number;
+  /** When true, Redis's small limits for clients that have not authenticated yet apply. */
+  unauthenticated = false;
+  /** The command completed by the last {@link parse} call, or null when more bytes are needed. */
+  command: Uint8Array[] | null = null;
+  #args: Uint8Array[] = [];
+  #argBytes = 0;
+  #remaining = 0;
+  #bulkLength = -1;
+
+  /** Creates a parser that refuses bulk arguments longer than `maxBulkLength`. */
+  constructor(maxBulkLength: number) {
+    this.maxBulkLength = maxBulkLength;
+  }
+
+  /**
+   * Bytes that must be buffered from the current position before parsing can progress, when
+   * known (a bulk argument whose length was read); 0 otherwise. Lets the connection grow its
+   * buffer once to the right size for large values.
+   */
+  get pendingBulkBytes(): number {
+    return this.#bulkLength >= 0 ? this.#bulkLength + 2 : 0;
+  }
+
+  /** Bytes held in arguments of a command that is not complete yet (query buffer accounting). */
+  get partialBytes(): number {
+    return this.#argBytes;
+  }
+
+  /**
+   * Parses from `buf[pos..end)`. Returns the position after the bytes consumed and sets
+   * {@link command} to the completed argument vector (empty for an empty inline line or a
+   * zero-length multibulk, which Redis ignores) or null when more bytes are needed.
+   * Throws {@link ProtocolError} for malformed input.
+   */
+  parse(buf: Uint8Array, pos: number, end: number): number {
+    this.command = null;
+    if (this.#remaining === 0) {
+      if (pos >= end) return pos;
+      if (buf[pos] !== 42) return this.#parseInline(buf, pos, end);
+      const cr = findByte(buf, CR, pos + 1, end);
+      if (cr < 0) {
+        if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big mbulk count string");
+        return pos;
+      }
+      if (cr + 1 >= end) return pos;
+      const count = parseStrictInteger(buf, pos + 1, cr);
+      if (count === null || count > MAX_MULTIBULK_LENGTH) {
+        throw new ProtocolError("invalid multibulk length");
+      }
+      if (this.unauthenticated && count > UNAUTHENTICATED_MULTIBULK_LIMIT) {
+        throw new ProtocolError("unauthenticated multibulk length");
+      }
+      pos = cr + 2;
+      if (count <= 0) {
+        this.command = [];
+        return pos;
+      }
+      this.#remaining = count;
+      this.#args = [];
+      this.#argBytes = 0;
+    }
+    return this.#parseBulks(buf, pos, end);
+  }
+
+  #parseBulks(buf: Uint8Array, pos: number, end: number): number {
+    while (this.#remaining > 0) {
+      if (this.#bulkLength < 0) {
+        if (pos >= end) return pos;
+        if (buf[pos] !== 36) {
+          throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[pos])}'`);
+        }
+        const cr = findByte(buf, CR, pos + 1, end);
+        if (cr < 0) {
+          if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big bulk count string");
+          return pos;
+        }
+        if (cr + 1 >= end) return pos;
+        const length = parseStrictInteger(buf, pos + 1, cr);
+        if (length === null || length < 0 || length > this.maxBulkLength) {
+          throw new ProtocolError("invalid bulk length");
+        }
+        if (this.unauthenticated && length > UNAUTHENTICATED_BULK_LIMIT) {
+          throw new ProtocolError("unauthenticated bulk length");
+        }
+        pos = cr + 2;
+        this.#bulkLength = length;
+      }
+      const length = this.#bulkLength;
+      if (end - pos < length + 2) return pos;
+      this.#args.push(buf.slice(pos, pos + length));
+      this.#argBytes += length;
+      pos += length + 2;
+      this.#bulkLength = -1;
+      this.#remaining--;
+    }
+    this.command = this.#args;
+    this.#args = [];
+    this.#argBytes = 0;
+    return pos;
+  }
+
+  #parseInline(buf: Uint8Array, pos: number, end: number): number {
+    const lf = findByte(buf, LF, pos, end);
+    if (lf < 0) {
+      if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big inline request");
+      return pos;
+    }
+    const lineEnd = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
+    const args = splitInlineArgs(buf, pos, lineEnd);
+    if (args === null) throw new ProtocolError("unbalanced quotes in request");
+    this.command = args;
+    return lf + 1;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The state of one connected client that commands may read and change (name, protocol,
+ * authentication, flags); the socket itself stays in the connection, out of handlers' reach.
+ */
+import type { Protocol } from "../resp/encoder.ts";
+import { now } from "../util/clock.ts";
+
+/** Per-client state; one instance per connection, owned by the client table. */
+export class ClientState {
+  /** Unique, increasing client id (CLIENT ID). */
+  readonly id: number;
+  /** Peer address `ip:port`. */
+  readonly addr: string;
+  /** Local address `ip:port`. */
+  readonly laddr: string;
+  /** When the connection was accepted (ms since epoch). */
+  readonly createdAt: number;
+  /** Last time a command arrived (ms since epoch), for `idle` and `timeout`. */
+  lastInteraction: number;
+  /** Name set with CLIENT SETNAME / HELLO SETNAME; "" when none. */
+  name = "";
+  /** Library name and version from CLIENT SETINFO. */
+  libName = "";
+  /** Library version from CLIENT SETINFO. */
+  libVersion = "";
+  /** Protocol spoken (HELLO switches it). */
+  proto: Protocol = 2;
+  /** Selected database. */
+  db = 0;
+  /** Whether the client may run commands when `requirepass` is set. */
+  authenticated: boolean;
+  /** CLIENT NO-EVICT. */
+  noEvict = false;
+  /** CLIENT NO-TOUCH. */
+  noTouch = false;
+  /** Full name of the last command run (`client|list`), for CLIENT LIST. */
+  lastCommand = "NULL";
+  /** Set when the connection must close once pending replies are written (QUIT, kill self). */
+  closeAfterReply = false;
+  /** Set when the connection must close now, replies or not (CLIENT KILL, timeouts). */
+  killed = false;
+  /** Bytes waiting in the input buffer (CLIENT LIST `qbuf`); updated by the connection. */
+  queryBufferBytes = 0;
+  /** Bytes of replies not yet written (CLIENT LIST `omem`); updated by the connection. */
+  outputBufferBytes = 0;
+  /** Since when replies waiting for this client exceed the soft output limit (0 = not over). */
+  outputSoftLimitSince = 0;
+  /** Commands run by this client. */
+  commandsProcessed = 0;
+
+  /** Creates the state for a newly accepted connection. */
+  constructor(id: number, addr: string, laddr: string, authenticated: boolean) {
+    this.id = id;
+    this.addr = addr;
+    this.laddr = laddr;
+    this.createdAt = now();
+    this.lastInteraction = this.createdAt;
+    this.authenticated = authenticated;
+  }
+
+  /** One CLIENT LIST / CLIENT INFO line with Redis's field names, without a line break. */
+  describe(at: number = now()): string {
+    const flags = this.noEvict || this.noTouch
+      ? `${this.noEvict ? "e" : ""}${this.noTouch ? "T" : ""}`
+      : "N";
+    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=-1 name=${this.name}` +
+      ` age=${Math.floor((at - this.createdAt) / 1000)}` +
+      ` idle=${Math.floor((at - this.lastInteraction) / 1000)} flags=${flags} db=${this.db}` +
+      ` sub=0 psub=0 ssub=0 multi=-1 qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0` +
+      ` multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${this.outputBufferBytes}` +
+      ` tot-mem=${this.queryBufferBytes + this.outputBufferBytes} events=r` +
+      ` cmd=${this.lastCommand} user=default redir=-1 resp=${this.proto}` +
+      ` lib-name=${this.libName} lib-ver=${this.libVersion}`;
+  }
+}

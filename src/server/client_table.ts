@@ -1,0 +1,63 @@
+/**
+ * All connected clients, by id. Commands use it to list and kill clients; the server uses it for
+ * `maxclients`, idle timeouts and shutdown. Killing only flags the client and asks its connection
+ * to close, so no handler ever touches a socket.
+ */
+import { ClientState } from "./client.ts";
+
+/** What the table needs from a live connection. */
+export interface ClientHandle {
+  /** The client's state. */
+  readonly state: ClientState;
+  /** Closes the connection as soon as possible (pending replies are dropped). */
+  kill(): void;
+}
+
+/** The table of connected clients. */
+export class ClientTable {
+  #clients = new Map<number, ClientHandle>();
+  #nextId = 1;
+
+  /** Allocates the next client id. */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /** Number of connected clients. */
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /** Registers a connection. */
+  add(handle: ClientHandle): void {
+    this.#clients.set(handle.state.id, handle);
+  }
+
+  /** Forgets a closed connection. */
+  remove(id: number): void {
+    this.#clients.delete(id);
+  }
+
+  /** The client with this id, if connected. */
+  get(id: number): ClientHandle | undefined {
+    return this.#clients.get(id);
+  }
+
+  /** Every connected client, in connection order. */
+  all(): IterableIterator<ClientHandle> {
+    return this.#clients.values();
+  }
+
+  /**
+   * Kills one client. A client killing itself is closed after its reply is written, as in
+   * Redis; any other is closed at once.
+   */
+  kill(target: ClientHandle, by: ClientState): void {
+    if (target.state === by) {
+      by.closeAfterReply = true;
+      return;
+    }
+    target.state.killed = true;
+    target.kill();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * One client connection: reads bytes into a reusable buffer, runs every complete command already
+ * buffered (pipelining), and hands all their replies to the socket with one write per batch. As in
+ * Redis, replies wait in an output buffer while a write is in flight; `client-output-buffer-limit`
+ * applies to those unsent bytes, and reading pauses while more than {@link BACKPRESSURE_BYTES} are
+ * unsent, so a client that does not read cannot grow the server's memory. It owns the socket;
+ * handlers only ever see the client's state.
+ */
+import { dispatch } from "../commands/dispatch.ts";
+import type { ServerContext } from "../commands/context.ts";
+import { encodeError, encodeReply } from "../resp/encoder.ts";
+import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
+import { ByteBuffer } from "../util/bytes.ts";
+import { now } from "../util/clock.ts";
+import { logger } from "../util/logger.ts";
+import type { ClientState } from "./client.ts";
+import type { ClientHandle } from "./client_table.ts";
+
+const INITIAL_READ_BUFFER = 16 * 1024;
+/** Unsent reply bytes above which the connection stops reading until the client catches up. */
+export const BACKPRESSURE_BYTES = 1024 * 1024;
+const log = logger("connection");
+
+/** What a connection needs from its server beyond the handlers' view. */
+export interface ConnectionHost {
+  /** The server as handlers see it. */
+  readonly ctx: ServerContext;
+  /** True once shutdown began: finish the current batch, write it, close. */
+  readonly shuttingDown: boolean;
+}
+
+/** A live client connection; see the module comment. */
+export class Connection implements ClientHandle {
+  /** The client's state, shared with handlers and the client table. */
+  readonly state: ClientState;
+  readonly #socket: Deno.Conn;
+  readonly #host: ConnectionHost;
+  readonly #parser: RequestParser;
+  #out = new ByteBuffer(INITIAL_READ_BUFFER);
+  #sending = new ByteBuffer(INITIAL_READ_BUFFER);
+  #unsentOfSending = 0;
+  #writer: Promise<void> | null = null;
+  #in = new Uint8Array(INITIAL_READ_BUFFER);
+  #start = 0;
+  #end = 0;
+  #closed = false;
+
+  /** Wraps an accepted socket. */
+  constructor(socket: Deno.Conn, state: ClientState, host: ConnectionHost) {
+    this.#socket = socket;
+    this.state = state;
+    this.#host = host;
+    this.#parser = new RequestParser(host.ctx.config.values["proto-max-bulk-len"]);
+  }
+
+  /** Reply bytes produced but not yet accepted by the socket. */
+  get pendingOutputBytes(): number {
+    return this.#out.length + this.#unsentOfSending;
+  }
+
+  /** Closes the socket at once; a pending read or write fails and {@link run} ends. */
+  kill(): void {
+    this.state.killed = true;
+    this.#close();
+  }
+
+  /**
+   * Closes the connection for shutdown: at once when nothing is unsent, otherwise as soon as the
+   * replies already produced have reached the socket.
+   */
+  closeWhenIdle(): void {
+    if (this.#writer === null) this.#close();
+  }
+
+  /** Serves the connection until the peer or the server closes it. Never throws. */
+  async run(): Promise<void> {
+    const stats = this.#host.ctx.stats;
+    try {
+      while (!this.#closed && !this.#host.shuttingDown) {
+        if (!this.#makeRoom()) break;
+        const n = await this.#socket.read(this.#in.subarray(this.#end));
+        if (n === null) break;
+        this.#end += n;
+        stats.netInputBytes += n;
+        this.state.lastInteraction = now();
+        const keepOpen = this.#processInput();
+        this.#startWriting();
+        if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
+          await this.#drain();
+          break;
+        }
+        if (this.pendingOutputBytes > BACKPRESSURE_BYTES) await this.#drain();
+      }
+    } catch (e) {
+      if (!this.#closed) {
+        log.debug("Client {id} connection error: {error}", { id: this.state.id, error: String(e) });
+      }
+    } finally {
+      this.#close();
+      await this.#writer;
+    }
+  }
+
+  /** Runs every complete command in the buffer; false when the connection must close. */
+  #processInput(): boolean {
+    const ctx = this.#host.ctx;
+    const state = this.state;
+    const parser = this.#parser;
+    const out = this.#out;
+    const values = ctx.config.values;
+    const hardLimit = values["client-output-buffer-limit"].normal.hard;
+    parser.maxBulkLength = values["proto-max-bulk-len"];
+    const buf = this.#in;
+    const end = this.#end;
+    let pos = this.#start;
+    let keepOpen = true;
+    while (pos < end) {
+      parser.unauthenticated = !state.authenticated;
+      try {
+        pos = parser.parse(buf, pos, end);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        encodeError(out, `ERR Protocol error: ${e.message}`);
+        ctx.stats.errorReplies++;
+        log.debug("Protocol error from client {id} ({addr}): {reason}", {
+          id: state.id,
+          addr: state.addr,
+          reason: e.message,
+        });
+        pos = end;
+        keepOpen = false;
+        break;
+      }
+      const argv = parser.command;
+      if (argv === null) break;
+      if (argv.length === 0) continue;
+      encodeReply(out, dispatch(ctx, state, argv), state.proto);
+      if (hardLimit > 0 && out.length + this.#unsentOfSending > hardLimit) {
+        this.#outputLimitReached();
+        return false;
+      }
+      if (state.closeAfterReply || state.killed || this.#host.shuttingDown) {
+        pos = end;
+        break;
+      }
+    }
+    if (pos >= end) {
+      this.#start = this.#end = 0;
+    } else this.#start = pos;
+    state.queryBufferBytes = this.#end - this.#start;
+    state.outputBufferBytes = this.pendingOutputBytes;
+    return keepOpen && !state.killed;
+  }
+
+  #outputLimitReached(): void {
+    this.#host.ctx.stats.outputBufferLimitDisconnections++;
+    log.warn("Client {id} ({addr}) closed for overcoming output buffer limits ({bytes} bytes)", {
+      id: this.state.id,
+      addr: this.state.addr,
+      bytes: this.pendingOutputBytes,
+    });
+    this.#out.reset();
+    this.kill();
+  }
+
+  /**
+   * Ensures free space after the buffered bytes (compacting, then growing for a large bulk) and
+   * enforces `client-query-buffer-limit`; false when the client must be closed.
+   */
+  #makeRoom(): boolean {
+    const pending = this.#end - this.#start;
+    const limit = this.#host.ctx.config.values["client-query-buffer-limit"];
+    if (pending + this.#parser.partialBytes > limit) {
+      this.#host.ctx.stats.queryBufferLimitDisconnections++;
+      log.warn("Client {id} ({addr}) closed for reaching the max query buffer length", {
+        id: this.state.id,
+        addr: this.state.addr,
+      });
+      return false;
+    }
+    const wanted = Math.max(this.#parser.pendingBulkBytes, pending + 1);
+    if (
+      this.#start > 0 && (this.#end === this.#in.length || wanted > this.#in.length - this.#start)
+    ) {
+      this.#in.copyWithin(0, this.#start, this.#end);
+      this.#start = 0;
+      this.#end = pending;
+    }
+    if (wanted > this.#in.length - this.#start || this.#end === this.#in.length) {
+      let size = this.#in.length * 2;
+      while (size < wanted) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.#in.subarray(this.#start, this.#end));
+      this.#in = grown;
+      this.#end = pending;
+      this.#start = 0;
+    } else if (wanted === 1 && this.#in.length > 4 * INITIAL_READ_BUFFER) {
+      this.#in = new Uint8Array(INITIAL_READ_BUFFER);
+    }
+    return true;
+  }
+
+  /** Starts the background writer if replies are waiting and none is running. */
+  #startWriting(): void {
+    if (this.#writer === null && this.#out.length > 0 && !this.#closed) {
+      this.#writer = this.#writeLoop();
+    }
+  }
+
+  /** Waits until every reply produced so far has been handed to the socket. */
+  async #drain(): Promise<void> {
+    while (this.#writer !== null) await this.#writer;
+  }
+
+  /** Writes batches until the output buffer is empty; new replies accumulate meanwhile. */
+  async #writeLoop(): Promise<void> {
+    const stats = this.#host.ctx.stats;
+    try {
+      while (this.#out.length > 0 && !this.#closed) {
+        const batch = this.#out;
+        this.#out = this.#sending;
+        this.#sending = batch;
+        const data = batch.view();
+        this.#unsentOfSending = data.length;
+        let written = 0;
+        while (written < data.length) {
+          written += await this.#socket.write(written === 0 ? data : data.subarray(written));
+          this.#unsentOfSending = data.length - written;
+        }
+        stats.netOutputBytes += data.length;
+        batch.reset();
+        this.state.outputBufferBytes = this.pendingOutputBytes;
+      }
+    } catch (e) {
+      if (!this.#closed) {
+        log.debug("Client {id} write failed: {error}", { id: this.state.id, error: String(e) });
+      }
+      this.#close();
+    } finally {
+      this.#unsentOfSending = 0;
+      this.state.outputBufferBytes = this.#out.length;
+      this.#writer = null;
+      if (this.#host.shuttingDown) this.#close();
+    }
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#socket.close();
+    } catch {
+      // Already closed by the peer or the runtime.
+    }
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * A gocache node: listens, accepts clients up to `maxclients`, runs periodic housekeeping (idle
+ * timeouts, output buffer soft limits, statistics), and shuts down gracefully: stop accepting,
+ * let replies in flight reach their clients, close everything.
+ */
+import type { Config } from "../config/config.ts";
+import type { ServerContext, ServerIdentity, ShutdownRequest } from "../commands/context.ts";
+import { createCommandTable } from "../commands/mod.ts";
+import type { CommandTable } from "../commands/registry.ts";
+import { now } from "../util/clock.ts";
+import { logger } from "../util/logger.ts";
+import { REDIS_COMPAT_VERSION, VERSION } from "../version.ts";
+import { ClientState } from "./client.ts";
+import { ClientTable } from "./client_table.ts";
+import { Connection } from "./connection.ts";
+import { ServerStats } from "./stats.ts";
+
+const log = logger("server");
+const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
+const SHUTDOWN_GRACE_MS = 5000;
+
+function formatAddr(addr: Deno.Addr): string {
+  return addr.transport === "tcp" || addr.transport === "udp"
+    ? `${addr.hostname}:${addr.port}`
+    : String((addr as Deno.UnixAddr).path ?? "");
+}
+
+function randomRunId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A running server; see the module comment. */
+export class Server implements ServerContext {
+  /** Live configuration. */
+  readonly config: Config;
+  /** Connected clients. */
+  readonly clients: ClientTable = new ClientTable();
+  /** Counters. */
+  readonly stats: ServerStats = new ServerStats();
+  /** All commands. */
+  readonly commands: CommandTable = createCommandTable();
+  #identity: ServerIdentity | null = null;
+  #listener: Deno.TcpListener | null = null;
+  #connections = new Set<Promise<void>>();
+  #live = new Set<Connection>();
+  #cron: ReturnType<typeof setInterval> | undefined;
+  #shuttingDown = false;
+  #stopped: Promise<void>;
+  #resolveStopped!: () => void;
+
+  /** Creates a server for a configuration; nothing is opened until {@link start}. */
+  constructor(config: Config) {
+    this.config = config;
+    this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    config.onChange((names) => {
+      if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
+    });
+  }
+
+  /** Identity of this process; available once started. */
+  get identity(): ServerIdentity {
+    if (this.#identity === null) throw new Error("Server is not started");
+    return this.#identity;
+  }
+
+  /** The port actually bound (useful with `port: 0`). */
+  get port(): number {
+    return this.identity.port;
+  }
+
+  /** True once shutdown began. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Resolves when the server has fully stopped. */
+  get stopped(): Promise<void> {
+    return this.#stopped;
+  }
+
+  /** The server as handlers see it (the server itself). */
+  get ctx(): ServerContext {
+    return this;
+  }
+
+  /** Opens the listening socket and starts accepting; throws if the address cannot be bound. */
+  start(): void {
+    const { port, bind } = this.config.values;
+    this.#listener = Deno.listen({ hostname: bind, port, transport: "tcp" });
+    this.#identity = {
+      version: VERSION,
+      redisVersion: REDIS_COMPAT_VERSION,
+      runId: randomRunId(),
+      startedAt: now(),
+      port: this.#listener.addr.port,
+      pid: Deno.pid,
+    };
+    log.info("Listening on {host}:{port}", {
+      host: bind,
+      port: this.#identity.port,
+      pid: Deno.pid,
+      version: VERSION,
+    });
+    this.#startCron();
+    this.#acceptLoop(this.#listener);
+  }
+
+  /** Begins a graceful shutdown after the current batch of replies (SHUTDOWN command). */
+  requestShutdown(request: ShutdownRequest): void {
+    queueMicrotask(() => void this.shutdown(request));
+  }
+
+  /** Stops accepting, lets in-flight replies reach their clients, closes all connections. */
+  async shutdown(_request: ShutdownRequest = {}): Promise<void> {
+    if (this.#shuttingDown) return this.#stopped;
+    this.#shuttingDown = true;
+    log.info("Shutting down: {clients} clients connected", { clients: this.clients.size });
+    clearInterval(this.#cron);
+    this.#cron = undefined;
+    try {
+      this.#listener?.close();
+    } catch {
+      // Listener already closed.
+    }
+    for (const conn of this.#live) conn.closeWhenIdle();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const conn of this.#live) conn.kill();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+    });
+    await Promise.race([Promise.allSettled([...this.#connections]), grace]);
+    await Promise.allSettled([...this.#connections]);
+    clearTimeout(timer);
+    log.info("Server stopped");
+    this.#resolveStopped();
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    while (!this.#shuttingDown) {
+      let socket: Deno.TcpConn;
+      try {
+        socket = await listener.accept();
+      } catch (e) {
+        if (this.#shuttingDown) return;
+        log.error("Accept failed: {error}", { error: String(e) });
+        continue;
+      }
+      if (this.#shuttingDown) {
+        socket.close();
+        return;
+      }
+      this.#accept(socket);
+    }
+  }
+
+  #accept(socket: Deno.TcpConn): void {
+    if (this.clients.size >= this.config.values.maxclients) {
+      this.stats.rejectedConnections++;
+      socket.write(MAX_CLIENTS_ERROR).catch(() => {}).finally(() => {
+        try {
+          socket.close();
+        } catch {
+          // Peer already gone.
+        }
+      });
+      log.warn("Rejected a connection: max number of clients ({max}) reached", {
+        max: this.config.values.maxclients,
+      });
+      return;
+    }
+    this.stats.connectionsReceived++;
+    socket.setNoDelay(true);
+    const state = new ClientState(
+      this.clients.nextId(),
+      formatAddr(socket.remoteAddr),
+      formatAddr(socket.localAddr),
+      this.config.values.requirepass === "",
+    );
+    const conn = new Connection(socket, state, this);
+    this.clients.add(conn);
+    this.#live.add(conn);
+    log.debug("Accepted client {id} from {addr}", { id: state.id, addr: state.addr });
+    const done = conn.run().finally(() => {
+      this.clients.remove(state.id);
+      this.#live.delete(conn);
+      this.#connections.delete(done);
+      log.debug("Client {id} closed", { id: state.id });
+    });
+    this.#connections.add(done);
+  }
+
+  #startCron(): void {
+    clearInterval(this.#cron);
+    this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.values.hz);
+  }
+
+  /** Periodic work: statistics, idle timeouts, output buffer soft limits. */
+  #housekeeping(): void {
+    const at = now();
+    this.stats.sample(at);
+    const timeoutMs = this.config.values.timeout * 1000;
+    const limit = this.config.values["client-output-buffer-limit"].normal;
+    for (const conn of this.#live) {
+      const state = conn.state;
+      if (timeoutMs > 0 && at - state.lastInteraction > timeoutMs) {
+        log.debug("Closing idle client {id}", { id: state.id });
+        conn.kill();
+        continue;
+      }
+      if (limit.soft > 0 && state.outputBufferBytes > limit.soft) {
+        if (state.outputSoftLimitSince === 0) state.outputSoftLimitSince = at;
+        else if (at - state.outputSoftLimitSince >= limit.softSeconds * 1000) {
+          this.stats.outputBufferLimitDisconnections++;
+          log.warn("Client {id} ({addr}) closed for overcoming output buffer soft limit", {
+            id: state.id,
+            addr: state.addr,
+          });
+          conn.kill();
+        }
+      } else state.outputSoftLimitSince = 0;
+    }
+  }
+}

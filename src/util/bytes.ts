@@ -1,0 +1,155 @@
+/**
+ * Byte helpers shared by the protocol, the store and the tests. Keys and values are arbitrary
+ * bytes, so text conversions here are explicit about their encoding.
+ */
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** Encodes text as UTF-8 bytes; for replies and arguments that are human-readable text. */
+export function utf8(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+/** Decodes UTF-8 bytes into text (invalid sequences become U+FFFD); for display only. */
+export function fromUtf8(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes);
+}
+
+/**
+ * Maps every byte to the code point of the same value, so that any byte sequence round-trips
+ * through a JS string (unlike `TextDecoder("latin1")`, which is windows-1252).
+ */
+export function toBinaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = "";
+  for (let i = start; i < end; i += 4096) {
+    out += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
+  }
+  return out;
+}
+
+/** Inverse of {@link toBinaryString}: code points 0-255 back to bytes. */
+export function fromBinaryString(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** Byte-wise equality of two arrays. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Lower-cases ASCII letters of a short byte string into a JS string; command names arrive as
+ * bytes and are matched case-insensitively against the registry.
+ */
+export function asciiLower(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    out += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return out;
+}
+
+/**
+ * A growable byte buffer for building replies and files without intermediate strings; it is
+ * reused between batches so steady-state traffic allocates nothing here.
+ */
+export class ByteBuffer {
+  /** Backing storage; bytes `[0, length)` are valid. */
+  bytes: Uint8Array;
+  /** Number of valid bytes. */
+  length = 0;
+
+  /** Creates a buffer with the given initial capacity in bytes. */
+  constructor(capacity = 16 * 1024) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  /** Makes room for `extra` more bytes, doubling the capacity as needed. */
+  reserve(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.bytes.length) return;
+    let cap = this.bytes.length * 2;
+    while (cap < need) cap *= 2;
+    const grown = new Uint8Array(cap);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  /** Appends one byte. */
+  pushByte(b: number): void {
+    if (this.length === this.bytes.length) this.reserve(1);
+    this.bytes[this.length++] = b;
+  }
+
+  /** Appends a byte array. */
+  pushBytes(src: Uint8Array): void {
+    this.reserve(src.length);
+    this.bytes.set(src, this.length);
+    this.length += src.length;
+  }
+
+  /** Appends text whose characters are all below 256, one byte each (protocol text, numbers). */
+  pushAscii(text: string): void {
+    const n = text.length;
+    this.reserve(n);
+    const b = this.bytes;
+    let p = this.length;
+    for (let i = 0; i < n; i++) b[p++] = text.charCodeAt(i);
+    this.length = p;
+  }
+
+  /** Appends text encoded as UTF-8. */
+  pushUtf8(text: string): void {
+    this.reserve(text.length * 3);
+    const { written } = utf8Encoder.encodeInto(text, this.bytes.subarray(this.length));
+    this.length += written;
+  }
+
+  /** Appends the decimal form of a safe integer without building a string. */
+  pushInt(n: number): void {
+    if (n < 0) {
+      this.pushByte(45);
+      n = -n;
+    }
+    if (n < 10) {
+      this.pushByte(48 + n);
+      return;
+    }
+    if (n > 0xffffffff) {
+      this.pushAscii(String(n));
+      return;
+    }
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    this.reserve(digits);
+    const b = this.bytes;
+    let p = this.length + digits;
+    this.length = p;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + n - q * 10;
+      n = q;
+    }
+    b[--p] = 48 + n;
+  }
+
+  /** A view of the valid bytes (not a copy; valid until the next write or reset). */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  /** Forgets the contents, keeping the storage; shrinks storage that grew past `keep` bytes. */
+  reset(keep = 1024 * 1024): void {
+    this.length = 0;
+    if (this.bytes.length > keep) this.bytes = new Uint8Array(16 * 1024);
+  }
+}

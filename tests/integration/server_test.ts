@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { plain, RespConn } from "../support/resp_conn.ts";
+import { startServer } from "../support/server.ts";
+import { waitFor } from "../support/wait_for.ts";
+
+Deno.test("a server started on port 0 answers PING and ECHO and stops with exit code 0 on SIGTERM", async () => {
+  const server = await startServer();
+  try {
+    await using conn = await RespConn.connect(server.port);
+    assert.deepEqual(plain(await conn.call("PING")), "PONG");
+    assert.deepEqual(plain(await conn.call("ECHO", "hello")), "hello");
+  } finally {
+    const status = await server.stop("SIGTERM");
+    assert.deepEqual(status.code, 0);
+  }
+});
+
+Deno.test("SIGINT stops the server gracefully with exit code 0", async () => {
+  const server = await startServer();
+  const status = await server.stop("SIGINT");
+  assert.deepEqual(status.code, 0);
+  assert.ok(server.logs.some((l) => l.includes("Server stopped")), server.logs.join("\n"));
+});
+
+Deno.test("SHUTDOWN closes the connection without a reply and the process exits 0", async () => {
+  await using server = await startServer();
+  await using conn = await RespConn.connect(server.port);
+  await conn.send("SHUTDOWN");
+  assert.ok(await conn.closedByServer());
+  assert.deepEqual((await server.status).code, 0);
+});
+
+Deno.test("pipelined commands sent in one write all get their replies in order", async () => {
+  await using server = await startServer();
+  await using conn = await RespConn.connect(server.port);
+  let batch = "";
+  for (let i = 0; i < 2000; i++) batch += `*2\r\n$4\r\nECHO\r\n$${String(i).length}\r\n${i}\r\n`;
+  await conn.sendRaw(batch);
+  for (let i = 0; i < 2000; i++) assert.deepEqual(plain(await conn.read()), String(i));
+});
+
+Deno.test("maxclients refuses the extra connection with Redis's error while others keep working", async () => {
+  await using server = await startServer({ args: ["--maxclients", "2"] });
+  await using a = await RespConn.connect(server.port);
+  await using b = await RespConn.connect(server.port);
+  assert.deepEqual(plain(await a.call("PING")), "PONG");
+  assert.deepEqual(plain(await b.call("PING")), "PONG");
+  await using c = await RespConn.connect(server.port);
+  assert.deepEqual(plain(await c.read()), "-ERR max number of clients reached");
+  assert.ok(await c.closedByServer());
+  assert.deepEqual(plain(await a.call("PING")), "PONG");
+});
+
+Deno.test("an idle client is disconnected after timeout seconds", async () => {
+  await using server = await startServer({ args: ["--timeout", "1"] });
+  await using idle = await RespConn.connect(server.port);
+  assert.deepEqual(plain(await idle.call("PING")), "PONG");
+  assert.ok(await idle.closedByServer(5000));
+});
+
+Deno.test("a protocol error is answered and closes only that connection", async () => {
+  await using server = await startServer();
+  await using healthy = await RespConn.connect(server.port);
+  await using bad = await RespConn.connect(server.port);
+  await bad.sendRaw("*1\r\n$abc\r\n");
+  assert.deepEqual(plain(await bad.read()), "-ERR Protocol error: invalid bulk length");
+  assert.ok(await bad.closedByServer());
+  assert.deepEqual(plain(await healthy.call("PING")), "PONG");
+});
+
+/** Sends ECHO commands with 10 KB payloads without ever reading a reply, until `total` bytes. */
+async function floodWithoutReading(conn: RespConn, total: number): Promise<void> {
+  const big = "x".repeat(10_000);
+  const one = `*2\r\n$4\r\nECHO\r\n$${big.length}\r\n${big}\r\n`;
+  const chunk = one.repeat(50);
+  try {
+    for (let sent = 0; sent < total; sent += chunk.length) await conn.sendRaw(chunk);
+  } catch {
+    // The server closed the connection while we were still writing: that is the point.
+  }
+}
+
+Deno.test("a client that never reads is disconnected at the output buffer hard limit", async () => {
+  await using server = await startServer({
+    args: ["--client-output-buffer-limit", "normal 256kb 0 0"],
+  });
+  await using greedy = await RespConn.connect(server.port);
+  await using other = await RespConn.connect(server.port);
+  await floodWithoutReading(greedy, 64 * 1024 * 1024);
+  assert.ok(await greedy.closedByServer());
+  const info = plain(await other.call("INFO", "stats")) as string;
+  assert.ok(info.includes("client_output_buffer_limit_disconnections:1"), info);
+  assert.equal(plain(await other.call("PING")), "PONG");
+});
+
+Deno.test("a client over the output buffer soft limit for soft-seconds is disconnected", async () => {
+  await using server = await startServer({
+    args: ["--client-output-buffer-limit", "normal 0 128kb 1"],
+  });
+  await using greedy = await RespConn.connect(server.port);
+  await floodWithoutReading(greedy, 32 * 1024 * 1024);
+  assert.ok(await greedy.closedByServer(10_000));
+  await using other = await RespConn.connect(server.port);
+  const info = plain(await other.call("INFO", "stats")) as string;
+  assert.ok(info.includes("client_output_buffer_limit_disconnections:1"), info);
+});
+
+Deno.test("a client that never reads under the default limits stays connected and memory stays bounded", async () => {
+  await using server = await startServer();
+  await using greedy = await RespConn.connect(server.port);
+  await using other = await RespConn.connect(server.port);
+  const flood = floodWithoutReading(greedy, 256 * 1024 * 1024);
+  const rss = () => {
+    const status = Deno.readTextFileSync(`/proc/${server.pid}/status`);
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  };
+  const list = await waitFor(async () => {
+    const text = plain(await other.call("CLIENT", "LIST")) as string;
+    const line = text.split("\n").find((l) => / omem=[1-9]/.test(l));
+    return line;
+  }, { what: "the flooding client to have unsent output" });
+  const omem = Number(/ omem=(\d+)/.exec(list)?.[1]);
+  assert.ok(omem < 4 * 1024 * 1024, `unsent output ${omem} bytes`);
+  assert.ok(rss() < 400 * 1024 * 1024, `server RSS ${rss()} bytes`);
+  assert.equal(plain(await other.call("PING")), "PONG");
+  greedy.close();
+  await flood;
+});
+
+Deno.test("a client over client-query-buffer-limit is disconnected", async () => {
+  await using server = await startServer({ args: ["--client-query-buffer-limit", "1mb"] });
+  await using greedy = await RespConn.connect(server.port);
+  await greedy.sendRaw(`*2\r\n$4\r\nECHO\r\n$${4 * 1024 * 1024}\r\n`);
+  const chunk = new Uint8Array(256 * 1024).fill(120);
+  try {
+    for (let i = 0; i < 16; i++) await greedy.sendRaw(chunk);
+  } catch {
+    // The server may close while we are still writing.
+  }
+  assert.ok(await greedy.closedByServer());
+  await using other = await RespConn.connect(server.port);
+  await waitFor(async () =>
+    (plain(await other.call("INFO", "stats")) as string).includes(
+      "client_query_buffer_limit_disconnections:1",
+    )
+  );
+});
