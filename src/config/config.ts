@@ -63,6 +63,33 @@ export class Config {
   }
 
   /**
+   * CONFIG GET as Redis 7 answers it: a name without glob characters (`*`, `?`, `[`) is looked up
+   * ignoring case and reported as given; a pattern reports the parameters' own names. Each
+   * parameter appears once, the first time it matches.
+   */
+  configGet(patterns: readonly string[]): [string, string][] {
+    const out: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const pattern of patterns) {
+      if (!/[*?[]/.test(pattern)) {
+        const spec = findParam(pattern.toLowerCase());
+        if (spec && !seen.has(spec.name)) {
+          seen.add(spec.name);
+          out.push([pattern, spec.format(this.values[spec.name])]);
+        }
+        continue;
+      }
+      for (const p of PARAMS) {
+        if (!seen.has(p.name) && globMatchString(pattern, p.name, true)) {
+          seen.add(p.name);
+          out.push([p.name, p.format(this.values[p.name])]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * Applies name/value pairs all or nothing, as Redis 7's CONFIG SET does: every pair is
    * validated first, then all are applied and listeners are told once.
    */
@@ -77,7 +104,7 @@ export class Config {
       seen.add(name);
       if (!spec.mutable) throw new ConfigSetError(rawName, "can't set immutable config");
       try {
-        parsed.push([spec.name, spec.parse(text)]);
+        parsed.push([spec.name, spec.parse(text, this.values[spec.name])]);
       } catch (e) {
         if (e instanceof ConfigValueError) throw new ConfigSetError(rawName, e.message);
         throw e;

@@ -104,13 +104,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
         `cannot read config file ${options.file}: ${e instanceof Error ? e.message : e}`,
       );
     }
-    const seen = new Map<string, number>();
     for (const { key, value, line } of parseConfigYaml(text, options.file)) {
-      const first = seen.get(key);
-      if (first !== undefined) {
-        throw new ConfigLoadError(`${options.file}:${line}: key '${key}' repeats line ${first}`);
-      }
-      seen.set(key, line);
       apply(values, key, value, { file: options.file, line });
     }
   }

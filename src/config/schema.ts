@@ -75,8 +75,11 @@ export interface ParamSpec<K extends ConfigName = ConfigName> {
   mutable: boolean;
   /** One-line description for --help and config/node.yaml. */
   doc: string;
-  /** Text to value; throws {@link ConfigValueError} with Redis's reason. */
-  parse(text: string): ConfigValues[K];
+  /**
+   * Text to value; throws {@link ConfigValueError} with Redis's reason. `current` is the value
+   * being replaced, for parameters whose text may change only part of it.
+   */
+  parse(text: string, current?: ConfigValues[K]): ConfigValues[K];
   /** Value to the text CONFIG GET prints. */
   format(value: ConfigValues[K]): string;
 }
@@ -88,6 +91,7 @@ function intParam<K extends ConfigName>(
   max: number,
   mutable: boolean,
   doc: string,
+  clamp?: { min: number; max: number },
 ): ParamSpec<K> {
   return {
     name,
@@ -100,11 +104,15 @@ function intParam<K extends ConfigName>(
       if (value < min || value > max) {
         throw new ConfigValueError(`argument must be between ${min} and ${max} inclusive`);
       }
-      return value as ConfigValues[K];
+      const clamped = clamp ? Math.min(clamp.max, Math.max(clamp.min, value)) : value;
+      return clamped as ConfigValues[K];
     },
     format: (value) => String(value),
   };
 }
+
+/** Redis's upper bound for memory parameters (LONG_MAX), as its range errors print it. */
+const LONG_MAX = "9223372036854775807";
 
 function memoryParam<K extends ConfigName>(
   name: K,
@@ -122,7 +130,7 @@ function memoryParam<K extends ConfigName>(
       const value = parseMemory(text);
       if (value === null) throw new ConfigValueError("argument must be a memory value");
       if (value < min) {
-        throw new ConfigValueError(`argument must be a memory value of at least ${min} bytes`);
+        throw new ConfigValueError(`argument must be between ${min} and ${LONG_MAX} inclusive`);
       }
       return value as ConfigValues[K];
     },
@@ -180,7 +188,8 @@ export function parseOutputBufferLimits(
   base: OutputBufferLimits = DEFAULT_OUTPUT_BUFFER_LIMITS,
 ): OutputBufferLimits {
   const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
-  if (words.length === 0 || words.length % 4 !== 0) {
+  // As in Redis, an empty value names no class and so changes nothing.
+  if (words.length % 4 !== 0) {
     throw new ConfigValueError("Wrong number of arguments in buffer limit configuration.");
   }
   const result: OutputBufferLimits = {
@@ -238,7 +247,8 @@ export const PARAMS: readonly ParamSpec[] = [
   ),
   enumParam("log-format", "text", ["text", "json"], true, "Log line format: text or json."),
   stringParam("logfile", "", false, "Log file path; empty logs to standard output."),
-  intParam("maxclients", 10000, 1, 1000000, true, "Maximum number of connected clients."),
+  // Redis's range (an unsigned int); it errors on values the process cannot serve, we do not.
+  intParam("maxclients", 10000, 1, 4294967295, true, "Maximum number of connected clients."),
   intParam("timeout", 0, 0, 2147483647, true, "Close a client idle this many seconds (0 = never)."),
   memoryParam(
     "proto-max-bulk-len",
@@ -259,17 +269,19 @@ export const PARAMS: readonly ParamSpec[] = [
     default: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
     mutable: true,
     doc: "Per client class: <class> <hard> <soft> <soft-seconds>; 0 disables a limit.",
-    parse: (text) => parseOutputBufferLimits(text),
+    parse: (text, current) => parseOutputBufferLimits(text, current),
     format: formatOutputBufferLimits,
   } satisfies ParamSpec<"client-output-buffer-limit">,
   stringParam("requirepass", "", true, "Password clients must AUTH with; empty disables it."),
+  // Like Redis: any int is accepted and then clamped to 1..500.
   intParam(
     "hz",
     10,
-    1,
-    500,
+    0,
+    2147483647,
     true,
-    "Background task frequency (idle timeouts, limits), per second.",
+    "Background task frequency (idle timeouts, limits), per second; clamped to 1..500.",
+    { min: 1, max: 500 },
   ),
 ] as readonly ParamSpec[];
 

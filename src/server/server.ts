@@ -88,6 +88,8 @@ export class Server implements ServerContext {
   start(): void {
     const { port, bind } = this.config.values;
     this.#listener = Deno.listen({ hostname: bind, port, transport: "tcp" });
+    // With `port: 0` the system picks the port; CONFIG GET port then reports the real one.
+    this.config.values.port = this.#listener.addr.port;
     this.#identity = {
       version: VERSION,
       redisVersion: REDIS_COMPAT_VERSION,

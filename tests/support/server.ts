@@ -121,7 +121,12 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     await Deno.writeTextFile(file, options.yaml);
     args.push("--config", file);
   }
-  args.push(...(options.args ?? []));
+  const extra = options.args ?? [];
+  const level = extra[extra.indexOf("--loglevel") + 1];
+  if (extra.includes("--loglevel") && !["debug", "verbose", "info", "notice"].includes(level)) {
+    throw new Error("startServer reads the port from the info-level log: use CONFIG SET loglevel");
+  }
+  args.push(...extra);
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdout: "piped",
