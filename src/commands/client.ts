@@ -6,7 +6,7 @@ import type { CommandDef } from "./registry.ts";
 import { ErrorReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ClientHandle } from "../server/client_table.ts";
-import { fromUtf8 } from "../util/bytes.ts";
+import { asciiLower, fromUtf8, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 
 /**
@@ -54,9 +54,10 @@ const HELP = [
 const CLIENT_TYPES = ["normal", "master", "replica", "slave", "pubsub"];
 
 function typeFilter(args: Args): string {
-  const type = args.keyword();
+  const raw = args.bytes();
+  const type = asciiLower(raw);
   if (!CLIENT_TYPES.includes(type)) {
-    throw new CommandError(`ERR Unknown client type '${type}'`);
+    throw new CommandError(`ERR Unknown client type '${toBinaryString(raw)}'`);
   }
   return type;
 }
@@ -69,12 +70,9 @@ function list(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Rep
     const option = args.keyword();
     if (option === "type" && args.hasMore) type = typeFilter(args);
     else if (option === "id" && args.hasMore) {
+      // Any integer is accepted, as in Redis: ids that no client has (0, negative) match nothing.
       ids = new Set();
-      while (args.hasMore) {
-        const id = args.integer("ERR Invalid client ID");
-        if (id <= 0) throw new CommandError("ERR Invalid client ID");
-        ids.add(id);
-      }
+      while (args.hasMore) ids.add(args.integer("ERR Invalid client ID"));
     } else throw new CommandError("ERR syntax error");
   }
   const at = now();
@@ -118,8 +116,10 @@ function kill(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
       const laddr = args.text();
       filters.push((h) => h.state.laddr === laddr);
     } else if (option === "user") {
+      // "default" is the only user gocache has; Redis refuses a user that does not exist.
       const user = args.text();
-      filters.push(() => user === "default");
+      if (user !== "default") throw new CommandError(`ERR No such user '${user}'`);
+      filters.push(() => true);
     } else if (option === "skipme") {
       const value = args.keyword();
       if (value !== "yes" && value !== "no") throw new CommandError("ERR syntax error");
@@ -138,7 +138,12 @@ function kill(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
 }
 
 function setinfo(_ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  // Redis 7.2 checks the option name first, then the value.
   const option = fromUtf8(argv[2]);
+  const name = option.toLowerCase();
+  if (name !== "lib-name" && name !== "lib-ver") {
+    throw new CommandError(`ERR Unrecognized option '${option}'`);
+  }
   const value = argv[3];
   for (const b of value) {
     if (b < 33 || b > 126) {
@@ -147,16 +152,9 @@ function setinfo(_ctx: ServerContext, client: ClientState, argv: Uint8Array[]): 
       );
     }
   }
-  switch (option.toLowerCase()) {
-    case "lib-name":
-      client.libName = fromUtf8(value);
-      return OK;
-    case "lib-ver":
-      client.libVersion = fromUtf8(value);
-      return OK;
-    default:
-      throw new CommandError(`ERR Unrecognized option '${option}'`);
-  }
+  if (name === "lib-name") client.libName = fromUtf8(value);
+  else client.libVersion = fromUtf8(value);
+  return OK;
 }
 
 function onOff(argv: Uint8Array[]): boolean {
@@ -182,6 +180,7 @@ export const clientCommands: readonly CommandDef[] = [
     arity: -2,
     flags: ["sentinel"],
     group: "connection",
+    acl: [],
     summary: "A container for client connection commands.",
     since: "2.4.0",
     subcommands: [
@@ -210,10 +209,16 @@ export const clientCommands: readonly CommandDef[] = [
         "stale",
       ]),
       sub("setinfo", 4, "Sets information specific to the client or connection.", setinfo),
-      sub("no-evict", 3, "Sets the client eviction mode of the connection.", (_c, client, argv) => {
-        client.noEvict = onOff(argv);
-        return OK;
-      }),
+      sub(
+        "no-evict",
+        3,
+        "Sets the client eviction mode of the connection.",
+        (_c, client, argv) => {
+          client.noEvict = onOff(argv);
+          return OK;
+        },
+        ["admin", "noscript", "loading", "stale"],
+      ),
       sub(
         "no-touch",
         3,
@@ -223,7 +228,13 @@ export const clientCommands: readonly CommandDef[] = [
           return OK;
         },
       ),
-      sub("help", 2, "Returns helpful text about the different subcommands.", () => HELP),
+      sub(
+        "help",
+        2,
+        "Returns helpful text about the different subcommands.",
+        () => HELP,
+        ["loading", "stale"],
+      ),
     ],
   },
 ];

@@ -1,36 +1,95 @@
 /** COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS): the command table, introspected. */
 import { MapReply, type Reply, SetReply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { fromUtf8 } from "../util/bytes.ts";
 import { globMatchString } from "../util/glob.ts";
 import { Args } from "./args.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import type { Command, CommandDef } from "./registry.ts";
+import type { Command, CommandDef, CommandFlag } from "./registry.ts";
 
 const status = (text: string): SimpleString => new SimpleString(text);
 
-/** ACL categories Redis would give a command, derived from its flags and group. */
-export function aclCategories(cmd: Command): string[] {
-  const f = cmd.def.flags;
-  const cats: string[] = [];
-  if (f.includes("write")) cats.push("@write");
-  if (f.includes("readonly")) cats.push("@read");
-  if (f.includes("admin")) cats.push("@admin", "@dangerous");
-  if (f.includes("pubsub")) cats.push("@pubsub");
-  cats.push(f.includes("fast") ? "@fast" : "@slow");
+/** Redis's ACL categories in the order COMMAND INFO lists them (its category table). */
+const CATEGORY_ORDER = [
+  "@keyspace",
+  "@read",
+  "@write",
+  "@set",
+  "@sortedset",
+  "@list",
+  "@hash",
+  "@string",
+  "@bitmap",
+  "@hyperloglog",
+  "@geo",
+  "@stream",
+  "@pubsub",
+  "@admin",
+  "@fast",
+  "@slow",
+  "@blocking",
+  "@dangerous",
+  "@connection",
+  "@transaction",
+  "@scripting",
+];
+
+function groupCategories(cmd: Command): readonly string[] {
   const group = cmd.def.group;
-  if (group === "connection") cats.push("@connection");
-  if (group === "string") cats.push("@string");
-  if (group === "generic" || group === "keyspace") cats.push("@keyspace");
-  return cats;
+  if (group === "connection") return ["@connection"];
+  if (group === "string") return ["@string"];
+  if (group === "generic" || group === "keyspace") return ["@keyspace"];
+  return [];
 }
 
-function keySpecs(cmd: Command): Reply[] {
+/**
+ * ACL categories Redis gives a command: those its flags imply, plus its declared ones (or its
+ * group's), in Redis's order.
+ */
+export function aclCategories(cmd: Command): string[] {
+  const f = cmd.def.flags;
+  const cats = new Set<string>(cmd.def.acl ?? groupCategories(cmd));
+  if (f.includes("write")) cats.add("@write");
+  if (f.includes("readonly")) cats.add("@read");
+  if (f.includes("admin")) cats.add("@admin").add("@dangerous");
+  if (f.includes("pubsub")) cats.add("@pubsub");
+  cats.add(f.includes("fast") ? "@fast" : "@slow");
+  const rank = (c: string) => {
+    const i = CATEGORY_ORDER.indexOf(c);
+    return i < 0 ? CATEGORY_ORDER.length : i;
+  };
+  return [...cats].sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * The flags COMMAND INFO prints, in the order Redis prints them (its `addReplyCommandFlags`
+ * table). Flags missing here, such as `sentinel`, are kept hidden by Redis too.
+ */
+const SHOWN_FLAGS: readonly CommandFlag[] = [
+  "write",
+  "readonly",
+  "denyoom",
+  "admin",
+  "pubsub",
+  "noscript",
+  "loading",
+  "stale",
+  "fast",
+  "no_auth",
+  "no_multi",
+  "allow_busy",
+];
+
+function shownFlags(cmd: Command): SimpleString[] {
+  return SHOWN_FLAGS.filter((f) => cmd.def.flags.includes(f)).map(status);
+}
+
+/** Key specs; a set, as Redis 7.0 replies them (an array in RESP2). */
+function keySpecs(cmd: Command): SetReply {
   const keys = cmd.def.keys;
-  if (!keys) return [];
+  if (!keys) return new SetReply([]);
   const lastKey = keys.last < 0 ? keys.last : keys.last - keys.first;
-  return [
+  return new SetReply([
     new MapReply([
       "flags",
       new SetReply([]),
@@ -44,7 +103,7 @@ function keySpecs(cmd: Command): Reply[] {
         new MapReply(["lastkey", lastKey, "keystep", keys.step, "limit", 0]),
       ]),
     ]),
-  ];
+  ]);
 }
 
 /** The COMMAND INFO entry of one command, in Redis 7's ten-element layout. */
@@ -53,14 +112,15 @@ export function commandInfo(cmd: Command): Reply {
   return [
     cmd.fullName,
     cmd.arity,
-    new SetReply(cmd.def.flags.map(status)),
+    new SetReply(shownFlags(cmd)),
     keys.first,
     keys.last,
     keys.step,
     new SetReply(aclCategories(cmd).map(status)),
     new SetReply([]),
     keySpecs(cmd),
-    (cmd.subcommands ?? []).map(commandInfo),
+    // Redis replies "no subcommands" as an empty set, and subcommands as an array.
+    cmd.subcommands ? cmd.subcommands.map(commandInfo) : new SetReply([]),
   ];
 }
 
@@ -74,6 +134,18 @@ function commandDocs(cmd: Command): Reply {
     fields.push("subcommands", new MapReply(subs));
   }
   return new MapReply(fields);
+}
+
+/**
+ * The command a COMMAND INFO/DOCS argument names: `ping`, or `client|id` for a subcommand, in
+ * any case (Redis's `lookupCommandBySds`).
+ */
+function lookupFullName(ctx: ServerContext, name: Uint8Array): Command | undefined {
+  const bar = name.indexOf(124);
+  if (bar < 0) return ctx.commands.lookup(name);
+  const rest = name.subarray(bar + 1);
+  if (rest.indexOf(124) >= 0) return undefined;
+  return ctx.commands.lookup(name.subarray(0, bar))?.subcommandIndex?.get(rest);
 }
 
 function everyCommand(ctx: ServerContext): Command[] {
@@ -107,11 +179,12 @@ function getkeys(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
   let cmd = ctx.commands.lookup(target[0]);
   if (cmd?.subcommandIndex && target.length > 1) cmd = cmd.subcommandIndex.get(target[1]);
   if (!cmd) throw new CommandError("ERR Invalid command specified");
+  // Redis's order of checks: a keyless command is refused before its arity is looked at.
+  const keys = cmd.def.keys;
+  if (!keys) throw new CommandError("ERR The command has no key arguments");
   if (!cmd.arityAllows(target.length)) {
     throw new CommandError("ERR Invalid number of arguments specified for command");
   }
-  const keys = cmd.def.keys;
-  if (!keys) throw new CommandError("ERR The command has no key arguments");
   const last = keys.last < 0 ? target.length + keys.last : keys.last;
   const out: Uint8Array[] = [];
   for (let i = keys.first; i <= last && i < target.length; i += keys.step) out.push(target[i]);
@@ -147,6 +220,7 @@ function sub(
     arity,
     flags: ["loading", "stale"],
     group: "server",
+    acl: ["@connection"],
     summary,
     since: "7.0.0",
     handler,
@@ -165,6 +239,7 @@ export const commandCommands: readonly CommandDef[] = [
     arity: -1,
     flags: ["loading", "stale"],
     group: "server",
+    acl: ["@connection"],
     summary: "Returns detailed information about all commands.",
     since: "2.8.13",
     complexity: "O(N) where N is the total number of Redis commands",
@@ -178,7 +253,7 @@ export const commandCommands: readonly CommandDef[] = [
         (ctx, _c, argv) => {
           if (argv.length === 2) return allCommandInfo(ctx);
           return argv.slice(2).map((name) => {
-            const cmd = ctx.commands.lookup(name);
+            const cmd = lookupFullName(ctx, name);
             return cmd ? commandInfo(cmd) : null;
           });
         },
@@ -188,19 +263,18 @@ export const commandCommands: readonly CommandDef[] = [
         -2,
         "Returns documentary information about one, multiple or all commands.",
         (ctx, _c, argv) => {
-          const names = argv.length === 2
-            ? [...ctx.commands.all()].map((c) => c.name)
-            : argv.slice(2).map((n) => fromUtf8(n).toLowerCase());
+          const commands = argv.length === 2
+            ? [...ctx.commands.all()]
+            : argv.slice(2).map((n) => lookupFullName(ctx, n));
           const out: Reply[] = [];
-          for (const name of names) {
-            const cmd = ctx.commands.get(name);
-            if (cmd) out.push(cmd.name, commandDocs(cmd));
+          for (const cmd of commands) {
+            if (cmd) out.push(cmd.fullName, commandDocs(cmd));
           }
           return new MapReply(out);
         },
       ),
       sub("list", -2, "Returns a list of command names.", list),
-      sub("getkeys", -3, "Extracts the key names from an arbitrary command.", getkeys),
+      sub("getkeys", -4, "Extracts the key names from an arbitrary command.", getkeys),
       sub("help", 2, "Returns helpful text about the different subcommands.", () => HELP),
     ],
   },

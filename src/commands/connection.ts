@@ -5,15 +5,21 @@ import { CommandError, WRONGPASS } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { MapReply, OK, PONG, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { fromUtf8 } from "../util/bytes.ts";
+import { asciiLower, bytesEqual, fromUtf8, toBinaryString, utf8 } from "../util/bytes.ts";
 import { validateClientName } from "./client.ts";
 
 const RESET = new SimpleString("RESET");
+const DEFAULT_USER = utf8("default");
 
-/** Checks a password against `requirepass`; an empty `requirepass` accepts nobody via AUTH. */
-function passwordMatches(ctx: ServerContext, user: string, password: Uint8Array): boolean {
+/**
+ * Checks a user and password the way Redis's ACL checks the only user gocache has, `default`:
+ * with an empty `requirepass` that user is `nopass` and any password is accepted; otherwise the
+ * password must equal `requirepass`. Any other user name fails (it does not exist).
+ */
+function passwordMatches(ctx: ServerContext, user: Uint8Array, password: Uint8Array): boolean {
+  if (fromUtf8(user) !== "default") return false;
   const required = ctx.config.values.requirepass;
-  return user === "default" && required !== "" && fromUtf8(password) === required;
+  return required === "" || bytesEqual(password, utf8(required));
 }
 
 function ping(_ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
@@ -23,13 +29,15 @@ function ping(_ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Re
 
 function auth(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   if (argv.length > 3) throw new CommandError("ERR syntax error");
-  if (ctx.config.values.requirepass === "") {
+  // Redis keeps the old error for the one-argument form when the default user has no password;
+  // the two-argument form goes to the ACL check, where `nopass` accepts any password.
+  if (argv.length === 2 && ctx.config.values.requirepass === "") {
     throw new CommandError(
       "ERR AUTH <password> called without any password configured for the default user. " +
         "Are you sure your configuration is correct?",
     );
   }
-  const user = argv.length === 3 ? fromUtf8(argv[1]) : "default";
+  const user = argv.length === 3 ? argv[1] : DEFAULT_USER;
   if (!passwordMatches(ctx, user, argv[argv.length - 1])) return WRONGPASS;
   client.authenticated = true;
   return OK;
@@ -43,28 +51,30 @@ function hello(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     if (ver < 2 || ver > 3) throw new CommandError("NOPROTO unsupported protocol version");
     proto = ver as 2 | 3;
   }
-  let authenticated = client.authenticated;
+  // As in Redis 7.0, options are handled left to right: AUTH authenticates at once (and stays
+  // authenticated even if a later option is refused), SETNAME is validated at once but applied
+  // only when the whole command succeeds.
   let name: string | undefined;
   while (args.hasMore) {
-    const option = args.keyword();
+    const raw = args.bytes();
+    const option = asciiLower(raw);
     if (option === "auth" && args.remaining >= 2) {
-      const user = args.text();
+      const user = args.bytes();
       if (!passwordMatches(ctx, user, args.bytes())) return WRONGPASS;
-      authenticated = true;
+      client.authenticated = true;
     } else if (option === "setname" && args.remaining >= 1) {
       name = validateClientName(args.bytes());
     } else {
-      throw new CommandError(`ERR Syntax error in HELLO option '${option}'`);
+      throw new CommandError(`ERR Syntax error in HELLO option '${toBinaryString(raw)}'`);
     }
   }
-  if (!authenticated) {
+  if (!client.authenticated) {
     throw new CommandError(
       "NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
         "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and " +
         "select the RESP protocol version at the same time",
     );
   }
-  client.authenticated = true;
   if (name !== undefined) client.name = name;
   client.proto = proto;
   return new MapReply([
@@ -110,7 +120,7 @@ export const connectionCommands: readonly CommandDef[] = [
   {
     name: "echo",
     arity: 2,
-    flags: ["fast"],
+    flags: ["loading", "stale", "fast"],
     group: "connection",
     summary: "Returns the given string.",
     since: "1.0.0",
@@ -133,7 +143,7 @@ export const connectionCommands: readonly CommandDef[] = [
   {
     name: "reset",
     arity: 1,
-    flags: ["noscript", "loading", "stale", "fast", "no_auth"],
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
     group: "connection",
     summary: "Resets the connection.",
     since: "6.2.0",
@@ -143,7 +153,7 @@ export const connectionCommands: readonly CommandDef[] = [
   {
     name: "hello",
     arity: -1,
-    flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel"],
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
     group: "connection",
     summary: "Handshakes with the Redis server.",
     since: "6.0.0",
@@ -153,7 +163,7 @@ export const connectionCommands: readonly CommandDef[] = [
   {
     name: "auth",
     arity: -2,
-    flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel"],
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
     group: "connection",
     summary: "Authenticates the connection.",
     since: "1.0.0",

@@ -30,18 +30,33 @@ export const WRONGPASS: ErrorReply = new ErrorReply(
   "WRONGPASS invalid username-password pair or user is disabled.",
 );
 
+/**
+ * What Redis's `%.*s` prints of an argument: at most `max` bytes, and nothing from the first NUL
+ * byte on, since Redis formats the argument as a C string.
+ */
+function cString(bytes: Uint8Array, max: number): Uint8Array {
+  const end = Math.min(bytes.length, max);
+  const nul = bytes.subarray(0, end).indexOf(0);
+  return bytes.subarray(0, nul < 0 ? end : nul);
+}
+
+/** An argument quoted in an error text, byte for byte (error messages are binary strings). */
 function quoted(bytes: Uint8Array, max: number): string {
-  return toBinaryString(bytes, 0, Math.min(bytes.length, max));
+  return toBinaryString(cString(bytes, max));
 }
 
 /**
  * `unknown command 'foo', with args beginning with: 'a' 'b' ` exactly as Redis builds it: the
- * name cut at 128 bytes, then arguments while the list is under 128 bytes.
+ * name cut at 128 bytes, then arguments while the list is under 128 bytes, each cut to what is
+ * left of those 128 bytes (lengths count bytes, as Redis's do).
  */
 export function unknownCommand(argv: readonly Uint8Array[]): ErrorReply {
   let args = "";
-  for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${quoted(argv[i], 128 - args.length)}' `;
+  let argsBytes = 0;
+  for (let i = 1; i < argv.length && argsBytes < 128; i++) {
+    const arg = cString(argv[i], 128 - argsBytes);
+    args += `'${toBinaryString(arg)}' `;
+    argsBytes += arg.length + 3;
   }
   return new ErrorReply(
     `ERR unknown command '${quoted(argv[0], 128)}', with args beginning with: ${args}`,

@@ -108,6 +108,7 @@ export const infoCommand: CommandDef = {
   arity: -1,
   flags: ["loading", "stale", "sentinel"],
   group: "server",
+  acl: ["@dangerous"],
   summary: "Returns information and statistics about the server.",
   since: "1.0.0",
   complexity: "O(1)",

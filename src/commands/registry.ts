@@ -42,6 +42,12 @@ export interface CommandDef {
   keys?: { first: number; last: number; step: number };
   /** Group for COMMAND DOCS. */
   group: CommandGroup;
+  /**
+   * ACL categories besides those the flags imply (`@admin`, `@fast`, ...), as Redis's command
+   * table declares them (`@connection`, `@dangerous`). Defaults to the group's category; a
+   * container such as CLIENT declares none.
+   */
+  acl?: readonly string[];
   /** One-line summary for COMMAND DOCS. */
   summary: string;
   /** Redis version that introduced it. */

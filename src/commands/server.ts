@@ -2,10 +2,10 @@
 import { ConfigSetError } from "../config/config.ts";
 import { ErrorReply, MapReply, NO_REPLY, OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { asciiLower, fromUtf8 } from "../util/bytes.ts";
+import { asciiLower, fromUtf8, toBinaryString } from "../util/bytes.ts";
 import { nowMicros } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError, wrongArity } from "./errors.ts";
+import { CommandError } from "./errors.ts";
 import { infoCommand } from "./info.ts";
 import type { CommandDef } from "./registry.ts";
 
@@ -16,13 +16,16 @@ function time(): Reply {
 
 function configGet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   const patterns = argv.slice(2).map((p) => fromUtf8(p));
-  return new MapReply(ctx.config.matching(patterns).flat());
+  return new MapReply(ctx.config.configGet(patterns).flat());
 }
 
 function configSet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
-  if (argv.length % 2 !== 0) return wrongArity("config|set");
+  // Redis 7.0 answers an odd number of words (a name without its value) with a syntax error.
+  if (argv.length % 2 !== 0) throw new CommandError("ERR syntax error");
   const pairs: [string, string][] = [];
-  for (let i = 2; i < argv.length; i += 2) pairs.push([fromUtf8(argv[i]), fromUtf8(argv[i + 1])]);
+  for (let i = 2; i < argv.length; i += 2) {
+    pairs.push([toBinaryString(argv[i]), fromUtf8(argv[i + 1])]);
+  }
   try {
     ctx.config.set(pairs);
   } catch (e) {
@@ -41,20 +44,22 @@ function configSet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[])
 
 function shutdown(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   let save: boolean | undefined;
+  let nosave = false;
+  let otherFlags = false;
   let abort = false;
   for (let i = 1; i < argv.length; i++) {
     const option = asciiLower(argv[i]);
-    if (option === "nosave") save = false;
+    if (option === "nosave") nosave = true;
     else if (option === "save") save = true;
-    else if (option === "now" || option === "force") continue;
+    else if (option === "now" || option === "force") otherFlags = true;
     else if (option === "abort") abort = true;
     else throw new CommandError("ERR syntax error");
   }
-  if (abort) {
-    if (argv.length !== 2) throw new CommandError("ERR syntax error");
-    throw new CommandError("ERR No shutdown in progress.");
-  }
-  ctx.requestShutdown({ save });
+  // Redis refuses ABORT with any other flag, and SAVE with NOSAVE, before doing anything.
+  const anyFlag = nosave || save !== undefined || otherFlags;
+  if ((abort && anyFlag) || (nosave && save)) throw new CommandError("ERR syntax error");
+  if (abort) throw new CommandError("ERR No shutdown in progress.");
+  ctx.requestShutdown({ save: nosave ? false : save });
   return NO_REPLY;
 }
 
@@ -87,6 +92,7 @@ export const serverCommands: readonly CommandDef[] = [
     arity: -2,
     flags: [],
     group: "server",
+    acl: [],
     summary: "A container for server configuration commands.",
     since: "2.0.0",
     subcommands: [

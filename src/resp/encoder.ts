@@ -67,16 +67,22 @@ export function formatDouble(value: number): string {
   return String(value).replace("e+", "e");
 }
 
-/** Writes an error reply; CR and LF inside the text become spaces so the frame stays valid. */
+/**
+ * Writes an error reply from a binary-string message (one byte per character); CR and LF inside
+ * it become spaces so the frame stays valid, as Redis does.
+ */
 export function encodeError(out: ByteBuffer, message: string): void {
-  out.pushByte(45);
-  const start = out.length;
-  out.pushUtf8(message);
+  out.reserve(message.length + 3);
   const b = out.bytes;
-  for (let i = start; i < out.length; i++) {
-    if (b[i] === 13 || b[i] === 10) b[i] = 32;
+  let p = out.length;
+  b[p++] = 45;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i) & 0xff;
+    b[p++] = c === 13 || c === 10 ? 32 : c;
   }
-  pushCrlf(out);
+  b[p++] = 13;
+  b[p++] = 10;
+  out.length = p;
 }
 
 /** Appends the wire form of `reply` for a connection speaking protocol `proto`. */
@@ -86,7 +92,7 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     case "number":
       if (Number.isSafeInteger(reply)) return pushHeader(out, 58, reply);
       out.pushByte(58);
-      out.pushAscii(String(Math.trunc(reply)));
+      out.pushAscii(BigInt(Math.trunc(reply)).toString());
       return pushCrlf(out);
     case "string":
       return pushBulkText(out, reply);

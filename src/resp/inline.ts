@@ -54,8 +54,7 @@ export function splitInlineArgs(
   // Redis hands the line to sdssplitargs as a C string: a NUL byte ends it.
   const nul = line.subarray(start, end).indexOf(NUL);
   const stop = nul < 0 ? end : start + nul;
-  /** The byte at `i`, reading the end of the line as the C terminator. */
-  const at = (i: number): number => (i < stop ? line[i] : NUL);
+  const at = (i: number): number => byteAt(line, i, stop);
 
   const args: Uint8Array[] = [];
   let scratch: Uint8Array | null = null;
@@ -129,6 +128,11 @@ export function splitInlineArgs(
     }
     args.push(scratch.slice(0, written));
   }
+}
+
+/** The byte at `i`, reading the end of the line as the C string terminator. */
+function byteAt(line: Uint8Array, i: number, stop: number): number {
+  return i < stop ? line[i] : NUL;
 }
 
 /** The byte a backslash escape inside double quotes stands for. */

@@ -42,7 +42,9 @@ export class SimpleString {
 
 /**
  * An error reply. The message starts with its code (`ERR`, `WRONGTYPE`, `MOVED`, ...) as Redis
- * sends it, because clients branch on that first word.
+ * sends it, because clients branch on that first word. The message is a binary string (one
+ * character per byte, see `toBinaryString`) so that argument bytes quoted in an error reach the
+ * client exactly as Redis would send them; ASCII text needs no conversion.
  */
 export class ErrorReply {
   /** The full error text, code first, without the `-` and CRLF. */

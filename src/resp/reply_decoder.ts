@@ -5,6 +5,11 @@
  * re-parsing: partially decoded aggregates live on an explicit stack and a bulk string that is
  * still arriving is copied straight into its final array.
  *
+ * Bulk strings are returned as copies that later input never overwrites. Copies of up to 1 KiB
+ * share write-once 16 KiB slabs, as Node's Buffer pool does, because a separate ArrayBuffer per
+ * small reply made decoding them about ten times slower; so `value.buffer` may hold other replies
+ * too, and a caller that keeps a small value for long and cares about memory can `slice()` it.
+ *
  * Not supported: RESP3 streamed strings and aggregates (`$?`, `*?`, `;` chunks, `.` end); a `?`
  * length is reported as malformed input. Redis does not send them.
  *
@@ -38,6 +43,9 @@ const INITIAL_CAPACITY = 16 * 1024;
 const SHRINK_THRESHOLD = 1024 * 1024;
 /** Incomplete bulk strings up to this size get their final array at once; larger ones grow. */
 const BULK_EAGER_LIMIT = 1024 * 1024;
+/** Copies of bulk strings up to this size share write-once slabs (see the module comment). */
+const POOLED_MAX = 1024;
+const SLAB_SIZE = 16 * 1024;
 const DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
 
@@ -46,13 +54,27 @@ const DEFAULT_MAX_DEPTH = 64;
  * is filled in per decoder from `maxBulkLength`, marked here by -1).
  */
 const LINE_LIMITS = new Int32Array(256);
-for (const type of [INTEGER, BULK, ARRAY, NULL, BOOLEAN, BLOB_ERROR, VERBATIM, MAP, SET]) {
+for (
+  const type of [
+    INTEGER,
+    BULK,
+    ARRAY,
+    NULL,
+    BOOLEAN,
+    BLOB_ERROR,
+    VERBATIM,
+    MAP,
+    SET,
+    ATTRIBUTE,
+    PUSH,
+  ]
+) {
   LINE_LIMITS[type] = SHORT_LINE_LIMIT;
 }
-for (const type of [ATTRIBUTE, PUSH]) LINE_LIMITS[type] = SHORT_LINE_LIMIT;
 for (const type of [SIMPLE, ERROR, DOUBLE, BIG_NUMBER]) LINE_LIMITS[type] = -1;
 
-const utf8Decoder = new TextDecoder();
+// ignoreBOM keeps a leading U+FEFF: it is part of the value, not a byte order mark.
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /**
@@ -192,9 +214,19 @@ export class ReplyDecoder {
   constructor(options: ReplyDecoderOptions = {}) {
     this.#maxBulkLength = options.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH;
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!Number.isSafeInteger(this.#maxBulkLength) || this.#maxBulkLength < 0) {
+      throw new RangeError(
+        `maxBulkLength must be a non-negative integer, got ${this.#maxBulkLength}`,
+      );
+    }
+    if (!Number.isSafeInteger(this.#maxDepth) || this.#maxDepth < 0) {
+      throw new RangeError(`maxDepth must be a non-negative integer, got ${this.#maxDepth}`);
+    }
   }
 
-  /** Appends bytes received from the socket (copying as needed; the caller may reuse its buffer). */
+  /**
+   * Appends bytes received from the socket (copying as needed; the caller may reuse its buffer).
+   */
   push(chunk: Uint8Array): void {
     let from = 0;
     const bulk = this.#bulk;
@@ -222,7 +254,10 @@ export class ReplyDecoder {
     this.#len += count;
   }
 
-  /** Returns the next complete frame, or `undefined` when more bytes are needed. Throws RespDecodeError on malformed input. */
+  /**
+   * Returns the next complete frame, or `undefined` when more bytes are needed. Throws
+   * RespDecodeError on malformed input, and again on every later call.
+   */
   next(): RespValue | undefined {
     if (this.#failure !== null) throw this.#failure;
     try {
@@ -284,7 +319,11 @@ export class ReplyDecoder {
             if (this.#len - bodyStart >= length + 2) {
               this.#expectCrlf(bodyStart + length);
               this.#pos = bodyStart + length + 2;
-              value = this.#bulkValue(type, buf.slice(bodyStart, bodyStart + length), bodyStart);
+              value = this.#bulkValue(
+                type,
+                copyBytes(buf, bodyStart, length),
+                this.#base + bodyStart,
+              );
               break;
             }
             this.#startBulk(type, length);
@@ -423,14 +462,14 @@ export class ReplyDecoder {
     return BigInt(text);
   }
 
-  /** Turns a complete bulk-like payload (a private copy) into its value. */
-  #bulkValue(type: number, bytes: Uint8Array, offset: number): RespValue {
+  /** Turns a complete bulk-like payload (a private copy) found at `streamOffset` into its value. */
+  #bulkValue(type: number, bytes: Uint8Array, streamOffset: number): RespValue {
     if (type === BULK) return bytes;
     if (type === BLOB_ERROR) return new RespError(utf8Decoder.decode(bytes));
     if (bytes[3] !== 58) {
-      throw this.#error("Verbatim string lacks the ':' after its format", offset);
+      throw decodeError("Verbatim string lacks the ':' after its format", streamOffset);
     }
-    return new RespVerbatim(latin1(bytes, 0, 3), bytes.slice(4));
+    return new RespVerbatim(latin1(bytes, 0, 3), copyBytes(bytes, 4, bytes.length - 4));
   }
 
   /** Moves the available part of a payload into its final array and waits for the rest. */
@@ -484,14 +523,46 @@ export class ReplyDecoder {
     }
   }
 
+  /** The error for a problem found at index `at` of the buffer. */
   #error(what: string, at: number): RespDecodeError {
-    return new RespDecodeError(`${what} at byte offset ${this.#base + at}`);
+    return decodeError(what, this.#base + at);
   }
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 const DOUBLE_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BIG_NUMBER_PATTERN = /^[+-]?\d+$/;
+
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/**
+ * Copies `length` bytes starting at `from` into memory that nothing else writes to. Small copies
+ * share a slab (like Node's Buffer pool), so their `.buffer` may hold other replies too.
+ */
+function copyBytes(source: Uint8Array, from: number, length: number): Uint8Array {
+  if (length > POOLED_MAX) {
+    const copy = new Uint8Array(length);
+    copy.set(source.subarray(from, from + length));
+    return copy;
+  }
+  if (slabUsed + length > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  if (length <= 32) {
+    for (let i = 0; i < length; i++) slab[start + i] = source[from + i];
+  } else {
+    slab.set(source.subarray(from, from + length), start);
+  }
+  slabUsed = start + length;
+  return slab.subarray(start, slabUsed);
+}
+
+function decodeError(what: string, streamOffset: number): RespDecodeError {
+  return new RespDecodeError(`${what} at byte offset ${streamOffset}`);
+}
 
 function emptyAggregate(type: number): RespValue {
   switch (type) {

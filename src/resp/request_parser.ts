@@ -35,7 +35,9 @@ function findByte(buf: Uint8Array, byte: number, from: number, end: number): num
 
 /**
  * Parses a length line's digits exactly like Redis's `string2ll`: optional minus, no plus, no
- * leading zeros, no spaces. Returns null when the text is not such an integer.
+ * leading zeros, no spaces, within the signed 64-bit range. Returns null when the text is not
+ * such an integer. Values beyond 2^53 come back rounded, which is enough for comparing with
+ * limits, the only use they have here.
  */
 export function parseStrictInteger(buf: Uint8Array, start: number, end: number): number | null {
   if (start >= end || end - start > 20) return null;
@@ -47,14 +49,19 @@ export function parseStrictInteger(buf: Uint8Array, start: number, end: number):
     if (i === end) return null;
   }
   if (buf[i] === 48) return i + 1 === end && !negative ? 0 : null;
+  const first = i;
   let value = 0;
   for (; i < end; i++) {
     const d = buf[i] - 48;
     if (d < 0 || d > 9) return null;
     value = value * 10 + d;
   }
-  if (value > 9223372036854775807) return null;
-  return negative ? -value : value;
+  if (end - first < 16) return negative ? -value : value;
+  // Past 15 digits a double loses precision: decide the 64-bit range and round exactly.
+  let exact = 0n;
+  for (let j = first; j < end; j++) exact = exact * 10n + BigInt(buf[j] - 48);
+  if (negative ? exact > 9223372036854775808n : exact > 9223372036854775807n) return null;
+  return Number(negative ? -exact : exact);
 }
 
 /** Per-connection request parser state; see the module comment. */

@@ -70,7 +70,7 @@ export class ByteBuffer {
 
   /** Creates a buffer with the given initial capacity in bytes. */
   constructor(capacity = 16 * 1024) {
-    this.bytes = new Uint8Array(capacity);
+    this.bytes = new Uint8Array(Math.max(16, capacity));
   }
 
   /** Makes room for `extra` more bytes, doubling the capacity as needed. */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { runCli, startServer } from "../support/server.ts";
+import { MAIN, runCli, startServer } from "../support/server.ts";
+import { freePort } from "../support/redis_server.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { PARAMS } from "../../src/config/schema.ts";
 import { VERSION } from "../../src/version.ts";
@@ -108,4 +110,58 @@ Deno.test("CONFIG SET loglevel changes what is logged while running", async () =
   const record = JSON.parse(server.logs.find((l) => l.includes("Accepted client"))!);
   assert.equal(record.level, "DEBUG");
   assert.equal(typeof record.properties.id, "number");
+});
+
+Deno.test("deno task serve starts a node that answers PING and exits 0 on SIGINT", async () => {
+  const server = await startServer({ viaTask: true });
+  try {
+    await using conn = await RespConn.connect(server.port);
+    assert.equal(plain(await conn.call("PING")), "PONG");
+  } finally {
+    const status = await server.stop("SIGINT");
+    assert.equal(status.code, 0, server.logs.join("\n"));
+  }
+  const received = server.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+    .find((r) => r.properties?.signal !== undefined);
+  assert.equal(received?.properties.signal, "SIGINT", server.logs.join("\n"));
+});
+
+Deno.test("--logfile writes structured records to the file instead of stdout", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gocache-logfile-" });
+  const logfile = `${dir}/gocache.log`;
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "serve",
+      "--port",
+      String(port),
+      "--dir",
+      dir,
+      "--logfile",
+      logfile,
+      "--log-format",
+      "json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await waitFor(async () => {
+      await using conn = await RespConn.connect(port);
+      return plain(await conn.call("PING")) === "PONG";
+    }, { what: "the server to answer" });
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const { code, stdout } = await child.output();
+  assert.equal(code, 0);
+  assert.equal(new TextDecoder().decode(stdout), "", "nothing went to stdout");
+  const records = (await Deno.readTextFile(logfile)).trim().split("\n").map((l) => JSON.parse(l));
+  const messages = records.map((r) => r.message as string);
+  assert.ok(messages.some((m) => m.startsWith("Listening on")), messages.join("\n"));
+  assert.ok(messages.includes("Server stopped"), messages.join("\n"));
+  await Deno.remove(dir, { recursive: true });
 });

@@ -20,6 +20,8 @@ export class RespConn {
   readonly #buf = new Uint8Array(64 * 1024);
   #eof = false;
   #closed = false;
+  /** A socket read still in flight from an earlier call that timed out; reused, never lost. */
+  #pendingRead: Promise<number | null> | null = null;
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -75,12 +77,15 @@ export class RespConn {
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), Math.max(1, timeoutMs));
     });
+    this.#pendingRead ??= this.#conn.read(this.#buf);
     try {
-      const n = await Promise.race([this.#conn.read(this.#buf), timeout]);
+      const n = await Promise.race([this.#pendingRead, timeout]);
       if (n === "timeout") return;
+      this.#pendingRead = null;
       if (n === null) this.#eof = true;
       else this.#decoder.push(this.#buf.subarray(0, n));
     } catch {
+      this.#pendingRead = null;
       this.#eof = true;
     } finally {
       clearTimeout(timer);

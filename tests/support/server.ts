@@ -14,6 +14,8 @@ export interface StartOptions {
   args?: string[];
   /** YAML text written to a file passed with `--config`. */
   yaml?: string;
+  /** Start through `deno task serve` (as the README tells users) instead of `deno run`. */
+  viaTask?: boolean;
 }
 
 /** A running gocache subprocess. */
@@ -115,7 +117,8 @@ export async function runCli(
 /** Starts gocache on a free port; rejects with its output if it does not come up. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dir = await Deno.makeTempDir({ prefix: "gocache-test-" });
-  const args = ["run", "-A", MAIN, "serve", "--port", "0", "--dir", dir, "--log-format", "json"];
+  const launcher = options.viaTask ? ["task", "serve"] : ["run", "-A", MAIN, "serve"];
+  const args = [...launcher, "--port", "0", "--dir", dir, "--log-format", "json"];
   if (options.yaml !== undefined) {
     const file = `${dir}/node.yaml`;
     await Deno.writeTextFile(file, options.yaml);
@@ -129,6 +132,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   args.push(...extra);
   const child = new Deno.Command(Deno.execPath(), {
     args,
+    cwd: ROOT.pathname,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

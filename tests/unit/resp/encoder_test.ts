@@ -1,0 +1,452 @@
+/**
+ * Tests for the reply encoder: the exact RESP2 and RESP3 bytes of every reply type, error text
+ * sanitising, double formatting, a round trip of random reply trees through the reply decoder,
+ * and ByteBuffer's integer formatting.
+ */
+
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  encodeError,
+  encodeReply,
+  formatDouble,
+  type Protocol,
+} from "../../../src/resp/encoder.ts";
+import {
+  DoubleReply,
+  ErrorReply,
+  MapReply,
+  NO_REPLY,
+  NULL_ARRAY,
+  OK,
+  PONG,
+  PushReply,
+  QUEUED,
+  type Reply,
+  SetReply,
+  SimpleString,
+  VerbatimReply,
+} from "../../../src/resp/reply.ts";
+import {
+  ReplyDecoder,
+  RespDouble,
+  RespError,
+  RespMap,
+  RespPush,
+  RespSet,
+  RespSimple,
+  type RespValue,
+  RespVerbatim,
+} from "../../../src/resp/reply_decoder.ts";
+import {
+  ByteBuffer,
+  fromBinaryString,
+  toBinaryString,
+  utf8 as utf8Bytes,
+} from "../../../src/util/bytes.ts";
+
+const utf8 = new TextEncoder();
+
+/** Maps bytes to code points one to one, so expected frames can spell any byte. */
+function binary(data: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < data.length; i++) out += String.fromCharCode(data[i]);
+  return out;
+}
+
+/** The UTF-8 bytes of `text`, as byte text. */
+function u8(text: string): string {
+  return binary(utf8.encode(text));
+}
+
+/** Encodes `reply` into a fresh (deliberately tiny, so it must grow) buffer, as byte text. */
+function wire(reply: Reply, proto: Protocol): string {
+  const out = new ByteBuffer(1);
+  encodeReply(out, reply, proto);
+  return binary(out.view());
+}
+
+/** Asserts the RESP2 and RESP3 forms of `reply`. */
+function check(reply: Reply, resp2: string, resp3: string, what = resp3): void {
+  assert.equal(wire(reply, 2), resp2, `RESP2 ${JSON.stringify(what)}`);
+  assert.equal(wire(reply, 3), resp3, `RESP3 ${JSON.stringify(what)}`);
+}
+
+/** Asserts a reply whose form is the same under both protocols. */
+function same(reply: Reply, both: string): void {
+  check(reply, both, both);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact bytes per reply type
+
+Deno.test("a Uint8Array is a bulk string of exactly its bytes", () => {
+  same(new Uint8Array([0, 13, 10, 0x80, 0xff]), "$5\r\n\0\r\n\x80\xff\r\n");
+  same(new Uint8Array(0), "$0\r\n\r\n");
+  same(utf8.encode("hello"), "$5\r\nhello\r\n");
+});
+
+Deno.test("a string is a bulk string of its UTF-8 bytes, headed by the byte length", () => {
+  same("hello", "$5\r\nhello\r\n");
+  same("", "$0\r\n\r\n");
+  same("héllo", "$6\r\nh\xc3\xa9llo\r\n");
+  same("日本", `$6\r\n${u8("日本")}\r\n`);
+  same("😀", "$4\r\n\xf0\x9f\x98\x80\r\n");
+  same("a\r\nb", "$4\r\na\r\nb\r\n");
+});
+
+Deno.test("a large bulk string is written whole", () => {
+  const big = new Uint8Array(256 * 1024 + 3).fill(0x61);
+  const expected = `$${big.length}\r\n${"a".repeat(big.length)}\r\n`;
+  same(big, expected);
+  same("a".repeat(big.length), expected);
+});
+
+Deno.test("integers are written in decimal, negative ones with a minus sign", () => {
+  same(0, ":0\r\n");
+  same(-0, ":0\r\n");
+  same(7, ":7\r\n");
+  same(-1, ":-1\r\n");
+  same(42, ":42\r\n");
+  same(-1234567, ":-1234567\r\n");
+  same(4294967295, ":4294967295\r\n");
+  same(4294967296, ":4294967296\r\n");
+  same(-4294967296, ":-4294967296\r\n");
+  same(Number.MAX_SAFE_INTEGER, ":9007199254740991\r\n");
+  same(Number.MIN_SAFE_INTEGER, ":-9007199254740991\r\n");
+});
+
+Deno.test("an integer number beyond the safe range is still a RESP integer of its value", () => {
+  for (const n of [2 ** 53, 2 ** 60, -(2 ** 60), 2 ** 63, 1e20, 1e21, -1e21, 1e300]) {
+    for (const proto of [2, 3] as const) {
+      const frame = wire(n, proto);
+      // String(1e21) is "1e+21", which is not a RESP integer.
+      assert.match(frame, /^:-?\d+\r\n$/, `${n} as ${JSON.stringify(frame)}`);
+      assert.equal(Number(frame.slice(1, -2)), n);
+    }
+  }
+});
+
+Deno.test("a bigint is an integer of any size", () => {
+  same(0n, ":0\r\n");
+  same(123n, ":123\r\n");
+  same(-123n, ":-123\r\n");
+  same(2n ** 70n, ":1180591620717411303424\r\n");
+  same(-(2n ** 64n), ":-18446744073709551616\r\n");
+});
+
+Deno.test("booleans are #t and #f under RESP3 and the integers 1 and 0 under RESP2", () => {
+  check(true, ":1\r\n", "#t\r\n");
+  check(false, ":0\r\n", "#f\r\n");
+});
+
+Deno.test("null is the null bulk string under RESP2 and the null type under RESP3", () => {
+  check(null, "$-1\r\n", "_\r\n");
+});
+
+Deno.test("arrays nest and carry their element count", () => {
+  same([], "*0\r\n");
+  same(["a", 1], "*2\r\n$1\r\na\r\n:1\r\n");
+  check(
+    [1, ["a", null, []], [[true]]],
+    "*3\r\n:1\r\n*3\r\n$1\r\na\r\n$-1\r\n*0\r\n*1\r\n*1\r\n:1\r\n",
+    "*3\r\n:1\r\n*3\r\n$1\r\na\r\n_\r\n*0\r\n*1\r\n*1\r\n#t\r\n",
+  );
+});
+
+Deno.test("a SimpleString is a status line under both protocols", () => {
+  same(OK, "+OK\r\n");
+  same(PONG, "+PONG\r\n");
+  same(QUEUED, "+QUEUED\r\n");
+  same(new SimpleString("héllo"), "+h\xc3\xa9llo\r\n");
+  same(new SimpleString(""), "+\r\n");
+});
+
+Deno.test("an ErrorReply is an error line whose CR and LF become spaces", () => {
+  same(new ErrorReply("ERR syntax error"), "-ERR syntax error\r\n");
+  same(new ErrorReply("ERR bad\r\nthing"), "-ERR bad  thing\r\n");
+  same(new ErrorReply("ERR a\nb\rc"), "-ERR a b c\r\n");
+  same(new ErrorReply("\r\n"), "-  \r\n");
+  // Messages are binary strings: each character is one byte on the wire.
+  same(new ErrorReply(toBinaryString(utf8Bytes("ERR héllo"))), "-ERR h\xc3\xa9llo\r\n");
+  same(new ErrorReply("ERR \x80\xff"), "-ERR \x80\xff\r\n");
+  same(new ErrorReply("WRONGTYPE Operation"), "-WRONGTYPE Operation\r\n");
+});
+
+Deno.test("encodeError writes an error line and sanitises only its own bytes", () => {
+  const out = new ByteBuffer(4);
+  encodeReply(out, "a\r\n", 2);
+  encodeError(out, "ERR x\ny");
+  encodeError(out, toBinaryString(utf8Bytes("ERR 日本\r\n")));
+  assert.equal(binary(out.view()), `$3\r\na\r\n\r\n-ERR x y\r\n-${u8("ERR 日本")}  \r\n`);
+});
+
+Deno.test("a MapReply is a % map under RESP3 and a flat array under RESP2", () => {
+  check(
+    new MapReply(["a", 1, "b", null]),
+    "*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n",
+    "%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n",
+  );
+  check(new MapReply([]), "*0\r\n", "%0\r\n");
+  check(
+    new MapReply(["m", new MapReply(["k", true])]),
+    "*2\r\n$1\r\nm\r\n*2\r\n$1\r\nk\r\n:1\r\n",
+    "%1\r\n$1\r\nm\r\n%1\r\n$1\r\nk\r\n#t\r\n",
+  );
+});
+
+Deno.test("a SetReply is a ~ set under RESP3 and an array under RESP2", () => {
+  check(new SetReply(["a", "b"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "~2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  check(new SetReply([]), "*0\r\n", "~0\r\n");
+});
+
+Deno.test("a DoubleReply is a , double under RESP3 and a bulk string under RESP2", () => {
+  check(new DoubleReply(1.5), "$3\r\n1.5\r\n", ",1.5\r\n");
+  check(new DoubleReply(-0.25), "$5\r\n-0.25\r\n", ",-0.25\r\n");
+  check(new DoubleReply(3), "$1\r\n3\r\n", ",3\r\n");
+  check(new DoubleReply(0), "$1\r\n0\r\n", ",0\r\n");
+  check(new DoubleReply(Infinity), "$3\r\ninf\r\n", ",inf\r\n");
+  check(new DoubleReply(-Infinity), "$4\r\n-inf\r\n", ",-inf\r\n");
+  check(new DoubleReply(NaN), "$3\r\nnan\r\n", ",nan\r\n");
+  check(new DoubleReply(1e21), "$4\r\n1e21\r\n", ",1e21\r\n");
+  check(new DoubleReply(1e-7), "$4\r\n1e-7\r\n", ",1e-7\r\n");
+});
+
+Deno.test("formatDouble spells infinities and NaN as Redis does and keeps full precision", () => {
+  assert.equal(formatDouble(Infinity), "inf");
+  assert.equal(formatDouble(-Infinity), "-inf");
+  assert.equal(formatDouble(NaN), "nan");
+  assert.equal(formatDouble(0.1), "0.1");
+  assert.equal(formatDouble(1e300), "1e300");
+  assert.equal(formatDouble(-1.5e-300), "-1.5e-300");
+  fc.assert(
+    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+      const text = formatDouble(value);
+      assert.match(text, /^-?\d+(\.\d+)?(e-?\d+)?$/);
+      assert.equal(Number(text), value === 0 ? 0 : value);
+    }),
+  );
+});
+
+Deno.test("a VerbatimReply is a txt verbatim string under RESP3 and a bulk under RESP2", () => {
+  check(new VerbatimReply("hello"), "$5\r\nhello\r\n", "=9\r\ntxt:hello\r\n");
+  check(new VerbatimReply(""), "$0\r\n\r\n", "=4\r\ntxt:\r\n");
+  check(
+    new VerbatimReply("héllo\r\n"),
+    "$8\r\nh\xc3\xa9llo\r\n\r\n",
+    "=12\r\ntxt:h\xc3\xa9llo\r\n\r\n",
+  );
+});
+
+Deno.test("a PushReply is a > push under RESP3 and an array under RESP2", () => {
+  check(
+    new PushReply(["message", "ch", "hi"]),
+    "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n",
+    ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n",
+  );
+  check(new PushReply([]), "*0\r\n", ">0\r\n");
+});
+
+Deno.test("NULL_ARRAY is *-1 under RESP2 and the null type under RESP3", () => {
+  check(NULL_ARRAY, "*-1\r\n", "_\r\n");
+  check([NULL_ARRAY, null], "*2\r\n*-1\r\n$-1\r\n", "*2\r\n_\r\n_\r\n");
+});
+
+Deno.test("NO_REPLY writes nothing at all", () => {
+  same(NO_REPLY, "");
+  const out = new ByteBuffer(8);
+  encodeReply(out, OK, 3);
+  encodeReply(out, NO_REPLY, 3);
+  encodeReply(out, 1, 3);
+  assert.equal(binary(out.view()), "+OK\r\n:1\r\n");
+});
+
+Deno.test("replies are appended after what the buffer already holds", () => {
+  const out = new ByteBuffer(2);
+  encodeReply(out, PONG, 2);
+  encodeReply(out, "x", 2);
+  encodeReply(out, [1, 2], 2);
+  assert.equal(binary(out.view()), "+PONG\r\n$1\r\nx\r\n*2\r\n:1\r\n:2\r\n");
+});
+
+Deno.test("a value that is not a reply is refused with a TypeError", () => {
+  const out = new ByteBuffer();
+  const notAReply = { hello: "world" } as unknown as Reply;
+  assert.throws(() => encodeReply(out, notAReply, 2), TypeError);
+  assert.throws(() => encodeReply(out, undefined as unknown as Reply, 3), TypeError);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Round trip through the reply decoder
+
+/** Text without CR or LF, as a SimpleString requires. */
+const statusText = fc.string({ unit: "binary", maxLength: 12 }).map((s) =>
+  s.replace(/[\r\n]/g, "")
+);
+
+const leaf: fc.Arbitrary<Reply> = fc.oneof(
+  fc.uint8Array({ maxLength: 24 }),
+  fc.string({ unit: "binary", maxLength: 16 }),
+  fc.string({ unit: "grapheme-ascii", maxLength: 16 }),
+  fc.maxSafeInteger(),
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
+  fc.boolean(),
+  fc.constant(null),
+  statusText.map((s) => new SimpleString(s)),
+  fc.uint8Array({ maxLength: 16 }).map((b) => new ErrorReply(toBinaryString(b))),
+  fc.double().map((d) => new DoubleReply(Object.is(d, -0) ? 0 : d)),
+  fc.string({ unit: "binary", maxLength: 16 }).map((s) => new VerbatimReply(s)),
+  fc.constant(NULL_ARRAY),
+);
+
+const { tree } = fc.letrec<{ tree: Reply }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    leaf,
+    fc.array(tie("tree"), { maxLength: 5 }),
+    fc.array(fc.tuple(tie("tree"), tie("tree")), { maxLength: 4 }).map((pairs) =>
+      new MapReply(pairs.flat())
+    ),
+    fc.array(tie("tree"), { maxLength: 5 }).map((items) => new SetReply(items)),
+    fc.array(tie("tree"), { maxLength: 5 }).map((items) => new PushReply(items)),
+  ),
+}));
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function viaUtf8(text: string): string {
+  return new TextDecoder().decode(utf8.encode(text));
+}
+
+/** What the decoder must produce for `reply` encoded under `proto`. */
+function expected(reply: Reply, proto: Protocol): RespValue {
+  if (reply instanceof Uint8Array) return reply.slice();
+  if (Array.isArray(reply)) return reply.map((item: Reply) => expected(item, proto));
+  switch (typeof reply) {
+    case "string":
+      return utf8.encode(reply);
+    case "number":
+      return reply;
+    case "bigint":
+      return reply >= -MAX_SAFE && reply <= MAX_SAFE ? Number(reply) : reply;
+    case "boolean":
+      return proto === 3 ? reply : reply ? 1 : 0;
+  }
+  if (reply === null || reply === NULL_ARRAY) return null;
+  // Text goes out as UTF-8, so a lone surrogate comes back as U+FFFD.
+  if (reply instanceof SimpleString) return new RespSimple(viaUtf8(reply.text));
+  if (reply instanceof ErrorReply) {
+    const wireBytes = fromBinaryString(reply.message).map((b) => (b === 13 || b === 10 ? 32 : b));
+    return new RespError(new TextDecoder().decode(wireBytes));
+  }
+  if (reply instanceof MapReply) {
+    const flat = reply.flat.map((item) => expected(item, proto));
+    if (proto === 2) return flat;
+    const entries: [RespValue, RespValue][] = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push([flat[i], flat[i + 1]]);
+    return new RespMap(entries);
+  }
+  if (reply instanceof SetReply) {
+    const items = reply.items.map((item) => expected(item, proto));
+    return proto === 3 ? new RespSet(items) : items;
+  }
+  if (reply instanceof PushReply) {
+    const items = reply.items.map((item) => expected(item, proto));
+    return proto === 3 ? new RespPush(items) : items;
+  }
+  if (reply instanceof DoubleReply) {
+    return proto === 3 ? new RespDouble(reply.value) : utf8.encode(formatDouble(reply.value));
+  }
+  if (reply instanceof VerbatimReply) {
+    const text = utf8.encode(reply.text);
+    return proto === 3 ? new RespVerbatim("txt", text) : text;
+  }
+  throw new Error("No expectation for this reply");
+}
+
+Deno.test("random reply trees decode back to the same structure under RESP2 and RESP3", () => {
+  fc.assert(
+    fc.property(
+      fc.array(tree, { minLength: 1, maxLength: 4 }),
+      fc.constantFrom<Protocol>(2, 3),
+      fc.nat(),
+      (replies, proto, cut) => {
+        const out = new ByteBuffer(1);
+        for (const reply of replies) encodeReply(out, reply, proto);
+        const data = out.view().slice();
+        const decoder = new ReplyDecoder();
+        const at = cut % (data.length + 1);
+        decoder.push(data.subarray(0, at));
+        decoder.push(data.subarray(at));
+        for (const reply of replies) {
+          assert.deepEqual(decoder.next(), expected(reply, proto));
+        }
+        assert.equal(decoder.next(), undefined, "bytes left after the last reply");
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// ByteBuffer.pushInt
+
+const INTEGER_EDGES = [
+  0,
+  -0,
+  1,
+  -1,
+  9,
+  10,
+  -9,
+  -10,
+  99,
+  100,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 32 - 1,
+  2 ** 32,
+  -(2 ** 32 - 1),
+  -(2 ** 32),
+  Number.MAX_SAFE_INTEGER,
+  Number.MIN_SAFE_INTEGER,
+  ...Array.from({ length: 16 }, (_, i) => 10 ** i - 1),
+  ...Array.from({ length: 16 }, (_, i) => 10 ** i),
+  ...Array.from({ length: 16 }, (_, i) => -(10 ** i) + 1),
+];
+
+function pushed(n: number, prefix = ""): string {
+  const out = new ByteBuffer(1);
+  out.pushAscii(prefix);
+  out.pushInt(n);
+  return binary(out.view());
+}
+
+Deno.test("ByteBuffer.pushInt writes the same digits as String for edge integers", () => {
+  for (const n of INTEGER_EDGES) assert.equal(pushed(n), String(n), String(n));
+});
+
+Deno.test("ByteBuffer.pushInt writes the same digits as String for any safe integer", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.integer({ min: -1000, max: 1000 })),
+      fc.string({ unit: "grapheme-ascii", maxLength: 5 }),
+      (n, prefix) => {
+        assert.equal(pushed(n, prefix), prefix + String(n));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("ByteBuffer.pushInt appends many integers in a row without corruption", () => {
+  const out = new ByteBuffer(2);
+  let expectedText = "";
+  for (let i = -5000; i <= 5000; i += 7) {
+    out.pushInt(i * 1_000_003);
+    out.pushByte(44);
+    expectedText += `${i * 1_000_003},`;
+  }
+  assert.equal(binary(out.view()), expectedText);
+});
