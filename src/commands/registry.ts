@@ -8,7 +8,12 @@ import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import { NameIndex } from "./name_index.ts";
 
-/** Runs one command: reads its arguments, works on server state, returns the reply. */
+/**
+ * Runs one command: reads its arguments, works on server state, returns the reply. The argument
+ * arrays are views into the connection's read buffer, valid only during the call (and while the
+ * reply is encoded): a handler that keeps bytes beyond that (the keyspace, a queued MULTI
+ * command) must copy them with `slice()`.
+ */
 export type Handler = (ctx: ServerContext, client: ClientState, argv: Uint8Array[]) => Reply;
 
 /** Redis's command flags that gocache uses (COMMAND INFO prints them). */

@@ -72,7 +72,7 @@ export function splitInlineArgs(
       }
     }
     if (q >= stop || (line[q] !== DOUBLE_QUOTE && line[q] !== SINGLE_QUOTE)) {
-      args.push(line.slice(p, q));
+      args.push(line.subarray(p, q));
       p = q < stop ? q + 1 : q;
       continue;
     }

@@ -3,6 +3,11 @@
  * connection's read buffer. A request split across reads at any byte is normal: the parser keeps
  * the arguments already read and resumes where it stopped, so bytes are scanned once.
  * Limits and error texts follow Redis's `processMultibulkBuffer` / `processInlineBuffer`.
+ *
+ * Arguments of a completed command are views into the caller's buffer, not copies: allocating a
+ * byte array per argument costs far more than the rest of a PING. They are valid until the caller
+ * next changes that buffer; a command split across reads has its earlier arguments copied before
+ * the parser asks for more bytes, since the caller may then compact or replace the buffer.
  */
 import {
   INLINE_MAX_SIZE,
@@ -73,6 +78,7 @@ export class RequestParser {
   /** The command completed by the last {@link parse} call, or null when more bytes are needed. */
   command: Uint8Array[] | null = null;
   #args: Uint8Array[] = [];
+  #detached = 0;
   #argBytes = 0;
   #remaining = 0;
   #bulkLength = -1;
@@ -127,24 +133,33 @@ export class RequestParser {
       }
       this.#remaining = count;
       this.#args = [];
+      this.#detached = 0;
       this.#argBytes = 0;
     }
     return this.#parseBulks(buf, pos, end);
   }
 
+  /** Copies the arguments that still point into the caller's buffer, before it may change. */
+  #detach(pos: number): number {
+    const args = this.#args;
+    for (let i = this.#detached; i < args.length; i++) args[i] = args[i].slice();
+    this.#detached = args.length;
+    return pos;
+  }
+
   #parseBulks(buf: Uint8Array, pos: number, end: number): number {
     while (this.#remaining > 0) {
       if (this.#bulkLength < 0) {
-        if (pos >= end) return pos;
+        if (pos >= end) return this.#detach(pos);
         if (buf[pos] !== 36) {
           throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[pos])}'`);
         }
         const cr = findByte(buf, CR, pos + 1, end);
         if (cr < 0) {
           if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big bulk count string");
-          return pos;
+          return this.#detach(pos);
         }
-        if (cr + 1 >= end) return pos;
+        if (cr + 1 >= end) return this.#detach(pos);
         const length = parseStrictInteger(buf, pos + 1, cr);
         if (length === null || length < 0 || length > this.maxBulkLength) {
           throw new ProtocolError("invalid bulk length");
@@ -156,8 +171,8 @@ export class RequestParser {
         this.#bulkLength = length;
       }
       const length = this.#bulkLength;
-      if (end - pos < length + 2) return pos;
-      this.#args.push(buf.slice(pos, pos + length));
+      if (end - pos < length + 2) return this.#detach(pos);
+      this.#args.push(buf.subarray(pos, pos + length));
       this.#argBytes += length;
       pos += length + 2;
       this.#bulkLength = -1;
@@ -165,6 +180,7 @@ export class RequestParser {
     }
     this.command = this.#args;
     this.#args = [];
+    this.#detached = 0;
     this.#argBytes = 0;
     return pos;
   }

@@ -146,7 +146,8 @@ class Feeder {
         break;
       }
       assert.ok(pos > before, "a completed command consumed no bytes");
-      this.commands.push(command);
+      // Arguments are views valid until the buffer changes: consume them now, as dispatch does.
+      this.commands.push(command.map((arg) => arg.slice()));
     }
     if (this.start >= this.end) this.start = this.end = 0;
   }
@@ -258,13 +259,28 @@ Deno.test("bytes before the returned position are consumed and read arguments ar
   assert.deepEqual(argvOf(parser), ["PING"]);
 });
 
-Deno.test("returned arguments are copies that survive reuse of the read buffer", () => {
+Deno.test("a complete command's arguments are views into the read buffer, not copies", () => {
   const parser = new RequestParser(MAX_BULK);
   const input = multibulk(["ECHO", "abc"]);
   parser.parse(input, 0, input.length);
-  const argv = parser.command;
-  input.fill(120);
-  assert.deepEqual(argv?.map(text), ["ECHO", "abc"]);
+  const argv = parser.command as Uint8Array[];
+  for (const arg of argv) assert.equal(arg.buffer, input.buffer);
+  assert.deepEqual(argv.map(text), ["ECHO", "abc"]);
+});
+
+Deno.test("arguments read before a command is complete survive reuse of the read buffer", () => {
+  const parser = new RequestParser(MAX_BULK);
+  const input = multibulk(["SET", "key", "value"]);
+  const cut = input.length - 4;
+  const buffer = new Uint8Array(input.length);
+  buffer.set(input.subarray(0, cut));
+  const pos = parser.parse(buffer, 0, cut);
+  assert.equal(parser.command, null);
+  buffer.fill(120, 0, pos);
+  buffer.copyWithin(0, pos, cut);
+  buffer.set(input.subarray(cut), cut - pos);
+  assert.equal(parser.parse(buffer, 0, input.length - pos), input.length - pos);
+  assert.deepEqual(argvOf(parser), ["SET", "key", "value"]);
 });
 
 Deno.test("binary arguments with NUL, CR, LF and bytes 0x80-0xFF come back unchanged", () => {
