@@ -52,9 +52,8 @@ export function splitInlineArgs(
   start = Math.max(0, Math.min(start, line.length));
   end = Math.max(start, Math.min(end, line.length));
   // Redis hands the line to sdssplitargs as a C string: a NUL byte ends it.
-  const nul = line.subarray(start, end).indexOf(NUL);
-  const stop = nul < 0 ? end : start + nul;
-  const at = (i: number): number => byteAt(line, i, stop);
+  let stop = start;
+  while (stop < end && line[stop] !== NUL) stop++;
 
   const args: Uint8Array[] = [];
   let scratch: Uint8Array | null = null;
@@ -80,6 +79,8 @@ export function splitInlineArgs(
     // General case: the argument contains quotes, so it is rebuilt byte by byte. No argument is
     // longer than the text it came from, so one scratch array of the line's size suffices.
     scratch ??= new Uint8Array(stop - start);
+    const limit = stop;
+    const at = (i: number): number => byteAt(line, i, limit);
     let written = 0;
     let inDouble = false;
     let inSingle = false;
