@@ -15,6 +15,7 @@ import {
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { startServer } from "../support/server.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { bytes, concat } from "../support/bytes.ts";
 
 const PAYLOADS = 10_000;
 const CONCURRENCY = 16;
@@ -72,23 +73,6 @@ function rngFor(seed: number, index: number): Rng {
 
 // ---------------------------------------------------------------------------------------------
 // Byte helpers
-
-/** Text whose code points are bytes (0-255), so payloads can spell any byte. */
-function bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);

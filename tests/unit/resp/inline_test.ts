@@ -6,17 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { splitInlineArgs } from "../../../src/resp/inline.ts";
-
-/** Text whose code points are bytes (0-255), so tables can spell any byte sequence. */
-function bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function text(data: Uint8Array): string {
-  return String.fromCharCode(...data);
-}
+import { bytes, text } from "../../support/bytes.ts";
 
 function split(line: string): string[] | null {
   const args = splitInlineArgs(bytes(line));

@@ -21,25 +21,9 @@ import {
   type RespValue,
   RespVerbatim,
 } from "../../../src/resp/reply_decoder.ts";
+import { bytes, concat } from "../../support/bytes.ts";
 
 const utf8 = new TextEncoder();
-
-/** Text whose code points are bytes (0-255), so frames can spell any byte sequence. */
-function bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** Decodes every complete frame in `input`, which must end exactly at a frame boundary. */
 function decodeAll(input: Uint8Array | string, options?: ReplyDecoderOptions): RespValue[] {

@@ -12,33 +12,10 @@ import {
   ProtocolError,
   RequestParser,
 } from "../../../src/resp/request_parser.ts";
+import { bytes, concat, text } from "../../support/bytes.ts";
 
 const MAX_BULK = 512 * 1024 * 1024;
 const KIB64 = 64 * 1024;
-
-/** Text whose code points are bytes (0-255), so tests can spell any byte sequence. */
-function bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-/** Inverse of {@link bytes}. */
-function text(data: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < data.length; i++) out += String.fromCharCode(data[i]);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** The RESP multibulk form of `args`, built independently of the code under test. */
 function multibulk(args: readonly (string | Uint8Array)[]): Uint8Array {
