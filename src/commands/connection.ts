@@ -5,7 +5,7 @@ import { CommandError, WRONGPASS } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { MapReply, OK, PONG, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { asciiLower, bytesEqual, fromUtf8, toBinaryString, utf8 } from "../util/bytes.ts";
+import { asciiLower, fromUtf8, timingSafeEqual, toBinaryString, utf8 } from "../util/bytes.ts";
 import { validateClientName } from "./client.ts";
 
 const RESET = new SimpleString("RESET");
@@ -19,7 +19,7 @@ const DEFAULT_USER = utf8("default");
 function passwordMatches(ctx: ServerContext, user: Uint8Array, password: Uint8Array): boolean {
   if (fromUtf8(user) !== "default") return false;
   const required = ctx.config.values.requirepass;
-  return required === "" || bytesEqual(password, utf8(required));
+  return required === "" || timingSafeEqual(password, utf8(required));
 }
 
 function ping(_ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {

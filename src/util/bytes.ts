@@ -51,6 +51,16 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Equality whose running time does not depend on where the arrays differ, for secrets such as
+ * passwords (a timing side channel must not reveal how many leading bytes were right).
+ */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ (b[i % Math.max(1, b.length)] ?? 0);
+  return diff === 0;
+}
+
 /** Byte-wise equality of two arrays. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -30,6 +30,16 @@ Deno.test("SHUTDOWN closes the connection without a reply and the process exits 
   assert.deepEqual((await server.status).code, 0);
 });
 
+Deno.test("replies produced before SHUTDOWN in the same batch still reach the client", async () => {
+  await using server = await startServer();
+  await using conn = await RespConn.connect(server.port);
+  await conn.sendRaw("PING\r\n*2\r\n$4\r\nECHO\r\n$3\r\nbye\r\nSHUTDOWN\r\nPING\r\n");
+  assert.equal(plain(await conn.read()), "PONG");
+  assert.equal(plain(await conn.read()), "bye");
+  assert.ok(await conn.closedByServer(), "nothing after SHUTDOWN is answered");
+  assert.equal((await server.status).code, 0);
+});
+
 Deno.test("pipelined commands sent in one write all get their replies in order", async () => {
   await using server = await startServer();
   await using conn = await RespConn.connect(server.port);
