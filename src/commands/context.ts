@@ -6,6 +6,7 @@
 import type { Config } from "../config/config.ts";
 import type { ClientTable } from "../server/client_table.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { Keyspace } from "../store/keyspace.ts";
 import type { CommandTable } from "./registry.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
@@ -38,6 +39,8 @@ export interface ServerContext {
   readonly clients: ClientTable;
   /** Counters. */
   readonly stats: ServerStats;
+  /** The databases. */
+  readonly keyspace: Keyspace;
   /** All commands. */
   readonly commands: CommandTable;
   /** Identity of this process. */

@@ -63,7 +63,18 @@ const SECTIONS: Record<string, Section> = {
       ["total_error_replies", s.errorReplies],
       ["client_query_buffer_limit_disconnections", s.queryBufferLimitDisconnections],
       ["client_output_buffer_limit_disconnections", s.outputBufferLimitDisconnections],
+      ["expired_keys", ctx.keyspace.counters.expiredKeys],
+      ["evicted_keys", 0],
+      ["keyspace_hits", ctx.keyspace.counters.hits],
+      ["keyspace_misses", ctx.keyspace.counters.misses],
     ];
+  },
+  keyspace: (ctx) => {
+    const at = now();
+    return ctx.keyspace.all().filter((db) => db.size > 0).map((db) => [
+      `db${db.index}`,
+      `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.averageTtl(at)}`,
+    ]);
   },
   commandstats: (ctx) => {
     const out: [string, string][] = [];
@@ -80,7 +91,7 @@ const SECTIONS: Record<string, Section> = {
   },
 };
 
-const DEFAULT_SECTIONS = ["server", "clients", "stats"];
+const DEFAULT_SECTIONS = ["server", "clients", "stats", "keyspace"];
 
 /** Builds the INFO text for the requested section names (Redis's `default`/`all`/`everything`). */
 export function infoText(ctx: ServerContext, requested: readonly string[]): string {

@@ -5,6 +5,7 @@
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { connectionCommands } from "./connection.ts";
+import { databaseCommands } from "./databases.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
 
@@ -15,5 +16,6 @@ export function createCommandTable(): CommandTable {
     ...clientCommands,
     ...serverCommands,
     ...commandCommands,
+    ...databaseCommands,
   ]);
 }

@@ -2,7 +2,7 @@
 import { ConfigSetError } from "../config/config.ts";
 import { ErrorReply, MapReply, NO_REPLY, OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { asciiLower, fromUtf8, toBinaryString } from "../util/bytes.ts";
+import { asciiLower, binaryFromText, fromUtf8, toBinaryString } from "../util/bytes.ts";
 import { nowMicros } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
@@ -16,7 +16,7 @@ function time(): Reply {
 
 function configGet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   const patterns = argv.slice(2).map((p) => fromUtf8(p));
-  return new MapReply(ctx.config.configGet(patterns).flat());
+  return new MapReply(ctx.config.configGet(patterns).flat().map(binaryFromText));
 }
 
 function configSet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
@@ -126,6 +126,7 @@ export const serverCommands: readonly CommandDef[] = [
         complexity: "O(1)",
         handler: (ctx) => {
           ctx.stats.reset();
+          ctx.keyspace.resetCounters();
           for (const cmd of ctx.commands.all()) {
             for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
               c.calls = c.failedCalls = c.rejectedCalls = 0;

@@ -60,6 +60,7 @@ export interface ConfigValues {
   "client-output-buffer-limit": OutputBufferLimits;
   requirepass: string;
   hz: number;
+  databases: number;
 }
 
 /** A parameter name. */
@@ -283,6 +284,7 @@ export const PARAMS: readonly ParamSpec[] = [
     "Background task frequency (idle timeouts, limits), per second; clamped to 1..500.",
     { min: 1, max: 500 },
   ),
+  intParam("databases", 16, 1, 1024, false, "Number of databases (SELECT 0 .. databases-1)."),
 ] as readonly ParamSpec[];
 
 /** Looks a parameter up by its exact (lower-case) name. */

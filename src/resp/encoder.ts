@@ -40,6 +40,14 @@ function pushBulk(out: ByteBuffer, bytes: Uint8Array): void {
   pushCrlf(out);
 }
 
+/** A bulk string from a binary string (one byte per character), as keys and values are held. */
+function pushBulkBinary(out: ByteBuffer, binary: string): void {
+  pushHeader(out, 36, binary.length);
+  out.pushAscii(binary);
+  pushCrlf(out);
+}
+
+/** A bulk string from human-readable text, encoded as UTF-8. */
 function pushBulkText(out: ByteBuffer, text: string): void {
   let ascii = true;
   for (let i = 0; i < text.length; i++) {
@@ -95,7 +103,7 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
       out.pushAscii(BigInt(Math.trunc(reply)).toString());
       return pushCrlf(out);
     case "string":
-      return pushBulkText(out, reply);
+      return pushBulkBinary(out, reply);
     case "bigint":
       out.pushByte(58);
       out.pushAscii(reply.toString());

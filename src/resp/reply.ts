@@ -3,7 +3,9 @@
  * that EXEC, AOF replay and replication can run them too; the encoder turns a value into RESP2 or
  * RESP3 depending on the connection. Common values are plain JS values so that returning them
  * allocates nothing:
- * - `Uint8Array` is a bulk string, `string` a bulk string of UTF-8 text,
+ * - `Uint8Array` is a bulk string; so is `string`, read as a binary string (one byte per
+ *   character, see `toBinaryString`), which is how the keyspace holds keys and values. Text that
+ *   may hold non-ASCII characters (paths, passwords) goes through `binaryFromText` first,
  * - `number` (an integer) and `bigint` are integers, `boolean` is RESP3 boolean (RESP2 `:1`/`:0`),
  * - `null` is the null bulk string (RESP3 null),
  * - an array is an array reply.

@@ -7,7 +7,8 @@ import type { Config } from "../config/config.ts";
 import type { ServerContext, ServerIdentity, ShutdownRequest } from "../commands/context.ts";
 import { createCommandTable } from "../commands/mod.ts";
 import type { CommandTable } from "../commands/registry.ts";
-import { now } from "../util/clock.ts";
+import { monotonicMs, now } from "../util/clock.ts";
+import { Keyspace } from "../store/keyspace.ts";
 import { logger } from "../util/logger.ts";
 import { REDIS_COMPAT_VERSION, VERSION } from "../version.ts";
 import { ClientState } from "./client.ts";
@@ -40,6 +41,8 @@ export class Server implements ServerContext {
   readonly stats: ServerStats = new ServerStats();
   /** All commands. */
   readonly commands: CommandTable = createCommandTable();
+  /** The databases. */
+  readonly keyspace: Keyspace;
   #identity: ServerIdentity | null = null;
   #listener: Deno.TcpListener | null = null;
   #connections = new Set<Promise<void>>();
@@ -52,6 +55,7 @@ export class Server implements ServerContext {
   /** Creates a server for a configuration; nothing is opened until {@link start}. */
   constructor(config: Config) {
     this.config = config;
+    this.keyspace = new Keyspace(config.values.databases);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
       if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
@@ -199,9 +203,11 @@ export class Server implements ServerContext {
     this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.values.hz);
   }
 
-  /** Periodic work: statistics, idle timeouts, output buffer soft limits. */
+  /** Periodic work: active expiry, statistics, idle timeouts, output buffer soft limits. */
   #housekeeping(): void {
     const at = now();
+    // Like Redis, active expiry may use a quarter of each period.
+    this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
     const limit = this.config.values["client-output-buffer-limit"].normal;

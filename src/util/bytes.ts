@@ -31,6 +31,14 @@ export function toBinaryString(bytes: Uint8Array, start = 0, end = bytes.length)
   return out;
 }
 
+/** The binary string of text's UTF-8 encoding, for replying with human-readable text. */
+export function binaryFromText(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 127) return toBinaryString(utf8Encoder.encode(text));
+  }
+  return text;
+}
+
 /** Inverse of {@link toBinaryString}: code points 0-255 back to bytes. */
 export function fromBinaryString(text: string): Uint8Array {
   const out = new Uint8Array(text.length);

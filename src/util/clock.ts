@@ -26,6 +26,11 @@ export function nowMicros(): number {
   return ms * 1000 + frac;
 }
 
+/** A monotonic millisecond counter for measuring durations (time budgets), never wall time. */
+export function monotonicMs(): number {
+  return performance.now();
+}
+
 /** Replaces the clock (tests only); returns a function restoring the previous one. */
 export function useClock(clock: Clock): () => void {
   const previous = current;

@@ -89,6 +89,10 @@ function parseInfo(text: string): { sections: string[]; fields: Set<string> } {
 
 /** Fields gocache claims in INFO, which Redis has under the same names. */
 const INFO_FIELDS = [
+  "keyspace_hits",
+  "keyspace_misses",
+  "expired_keys",
+  "evicted_keys",
   "redis_version",
   "redis_mode",
   "process_id",
@@ -231,17 +235,20 @@ Deno.test("server commands answer exactly like redis-server", async (t) => {
       await c.assertSame(["COMMAND", "NOSUCH"]);
     });
 
-    await t.step("INFO has the same section headers for server, clients and stats", async () => {
-      for (const args of [[], ["server"], ["clients"], ["stats"], ["SERVER", "clients"]]) {
-        const { redis, gocache } = await c.call("INFO", ...args);
-        assert.equal(gocache.type, redis.type, `INFO ${args.join(" ")}: reply type`);
-        const r = parseInfo(textOf(redis)).sections.filter((s) =>
-          ["Server", "Clients", "Stats"].includes(s)
-        );
-        // gocache has no memory, persistence, replication, cpu or keyspace sections yet.
-        assert.deepEqual(parseInfo(textOf(gocache)).sections, r, `INFO ${args.join(" ")}`);
-      }
-    });
+    await t.step(
+      "INFO has the same section headers for server, clients, stats, keyspace",
+      async () => {
+        for (const args of [[], ["server"], ["clients"], ["stats"], ["SERVER", "clients"]]) {
+          const { redis, gocache } = await c.call("INFO", ...args);
+          assert.equal(gocache.type, redis.type, `INFO ${args.join(" ")}: reply type`);
+          const r = parseInfo(textOf(redis)).sections.filter((s) =>
+            ["Server", "Clients", "Stats", "Keyspace"].includes(s)
+          );
+          // gocache has no memory, persistence, replication or cpu sections yet.
+          assert.deepEqual(parseInfo(textOf(gocache)).sections, r, `INFO ${args.join(" ")}`);
+        }
+      },
+    );
 
     await t.step("INFO has the fields gocache claims, under Redis's names", async () => {
       const { redis, gocache } = await c.call("INFO");
