@@ -6,8 +6,10 @@ import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { connectionCommands } from "./connection.ts";
 import { databaseCommands } from "./databases.ts";
+import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
+import { stringCommands } from "./strings.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -17,5 +19,7 @@ export function createCommandTable(): CommandTable {
     ...serverCommands,
     ...commandCommands,
     ...databaseCommands,
+    ...stringCommands,
+    ...keyCommands,
   ]);
 }

@@ -1,0 +1,5 @@
+/** String commands. */
+import type { CommandDef } from "./registry.ts";
+
+/** String command declarations. */
+export const stringCommands: readonly CommandDef[] = [];
