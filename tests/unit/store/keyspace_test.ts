@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Keyspace } from "../../../src/store/keyspace.ts";
+
+const T0 = 1_000_000;
+
+Deno.test("a key past its expiry time is never returned and is counted as expired", () => {
+  const ks = new Keyspace(16);
+  const db = ks.db(0);
+  db.set("k", "v");
+  db.setExpireAt("k", T0 + 100);
+  assert.equal(db.get("k", T0 + 99), "v");
+  assert.equal(db.get("k", T0 + 100), undefined);
+  assert.equal(db.size, 0, "lazy expiry removed it");
+  assert.equal(ks.counters.expiredKeys, 1);
+});
+
+Deno.test("read counts hits and misses; get and has do not", () => {
+  const ks = new Keyspace(1);
+  const db = ks.db(0);
+  db.set("a", "1");
+  db.read("a", T0);
+  db.read("b", T0);
+  db.get("a", T0);
+  db.has("b", T0);
+  assert.deepEqual(ks.counters, { hits: 1, misses: 1, expiredKeys: 0 });
+  ks.resetCounters();
+  assert.deepEqual(ks.counters, { hits: 0, misses: 0, expiredKeys: 0 });
+});
+
+Deno.test("set removes the TTL unless asked to keep it", () => {
+  const db = new Keyspace(1).db(0);
+  db.set("k", "v");
+  db.setExpireAt("k", T0 + 1000);
+  db.set("k", "w", true);
+  assert.equal(db.expireAt("k"), T0 + 1000);
+  db.set("k", "x");
+  assert.equal(db.expireAt("k"), undefined);
+  assert.equal(db.volatileCount, 0);
+});
+
+Deno.test("active expiry removes expired keys nobody reads, within its time budget", () => {
+  const ks = new Keyspace(2);
+  for (let i = 0; i < 10_000; i++) {
+    ks.db(i % 2).set(`k${i}`, "v");
+    ks.db(i % 2).setExpireAt(`k${i}`, i < 9_000 ? T0 : T0 + 60_000);
+  }
+  let rounds = 0;
+  while (ks.db(0).size + ks.db(1).size > 1_000 && rounds < 1_000) {
+    ks.activeExpireCycle(T0 + 1, 1_000, () => 0);
+    rounds++;
+  }
+  assert.equal(ks.db(0).size + ks.db(1).size, 1_000, "only the live keys remain");
+  assert.equal(ks.counters.expiredKeys, 9_000);
+  assert.ok(rounds < 1_000);
+});
+
+Deno.test("an active expiry cycle stops at its deadline", () => {
+  const ks = new Keyspace(1);
+  for (let i = 0; i < 100_000; i++) {
+    ks.db(0).set(`k${i}`, "v");
+    ks.db(0).setExpireAt(`k${i}`, T0);
+  }
+  let clock = 0;
+  const expired = ks.activeExpireCycle(T0 + 1, 5, () => clock++);
+  assert.ok(expired > 0 && expired < 100_000, `expired ${expired} keys in one bounded cycle`);
+});
+
+Deno.test("a cycle over keys that are not expired ends after one sample per database", () => {
+  const ks = new Keyspace(1);
+  for (let i = 0; i < 1000; i++) {
+    ks.db(0).set(`k${i}`, "v");
+    ks.db(0).setExpireAt(`k${i}`, T0 + 60_000);
+  }
+  assert.equal(ks.activeExpireCycle(T0, 1_000, () => 0), 0);
+  assert.equal(ks.db(0).size, 1000);
+});
+
+Deno.test("SWAPDB exchanges contents and TTLs; FLUSHALL empties every database", () => {
+  const ks = new Keyspace(3);
+  ks.db(0).set("a", "0");
+  ks.db(2).set("b", "2");
+  ks.db(2).setExpireAt("b", T0 + 5);
+  ks.swap(0, 2);
+  assert.equal(ks.db(0).get("b", T0), "2");
+  assert.equal(ks.db(0).expireAt("b"), T0 + 5);
+  assert.equal(ks.db(2).get("a", T0), "0");
+  ks.flushAll();
+  assert.deepEqual(ks.all().map((db) => db.size), [0, 0, 0]);
+});
+
+Deno.test("averageTtl estimates the remaining TTL of volatile keys", () => {
+  const db = new Keyspace(1).db(0);
+  assert.equal(db.averageTtl(T0), 0);
+  db.set("a", "");
+  db.set("b", "");
+  db.setExpireAt("a", T0 + 1000);
+  db.setExpireAt("b", T0 + 3000);
+  assert.equal(db.averageTtl(T0), 2000);
+});
+
+Deno.test("randomKey returns a live key, or undefined when none is live", () => {
+  const db = new Keyspace(1).db(0);
+  assert.equal(db.randomKey(T0), undefined);
+  db.set("dead", "");
+  db.setExpireAt("dead", T0);
+  db.set("alive", "");
+  for (let i = 0; i < 20; i++) assert.equal(db.randomKey(T0), "alive");
+});
+
+Deno.test("a SCAN cursor returns every key present for the whole scan despite changes", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 60 }),
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 })), { maxLength: 300 }),
+      (initial, changes) => {
+        const ks = new Keyspace(1);
+        const db = ks.db(0);
+        for (const k of initial) db.set(`k${k}`, "v");
+        const id = ks.openScan(db);
+        const iterator = ks.scanCursor(id, db)!;
+        const seen = new Set<string>();
+        const deleted = new Set<string>();
+        let step = 0;
+        for (let r = iterator.next(); !r.done; r = iterator.next()) {
+          seen.add(r.value);
+          const change = changes[step++];
+          if (change === undefined) continue;
+          const [add, n] = change;
+          if (add) db.set(`k${n}`, "v");
+          else if (db.delete(`k${n}`)) deleted.add(`k${n}`);
+        }
+        ks.closeScan(id);
+        for (const k of initial) {
+          const key = `k${k}`;
+          if (!deleted.has(key)) assert.ok(seen.has(key), `${key} was present throughout`);
+        }
+        assert.equal(ks.scanCursor(id, db), undefined);
+      },
+    ),
+  );
+});
+
+Deno.test("SCAN cursors belong to one database and are dropped by SWAPDB", () => {
+  const ks = new Keyspace(2);
+  const id = ks.openScan(ks.db(0));
+  assert.equal(ks.scanCursor(id, ks.db(1)), undefined);
+  assert.ok(ks.scanCursor(id, ks.db(0)));
+  ks.swap(0, 1);
+  assert.equal(ks.scanCursor(id, ks.db(0)), undefined);
+});
