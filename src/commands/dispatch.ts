@@ -8,6 +8,10 @@ import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
 import type { Command } from "./registry.ts";
+import { now } from "../util/clock.ts";
+
+const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
+const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
 
 /** Finds the command `argv` names (resolving subcommands), or the error reply explaining why not. */
 export function resolveCommand(ctx: ServerContext, argv: Uint8Array[]): Command | ErrorReply {
@@ -35,6 +39,14 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     cmd.rejectedCalls++;
     ctx.stats.errorReplies++;
     return NOAUTH;
+  }
+  if (ctx.keyspace.limited) {
+    const exceeded = ctx.keyspace.enforceLimits(now());
+    if (exceeded !== null && cmd.denyOom) {
+      cmd.rejectedCalls++;
+      ctx.stats.errorReplies++;
+      return exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS;
+    }
   }
   client.lastCommand = cmd.fullName;
   client.commandsProcessed++;

@@ -51,6 +51,25 @@ const SECTIONS: Record<string, Section> = {
       ["tracking_clients", 0],
     ];
   },
+  memory: (ctx) => {
+    const ks = ctx.keyspace;
+    const used = ks.usedMemory;
+    const { rss, heapUsed } = Deno.memoryUsage();
+    const max = ks.eviction.maxmemory;
+    return [
+      ["used_memory", used],
+      ["used_memory_human", humanBytes(used)],
+      ["used_memory_rss", rss],
+      ["used_memory_rss_human", humanBytes(rss)],
+      ["used_memory_dataset", ks.datasetBytes],
+      ["used_memory_startup", ks.baselineBytes],
+      ["used_memory_heap", heapUsed],
+      ["maxmemory", max],
+      ["maxmemory_human", humanBytes(max)],
+      ["maxmemory_policy", ks.eviction.policy],
+      ["mem_fragmentation_ratio", (rss / Math.max(1, used)).toFixed(2)],
+    ];
+  },
   stats: (ctx) => {
     const s = ctx.stats;
     return [
@@ -64,7 +83,7 @@ const SECTIONS: Record<string, Section> = {
       ["client_query_buffer_limit_disconnections", s.queryBufferLimitDisconnections],
       ["client_output_buffer_limit_disconnections", s.outputBufferLimitDisconnections],
       ["expired_keys", ctx.keyspace.counters.expiredKeys],
-      ["evicted_keys", 0],
+      ["evicted_keys", ctx.keyspace.counters.evictedKeys],
       ["keyspace_hits", ctx.keyspace.counters.hits],
       ["keyspace_misses", ctx.keyspace.counters.misses],
     ];
@@ -91,7 +110,19 @@ const SECTIONS: Record<string, Section> = {
   },
 };
 
-const DEFAULT_SECTIONS = ["server", "clients", "stats", "keyspace"];
+const DEFAULT_SECTIONS = ["server", "clients", "memory", "stats", "keyspace"];
+
+/** Redis's human-readable sizes (`1.50M`). */
+function humanBytes(n: number): string {
+  const units = ["B", "K", "M", "G", "T"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n}B` : `${value.toFixed(2)}${units[unit]}`;
+}
 
 /** Builds the INFO text for the requested section names (Redis's `default`/`all`/`everything`). */
 export function infoText(ctx: ServerContext, requested: readonly string[]): string {

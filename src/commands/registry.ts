@@ -77,6 +77,8 @@ export class Command {
   readonly arity: number;
   /** Whether the command runs before authentication (AUTH, HELLO, QUIT, ...). */
   readonly noAuth: boolean;
+  /** Whether the command may grow memory, so it is refused at a limit (`denyoom`). */
+  readonly denyOom: boolean;
   /** Handler, or null for containers. */
   readonly handler: Handler | null;
   /** Subcommands in declaration order, or null for a plain command. */
@@ -97,6 +99,7 @@ export class Command {
     this.fullName = parent ? `${parent}|${def.name}` : def.name;
     this.arity = def.arity;
     this.noAuth = def.flags.includes("no_auth");
+    this.denyOom = def.flags.includes("denyoom");
     this.handler = def.handler ?? null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {

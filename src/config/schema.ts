@@ -61,6 +61,10 @@ export interface ConfigValues {
   requirepass: string;
   hz: number;
   databases: number;
+  maxmemory: number;
+  "maxmemory-policy": string;
+  "maxmemory-samples": number;
+  maxkeys: number;
 }
 
 /** A parameter name. */
@@ -234,6 +238,18 @@ export const DEFAULT_OUTPUT_BUFFER_LIMITS: OutputBufferLimits = {
   pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 },
 };
 
+/** Redis's eviction policies. */
+export const MAXMEMORY_POLICIES = [
+  "volatile-lru",
+  "allkeys-lru",
+  "volatile-lfu",
+  "allkeys-lfu",
+  "volatile-random",
+  "allkeys-random",
+  "volatile-ttl",
+  "noeviction",
+] as const;
+
 /** The parameter table, in the order config/node.yaml and --help list them. */
 export const PARAMS: readonly ParamSpec[] = [
   intParam("port", 7000, 0, 65535, false, "TCP port to listen on (0 picks a free port)."),
@@ -285,6 +301,29 @@ export const PARAMS: readonly ParamSpec[] = [
     { min: 1, max: 500 },
   ),
   intParam("databases", 16, 1, 1024, false, "Number of databases (SELECT 0 .. databases-1)."),
+  memoryParam(
+    "maxmemory",
+    "0",
+    0,
+    true,
+    "Memory limit for the dataset (used_memory); 0 = none. Reached: maxmemory-policy applies.",
+  ),
+  enumParam(
+    "maxmemory-policy",
+    "noeviction",
+    MAXMEMORY_POLICIES,
+    true,
+    "What happens at a limit: noeviction (writes get -OOM) or which keys are evicted.",
+  ),
+  intParam("maxmemory-samples", 5, 1, 64, true, "Keys compared per eviction by sampled policies."),
+  intParam(
+    "maxkeys",
+    0,
+    0,
+    2147483647,
+    true,
+    "Limit on the number of keys across databases; 0 = none. Reached: maxmemory-policy applies.",
+  ),
 ] as readonly ParamSpec[];
 
 /** Looks a parameter up by its exact (lower-case) name. */

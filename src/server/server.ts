@@ -56,8 +56,11 @@ export class Server implements ServerContext {
   constructor(config: Config) {
     this.config = config;
     this.keyspace = new Keyspace(config.values.databases);
+    this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
+    this.#applyEviction();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
+      if (names.some((n) => n.startsWith("maxmemory") || n === "maxkeys")) this.#applyEviction();
       if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
     });
   }
@@ -196,6 +199,16 @@ export class Server implements ServerContext {
       log.debug("Client {id} closed", { id: state.id });
     });
     this.#connections.add(done);
+  }
+
+  #applyEviction(): void {
+    const v = this.config.values;
+    this.keyspace.configureEviction({
+      maxmemory: v.maxmemory,
+      maxkeys: v.maxkeys,
+      policy: v["maxmemory-policy"],
+      samples: v["maxmemory-samples"],
+    });
   }
 
   #startCron(): void {

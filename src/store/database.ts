@@ -7,11 +7,28 @@
  * never returned.
  */
 
+import { entryBytes, stringBytes, TTL_OVERHEAD } from "./memory.ts";
+
 /**
  * A stored value. Strings are binary strings; other Redis types will be objects, so
  * `typeof value === "string"` is the type tag for strings.
  */
 export type StoredValue = string;
+
+/**
+ * What the database records about accesses, as the eviction policy needs: nothing, recency (an
+ * accessed key moves to the end of the Map's insertion order, so the first key is always the
+ * least recently used: exact LRU without per-key memory) or frequency (Redis's logarithmic
+ * LFU counter, in a side Map that exists only under an LFU policy).
+ */
+export type AccessTracking = "none" | "lru" | "lfu";
+
+/** Redis's LFU parameters: initial counter, log factor and decay period (minutes). */
+const LFU_INIT = 5;
+const LFU_LOG_FACTOR = 10;
+const LFU_DECAY_MINUTES = 1;
+/** Largest random stride between two sampled keys. */
+const SAMPLE_STRIDE = 16;
 
 /** Counters shared by all databases (INFO stats). */
 export interface KeyspaceCounters {
@@ -21,6 +38,8 @@ export interface KeyspaceCounters {
   misses: number;
   /** Keys deleted because their TTL passed (lazily or by the active cycle). */
   expiredKeys: number;
+  /** Keys deleted to stay within maxmemory / maxkeys. */
+  evictedKeys: number;
 }
 
 /** A database; see the module comment. */
@@ -31,6 +50,10 @@ export class Database {
   #values = new Map<string, StoredValue>();
   #expires = new Map<string, number>();
   #expiryCursor: Iterator<[string, number]> | null = null;
+  #sampleCursor: Iterator<string> | null = null;
+  #bytes = 0;
+  #tracking: AccessTracking = "none";
+  #frequency: Map<string, number> | null = null;
 
   /** Creates an empty database sharing `counters` with its siblings. */
   constructor(index: number, counters: KeyspaceCounters) {
@@ -48,12 +71,50 @@ export class Database {
     return this.#expires.size;
   }
 
-  /** The value of a live key, or undefined; counts a keyspace hit or miss. */
-  read(key: string, now: number): StoredValue | undefined {
+  /** Estimated heap bytes of this database's keys, values and TTLs (see memory.ts). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Chooses what accesses record (set by the keyspace from `maxmemory-policy`). */
+  setTracking(tracking: AccessTracking): void {
+    this.#tracking = tracking;
+    this.#frequency = tracking === "lfu" ? (this.#frequency ?? new Map()) : null;
+  }
+
+  /**
+   * The value of a live key, or undefined; counts a keyspace hit or miss and, unless
+   * `noTouch` (CLIENT NO-TOUCH), records the access for eviction.
+   */
+  read(key: string, now: number, noTouch = false): StoredValue | undefined {
     const value = this.get(key, now);
     if (value === undefined) this.#counters.misses++;
-    else this.#counters.hits++;
+    else {
+      this.#counters.hits++;
+      if (this.#tracking !== "none" && !noTouch) this.#touch(key, value, now);
+    }
     return value;
+  }
+
+  /** Records an access to an existing key for the eviction policy (OBJECT-free TOUCH). */
+  touch(key: string, now: number): void {
+    const value = this.#values.get(key);
+    if (value !== undefined && this.#tracking !== "none") this.#touch(key, value, now);
+  }
+
+  #touch(key: string, value: StoredValue, now: number): void {
+    if (this.#tracking === "lru") {
+      this.#values.delete(key);
+      this.#values.set(key, value);
+    } else if (this.#frequency !== null) {
+      this.#frequency.set(key, lfuIncrement(this.#frequency.get(key), now));
+    }
+  }
+
+  /** Redis's LFU counter of a key (0-255) after decay, for OBJECT FREQ; undefined if untracked. */
+  frequency(key: string, now: number): number | undefined {
+    if (this.#frequency === null || !this.#values.has(key)) return undefined;
+    return lfuDecayed(this.#frequency.get(key), now);
   }
 
   /** The value of a live key, or undefined, deleting the key if it has expired (no stats). */
@@ -74,15 +135,33 @@ export class Database {
   }
 
   /** Stores a value. The key's TTL is removed unless `keepTtl` (SET ... KEEPTTL, APPEND). */
-  set(key: string, value: StoredValue, keepTtl = false): void {
-    this.#values.set(key, value);
-    if (!keepTtl && this.#expires.size > 0) this.#expires.delete(key);
+  set(key: string, value: StoredValue, keepTtl = false, now = 0): void {
+    const old = this.#values.get(key);
+    if (old === undefined) {
+      this.#bytes += entryBytes(key, value);
+      this.#values.set(key, value);
+      if (this.#frequency !== null) this.#frequency.set(key, minutes(now) * 256 + LFU_INIT);
+    } else {
+      this.#bytes += stringBytes(value.length) - stringBytes(old.length);
+      if (this.#tracking === "lru") this.#values.delete(key);
+      this.#values.set(key, value);
+      if (this.#frequency !== null) {
+        this.#frequency.set(key, lfuIncrement(this.#frequency.get(key), now));
+      }
+    }
+    if (!keepTtl && this.#expires.size > 0 && this.#expires.delete(key)) {
+      this.#bytes -= TTL_OVERHEAD;
+    }
   }
 
   /** Deletes a key; true if it existed (even if logically expired, as Redis's dbDelete). */
   delete(key: string): boolean {
-    if (!this.#values.delete(key)) return false;
-    if (this.#expires.size > 0) this.#expires.delete(key);
+    const old = this.#values.get(key);
+    if (old === undefined) return false;
+    this.#values.delete(key);
+    this.#bytes -= entryBytes(key, old);
+    if (this.#expires.size > 0 && this.#expires.delete(key)) this.#bytes -= TTL_OVERHEAD;
+    this.#frequency?.delete(key);
     return true;
   }
 
@@ -93,12 +172,15 @@ export class Database {
 
   /** Sets the absolute expiry time (ms) of an existing key. */
   setExpireAt(key: string, at: number): void {
+    if (!this.#expires.has(key)) this.#bytes += TTL_OVERHEAD;
     this.#expires.set(key, at);
   }
 
   /** Removes a key's TTL; true if it had one. */
   persist(key: string): boolean {
-    return this.#expires.delete(key);
+    if (!this.#expires.delete(key)) return false;
+    this.#bytes -= TTL_OVERHEAD;
+    return true;
   }
 
   /** Every key, live or not yet removed, in insertion order (callers filter with {@link get}). */
@@ -146,14 +228,85 @@ export class Database {
   clear(): void {
     this.#values = new Map();
     this.#expires = new Map();
-    this.#expiryCursor = null;
+    this.#expiryCursor = this.#sampleCursor = null;
+    this.#bytes = 0;
+    if (this.#frequency !== null) this.#frequency = new Map();
   }
 
   /** Exchanges all contents with another database (SWAPDB). */
   swapWith(other: Database): void {
     [this.#values, other.#values] = [other.#values, this.#values];
     [this.#expires, other.#expires] = [other.#expires, this.#expires];
+    [this.#bytes, other.#bytes] = [other.#bytes, this.#bytes];
+    [this.#frequency, other.#frequency] = [other.#frequency, this.#frequency];
     this.#expiryCursor = other.#expiryCursor = null;
+    this.#sampleCursor = other.#sampleCursor = null;
+  }
+
+  /**
+   * The key the eviction policy would remove from this database, or undefined when it has no
+   * candidate (no keys; no keys with a TTL for a volatile policy). LRU policies take the least
+   * recently used key (exact, from the Map's order); the others compare `samples` keys taken
+   * from rolling cursors, as Redis samples: the lowest LFU counter, the nearest expiry, or any.
+   */
+  evictionCandidate(policy: string, samples: number, now: number): string | undefined {
+    const volatile = policy.startsWith("volatile-");
+    if (volatile ? this.#expires.size === 0 : this.#values.size === 0) return undefined;
+    if (policy === "allkeys-lru") return this.#values.keys().next().value;
+    if (policy === "volatile-lru") {
+      let scanned = 0;
+      for (const key of this.#values.keys()) {
+        if (this.#expires.has(key)) return key;
+        if (++scanned > samples * 64) break;
+      }
+      return this.#sample(true);
+    }
+    if (policy.endsWith("-random")) return this.#sample(volatile);
+    let best: string | undefined;
+    let bestScore = Infinity;
+    for (let i = 0; i < samples; i++) {
+      const key = this.#sample(volatile);
+      if (key === undefined) break;
+      const score = policy === "volatile-ttl"
+        ? (this.#expires.get(key) ?? Infinity)
+        : (lfuDecayed(this.#frequency?.get(key), now));
+      if (score < bestScore) {
+        bestScore = score;
+        best = key;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * A key from a rolling cursor over all keys (or over keys with a TTL), a random stride past
+   * the last one so that samples are not runs of neighbours in insertion order.
+   */
+  #sample(volatile: boolean): string | undefined {
+    let key = this.#nextSample(volatile);
+    for (let skip = Math.floor(Math.random() * SAMPLE_STRIDE); skip > 0; skip--) {
+      key = this.#nextSample(volatile);
+    }
+    return key;
+  }
+
+  #nextSample(volatile: boolean): string | undefined {
+    if (volatile) {
+      this.#expiryCursor ??= this.#expires.entries();
+      let next = this.#expiryCursor.next();
+      if (next.done) {
+        this.#expiryCursor = this.#expires.entries();
+        next = this.#expiryCursor.next();
+      }
+      return next.done ? undefined : next.value[0];
+    }
+    this.#sampleCursor ??= this.#values.keys();
+    let next = this.#sampleCursor.next();
+    if (next.done) {
+      this.#sampleCursor = this.#values.keys();
+      next = this.#sampleCursor.next();
+    }
+    return next.done ? undefined : next.value;
   }
 
   /**
@@ -185,8 +338,31 @@ export class Database {
   }
 
   #expireKey(key: string): void {
-    this.#values.delete(key);
-    this.#expires.delete(key);
+    this.delete(key);
     this.#counters.expiredKeys++;
   }
+}
+
+/** Minutes since the epoch, the LFU clock. */
+function minutes(now: number): number {
+  return Math.floor(now / 60_000);
+}
+
+/** A packed LFU record's counter after Redis's decay of one per LFU_DECAY_MINUTES idle. */
+function lfuDecayed(packed: number | undefined, now: number): number {
+  if (packed === undefined) return LFU_INIT;
+  const counter = packed & 0xff;
+  const idle = minutes(now) - Math.floor(packed / 256);
+  const periods = Math.floor(idle / LFU_DECAY_MINUTES);
+  return periods > counter ? 0 : counter - Math.max(0, periods);
+}
+
+/** Records one access in a packed LFU record (last-decrement minute * 256 + counter). */
+function lfuIncrement(packed: number | undefined, now: number): number {
+  let counter = lfuDecayed(packed, now);
+  if (counter < 255) {
+    const base = Math.max(0, counter - LFU_INIT);
+    if (Math.random() < 1 / (base * LFU_LOG_FACTOR + 1)) counter++;
+  }
+  return minutes(now) * 256 + counter;
 }

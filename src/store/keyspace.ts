@@ -2,12 +2,27 @@
  * All databases of a node, their shared counters, the active expiry cycle and the SCAN cursor
  * table. The one owner of keyspace state: handlers reach it through the server context.
  */
-import { Database, type KeyspaceCounters } from "./database.ts";
+import { type AccessTracking, Database, type KeyspaceCounters } from "./database.ts";
 
 /** Keys looked at per active-expiry round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */
 export const EXPIRE_SAMPLE = 20;
 /** Most SCAN cursors kept open at once; the oldest is dropped beyond it. */
 export const MAX_SCAN_CURSORS = 10_000;
+
+/** What bounds the keyspace and how it makes room (from maxmemory, maxkeys and the policy). */
+export interface EvictionSettings {
+  /** Bytes of used memory allowed (0 = no limit). */
+  maxmemory: number;
+  /** Number of keys allowed across databases (0 = no limit). */
+  maxkeys: number;
+  /** Redis's maxmemory-policy name. */
+  policy: string;
+  /** Keys compared per eviction by the sampled policies. */
+  samples: number;
+}
+
+/** Why a write was refused: the limit that could not be met by evicting. */
+export type LimitExceeded = "maxmemory" | "maxkeys";
 
 /** An open SCAN: a live iterator over one database's keys. */
 interface ScanCursor {
@@ -18,7 +33,11 @@ interface ScanCursor {
 /** The keyspace; see the module comment. */
 export class Keyspace {
   /** Counters shared by every database. */
-  readonly counters: KeyspaceCounters = { hits: 0, misses: 0, expiredKeys: 0 };
+  readonly counters: KeyspaceCounters = { hits: 0, misses: 0, expiredKeys: 0, evictedKeys: 0 };
+  /** Heap bytes in use before any key existed; part of `used_memory`, as in Redis. */
+  baselineBytes = 0;
+  #eviction: EvictionSettings = { maxmemory: 0, maxkeys: 0, policy: "noeviction", samples: 5 };
+  #evictFrom = 0;
   readonly #dbs: Database[];
   #cursors = new Map<number, ScanCursor>();
   #nextCursor = 1;
@@ -26,6 +45,84 @@ export class Keyspace {
   /** Creates `count` empty databases. */
   constructor(count: number) {
     this.#dbs = Array.from({ length: count }, (_, i) => new Database(i, this.counters));
+  }
+
+  /** Whether a memory or key limit is set, so dispatch must check it before commands. */
+  get limited(): boolean {
+    return this.#eviction.maxmemory > 0 || this.#eviction.maxkeys > 0;
+  }
+
+  /** The eviction settings in force. */
+  get eviction(): Readonly<EvictionSettings> {
+    return this.#eviction;
+  }
+
+  /** Applies limits and policy; accesses are tracked as the policy needs. */
+  configureEviction(settings: EvictionSettings): void {
+    this.#eviction = { ...settings };
+    const policy = settings.policy;
+    const tracking: AccessTracking = policy.endsWith("-lru")
+      ? "lru"
+      : policy.endsWith("-lfu")
+      ? "lfu"
+      : "none";
+    for (const db of this.#dbs) db.setTracking(tracking);
+  }
+
+  /** Estimated bytes of every database's keys, values and TTLs (see memory.ts). */
+  get datasetBytes(): number {
+    let total = 0;
+    for (const db of this.#dbs) total += db.bytes;
+    return total;
+  }
+
+  /** `used_memory`: the baseline heap plus the dataset estimate. */
+  get usedMemory(): number {
+    return this.baselineBytes + this.datasetBytes;
+  }
+
+  /** Keys across all databases. */
+  get totalKeys(): number {
+    let total = 0;
+    for (const db of this.#dbs) total += db.size;
+    return total;
+  }
+
+  /**
+   * Evicts keys until memory and key count are within their limits, as Redis's
+   * `performEvictions` does before a command runs. Returns the limit still exceeded when the
+   * policy is `noeviction` or nothing can be evicted (denyoom commands are then refused), or
+   * null when within limits.
+   */
+  enforceLimits(now: number): LimitExceeded | null {
+    const { maxmemory, maxkeys, policy, samples } = this.#eviction;
+    for (let guard = 0;; guard++) {
+      const overMemory = maxmemory > 0 && this.usedMemory > maxmemory;
+      const overKeys = maxkeys > 0 && this.totalKeys > maxkeys;
+      if (!overMemory && !overKeys) return null;
+      const exceeded: LimitExceeded = overMemory ? "maxmemory" : "maxkeys";
+      if (policy === "noeviction" || guard > 100_000) return exceeded;
+      const victim = this.#pickVictim(policy, samples, now);
+      if (victim === undefined) return exceeded;
+      victim.db.delete(victim.key);
+      this.counters.evictedKeys++;
+    }
+  }
+
+  #pickVictim(
+    policy: string,
+    samples: number,
+    now: number,
+  ): { db: Database; key: string } | undefined {
+    for (let i = 0; i < this.#dbs.length; i++) {
+      const db = this.#dbs[(this.#evictFrom + i) % this.#dbs.length];
+      const key = db.evictionCandidate(policy, samples, now);
+      if (key !== undefined) {
+        this.#evictFrom = db.index;
+        return { db, key };
+      }
+    }
+    return undefined;
   }
 
   /** Number of databases. */
@@ -55,9 +152,14 @@ export class Keyspace {
     this.#cursors.clear();
   }
 
-  /** Resets the hit, miss and expiry counters (CONFIG RESETSTAT). */
+  /** Resets the hit, miss, expiry and eviction counters (CONFIG RESETSTAT). */
   resetCounters(): void {
-    this.counters.hits = this.counters.misses = this.counters.expiredKeys = 0;
+    const c = this.counters;
+    c.hits =
+      c.misses =
+      c.expiredKeys =
+      c.evictedKeys =
+        0;
   }
 
   /**

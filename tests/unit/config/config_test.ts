@@ -175,7 +175,13 @@ Deno.test("CONFIG SET applies all pairs or none and tells listeners once", () =>
 
 Deno.test("CONFIG GET patterns are globs matched case-insensitively", () => {
   const config = new Config(defaultValues());
-  assert.deepEqual(config.matching(["max*"]), [["maxclients", "10000"]]);
+  assert.deepEqual(config.matching(["max*"]), [
+    ["maxclients", "10000"],
+    ["maxmemory", "0"],
+    ["maxmemory-policy", "noeviction"],
+    ["maxmemory-samples", "5"],
+    ["maxkeys", "0"],
+  ]);
   assert.deepEqual(config.matching(["PORT"]), [["port", "7000"]]);
   assert.deepEqual(config.matching(["nothing-matches"]), []);
   assert.equal(config.matching(["*"]).length, PARAMS.length);
