@@ -8,6 +8,7 @@
  */
 
 import { entryBytes, stringBytes, TTL_OVERHEAD } from "./memory.ts";
+import { now as clockNow } from "../util/clock.ts";
 
 /**
  * A stored value. Strings are binary strings; other Redis types will be objects, so
@@ -27,6 +28,8 @@ export type AccessTracking = "none" | "lru" | "lfu";
 const LFU_INIT = 5;
 const LFU_LOG_FACTOR = 10;
 const LFU_DECAY_MINUTES = 1;
+/** Candidates the sampled policies remember between evictions (Redis's EVPOOL_SIZE). */
+const EVICTION_POOL_SIZE = 16;
 /** Largest random stride between two sampled keys. */
 const SAMPLE_STRIDE = 16;
 
@@ -54,6 +57,8 @@ export class Database {
   #bytes = 0;
   #tracking: AccessTracking = "none";
   #frequency: Map<string, number> | null = null;
+  /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
+  #pool: { key: string; score: number }[] = [];
 
   /** Creates an empty database sharing `counters` with its siblings. */
   constructor(index: number, counters: KeyspaceCounters) {
@@ -135,7 +140,7 @@ export class Database {
   }
 
   /** Stores a value. The key's TTL is removed unless `keepTtl` (SET ... KEEPTTL, APPEND). */
-  set(key: string, value: StoredValue, keepTtl = false, now = 0): void {
+  set(key: string, value: StoredValue, keepTtl = false, now = clockNow()): void {
     const old = this.#values.get(key);
     if (old === undefined) {
       this.#bytes += entryBytes(key, value);
@@ -229,6 +234,7 @@ export class Database {
     this.#values = new Map();
     this.#expires = new Map();
     this.#expiryCursor = this.#sampleCursor = null;
+    this.#pool = [];
     this.#bytes = 0;
     if (this.#frequency !== null) this.#frequency = new Map();
   }
@@ -241,13 +247,16 @@ export class Database {
     [this.#frequency, other.#frequency] = [other.#frequency, this.#frequency];
     this.#expiryCursor = other.#expiryCursor = null;
     this.#sampleCursor = other.#sampleCursor = null;
+    this.#pool = [];
+    other.#pool = [];
   }
 
   /**
    * The key the eviction policy would remove from this database, or undefined when it has no
    * candidate (no keys; no keys with a TTL for a volatile policy). LRU policies take the least
-   * recently used key (exact, from the Map's order); the others compare `samples` keys taken
-   * from rolling cursors, as Redis samples: the lowest LFU counter, the nearest expiry, or any.
+   * recently used key (exact, from the Map's order); random ones any sampled key; LFU and TTL
+   * policies add `samples` sampled keys to a pool of the best candidates kept between
+   * evictions, as Redis does, and take the lowest LFU counter or the nearest expiry from it.
    */
   evictionCandidate(policy: string, samples: number, now: number): string | undefined {
     const volatile = policy.startsWith("volatile-");
@@ -262,20 +271,26 @@ export class Database {
       return this.#sample(true);
     }
     if (policy.endsWith("-random")) return this.#sample(volatile);
-    let best: string | undefined;
-    let bestScore = Infinity;
+    const score = (key: string) =>
+      policy === "volatile-ttl"
+        ? (this.#expires.get(key) ?? Infinity)
+        : lfuDecayed(this.#frequency?.get(key), now);
+    const pool = this.#pool;
     for (let i = 0; i < samples; i++) {
       const key = this.#sample(volatile);
       if (key === undefined) break;
-      const score = policy === "volatile-ttl"
-        ? (this.#expires.get(key) ?? Infinity)
-        : (lfuDecayed(this.#frequency?.get(key), now));
-      if (score < bestScore) {
-        bestScore = score;
-        best = key;
-      }
+      if (pool.some((c) => c.key === key)) continue;
+      const candidate = { key, score: score(key) };
+      if (pool.length < EVICTION_POOL_SIZE) pool.push(candidate);
+      else if (candidate.score < pool[pool.length - 1].score) pool[pool.length - 1] = candidate;
+      else continue;
+      pool.sort((a, b) => a.score - b.score);
     }
-    return best;
+    while (pool.length > 0) {
+      const { key } = pool.shift()!;
+      if (this.#values.has(key) && (!volatile || this.#expires.has(key))) return key;
+    }
+    return undefined;
   }
 
   /**
