@@ -54,6 +54,7 @@ export class Database {
   #expires = new Map<string, number>();
   #expiryCursor: Iterator<[string, number]> | null = null;
   #sampleCursor: Iterator<string> | null = null;
+  #lruCursor: Iterator<string> | null = null;
   #bytes = 0;
   #tracking: AccessTracking = "none";
   #frequency: Map<string, number> | null = null;
@@ -233,7 +234,7 @@ export class Database {
   clear(): void {
     this.#values = new Map();
     this.#expires = new Map();
-    this.#expiryCursor = this.#sampleCursor = null;
+    this.#expiryCursor = this.#sampleCursor = this.#lruCursor = null;
     this.#pool = [];
     this.#bytes = 0;
     if (this.#frequency !== null) this.#frequency = new Map();
@@ -247,6 +248,7 @@ export class Database {
     [this.#frequency, other.#frequency] = [other.#frequency, this.#frequency];
     this.#expiryCursor = other.#expiryCursor = null;
     this.#sampleCursor = other.#sampleCursor = null;
+    this.#lruCursor = other.#lruCursor = null;
     this.#pool = [];
     other.#pool = [];
   }
@@ -261,15 +263,8 @@ export class Database {
   evictionCandidate(policy: string, samples: number, now: number): string | undefined {
     const volatile = policy.startsWith("volatile-");
     if (volatile ? this.#expires.size === 0 : this.#values.size === 0) return undefined;
-    if (policy === "allkeys-lru") return this.#values.keys().next().value;
-    if (policy === "volatile-lru") {
-      let scanned = 0;
-      for (const key of this.#values.keys()) {
-        if (this.#expires.has(key)) return key;
-        if (++scanned > samples * 64) break;
-      }
-      return this.#sample(true);
-    }
+    if (policy === "allkeys-lru") return this.#leastRecent(false, samples);
+    if (policy === "volatile-lru") return this.#leastRecent(true, samples) ?? this.#sample(true);
     if (policy.endsWith("-random")) return this.#sample(volatile);
     const score = (key: string) =>
       policy === "volatile-ttl"
@@ -289,6 +284,28 @@ export class Database {
     while (pool.length > 0) {
       const { key } = pool.shift()!;
       if (this.#values.has(key) && (!volatile || this.#expires.has(key))) return key;
+    }
+    return undefined;
+  }
+
+  /**
+   * The least recently used key (with a TTL, if `volatile`), from a cursor kept at the old end
+   * of the Map's order. Evicting what it yields moves it forward; keys touched since it passed
+   * them were re-inserted at the new end and come up again in order, so the order stays exact.
+   * A fresh iterator would have to skip every deleted entry at the front each time.
+   */
+  #leastRecent(volatile: boolean, samples: number): string | undefined {
+    for (let scanned = 0, restarts = 0; restarts < 2;) {
+      this.#lruCursor ??= this.#values.keys();
+      const next = this.#lruCursor.next();
+      if (next.done) {
+        this.#lruCursor = null;
+        restarts++;
+        continue;
+      }
+      const key = next.value;
+      if (!volatile || this.#expires.has(key)) return key;
+      if (++scanned > samples * 64) return undefined;
     }
     return undefined;
   }
