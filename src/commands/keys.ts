@@ -1,5 +1,846 @@
-/** Key commands. */
-import type { CommandDef } from "./registry.ts";
+/**
+ * Key (generic) commands: DEL, UNLINK, EXISTS, TYPE, the EXPIRE family, TTL and friends, PERSIST,
+ * KEYS, SCAN, RANDOMKEY, RENAME, RENAMENX, COPY, MOVE, TOUCH, OBJECT and MEMORY. They work on any
+ * value type, so every question about a value's type goes through {@link typeName},
+ * {@link encodingOf}, {@link keyUsage} and `cloneValue`: new types plug in there.
+ *
+ * Key lookups follow Redis's accounting: commands that Redis runs through `lookupKeyRead`
+ * (EXISTS, TYPE, TTL, TOUCH, OBJECT, COPY's source, SCAN's TYPE filter) count keyspace hits and
+ * misses with `Database.read`; write lookups (DEL, EXPIRE, RENAME, MOVE) use `Database.get`,
+ * which only applies lazy expiry. Only TOUCH and COPY record an access for the eviction policy:
+ * the others are Redis's LOOKUP_NOTOUCH lookups.
+ */
+import { parseStrictInteger } from "../resp/request_parser.ts";
+import { MapReply, OK, type Reply, SimpleString } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import type { Database, StoredValue } from "../store/database.ts";
+import { ENTRY_OVERHEAD, entryBytes, TTL_OVERHEAD } from "../store/memory.ts";
+import { asciiLower, toBinaryString } from "../util/bytes.ts";
+import { now } from "../util/clock.ts";
+import { globMatch } from "../util/glob.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError } from "./errors.ts";
+import type { CommandDef, Handler } from "./registry.ts";
 
-/** Key command declarations. */
-export const keyCommands: readonly CommandDef[] = [];
+const NOT_INTEGER = "ERR value is not an integer or out of range";
+const SAME_OBJECT = "ERR source and destination objects are the same";
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+const INT32_MAX = 2147483647;
+/** Redis's OBJ_SHARED_REFCOUNT: the refcount of shared integer objects (0..9999). */
+const SHARED_REFCOUNT = 2147483647;
+/** Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
+const EMBSTR_LIMIT = 44;
+
+/**
+ * Redis's type name of a value (TYPE, SCAN TYPE): "none" for a missing key. The one place the
+ * value types are told apart, so hashes, lists and sets plug in here.
+ */
+export function typeName(value: StoredValue | undefined): string {
+  if (value === undefined) return "none";
+  return "string";
+}
+
+/**
+ * What OBJECT ENCODING answers for a value. A string is "int" when Redis's `string2ll` accepts it
+ * (no sign but '-', no leading zero, at most 20 characters, within 64 bits), "embstr" up to 44
+ * bytes, else "raw". Redis decides this when a value is stored (SET, APPEND on a new key) and
+ * APPEND/SETRANGE on an existing key make it "raw"; gocache keeps no such history and derives the
+ * encoding from the bytes, as a value freshly written by SET would have it.
+ */
+export function encodingOf(value: StoredValue): string {
+  if (isInt64(value)) return "int";
+  return value.length <= EMBSTR_LIMIT ? "embstr" : "raw";
+}
+
+/** Whether a binary string is a canonical 64-bit integer, as Redis's `string2ll` decides. */
+function isInt64(value: string): boolean {
+  if (value.length === 0 || value.length > 20) return false;
+  const bytes = new Uint8Array(value.length);
+  for (let i = 0; i < value.length; i++) bytes[i] = value.charCodeAt(i);
+  return parseStrictInteger(bytes, 0, bytes.length) !== null;
+}
+
+/** A 64-bit integer argument, exactly (Redis's `getLongLongFromObject`), or null. */
+function int64(arg: Uint8Array): bigint | null {
+  const n = parseStrictInteger(arg, 0, arg.length);
+  if (n === null) return null;
+  return Number.isSafeInteger(n) ? BigInt(n) : BigInt(toBinaryString(arg));
+}
+
+/**
+ * A database argument of COPY and MOVE: Redis reads it as a 64-bit integer, then as a C `int`
+ * (its own range error beyond 32 bits), then checks the database range.
+ */
+function dbArg(ctx: ServerContext, arg: Uint8Array): Database {
+  const n = int64(arg);
+  if (n === null) throw new CommandError(NOT_INTEGER);
+  if (n > BigInt(INT32_MAX) || n < -BigInt(INT32_MAX) - 1n) {
+    throw new CommandError(
+      "ERR value is out of range, value must between -2147483648 and 2147483647",
+    );
+  }
+  const index = Number(n);
+  if (index < 0 || index >= ctx.keyspace.count) {
+    throw new CommandError("ERR DB index is out of range");
+  }
+  return ctx.keyspace.db(index);
+}
+
+/** An argument as Redis's `%s` prints it: up to the first NUL byte. */
+function cText(arg: Uint8Array): string {
+  const nul = arg.indexOf(0);
+  return toBinaryString(nul < 0 ? arg : arg.subarray(0, nul));
+}
+
+/**
+ * Scratch bytes for matching keys (binary strings) against a glob without allocating per key.
+ * The commands run one at a time on one thread, so one buffer is enough.
+ */
+let scratch = new Uint8Array(256);
+
+/** Whether a key matches a KEYS/SCAN pattern; a lone `*` matches every key, even the empty one. */
+function keyMatches(pattern: Uint8Array, key: string): boolean {
+  if (pattern.length === 1 && pattern[0] === 0x2a) return true;
+  if (key.length > scratch.length) scratch = new Uint8Array(key.length * 2);
+  for (let i = 0; i < key.length; i++) scratch[i] = key.charCodeAt(i);
+  return globMatch(pattern, scratch.subarray(0, key.length));
+}
+
+function currentDb(ctx: ServerContext, client: ClientState): Database {
+  return ctx.keyspace.db(client.db);
+}
+
+/** DEL and UNLINK: both free memory at once here (the garbage collector does the rest). */
+function del(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = currentDb(ctx, client);
+  const t = now();
+  let deleted = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const key = toBinaryString(argv[i]);
+    if (db.get(key, t) !== undefined && db.delete(key)) deleted++;
+  }
+  return deleted;
+}
+
+/**
+ * EXISTS and TOUCH: how many of the keys (duplicates included) exist. Only TOUCH records the
+ * access, even for a CLIENT NO-TOUCH client (Redis exempts TOUCH from it).
+ */
+function countExisting(touch: boolean): Handler {
+  return (ctx, client, argv) => {
+    const db = currentDb(ctx, client);
+    const t = now();
+    let found = 0;
+    for (let i = 1; i < argv.length; i++) {
+      if (db.read(toBinaryString(argv[i]), t, !touch) !== undefined) found++;
+    }
+    return found;
+  };
+}
+
+/** TYPE's status replies, built once per type name. */
+const typeReplies = new Map<string, SimpleString>();
+
+function type(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const name = typeName(currentDb(ctx, client).read(toBinaryString(argv[1]), now(), true));
+  let reply = typeReplies.get(name);
+  if (reply === undefined) typeReplies.set(name, reply = new SimpleString(name));
+  return reply;
+}
+
+/**
+ * EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT (Redis 7's `expireGenericCommand`): options first, then
+ * the time with its overflow checks, then NX/XX/GT/LT against the current TTL (no TTL counts as
+ * infinite). A time already past deletes the key and answers 1.
+ */
+function expireHandler(name: string, unitMs: 1 | 1000, absolute: boolean): Handler {
+  const invalid = `ERR invalid expire time in '${name}' command`;
+  return (ctx, client, argv) => {
+    const t = now();
+    let nx = false, xx = false, gt = false, lt = false;
+    for (let i = 3; i < argv.length; i++) {
+      const option = asciiLower(argv[i]);
+      if (option === "nx") nx = true;
+      else if (option === "xx") xx = true;
+      else if (option === "gt") gt = true;
+      else if (option === "lt") lt = true;
+      else throw new CommandError(`ERR Unsupported option ${cText(argv[i])}`);
+    }
+    if (nx && (xx || gt || lt)) {
+      throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
+    }
+    if (gt && lt) {
+      throw new CommandError("ERR GT and LT options at the same time are not compatible");
+    }
+    let when = int64(argv[2]);
+    if (when === null) throw new CommandError(NOT_INTEGER);
+    if (unitMs === 1000) {
+      if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw new CommandError(invalid);
+      when *= 1000n;
+    }
+    const base = absolute ? 0n : BigInt(t);
+    if (when > INT64_MAX - base) throw new CommandError(invalid);
+    const at = Number(when + base);
+    const db = currentDb(ctx, client);
+    const key = toBinaryString(argv[1]);
+    if (db.get(key, t) === undefined) return 0;
+    const current = db.expireAt(key);
+    if (nx && current !== undefined) return 0;
+    if (xx && current === undefined) return 0;
+    if (gt && (current === undefined || at <= current)) return 0;
+    if (lt && current !== undefined && at >= current) return 0;
+    if (at <= t) db.delete(key);
+    else db.setExpireAt(key, at);
+    return 1;
+  };
+}
+
+/**
+ * TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for a missing key, -1 without a TTL. Seconds are
+ * rounded to the nearest, as Redis does. Times past 2^53 ms lose precision (a JS number holds
+ * them), which only the far-future times EXPIREAT accepts can reach.
+ */
+function ttlHandler(ms: boolean, absolute: boolean): Handler {
+  return (ctx, client, argv) => {
+    const t = now();
+    const db = currentDb(ctx, client);
+    const key = toBinaryString(argv[1]);
+    if (db.read(key, t, true) === undefined) return -2;
+    const at = db.expireAt(key);
+    if (at === undefined) return -1;
+    const value = absolute ? at : Math.max(0, at - t);
+    return ms ? value : Math.floor((value + 500) / 1000);
+  };
+}
+
+function persist(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = currentDb(ctx, client);
+  const key = toBinaryString(argv[1]);
+  if (db.get(key, now()) === undefined) return 0;
+  return db.persist(key) ? 1 : 0;
+}
+
+function keys(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = currentDb(ctx, client);
+  const t = now();
+  const pattern = argv[1];
+  const out: string[] = [];
+  for (const key of db.keys()) {
+    if (keyMatches(pattern, key) && db.get(key, t) !== undefined) out.push(key);
+  }
+  return out;
+}
+
+const ULONG_MAX = 18446744073709551615n;
+
+/**
+ * A SCAN cursor as Redis's `strtoul` reads it: optional sign, decimal digits, nothing after;
+ * a negative number wraps around; an empty argument is 0. Returns null when Redis would say
+ * "invalid cursor".
+ */
+function parseCursor(arg: Uint8Array): bigint | null {
+  const text = toBinaryString(arg);
+  if (text === "") return 0n;
+  if (!/^[+-]?[0-9]+$/.test(text)) return null;
+  const negative = text[0] === "-";
+  const magnitude = BigInt(text.replace(/^[+-]/, ""));
+  if (magnitude > ULONG_MAX) return null;
+  return negative && magnitude !== 0n ? ULONG_MAX + 1n - magnitude : magnitude;
+}
+
+/**
+ * How many more keys each open scan may visit, keyed by its iterator (entries go when the
+ * keyspace drops the cursor). A Map iterator also walks keys inserted after it started, so a
+ * database whose keys churn faster than a client scans would never let the scan end; Redis's
+ * SCAN ends once the table has been covered. Keys that existed when the scan began come first in
+ * the Map's insertion order and number at most the database's size then, so a scan that has
+ * visited that many keys has seen every one of them still present and may stop.
+ */
+const scanBudgets = new WeakMap<Iterator<string>, { left: number }>();
+
+/**
+ * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. A cursor is a live iterator over the
+ * database's keys (see `Keyspace.openScan`), so a key present for the whole scan is returned
+ * exactly once, and a scan ends after as many keys as the database held when it began (see
+ * `scanBudgets`). COUNT keys are looked at per call, MATCH and TYPE filter those. A non-zero cursor
+ * that gocache does not know (never issued, dropped as the oldest of too many, or made stale by
+ * SWAPDB/FLUSHALL) starts a new scan: the client may see keys twice, which SCAN allows, but never
+ * misses one, which it does not.
+ */
+function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const cursor = parseCursor(argv[1]);
+  if (cursor === null) throw new CommandError("ERR invalid cursor");
+  let count = 10;
+  let pattern: Uint8Array | null = null;
+  let wanted: string | null = null;
+  for (let i = 2; i < argv.length; i += 2) {
+    const option = asciiLower(argv[i]);
+    if (i + 1 >= argv.length) throw new CommandError("ERR syntax error");
+    if (option === "count") {
+      const n = int64(argv[i + 1]);
+      if (n === null) throw new CommandError(NOT_INTEGER);
+      if (n < 1n) throw new CommandError("ERR syntax error");
+      count = n > 1_000_000_000n ? 1_000_000_000 : Number(n);
+    } else if (option === "match") {
+      const p = argv[i + 1];
+      pattern = p.length === 1 && p[0] === 0x2a ? null : p;
+    } else if (option === "type") {
+      wanted = asciiLower(argv[i + 1]);
+    } else throw new CommandError("ERR syntax error");
+  }
+  const db = currentDb(ctx, client);
+  const t = now();
+  let id = cursor > 0n && cursor <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cursor) : 0;
+  let iterator = id === 0 ? undefined : ctx.keyspace.scanCursor(id, db);
+  if (iterator === undefined) {
+    id = ctx.keyspace.openScan(db);
+    iterator = ctx.keyspace.scanCursor(id, db) as Iterator<string>;
+    scanBudgets.set(iterator, { left: db.size });
+  }
+  const budget = scanBudgets.get(iterator) ?? { left: Infinity };
+  const out: string[] = [];
+  for (let seen = 0; seen < count; seen++) {
+    const next = budget.left > 0 ? iterator.next() : null;
+    if (next === null || next.done) {
+      ctx.keyspace.closeScan(id);
+      return ["0", out];
+    }
+    budget.left--;
+    const key = next.value;
+    if (pattern !== null && !keyMatches(pattern, key)) continue;
+    // With TYPE, Redis 7.0 looks each matching key up as a read, counting a hit or a miss, but
+    // without touching it (an LRU touch would also move the key under the live iterator).
+    const value = wanted === null ? db.get(key, t) : db.read(key, t, true);
+    if (value === undefined) continue;
+    if (wanted !== null && typeName(value) !== wanted) continue;
+    out.push(key);
+  }
+  return [String(id), out];
+}
+
+function randomkey(ctx: ServerContext, client: ClientState): Reply {
+  return currentDb(ctx, client).randomKey(now()) ?? null;
+}
+
+/** RENAME and RENAMENX (Redis's `renameGenericCommand`): the TTL moves with the value. */
+function renameHandler(nx: boolean): Handler {
+  return (ctx, client, argv) => {
+    const db = currentDb(ctx, client);
+    const t = now();
+    const src = toBinaryString(argv[1]);
+    const dst = toBinaryString(argv[2]);
+    const value = db.get(src, t);
+    if (value === undefined) throw new CommandError("ERR no such key");
+    if (src === dst) return nx ? 0 : OK;
+    const at = db.expireAt(src);
+    if (db.get(dst, t) !== undefined) {
+      if (nx) return 0;
+      db.delete(dst);
+    }
+    db.set(dst, value, false, t);
+    if (at !== undefined) db.setExpireAt(dst, at);
+    db.delete(src);
+    return nx ? 1 : OK;
+  };
+}
+
+/**
+ * A copy of a value for COPY. Strings are immutable in JS, so they are shared; mutable types
+ * (hashes, lists) will need a deep copy here.
+ */
+function cloneValue(value: StoredValue): StoredValue {
+  return value;
+}
+
+/** COPY source destination [DB index] [REPLACE]: the TTL is copied too. */
+function copy(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const src = currentDb(ctx, client);
+  let dst = src;
+  let replace = false;
+  for (let i = 3; i < argv.length; i++) {
+    const option = asciiLower(argv[i]);
+    if (option === "replace") replace = true;
+    else if (option === "db" && i + 1 < argv.length) dst = dbArg(ctx, argv[++i]);
+    else throw new CommandError("ERR syntax error");
+  }
+  const key = toBinaryString(argv[1]);
+  const newKey = toBinaryString(argv[2]);
+  if (src === dst && key === newKey) throw new CommandError(SAME_OBJECT);
+  const t = now();
+  const value = src.read(key, t, client.noTouch);
+  if (value === undefined) return 0;
+  const at = src.expireAt(key);
+  if (dst.get(newKey, t) !== undefined) {
+    if (!replace) return 0;
+    dst.delete(newKey);
+  }
+  dst.set(newKey, cloneValue(value), false, t);
+  if (at !== undefined) dst.setExpireAt(newKey, at);
+  return 1;
+}
+
+/** MOVE key db: the TTL moves with the value; 0 when the key is missing or taken in `db`. */
+function move(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const src = currentDb(ctx, client);
+  const dst = dbArg(ctx, argv[2]);
+  if (src === dst) throw new CommandError(SAME_OBJECT);
+  const t = now();
+  const key = toBinaryString(argv[1]);
+  const value = src.get(key, t);
+  if (value === undefined) return 0;
+  const at = src.expireAt(key);
+  if (dst.get(key, t) !== undefined) return 0;
+  dst.set(key, value, false, t);
+  if (at !== undefined) dst.setExpireAt(key, at);
+  src.delete(key);
+  return 1;
+}
+
+/** OBJECT subcommands look the key up as Redis's `objectCommandLookup`: nil when missing. */
+function objectValue(ctx: ServerContext, client: ClientState, argv: Uint8Array[]) {
+  return currentDb(ctx, client).read(toBinaryString(argv[2]), now(), true);
+}
+
+/** Whether the eviction policy tracks access frequency (allkeys-lfu, volatile-lfu). */
+function lfuPolicy(ctx: ServerContext): boolean {
+  return ctx.keyspace.eviction.policy.endsWith("-lfu");
+}
+
+const SWITCHING =
+  "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/** OBJECT FREQ: the key's LFU counter, which exists only under an LFU policy. */
+function objectFreq(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (objectValue(ctx, client, argv) === undefined) return null;
+  if (!lfuPolicy(ctx)) {
+    throw new CommandError(
+      `ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${SWITCHING}`,
+    );
+  }
+  return currentDb(ctx, client).frequency(toBinaryString(argv[2]), now()) ?? 0;
+}
+
+/**
+ * OBJECT IDLETIME. gocache records recency as an order (an accessed key moves to the end of its
+ * database's Map), not as a time, so every key reads as idle for 0 seconds; under an LFU policy
+ * it is refused as in Redis.
+ */
+function objectIdletime(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (objectValue(ctx, client, argv) === undefined) return null;
+  if (lfuPolicy(ctx)) {
+    throw new CommandError(
+      `ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCHING}`,
+    );
+  }
+  return 0;
+}
+
+const status = (text: string): SimpleString => new SimpleString(text);
+
+const OBJECT_HELP = [
+  "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "ENCODING <key>",
+  "    Return the kind of internal representation used in order to store the value",
+  "    associated with a <key>.",
+  "FREQ <key>",
+  "    Return the access frequency index of the <key>. The returned integer is",
+  "    proportional to the logarithm of the recent access frequency of the key.",
+  "IDLETIME <key>",
+  "    Return the idle time of the <key>, that is the approximated number of",
+  "    seconds elapsed since the last access to the key.",
+  "REFCOUNT <key>",
+  "    Return the number of references of the value associated with the specified",
+  "    <key>.",
+  "HELP",
+  "    Prints this help.",
+].map(status);
+
+const MEMORY_HELP = [
+  "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "STATS",
+  "    Return information about the memory usage of the server.",
+  "USAGE <key> [SAMPLES <count>]",
+  "    Return memory in bytes used by <key> and its value. Nested values are",
+  "    sampled up to <count> times (default: 5, 0 means sample all).",
+  "HELP",
+  "    Prints this help.",
+].map(status);
+
+/**
+ * MEMORY USAGE's estimate for one key: the store's own memory model (see `store/memory.ts`,
+ * measured on V8), i.e. the key string, the value, its entry in the database's `Map`, and its
+ * TTL entry if it has one: the same figures `used_memory` and maxmemory add up. It describes
+ * gocache's heap, so it is not comparable byte for byte with Redis's allocator figure. Other
+ * value types plug in here.
+ */
+export function keyUsage(db: Database, key: string, value: StoredValue): number {
+  const ttl = db.expireAt(key) === undefined ? 0 : TTL_OVERHEAD;
+  return entryBytes(key, value) + ttl;
+}
+
+function memoryUsage(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  for (let i = 3; i < argv.length; i++) {
+    if (asciiLower(argv[i]) === "samples" && i + 1 < argv.length) {
+      const n = int64(argv[++i]);
+      if (n === null) throw new CommandError(NOT_INTEGER);
+      if (n < 0n) throw new CommandError("ERR syntax error");
+    } else throw new CommandError("ERR syntax error");
+  }
+  const db = currentDb(ctx, client);
+  const key = toBinaryString(argv[2]);
+  const value = db.get(key, now());
+  return value === undefined ? null : keyUsage(db, key, value);
+}
+
+/**
+ * MEMORY STATS, reduced to what gocache knows, under Redis's field names: `used_memory` as
+ * total.allocated, the heap before any key as startup.allocated, the dataset estimate, per
+ * database the estimated cost of its Map entries (keys and values excluded) and of its TTLs,
+ * and the key count. Redis's allocator
+ * figures (fragmentation, peak, rss ratios) have no equivalent here and are left out.
+ */
+function memoryStats(ctx: ServerContext): Reply {
+  const ks = ctx.keyspace;
+  const total = ks.usedMemory;
+  const fields: Reply[] = ["total.allocated", total, "startup.allocated", ks.baselineBytes];
+  for (const db of ks.all()) {
+    if (db.size === 0) continue;
+    fields.push(
+      `db.${db.index}`,
+      new MapReply([
+        "overhead.hashtable.main",
+        db.size * ENTRY_OVERHEAD,
+        "overhead.hashtable.expires",
+        db.volatileCount * TTL_OVERHEAD,
+      ]),
+    );
+  }
+  const keyCount = ks.totalKeys;
+  fields.push(
+    "keys.count",
+    keyCount,
+    "keys.bytes-per-key",
+    keyCount === 0 ? 0 : Math.floor(ks.datasetBytes / keyCount),
+    "dataset.bytes",
+    ks.datasetBytes,
+  );
+  return new MapReply(fields);
+}
+
+const O1 = "O(1)";
+
+function keyCmd(
+  name: string,
+  arity: number,
+  flags: CommandDef["flags"],
+  keys: CommandDef["keys"],
+  summary: string,
+  since: string,
+  handler: Handler,
+  complexity = O1,
+): CommandDef {
+  return { name, arity, flags, keys, group: "generic", summary, since, complexity, handler };
+}
+
+const ONE = { first: 1, last: 1, step: 1 };
+const ALL = { first: 1, last: -1, step: 1 };
+const TWO = { first: 1, last: 2, step: 1 };
+const SUB_KEY = { first: 2, last: 2, step: 1 };
+
+function objectSub(name: string, summary: string, since: string, handler: Handler): CommandDef {
+  return {
+    name,
+    arity: 3,
+    flags: ["readonly"],
+    keys: SUB_KEY,
+    group: "generic",
+    summary,
+    since,
+    complexity: O1,
+    handler,
+  };
+}
+
+/** Key command declarations, with Redis 7.0's arity, flags, key positions and docs. */
+export const keyCommands: readonly CommandDef[] = [
+  keyCmd(
+    "del",
+    -2,
+    ["write"],
+    ALL,
+    "Delete a key",
+    "1.0.0",
+    del,
+    "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+  ),
+  keyCmd(
+    "unlink",
+    -2,
+    ["write", "fast"],
+    ALL,
+    "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+    "4.0.0",
+    del,
+    "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+  ),
+  keyCmd(
+    "exists",
+    -2,
+    ["readonly", "fast"],
+    ALL,
+    "Determine if a key exists",
+    "1.0.0",
+    countExisting(false),
+    "O(N) where N is the number of keys to check.",
+  ),
+  keyCmd("type", 2, ["readonly", "fast"], ONE, "Determine the type stored at key", "1.0.0", type),
+  keyCmd(
+    "expire",
+    -3,
+    ["write", "fast"],
+    ONE,
+    "Set a key's time to live in seconds",
+    "1.0.0",
+    expireHandler("expire", 1000, false),
+  ),
+  keyCmd(
+    "pexpire",
+    -3,
+    ["write", "fast"],
+    ONE,
+    "Set a key's time to live in milliseconds",
+    "2.6.0",
+    expireHandler("pexpire", 1, false),
+  ),
+  keyCmd(
+    "expireat",
+    -3,
+    ["write", "fast"],
+    ONE,
+    "Set the expiration for a key as a UNIX timestamp",
+    "1.2.0",
+    expireHandler("expireat", 1000, true),
+  ),
+  keyCmd(
+    "pexpireat",
+    -3,
+    ["write", "fast"],
+    ONE,
+    "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+    "2.6.0",
+    expireHandler("pexpireat", 1, true),
+  ),
+  keyCmd(
+    "ttl",
+    2,
+    ["readonly", "fast"],
+    ONE,
+    "Get the time to live for a key in seconds",
+    "1.0.0",
+    ttlHandler(false, false),
+  ),
+  keyCmd(
+    "pttl",
+    2,
+    ["readonly", "fast"],
+    ONE,
+    "Get the time to live for a key in milliseconds",
+    "2.6.0",
+    ttlHandler(true, false),
+  ),
+  keyCmd(
+    "expiretime",
+    2,
+    ["readonly", "fast"],
+    ONE,
+    "Get the expiration Unix timestamp for a key",
+    "7.0.0",
+    ttlHandler(false, true),
+  ),
+  keyCmd(
+    "pexpiretime",
+    2,
+    ["readonly", "fast"],
+    ONE,
+    "Get the expiration Unix timestamp for a key in milliseconds",
+    "7.0.0",
+    ttlHandler(true, true),
+  ),
+  keyCmd(
+    "persist",
+    2,
+    ["write", "fast"],
+    ONE,
+    "Remove the expiration from a key",
+    "2.2.0",
+    persist,
+  ),
+  {
+    ...keyCmd(
+      "keys",
+      2,
+      ["readonly"],
+      undefined,
+      "Find all keys matching the given pattern",
+      "1.0.0",
+      keys,
+      "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+    ),
+    acl: ["@keyspace", "@dangerous"],
+  },
+  keyCmd(
+    "scan",
+    -2,
+    ["readonly"],
+    undefined,
+    "Incrementally iterate the keys space",
+    "2.8.0",
+    scan,
+    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+  ),
+  keyCmd(
+    "randomkey",
+    1,
+    ["readonly"],
+    undefined,
+    "Return a random key from the keyspace",
+    "1.0.0",
+    randomkey,
+  ),
+  keyCmd("rename", 3, ["write"], TWO, "Rename a key", "1.0.0", renameHandler(false)),
+  keyCmd(
+    "renamenx",
+    3,
+    ["write", "fast"],
+    TWO,
+    "Rename a key, only if the new key does not exist",
+    "1.0.0",
+    renameHandler(true),
+  ),
+  keyCmd(
+    "copy",
+    -3,
+    ["write", "denyoom"],
+    TWO,
+    "Copy a key",
+    "6.2.0",
+    copy,
+    "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+  ),
+  keyCmd("move", 3, ["write", "fast"], ONE, "Move a key to another database", "1.0.0", move),
+  keyCmd(
+    "touch",
+    -2,
+    ["readonly", "fast"],
+    ALL,
+    "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+    "3.2.1",
+    countExisting(true),
+    "O(N) where N is the number of keys that will be touched.",
+  ),
+  {
+    name: "object",
+    arity: -2,
+    flags: [],
+    group: "generic",
+    acl: [],
+    summary: "A container for object introspection commands",
+    since: "2.2.3",
+    complexity: "Depends on subcommand.",
+    subcommands: [
+      objectSub(
+        "encoding",
+        "Inspect the internal encoding of a Redis object",
+        "2.2.3",
+        (ctx, client, argv) => {
+          const value = objectValue(ctx, client, argv);
+          return value === undefined ? null : encodingOf(value);
+        },
+      ),
+      objectSub(
+        "freq",
+        "Get the logarithmic access frequency counter of a Redis object",
+        "4.0.0",
+        objectFreq,
+      ),
+      objectSub(
+        "idletime",
+        "Get the time since a Redis object was last accessed",
+        "2.2.3",
+        objectIdletime,
+      ),
+      // Redis shares the integer objects 0..9999 (refcount INT_MAX) unless a maxmemory limit
+      // with an LRU or LFU policy needs per-key access data.
+      objectSub(
+        "refcount",
+        "Get the number of references to the value of the key",
+        "2.2.3",
+        (ctx, client, argv) => {
+          const value = objectValue(ctx, client, argv);
+          if (value === undefined) return null;
+          const { maxmemory, policy } = ctx.keyspace.eviction;
+          const shared = maxmemory === 0 || !/-l[rf]u$/.test(policy);
+          const n = encodingOf(value) === "int" ? Number(value) : -1;
+          return shared && n >= 0 && n < 10000 ? SHARED_REFCOUNT : 1;
+        },
+      ),
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        group: "generic",
+        summary: "Show helpful text about the different subcommands",
+        since: "6.2.0",
+        complexity: O1,
+        handler: () => OBJECT_HELP,
+      },
+    ],
+  },
+  {
+    name: "memory",
+    arity: -2,
+    flags: [],
+    group: "server",
+    acl: [],
+    summary: "A container for memory diagnostics commands",
+    since: "4.0.0",
+    complexity: "Depends on subcommand.",
+    subcommands: [
+      {
+        name: "usage",
+        arity: -3,
+        flags: ["readonly"],
+        keys: SUB_KEY,
+        group: "server",
+        acl: [],
+        summary: "Estimate the memory usage of a key",
+        since: "4.0.0",
+        complexity: "O(N) where N is the number of samples.",
+        handler: memoryUsage,
+      },
+      {
+        name: "stats",
+        arity: 2,
+        flags: [],
+        group: "server",
+        acl: [],
+        summary: "Show memory usage details",
+        since: "4.0.0",
+        complexity: O1,
+        handler: memoryStats,
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        group: "server",
+        acl: [],
+        summary: "Show helpful text about the different subcommands",
+        since: "4.0.0",
+        complexity: O1,
+        handler: () => MEMORY_HELP,
+      },
+    ],
+  },
+];

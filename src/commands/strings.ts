@@ -1,5 +1,935 @@
-/** String commands. */
+/**
+ * String commands: GET, SET and its variants, GETSET, GETDEL, GETEX, MGET, MSET, MSETNX, the
+ * integer and float counters, APPEND, STRLEN, GETRANGE, SUBSTR and SETRANGE, with Redis 7.0's
+ * replies and error texts. Keys and values are binary strings (see `toBinaryString`); plain GET,
+ * SET, INCR, MGET and MSET take short paths that build nothing but the key and value strings.
+ */
+import { MapReply, OK, type Reply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import type { Database, StoredValue } from "../store/database.ts";
+import { flatten, toBinaryString } from "../util/bytes.ts";
+import { now } from "../util/clock.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError, wrongArity } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 
-/** String command declarations. */
-export const stringCommands: readonly CommandDef[] = [];
+const NOT_INTEGER = "ERR value is not an integer or out of range";
+const NOT_FLOAT = "ERR value is not a valid float";
+const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+const TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+/**
+ * Longest string V8 can build ((1 << 29) - 24 characters on 64-bit), a little under Redis's
+ * 512 MB default `proto-max-bulk-len`: longer results get the proto-max-bulk-len error too.
+ */
+const MAX_JS_STRING = (1 << 29) - 24;
+
+/** The value as a string, or the WRONGTYPE error for other types (only strings exist today). */
+function stringValue(value: StoredValue | undefined): string | undefined {
+  if (value === undefined || typeof value === "string") return value;
+  throw new CommandError(WRONGTYPE);
+}
+
+function database(ctx: ServerContext, client: ClientState): Database {
+  return ctx.keyspace.db(client.db);
+}
+
+/** Throws Redis's `checkStringLength` error when a result would be longer than allowed. */
+function checkStringLength(ctx: ServerContext, size: number): void {
+  if (size > ctx.config.values["proto-max-bulk-len"] || size > MAX_JS_STRING) {
+    throw new CommandError(TOO_LONG);
+  }
+}
+
+/**
+ * Parses text as Redis's `string2ll` does: optional minus, no plus, no leading zeros or spaces,
+ * at most 20 characters, within the signed 64-bit range. Returns a number when the value is a
+ * safe integer, a bigint beyond that (so counters stay exact), or null when it is no integer.
+ */
+export function parseInt64(text: string): number | bigint | null {
+  const n = text.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  if (text.charCodeAt(0) === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const first = text.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0 : null;
+  if (first < 49 || first > 57) return null;
+  let value = 0;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    value = value * 10 + d;
+  }
+  const negative = i !== 0 && text.charCodeAt(0) === 45;
+  if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
+  const exact = BigInt(text);
+  return exact > INT64_MAX || exact < INT64_MIN ? null : exact;
+}
+
+/** An argument as a 64-bit integer (number or bigint), or Redis's not-an-integer error. */
+function intArg(arg: Uint8Array): number | bigint {
+  const value = parseInt64(toBinaryString(arg));
+  if (value === null) throw new CommandError(NOT_INTEGER);
+  return value;
+}
+
+/** An argument as an integer, rounded beyond 2^53 (for offsets and ranges, compared only). */
+function roundedIntArg(arg: Uint8Array): number {
+  return Number(intArg(arg));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options of SET and GETEX
+
+const OPT_NX = 1;
+const OPT_XX = 2;
+const OPT_EX = 4;
+const OPT_PX = 8;
+const OPT_KEEPTTL = 16;
+const OPT_GET = 32;
+const OPT_EXAT = 64;
+const OPT_PXAT = 128;
+const OPT_PERSIST = 256;
+const ANY_EXPIRE = OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT;
+
+/** Whether `arg` is the ASCII `word` (given in lower case) in any case. */
+function isWord(arg: Uint8Array, word: string): boolean {
+  if (arg.length !== word.length) return false;
+  for (let i = 0; i < arg.length; i++) {
+    if ((arg[i] | 0x20) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** What SET's or GETEX's options asked for. */
+interface ExtendedOptions {
+  flags: number;
+  /** The expire argument (EX/PX/EXAT/PXAT), or null. */
+  expire: Uint8Array | null;
+}
+
+/**
+ * Parses SET's (`forSet`) or GETEX's options exactly as Redis's
+ * `parseExtendedStringArgumentsOrReply`: conflicting or unknown options are a syntax error.
+ */
+function parseExtended(argv: Uint8Array[], forSet: boolean): ExtendedOptions {
+  let flags = 0;
+  let expire: Uint8Array | null = null;
+  for (let j = forSet ? 3 : 2; j < argv.length; j++) {
+    const opt = argv[j];
+    const hasNext = j < argv.length - 1;
+    let flag = 0;
+    if (forSet && isWord(opt, "nx") && !(flags & OPT_XX)) flag = OPT_NX;
+    else if (forSet && isWord(opt, "xx") && !(flags & OPT_NX)) flag = OPT_XX;
+    else if (forSet && isWord(opt, "get")) flag = OPT_GET;
+    else if (forSet && isWord(opt, "keepttl") && !(flags & (ANY_EXPIRE | OPT_PERSIST))) {
+      flag = OPT_KEEPTTL;
+    } else if (!forSet && isWord(opt, "persist") && !(flags & (ANY_EXPIRE | OPT_KEEPTTL))) {
+      flag = OPT_PERSIST;
+    } else if (hasNext && !(flags & (OPT_KEEPTTL | OPT_PERSIST))) {
+      if (isWord(opt, "ex")) flag = OPT_EX;
+      else if (isWord(opt, "px")) flag = OPT_PX;
+      else if (isWord(opt, "exat")) flag = OPT_EXAT;
+      else if (isWord(opt, "pxat")) flag = OPT_PXAT;
+      if (flags & ANY_EXPIRE & ~flag) flag = 0;
+      if (flag !== 0) expire = argv[++j];
+    }
+    if (flag === 0) throw new CommandError("ERR syntax error");
+    flags |= flag;
+  }
+  return { flags, expire };
+}
+
+/**
+ * The absolute expiry time (ms) an expire argument asks for, as Redis's
+ * `getExpireMillisecondsOrReply`: not positive, or overflowing 64 bits once converted to ms and
+ * made absolute, is "invalid expire time in '<name>' command". Times beyond 2^53 ms (year
+ * 287396) are kept rounded to a double.
+ */
+function expireAt(arg: Uint8Array, flags: number, t: number, name: string): number {
+  const value = intArg(arg);
+  const seconds = (flags & (OPT_EX | OPT_EXAT)) !== 0;
+  const relative = (flags & (OPT_EX | OPT_PX)) !== 0;
+  if (typeof value === "number") {
+    // A safe integer times 1000 plus now stays below 2^63: only the sign can be wrong.
+    if (value <= 0) throw invalidExpire(name);
+    return (seconds ? value * 1000 : value) + (relative ? t : 0);
+  }
+  if (value <= 0n || (seconds && value > INT64_MAX / 1000n)) throw invalidExpire(name);
+  const ms = (seconds ? value * 1000n : value) + (relative ? BigInt(t) : 0n);
+  if (ms > INT64_MAX) throw invalidExpire(name);
+  return Number(ms);
+}
+
+function invalidExpire(name: string): CommandError {
+  return new CommandError(`ERR invalid expire time in '${name}' command`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET, SET and friends
+
+function get(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const value = database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch);
+  return value === undefined ? null : stringValue(value) as string;
+}
+
+function set(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length === 3) {
+    database(ctx, client).set(toBinaryString(argv[1]), toBinaryString(argv[2]), false, now());
+    return OK;
+  }
+  const { flags, expire } = parseExtended(argv, true);
+  return setGeneric(ctx, client, argv[1], argv[2], flags, expire, "set");
+}
+
+/**
+ * Redis's `setGenericCommand`: validates the expire time, reads the old value for GET, applies
+ * NX/XX, stores the value (keeping the TTL only for KEEPTTL) and sets the new expiry.
+ */
+function setGeneric(
+  ctx: ServerContext,
+  client: ClientState,
+  keyArg: Uint8Array,
+  valueArg: Uint8Array,
+  flags: number,
+  expire: Uint8Array | null,
+  name: string,
+): Reply {
+  const db = database(ctx, client);
+  const t = now();
+  const at = expire === null ? 0 : expireAt(expire, flags, t, name);
+  const key = toBinaryString(keyArg);
+  let old: string | null = null;
+  if (flags & OPT_GET) old = stringValue(db.read(key, t, client.noTouch)) ?? null;
+  const found = db.get(key, t) !== undefined;
+  if ((flags & OPT_NX && found) || (flags & OPT_XX && !found)) {
+    return flags & OPT_GET ? old : null;
+  }
+  db.set(key, toBinaryString(valueArg), (flags & OPT_KEEPTTL) !== 0, t);
+  if (expire !== null) db.setExpireAt(key, at);
+  return flags & OPT_GET ? old : OK;
+}
+
+function setnx(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const t = now();
+  if (db.get(key, t) !== undefined) return 0;
+  db.set(key, toBinaryString(argv[2]), false, t);
+  return 1;
+}
+
+function setex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  return setGeneric(ctx, client, argv[1], argv[3], OPT_EX, argv[2], "setex");
+}
+
+function psetex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  return setGeneric(ctx, client, argv[1], argv[3], OPT_PX, argv[2], "psetex");
+}
+
+function getset(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const t = now();
+  const old = stringValue(db.read(key, t, client.noTouch)) ?? null;
+  db.set(key, toBinaryString(argv[2]), false, t);
+  return old;
+}
+
+function getdel(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const value = stringValue(db.read(key, now(), client.noTouch));
+  if (value === undefined) return null;
+  db.delete(key);
+  return value;
+}
+
+function getex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const { flags, expire } = parseExtended(argv, false);
+  const db = database(ctx, client);
+  const t = now();
+  const key = toBinaryString(argv[1]);
+  const value = stringValue(db.read(key, t, client.noTouch));
+  if (value === undefined) return null;
+  if (expire !== null) {
+    const at = expireAt(expire, flags, t, "getex");
+    // An absolute time already past deletes the key, as Redis's checkAlreadyExpired.
+    if (flags & (OPT_EXAT | OPT_PXAT) && at <= t) db.delete(key);
+    else db.setExpireAt(key, at);
+  } else if (flags & OPT_PERSIST) db.persist(key);
+  return value;
+}
+
+function mget(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const t = now();
+  const out = new Array<string | null>(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const value = db.read(toBinaryString(argv[i]), t, client.noTouch);
+    // MGET answers nil for keys of other types instead of failing.
+    out[i - 1] = typeof value === "string" ? value : null;
+  }
+  return out;
+}
+
+function mset(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length % 2 === 0) return wrongArity("mset");
+  const db = database(ctx, client);
+  const t = now();
+  for (let i = 1; i < argv.length; i += 2) {
+    db.set(toBinaryString(argv[i]), toBinaryString(argv[i + 1]), false, t);
+  }
+  return OK;
+}
+
+function msetnx(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length % 2 === 0) return wrongArity("msetnx");
+  const db = database(ctx, client);
+  const t = now();
+  const keys: string[] = [];
+  for (let i = 1; i < argv.length; i += 2) {
+    const key = toBinaryString(argv[i]);
+    if (db.get(key, t) !== undefined) return 0;
+    keys.push(key);
+  }
+  for (let i = 0; i < keys.length; i++) db.set(keys[i], toBinaryString(argv[2 * i + 2]), false, t);
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counters
+
+/**
+ * Redis's `incrDecrCommand`: adds `incr` to the integer stored at the key (0 when missing),
+ * exactly over the signed 64-bit range, keeping the key's TTL.
+ */
+function incrDecr(
+  ctx: ServerContext,
+  client: ClientState,
+  keyArg: Uint8Array,
+  incr: number | bigint,
+): Reply {
+  const db = database(ctx, client);
+  const key = toBinaryString(keyArg);
+  const t = now();
+  const current = stringValue(db.get(key, t));
+  const value = current === undefined ? 0 : parseInt64(current);
+  if (value === null) throw new CommandError(NOT_INTEGER);
+  let result: number | bigint;
+  if (typeof value === "number" && typeof incr === "number") {
+    result = value + incr;
+    if (!Number.isSafeInteger(result)) result = checkedAdd(BigInt(value), BigInt(incr));
+  } else result = checkedAdd(BigInt(value), BigInt(incr));
+  db.set(key, String(result), true, t);
+  return result;
+}
+
+/** `a + b` over int64, or Redis's overflow error; a number again when it fits one exactly. */
+function checkedAdd(a: bigint, b: bigint): number | bigint {
+  const sum = a + b;
+  if (sum > INT64_MAX || sum < INT64_MIN) {
+    throw new CommandError("ERR increment or decrement would overflow");
+  }
+  const n = Number(sum);
+  return Number.isSafeInteger(n) ? n : sum;
+}
+
+function incrby(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  return incrDecr(ctx, client, argv[1], intArg(argv[2]));
+}
+
+function decrby(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const incr = intArg(argv[2]);
+  if (incr === INT64_MIN) throw new CommandError("ERR decrement would overflow");
+  return incrDecr(ctx, client, argv[1], -incr);
+}
+
+// INCRBYFLOAT computes like Redis in an x87 80-bit long double (64-bit mantissa, 15-bit
+// exponent), emulated exactly with bigints: JS doubles would answer 0.1 + 0.2 with
+// "0.30000000000000004" where Redis answers "0.3".
+
+/** A finite long double: `(-1)^negative * mantissa * 2^exponent`, mantissa below 2^64. */
+interface LongDouble {
+  negative: boolean;
+  mantissa: bigint;
+  exponent: number;
+}
+
+/** Exponent of a long double's least significant mantissa bit at the smallest subnormal. */
+const LD_MIN_LSB = -16445;
+/** Largest exponent of a long double's top bit (DBL_MAX_EXP - 1 for the 80-bit format). */
+const LD_MAX_TOP = 16383;
+const LD_ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };
+
+/** What parsing or arithmetic produced: a finite value, an infinity, or null (out of range). */
+type LongDoubleResult = LongDouble | "infinite" | null;
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+/**
+ * Rounds the positive value `num / den * 2^exp2` to the nearest long double, ties to even, as
+ * the FPU and glibc's strtold do, subnormals included. Null when it underflows to zero,
+ * "infinite" when it overflows.
+ */
+function roundLongDouble(
+  negative: boolean,
+  num: bigint,
+  den: bigint,
+  exp2: number,
+): LongDoubleResult {
+  // Scale so that the integer quotient has at least 66 significant bits.
+  const s = 66 - (bitLength(num) - bitLength(den)) + 1;
+  let q: bigint;
+  let sticky: boolean;
+  if (s >= 0) {
+    const scaled = num << BigInt(s);
+    q = scaled / den;
+    sticky = scaled % den !== 0n;
+  } else {
+    const d = den << BigInt(-s);
+    q = num / d;
+    sticky = num % d !== 0n;
+  }
+  const lsb = exp2 - s;
+  const bits = bitLength(q);
+  const drop = Math.max(bits - 64, LD_MIN_LSB - lsb);
+  if (drop > bits) return null;
+  let mantissa = q >> BigInt(drop);
+  if (drop > 0) {
+    const rest = q & ((1n << BigInt(drop)) - 1n);
+    const half = 1n << BigInt(drop - 1);
+    if (rest > half || (rest === half && (sticky || (mantissa & 1n) === 1n))) mantissa++;
+  }
+  let exponent = lsb + drop;
+  if (mantissa === 1n << 64n) {
+    mantissa >>= 1n;
+    exponent++;
+  }
+  if (mantissa === 0n) return null;
+  if (exponent + bitLength(mantissa) - 1 > LD_MAX_TOP) return "infinite";
+  return { negative, mantissa, exponent };
+}
+
+const DECIMAL = /^([+-]?)(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$/;
+const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?\d+))?$/;
+const INFINITE = /^[+-]?inf(?:inity)?$/i;
+
+/**
+ * Parses text as Redis's `string2ld`: C's `strtold` (decimal and hex floats, `inf`), refusing
+ * a leading space, trailing bytes, NaN, and values out of the long double range (ERANGE with a
+ * zero or infinite result). Returns null when Redis says "value is not a valid float".
+ */
+export function parseLongDouble(s: string): LongDoubleResult {
+  if (s.length === 0 || s.length >= 5 * 1024) return null;
+  // strtold stops at a NUL byte, and Redis refuses a parse that did not use every byte.
+  if (s.indexOf("\0") >= 0) return null;
+  if (INFINITE.test(s)) return "infinite";
+  const hex = HEX.exec(s);
+  if (hex !== null) {
+    if (hex[2].length + hex[3].length === 0) return null;
+    const digits = BigInt(`0x${hex[2]}${hex[3]}`);
+    const exp2 = Number(hex[4] ?? "0") - 4 * hex[3].length;
+    return fromParts(hex[1] === "-", digits, 1n, exp2);
+  }
+  const dec = DECIMAL.exec(s);
+  if (dec === null || dec[2].length + dec[3].length === 0) return null;
+  const digits = BigInt(dec[2] + dec[3]);
+  const exp10 = Number(dec[4] ?? "0") - dec[3].length;
+  if (digits === 0n) return LD_ZERO;
+  // Decide far-out magnitudes before building huge powers of ten.
+  const magnitude = exp10 + digits.toString().length - 1;
+  if (magnitude > 4933 || magnitude < -4952) return null;
+  const negative = dec[1] === "-";
+  if (exp10 >= 0) return fromParts(negative, digits * 10n ** BigInt(exp10), 1n, 0);
+  return fromParts(negative, digits, 10n ** BigInt(-exp10), 0);
+}
+
+/** A parsed literal rounded to a long double; out of range is "not a valid float" (null). */
+function fromParts(negative: boolean, num: bigint, den: bigint, exp2: number): LongDoubleResult {
+  if (num === 0n) return LD_ZERO;
+  const value = roundLongDouble(negative, num, den, exp2);
+  return value === "infinite" ? null : value;
+}
+
+/** `a + b` rounded to a long double ("infinite" on overflow), as the FPU adds them. */
+function addLongDouble(a: LongDouble, b: LongDouble): LongDoubleResult {
+  const low = Math.min(a.exponent, b.exponent);
+  const x = a.mantissa << BigInt(a.exponent - low);
+  const y = b.mantissa << BigInt(b.exponent - low);
+  const sum = (a.negative ? -x : x) + (b.negative ? -y : y);
+  if (sum === 0n) return a.mantissa === 0n && a.negative && b.negative ? a : LD_ZERO;
+  // An exact sum of representable values is never below the smallest subnormal.
+  return roundLongDouble(sum < 0n, sum < 0n ? -sum : sum, 1n, low);
+}
+
+/**
+ * Formats a long double as Redis's `ld2string(..., LD_STR_HUMAN)`: printf's `%.17Lf` (exact
+ * decimal expansion, rounded half to even), then trailing zeros and a bare point removed, and
+ * "-0" written "0".
+ */
+export function formatLongDouble(value: LongDouble): string {
+  const scaled = value.mantissa * 10n ** 17n;
+  let units: bigint;
+  if (value.exponent >= 0) units = scaled << BigInt(value.exponent);
+  else {
+    const shift = BigInt(-value.exponent);
+    units = scaled >> shift;
+    const rest = scaled & ((1n << shift) - 1n);
+    const half = 1n << (shift - 1n);
+    if (rest > half || (rest === half && (units & 1n) === 1n)) units++;
+  }
+  const digits = units.toString().padStart(18, "0");
+  let text = `${digits.slice(0, -17)}.${digits.slice(-17)}`.replace(/\.?0+$/, "");
+  if (value.negative) text = `-${text}`;
+  return text === "-0" ? "0" : text;
+}
+
+function incrbyfloat(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const t = now();
+  const current = stringValue(db.get(key, t));
+  const value = current === undefined ? LD_ZERO : parseLongDouble(current);
+  const incr = value === null ? null : parseLongDouble(toBinaryString(argv[2]));
+  if (value === null || incr === null) throw new CommandError(NOT_FLOAT);
+  const sum = value === "infinite" || incr === "infinite" ? null : addLongDouble(value, incr);
+  if (sum === null || sum === "infinite") {
+    throw new CommandError("ERR increment would produce NaN or Infinity");
+  }
+  const text = formatLongDouble(sum);
+  db.set(key, text, true, t);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Substrings and lengths
+
+function append(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const t = now();
+  const current = stringValue(db.get(key, t));
+  if (current === undefined) {
+    const value = toBinaryString(argv[2]);
+    db.set(key, value, false, t);
+    return value.length;
+  }
+  checkStringLength(ctx, current.length + argv[2].length);
+  const value = flatten(current + toBinaryString(argv[2]));
+  db.set(key, value, true, t);
+  return value.length;
+}
+
+function strlen(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const value = stringValue(
+    database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch),
+  );
+  return value === undefined ? 0 : value.length;
+}
+
+function getrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  let start = roundedIntArg(argv[2]);
+  let end = roundedIntArg(argv[3]);
+  const value = stringValue(
+    database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch),
+  );
+  if (value === undefined) return "";
+  const length = value.length;
+  if (start < 0 && end < 0 && start > end) return "";
+  if (start < 0) start = Math.max(0, length + start);
+  if (end < 0) end = Math.max(0, length + end);
+  if (end >= length) end = length - 1;
+  if (start > end || length === 0) return "";
+  return value.slice(start, end + 1);
+}
+
+function setrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const offset = roundedIntArg(argv[2]);
+  if (offset < 0) throw new CommandError("ERR offset is out of range");
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const patch = argv[3];
+  const t = now();
+  const current = stringValue(db.get(key, t));
+  if (patch.length === 0) return current === undefined ? 0 : current.length;
+  checkStringLength(ctx, offset + patch.length);
+  const old = current ?? "";
+  const head = offset <= old.length ? old.slice(0, offset) : old + "\0".repeat(offset - old.length);
+  const value = flatten(head + toBinaryString(patch) + old.slice(offset + patch.length));
+  db.set(key, value, true, t);
+  return value.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LCS
+
+/** LCS's options. */
+interface LcsOptions {
+  getLen: boolean;
+  getIdx: boolean;
+  withMatchLen: boolean;
+  minMatchLen: number;
+}
+
+function parseLcsOptions(argv: Uint8Array[]): LcsOptions {
+  const options = { getLen: false, getIdx: false, withMatchLen: false, minMatchLen: 0 };
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j];
+    if (isWord(opt, "idx")) options.getIdx = true;
+    else if (isWord(opt, "len")) options.getLen = true;
+    else if (isWord(opt, "withmatchlen")) options.withMatchLen = true;
+    else if (isWord(opt, "minmatchlen") && j < argv.length - 1) {
+      options.minMatchLen = Math.max(0, roundedIntArg(argv[++j]));
+    } else throw new CommandError("ERR syntax error");
+  }
+  if (options.getLen && options.getIdx) {
+    throw new CommandError("ERR If you want both the length and indexes, please just use IDX.");
+  }
+  return options;
+}
+
+/** The dynamic-programming table of LCS lengths of every pair of prefixes, row by row. */
+function lcsTable(a: string, b: string): Uint32Array {
+  const w = b.length + 1;
+  const table = new Uint32Array((a.length + 1) * w);
+  for (let i = 1; i <= a.length; i++) {
+    const c = a.charCodeAt(i - 1);
+    for (let j = 1; j <= b.length; j++) {
+      const at = i * w + j;
+      if (c === b.charCodeAt(j - 1)) table[at] = table[at - w - 1] + 1;
+      else table[at] = Math.max(table[at - w], table[at - 1]);
+    }
+  }
+  return table;
+}
+
+/**
+ * Redis's `lcsCommand`: the longest common subsequence of two strings, its length (LEN) or the
+ * matching ranges walked back from the end (IDX, with MINMATCHLEN and WITHMATCHLEN).
+ */
+function lcs(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const db = database(ctx, client);
+  const t = now();
+  const va = db.read(toBinaryString(argv[1]), t, client.noTouch);
+  const vb = db.read(toBinaryString(argv[2]), t, client.noTouch);
+  if (
+    (va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")
+  ) {
+    throw new CommandError("ERR The specified keys must contain string values");
+  }
+  const a = va ?? "";
+  const b = vb ?? "";
+  const options = parseLcsOptions(argv);
+  if ((a.length + 1) * (b.length + 1) * 4 > ctx.config.values["proto-max-bulk-len"]) {
+    throw new CommandError(
+      "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+    );
+  }
+  const table = lcsTable(a, b);
+  const w = b.length + 1;
+  const length = table[a.length * w + b.length];
+  if (options.getLen) return length;
+  const chars = new Array<string>(length);
+  const matches: Reply[] = [];
+  let idx = length;
+  let aStart = a.length; // a.length: no range in progress
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  for (let i = a.length, j = b.length; i > 0 && j > 0;) {
+    let emit = false;
+    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
+      chars[--idx] = a[i - 1];
+      if (aStart === a.length) {
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else emit = true;
+      if (aStart === 0 || bStart === 0) emit = true;
+      i--;
+      j--;
+    } else {
+      if (table[(i - 1) * w + j] > table[i * w + j - 1]) i--;
+      else j--;
+      if (aStart !== a.length) emit = true;
+    }
+    if (!emit) continue;
+    const matchLen = aEnd - aStart + 1;
+    if (options.getIdx && (options.minMatchLen === 0 || matchLen >= options.minMatchLen)) {
+      const match: Reply[] = [[aStart, aEnd], [bStart, bEnd]];
+      if (options.withMatchLen) match.push(matchLen);
+      matches.push(match);
+    }
+    aStart = a.length;
+  }
+  if (options.getIdx) return new MapReply(["matches", matches, "len", length]);
+  return chars.join("");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+const ONE_KEY = { first: 1, last: 1, step: 1 };
+const SUBSTRING_COMPLEXITY =
+  "O(N) where N is the length of the returned string. The complexity is ultimately determined " +
+  "by the returned length, but because creating a substring from an existing string is very " +
+  "cheap, it can be considered O(1) for small strings.";
+
+/** String command declarations (arity, flags and key positions as Redis 7.0 declares them). */
+export const stringCommands: readonly CommandDef[] = [
+  {
+    name: "get",
+    arity: 2,
+    flags: ["readonly", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Get the value of a key",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: get,
+  },
+  {
+    name: "set",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Set the string value of a key",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: set,
+  },
+  {
+    name: "setnx",
+    arity: 3,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Set the value of a key, only if the key does not exist",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: setnx,
+  },
+  {
+    name: "setex",
+    arity: 4,
+    flags: ["write", "denyoom"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Set the value and expiration of a key",
+    since: "2.0.0",
+    complexity: "O(1)",
+    handler: setex,
+  },
+  {
+    name: "psetex",
+    arity: 4,
+    flags: ["write", "denyoom"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Set the value and expiration in milliseconds of a key",
+    since: "2.6.0",
+    complexity: "O(1)",
+    handler: psetex,
+  },
+  {
+    name: "getset",
+    arity: 3,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Set the string value of a key and return its old value",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: getset,
+  },
+  {
+    name: "getdel",
+    arity: 2,
+    flags: ["write", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Get the value of a key and delete the key",
+    since: "6.2.0",
+    complexity: "O(1)",
+    handler: getdel,
+  },
+  {
+    name: "getex",
+    arity: -2,
+    flags: ["write", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Get the value of a key and optionally set its expiration",
+    since: "6.2.0",
+    complexity: "O(1)",
+    handler: getex,
+  },
+  {
+    name: "mget",
+    arity: -2,
+    flags: ["readonly", "fast"],
+    keys: { first: 1, last: -1, step: 1 },
+    group: "string",
+    summary: "Get the values of all the given keys",
+    since: "1.0.0",
+    complexity: "O(N) where N is the number of keys to retrieve.",
+    handler: mget,
+  },
+  {
+    name: "mset",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    keys: { first: 1, last: -1, step: 2 },
+    group: "string",
+    summary: "Set multiple keys to multiple values",
+    since: "1.0.1",
+    complexity: "O(N) where N is the number of keys to set.",
+    handler: mset,
+  },
+  {
+    name: "msetnx",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    keys: { first: 1, last: -1, step: 2 },
+    group: "string",
+    summary: "Set multiple keys to multiple values, only if none of the keys exist",
+    since: "1.0.1",
+    complexity: "O(N) where N is the number of keys to set.",
+    handler: msetnx,
+  },
+  {
+    name: "incr",
+    arity: 2,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Increment the integer value of a key by one",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: (ctx, client, argv) => incrDecr(ctx, client, argv[1], 1),
+  },
+  {
+    name: "decr",
+    arity: 2,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Decrement the integer value of a key by one",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: (ctx, client, argv) => incrDecr(ctx, client, argv[1], -1),
+  },
+  {
+    name: "incrby",
+    arity: 3,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Increment the integer value of a key by the given amount",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: incrby,
+  },
+  {
+    name: "decrby",
+    arity: 3,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Decrement the integer value of a key by the given number",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: decrby,
+  },
+  {
+    name: "incrbyfloat",
+    arity: 3,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Increment the float value of a key by the given amount",
+    since: "2.6.0",
+    complexity: "O(1)",
+    handler: incrbyfloat,
+  },
+  {
+    name: "append",
+    arity: 3,
+    flags: ["write", "denyoom", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Append a value to a key",
+    since: "2.0.0",
+    complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is " +
+      "small and the already present value is of any size, since the dynamic string library " +
+      "used by Redis will double the free space available on every reallocation.",
+    handler: append,
+  },
+  {
+    name: "strlen",
+    arity: 2,
+    flags: ["readonly", "fast"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Get the length of the value stored in a key",
+    since: "2.2.0",
+    complexity: "O(1)",
+    handler: strlen,
+  },
+  {
+    name: "getrange",
+    arity: 4,
+    flags: ["readonly"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Get a substring of the string stored at a key",
+    since: "2.4.0",
+    complexity: SUBSTRING_COMPLEXITY,
+    handler: getrange,
+  },
+  {
+    name: "substr",
+    arity: 4,
+    flags: ["readonly"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Get a substring of the string stored at a key",
+    since: "1.0.0",
+    complexity: SUBSTRING_COMPLEXITY,
+    handler: getrange,
+  },
+  {
+    name: "setrange",
+    arity: 4,
+    flags: ["write", "denyoom"],
+    keys: ONE_KEY,
+    group: "string",
+    summary: "Overwrite part of a string at key starting at the specified offset",
+    since: "2.2.0",
+    complexity: "O(1), not counting the time taken to copy the new string in place. Usually, " +
+      "this string is very small so the amortized complexity is O(1). Otherwise, complexity is " +
+      "O(M) with M being the length of the value argument.",
+    handler: setrange,
+  },
+  {
+    name: "lcs",
+    arity: -3,
+    flags: ["readonly"],
+    keys: { first: 1, last: 2, step: 1 },
+    group: "string",
+    summary: "Find longest common substring",
+    since: "7.0.0",
+    complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+    handler: lcs,
+  },
+];

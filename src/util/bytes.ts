@@ -39,6 +39,20 @@ export function binaryFromText(text: string): string {
   return text;
 }
 
+const ANY_CHARACTER = /[^]/;
+
+/**
+ * Returns `text` flattened into one contiguous string. V8 represents `a + b` as a tree of parts
+ * and `s.slice(...)` as a view of its parent; a stored value built that way (APPEND, SETRANGE)
+ * would keep the tree or the whole parent alive: measured 14.4 KB instead of 4 KB for a 4000-byte
+ * value built by 200 appends. Running a regular expression forces V8 to flatten its subject, and
+ * unlike an unused `Number(text)` it is not optimised away.
+ */
+export function flatten(text: string): string {
+  ANY_CHARACTER.test(text);
+  return text;
+}
+
 /** Inverse of {@link toBinaryString}: code points 0-255 back to bytes. */
 export function fromBinaryString(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
