@@ -4,82 +4,41 @@
  * replies and error texts. Keys and values are binary strings (see `toBinaryString`); plain GET,
  * SET, INCR, MGET and MSET take short paths that build nothing but the key and value strings.
  */
-import { MapReply, OK, type Reply } from "../resp/reply.ts";
+import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import type { Database, StoredValue } from "../store/database.ts";
 import { flatten, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, wrongArity } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
+import {
+  database,
+  INT64_MAX,
+  INT64_MIN,
+  intArg,
+  isWord,
+  NOT_INTEGER,
+  parseInt64,
+  roundedIntArg,
+  stringValue,
+} from "./_values.ts";
+export { parseInt64 };
+import { lcs } from "./lcs.ts";
+import { addLongDouble, formatLongDouble, LD_ZERO, parseLongDouble } from "../util/long_double.ts";
 
-const NOT_INTEGER = "ERR value is not an integer or out of range";
 const NOT_FLOAT = "ERR value is not a valid float";
-const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
 /**
  * Longest string V8 can build ((1 << 29) - 24 characters on 64-bit), a little under Redis's
  * 512 MB default `proto-max-bulk-len`: longer results get the proto-max-bulk-len error too.
  */
 const MAX_JS_STRING = (1 << 29) - 24;
 
-/** The value as a string, or the WRONGTYPE error for other types (only strings exist today). */
-function stringValue(value: StoredValue | undefined): string | undefined {
-  if (value === undefined || typeof value === "string") return value;
-  throw new CommandError(WRONGTYPE);
-}
-
-function database(ctx: ServerContext, client: ClientState): Database {
-  return ctx.keyspace.db(client.db);
-}
-
 /** Throws Redis's `checkStringLength` error when a result would be longer than allowed. */
 function checkStringLength(ctx: ServerContext, size: number): void {
   if (size > ctx.config.values["proto-max-bulk-len"] || size > MAX_JS_STRING) {
     throw new CommandError(TOO_LONG);
   }
-}
-
-/**
- * Parses text as Redis's `string2ll` does: optional minus, no plus, no leading zeros or spaces,
- * at most 20 characters, within the signed 64-bit range. Returns a number when the value is a
- * safe integer, a bigint beyond that (so counters stay exact), or null when it is no integer.
- */
-export function parseInt64(text: string): number | bigint | null {
-  const n = text.length;
-  if (n === 0 || n > 20) return null;
-  let i = 0;
-  if (text.charCodeAt(0) === 45) {
-    if (n === 1) return null;
-    i = 1;
-  }
-  const first = text.charCodeAt(i);
-  if (first === 48) return n === 1 ? 0 : null;
-  if (first < 49 || first > 57) return null;
-  let value = 0;
-  for (; i < n; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return null;
-    value = value * 10 + d;
-  }
-  const negative = i !== 0 && text.charCodeAt(0) === 45;
-  if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
-  const exact = BigInt(text);
-  return exact > INT64_MAX || exact < INT64_MIN ? null : exact;
-}
-
-/** An argument as a 64-bit integer (number or bigint), or Redis's not-an-integer error. */
-function intArg(arg: Uint8Array): number | bigint {
-  const value = parseInt64(toBinaryString(arg));
-  if (value === null) throw new CommandError(NOT_INTEGER);
-  return value;
-}
-
-/** An argument as an integer, rounded beyond 2^53 (for offsets and ranges, compared only). */
-function roundedIntArg(arg: Uint8Array): number {
-  return Number(intArg(arg));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,15 +54,6 @@ const OPT_EXAT = 64;
 const OPT_PXAT = 128;
 const OPT_PERSIST = 256;
 const ANY_EXPIRE = OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT;
-
-/** Whether `arg` is the ASCII `word` (given in lower case) in any case. */
-function isWord(arg: Uint8Array, word: string): boolean {
-  if (arg.length !== word.length) return false;
-  for (let i = 0; i < arg.length; i++) {
-    if ((arg[i] | 0x20) !== word.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** What SET's or GETEX's options asked for. */
 interface ExtendedOptions {
@@ -349,148 +299,6 @@ function decrby(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   return incrDecr(ctx, client, argv[1], -incr);
 }
 
-// INCRBYFLOAT computes like Redis in an x87 80-bit long double (64-bit mantissa, 15-bit
-// exponent), emulated exactly with bigints: JS doubles would answer 0.1 + 0.2 with
-// "0.30000000000000004" where Redis answers "0.3".
-
-/** A finite long double: `(-1)^negative * mantissa * 2^exponent`, mantissa below 2^64. */
-interface LongDouble {
-  negative: boolean;
-  mantissa: bigint;
-  exponent: number;
-}
-
-/** Exponent of a long double's least significant mantissa bit at the smallest subnormal. */
-const LD_MIN_LSB = -16445;
-/** Largest exponent of a long double's top bit (DBL_MAX_EXP - 1 for the 80-bit format). */
-const LD_MAX_TOP = 16383;
-const LD_ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };
-
-/** What parsing or arithmetic produced: a finite value, an infinity, or null (out of range). */
-type LongDoubleResult = LongDouble | "infinite" | null;
-
-function bitLength(n: bigint): number {
-  return n === 0n ? 0 : n.toString(2).length;
-}
-
-/**
- * Rounds the positive value `num / den * 2^exp2` to the nearest long double, ties to even, as
- * the FPU and glibc's strtold do, subnormals included. Null when it underflows to zero,
- * "infinite" when it overflows.
- */
-function roundLongDouble(
-  negative: boolean,
-  num: bigint,
-  den: bigint,
-  exp2: number,
-): LongDoubleResult {
-  // Scale so that the integer quotient has at least 66 significant bits.
-  const s = 66 - (bitLength(num) - bitLength(den)) + 1;
-  let q: bigint;
-  let sticky: boolean;
-  if (s >= 0) {
-    const scaled = num << BigInt(s);
-    q = scaled / den;
-    sticky = scaled % den !== 0n;
-  } else {
-    const d = den << BigInt(-s);
-    q = num / d;
-    sticky = num % d !== 0n;
-  }
-  const lsb = exp2 - s;
-  const bits = bitLength(q);
-  const drop = Math.max(bits - 64, LD_MIN_LSB - lsb);
-  if (drop > bits) return null;
-  let mantissa = q >> BigInt(drop);
-  if (drop > 0) {
-    const rest = q & ((1n << BigInt(drop)) - 1n);
-    const half = 1n << BigInt(drop - 1);
-    if (rest > half || (rest === half && (sticky || (mantissa & 1n) === 1n))) mantissa++;
-  }
-  let exponent = lsb + drop;
-  if (mantissa === 1n << 64n) {
-    mantissa >>= 1n;
-    exponent++;
-  }
-  if (mantissa === 0n) return null;
-  if (exponent + bitLength(mantissa) - 1 > LD_MAX_TOP) return "infinite";
-  return { negative, mantissa, exponent };
-}
-
-const DECIMAL = /^([+-]?)(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$/;
-const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?\d+))?$/;
-const INFINITE = /^[+-]?inf(?:inity)?$/i;
-
-/**
- * Parses text as Redis's `string2ld`: C's `strtold` (decimal and hex floats, `inf`), refusing
- * a leading space, trailing bytes, NaN, and values out of the long double range (ERANGE with a
- * zero or infinite result). Returns null when Redis says "value is not a valid float".
- */
-export function parseLongDouble(s: string): LongDoubleResult {
-  if (s.length === 0 || s.length >= 5 * 1024) return null;
-  // strtold stops at a NUL byte, and Redis refuses a parse that did not use every byte.
-  if (s.indexOf("\0") >= 0) return null;
-  if (INFINITE.test(s)) return "infinite";
-  const hex = HEX.exec(s);
-  if (hex !== null) {
-    if (hex[2].length + hex[3].length === 0) return null;
-    const digits = BigInt(`0x${hex[2]}${hex[3]}`);
-    const exp2 = Number(hex[4] ?? "0") - 4 * hex[3].length;
-    return fromParts(hex[1] === "-", digits, 1n, exp2);
-  }
-  const dec = DECIMAL.exec(s);
-  if (dec === null || dec[2].length + dec[3].length === 0) return null;
-  const digits = BigInt(dec[2] + dec[3]);
-  const exp10 = Number(dec[4] ?? "0") - dec[3].length;
-  if (digits === 0n) return LD_ZERO;
-  // Decide far-out magnitudes before building huge powers of ten.
-  const magnitude = exp10 + digits.toString().length - 1;
-  if (magnitude > 4933 || magnitude < -4952) return null;
-  const negative = dec[1] === "-";
-  if (exp10 >= 0) return fromParts(negative, digits * 10n ** BigInt(exp10), 1n, 0);
-  return fromParts(negative, digits, 10n ** BigInt(-exp10), 0);
-}
-
-/** A parsed literal rounded to a long double; out of range is "not a valid float" (null). */
-function fromParts(negative: boolean, num: bigint, den: bigint, exp2: number): LongDoubleResult {
-  if (num === 0n) return LD_ZERO;
-  const value = roundLongDouble(negative, num, den, exp2);
-  return value === "infinite" ? null : value;
-}
-
-/** `a + b` rounded to a long double ("infinite" on overflow), as the FPU adds them. */
-function addLongDouble(a: LongDouble, b: LongDouble): LongDoubleResult {
-  const low = Math.min(a.exponent, b.exponent);
-  const x = a.mantissa << BigInt(a.exponent - low);
-  const y = b.mantissa << BigInt(b.exponent - low);
-  const sum = (a.negative ? -x : x) + (b.negative ? -y : y);
-  if (sum === 0n) return a.mantissa === 0n && a.negative && b.negative ? a : LD_ZERO;
-  // An exact sum of representable values is never below the smallest subnormal.
-  return roundLongDouble(sum < 0n, sum < 0n ? -sum : sum, 1n, low);
-}
-
-/**
- * Formats a long double as Redis's `ld2string(..., LD_STR_HUMAN)`: printf's `%.17Lf` (exact
- * decimal expansion, rounded half to even), then trailing zeros and a bare point removed, and
- * "-0" written "0".
- */
-export function formatLongDouble(value: LongDouble): string {
-  const scaled = value.mantissa * 10n ** 17n;
-  let units: bigint;
-  if (value.exponent >= 0) units = scaled << BigInt(value.exponent);
-  else {
-    const shift = BigInt(-value.exponent);
-    units = scaled >> shift;
-    const rest = scaled & ((1n << shift) - 1n);
-    const half = 1n << (shift - 1n);
-    if (rest > half || (rest === half && (units & 1n) === 1n)) units++;
-  }
-  const digits = units.toString().padStart(18, "0");
-  let text = `${digits.slice(0, -17)}.${digits.slice(-17)}`.replace(/\.?0+$/, "");
-  if (value.negative) text = `-${text}`;
-  return text === "-0" ? "0" : text;
-}
-
 function incrbyfloat(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const db = database(ctx, client);
   const key = toBinaryString(argv[1]);
@@ -565,114 +373,6 @@ function setrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): 
   const value = flatten(head + toBinaryString(patch) + old.slice(offset + patch.length));
   db.set(key, value, true, t);
   return value.length;
-}
-
-// ---------------------------------------------------------------------------------------------
-// LCS
-
-/** LCS's options. */
-interface LcsOptions {
-  getLen: boolean;
-  getIdx: boolean;
-  withMatchLen: boolean;
-  minMatchLen: number;
-}
-
-function parseLcsOptions(argv: Uint8Array[]): LcsOptions {
-  const options = { getLen: false, getIdx: false, withMatchLen: false, minMatchLen: 0 };
-  for (let j = 3; j < argv.length; j++) {
-    const opt = argv[j];
-    if (isWord(opt, "idx")) options.getIdx = true;
-    else if (isWord(opt, "len")) options.getLen = true;
-    else if (isWord(opt, "withmatchlen")) options.withMatchLen = true;
-    else if (isWord(opt, "minmatchlen") && j < argv.length - 1) {
-      options.minMatchLen = Math.max(0, roundedIntArg(argv[++j]));
-    } else throw new CommandError("ERR syntax error");
-  }
-  if (options.getLen && options.getIdx) {
-    throw new CommandError("ERR If you want both the length and indexes, please just use IDX.");
-  }
-  return options;
-}
-
-/** The dynamic-programming table of LCS lengths of every pair of prefixes, row by row. */
-function lcsTable(a: string, b: string): Uint32Array {
-  const w = b.length + 1;
-  const table = new Uint32Array((a.length + 1) * w);
-  for (let i = 1; i <= a.length; i++) {
-    const c = a.charCodeAt(i - 1);
-    for (let j = 1; j <= b.length; j++) {
-      const at = i * w + j;
-      if (c === b.charCodeAt(j - 1)) table[at] = table[at - w - 1] + 1;
-      else table[at] = Math.max(table[at - w], table[at - 1]);
-    }
-  }
-  return table;
-}
-
-/**
- * Redis's `lcsCommand`: the longest common subsequence of two strings, its length (LEN) or the
- * matching ranges walked back from the end (IDX, with MINMATCHLEN and WITHMATCHLEN).
- */
-function lcs(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = database(ctx, client);
-  const t = now();
-  const va = db.read(toBinaryString(argv[1]), t, client.noTouch);
-  const vb = db.read(toBinaryString(argv[2]), t, client.noTouch);
-  if (
-    (va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")
-  ) {
-    throw new CommandError("ERR The specified keys must contain string values");
-  }
-  const a = va ?? "";
-  const b = vb ?? "";
-  const options = parseLcsOptions(argv);
-  if ((a.length + 1) * (b.length + 1) * 4 > ctx.config.values["proto-max-bulk-len"]) {
-    throw new CommandError(
-      "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-    );
-  }
-  const table = lcsTable(a, b);
-  const w = b.length + 1;
-  const length = table[a.length * w + b.length];
-  if (options.getLen) return length;
-  const chars = new Array<string>(length);
-  const matches: Reply[] = [];
-  let idx = length;
-  let aStart = a.length; // a.length: no range in progress
-  let aEnd = 0;
-  let bStart = 0;
-  let bEnd = 0;
-  for (let i = a.length, j = b.length; i > 0 && j > 0;) {
-    let emit = false;
-    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
-      chars[--idx] = a[i - 1];
-      if (aStart === a.length) {
-        aStart = aEnd = i - 1;
-        bStart = bEnd = j - 1;
-      } else if (aStart === i && bStart === j) {
-        aStart--;
-        bStart--;
-      } else emit = true;
-      if (aStart === 0 || bStart === 0) emit = true;
-      i--;
-      j--;
-    } else {
-      if (table[(i - 1) * w + j] > table[i * w + j - 1]) i--;
-      else j--;
-      if (aStart !== a.length) emit = true;
-    }
-    if (!emit) continue;
-    const matchLen = aEnd - aStart + 1;
-    if (options.getIdx && (options.minMatchLen === 0 || matchLen >= options.minMatchLen)) {
-      const match: Reply[] = [[aStart, aEnd], [bStart, bEnd]];
-      if (options.withMatchLen) match.push(matchLen);
-      matches.push(match);
-    }
-    aStart = a.length;
-  }
-  if (options.getIdx) return new MapReply(["matches", matches, "len", length]);
-  return chars.join("");
 }
 
 // ---------------------------------------------------------------------------------------------
