@@ -11,24 +11,19 @@
  * the others are Redis's LOOKUP_NOTOUCH lookups.
  */
 import { parseStrictInteger } from "../resp/request_parser.ts";
-import { MapReply, OK, type Reply, SimpleString } from "../resp/reply.ts";
+import { OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
-import { ENTRY_OVERHEAD, entryBytes, TTL_OVERHEAD } from "../store/memory.ts";
 import { asciiLower, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { globMatch } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, Handler } from "./registry.ts";
+import { database, INT64_MAX, INT64_MIN, NOT_INTEGER } from "./_values.ts";
 
-const NOT_INTEGER = "ERR value is not an integer or out of range";
 const SAME_OBJECT = "ERR source and destination objects are the same";
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
 const INT32_MAX = 2147483647;
-/** Redis's OBJ_SHARED_REFCOUNT: the refcount of shared integer objects (0..9999). */
-const SHARED_REFCOUNT = 2147483647;
 /** Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
 const EMBSTR_LIMIT = 44;
 
@@ -62,7 +57,7 @@ function isInt64(value: string): boolean {
 }
 
 /** A 64-bit integer argument, exactly (Redis's `getLongLongFromObject`), or null. */
-function int64(arg: Uint8Array): bigint | null {
+export function int64(arg: Uint8Array): bigint | null {
   const n = parseStrictInteger(arg, 0, arg.length);
   if (n === null) return null;
   return Number.isSafeInteger(n) ? BigInt(n) : BigInt(toBinaryString(arg));
@@ -107,13 +102,9 @@ function keyMatches(pattern: Uint8Array, key: string): boolean {
   return globMatch(pattern, scratch.subarray(0, key.length));
 }
 
-function currentDb(ctx: ServerContext, client: ClientState): Database {
-  return ctx.keyspace.db(client.db);
-}
-
 /** DEL and UNLINK: both free memory at once here (the garbage collector does the rest). */
 function del(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = currentDb(ctx, client);
+  const db = database(ctx, client);
   const t = now();
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) {
@@ -129,7 +120,7 @@ function del(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply
  */
 function countExisting(touch: boolean): Handler {
   return (ctx, client, argv) => {
-    const db = currentDb(ctx, client);
+    const db = database(ctx, client);
     const t = now();
     let found = 0;
     for (let i = 1; i < argv.length; i++) {
@@ -143,7 +134,7 @@ function countExisting(touch: boolean): Handler {
 const typeReplies = new Map<string, SimpleString>();
 
 function type(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const name = typeName(currentDb(ctx, client).read(toBinaryString(argv[1]), now(), true));
+  const name = typeName(database(ctx, client).read(toBinaryString(argv[1]), now(), true));
   let reply = typeReplies.get(name);
   if (reply === undefined) typeReplies.set(name, reply = new SimpleString(name));
   return reply;
@@ -182,7 +173,7 @@ function expireHandler(name: string, unitMs: 1 | 1000, absolute: boolean): Handl
     const base = absolute ? 0n : BigInt(t);
     if (when > INT64_MAX - base) throw new CommandError(invalid);
     const at = Number(when + base);
-    const db = currentDb(ctx, client);
+    const db = database(ctx, client);
     const key = toBinaryString(argv[1]);
     if (db.get(key, t) === undefined) return 0;
     const current = db.expireAt(key);
@@ -204,7 +195,7 @@ function expireHandler(name: string, unitMs: 1 | 1000, absolute: boolean): Handl
 function ttlHandler(ms: boolean, absolute: boolean): Handler {
   return (ctx, client, argv) => {
     const t = now();
-    const db = currentDb(ctx, client);
+    const db = database(ctx, client);
     const key = toBinaryString(argv[1]);
     if (db.read(key, t, true) === undefined) return -2;
     const at = db.expireAt(key);
@@ -215,14 +206,14 @@ function ttlHandler(ms: boolean, absolute: boolean): Handler {
 }
 
 function persist(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = currentDb(ctx, client);
+  const db = database(ctx, client);
   const key = toBinaryString(argv[1]);
   if (db.get(key, now()) === undefined) return 0;
   return db.persist(key) ? 1 : 0;
 }
 
 function keys(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = currentDb(ctx, client);
+  const db = database(ctx, client);
   const t = now();
   const pattern = argv[1];
   const out: string[] = [];
@@ -289,7 +280,7 @@ function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
       wanted = asciiLower(argv[i + 1]);
     } else throw new CommandError("ERR syntax error");
   }
-  const db = currentDb(ctx, client);
+  const db = database(ctx, client);
   const t = now();
   let id = cursor > 0n && cursor <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cursor) : 0;
   let iterator = id === 0 ? undefined : ctx.keyspace.scanCursor(id, db);
@@ -320,13 +311,13 @@ function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
 }
 
 function randomkey(ctx: ServerContext, client: ClientState): Reply {
-  return currentDb(ctx, client).randomKey(now()) ?? null;
+  return database(ctx, client).randomKey(now()) ?? null;
 }
 
 /** RENAME and RENAMENX (Redis's `renameGenericCommand`): the TTL moves with the value. */
 function renameHandler(nx: boolean): Handler {
   return (ctx, client, argv) => {
-    const db = currentDb(ctx, client);
+    const db = database(ctx, client);
     const t = now();
     const src = toBinaryString(argv[1]);
     const dst = toBinaryString(argv[2]);
@@ -355,7 +346,7 @@ function cloneValue(value: StoredValue): StoredValue {
 
 /** COPY source destination [DB index] [REPLACE]: the TTL is copied too. */
 function copy(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const src = currentDb(ctx, client);
+  const src = database(ctx, client);
   let dst = src;
   let replace = false;
   for (let i = 3; i < argv.length; i++) {
@@ -382,7 +373,7 @@ function copy(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
 
 /** MOVE key db: the TTL moves with the value; 0 when the key is missing or taken in `db`. */
 function move(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const src = currentDb(ctx, client);
+  const src = database(ctx, client);
   const dst = dbArg(ctx, argv[2]);
   if (src === dst) throw new CommandError(SAME_OBJECT);
   const t = now();
@@ -395,137 +386,6 @@ function move(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   if (at !== undefined) dst.setExpireAt(key, at);
   src.delete(key);
   return 1;
-}
-
-/** OBJECT subcommands look the key up as Redis's `objectCommandLookup`: nil when missing. */
-function objectValue(ctx: ServerContext, client: ClientState, argv: Uint8Array[]) {
-  return currentDb(ctx, client).read(toBinaryString(argv[2]), now(), true);
-}
-
-/** Whether the eviction policy tracks access frequency (allkeys-lfu, volatile-lfu). */
-function lfuPolicy(ctx: ServerContext): boolean {
-  return ctx.keyspace.eviction.policy.endsWith("-lfu");
-}
-
-const SWITCHING =
-  "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
-
-/** OBJECT FREQ: the key's LFU counter, which exists only under an LFU policy. */
-function objectFreq(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  if (objectValue(ctx, client, argv) === undefined) return null;
-  if (!lfuPolicy(ctx)) {
-    throw new CommandError(
-      `ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${SWITCHING}`,
-    );
-  }
-  return currentDb(ctx, client).frequency(toBinaryString(argv[2]), now()) ?? 0;
-}
-
-/**
- * OBJECT IDLETIME. gocache records recency as an order (an accessed key moves to the end of its
- * database's Map), not as a time, so every key reads as idle for 0 seconds; under an LFU policy
- * it is refused as in Redis.
- */
-function objectIdletime(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  if (objectValue(ctx, client, argv) === undefined) return null;
-  if (lfuPolicy(ctx)) {
-    throw new CommandError(
-      `ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCHING}`,
-    );
-  }
-  return 0;
-}
-
-const status = (text: string): SimpleString => new SimpleString(text);
-
-const OBJECT_HELP = [
-  "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-  "ENCODING <key>",
-  "    Return the kind of internal representation used in order to store the value",
-  "    associated with a <key>.",
-  "FREQ <key>",
-  "    Return the access frequency index of the <key>. The returned integer is",
-  "    proportional to the logarithm of the recent access frequency of the key.",
-  "IDLETIME <key>",
-  "    Return the idle time of the <key>, that is the approximated number of",
-  "    seconds elapsed since the last access to the key.",
-  "REFCOUNT <key>",
-  "    Return the number of references of the value associated with the specified",
-  "    <key>.",
-  "HELP",
-  "    Prints this help.",
-].map(status);
-
-const MEMORY_HELP = [
-  "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-  "STATS",
-  "    Return information about the memory usage of the server.",
-  "USAGE <key> [SAMPLES <count>]",
-  "    Return memory in bytes used by <key> and its value. Nested values are",
-  "    sampled up to <count> times (default: 5, 0 means sample all).",
-  "HELP",
-  "    Prints this help.",
-].map(status);
-
-/**
- * MEMORY USAGE's estimate for one key: the store's own memory model (see `store/memory.ts`,
- * measured on V8), i.e. the key string, the value, its entry in the database's `Map`, and its
- * TTL entry if it has one: the same figures `used_memory` and maxmemory add up. It describes
- * gocache's heap, so it is not comparable byte for byte with Redis's allocator figure. Other
- * value types plug in here.
- */
-export function keyUsage(db: Database, key: string, value: StoredValue): number {
-  const ttl = db.expireAt(key) === undefined ? 0 : TTL_OVERHEAD;
-  return entryBytes(key, value) + ttl;
-}
-
-function memoryUsage(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  for (let i = 3; i < argv.length; i++) {
-    if (asciiLower(argv[i]) === "samples" && i + 1 < argv.length) {
-      const n = int64(argv[++i]);
-      if (n === null) throw new CommandError(NOT_INTEGER);
-      if (n < 0n) throw new CommandError("ERR syntax error");
-    } else throw new CommandError("ERR syntax error");
-  }
-  const db = currentDb(ctx, client);
-  const key = toBinaryString(argv[2]);
-  const value = db.get(key, now());
-  return value === undefined ? null : keyUsage(db, key, value);
-}
-
-/**
- * MEMORY STATS, reduced to what gocache knows, under Redis's field names: `used_memory` as
- * total.allocated, the heap before any key as startup.allocated, the dataset estimate, per
- * database the estimated cost of its Map entries (keys and values excluded) and of its TTLs,
- * and the key count. Redis's allocator
- * figures (fragmentation, peak, rss ratios) have no equivalent here and are left out.
- */
-function memoryStats(ctx: ServerContext): Reply {
-  const ks = ctx.keyspace;
-  const total = ks.usedMemory;
-  const fields: Reply[] = ["total.allocated", total, "startup.allocated", ks.baselineBytes];
-  for (const db of ks.all()) {
-    if (db.size === 0) continue;
-    fields.push(
-      `db.${db.index}`,
-      new MapReply([
-        "overhead.hashtable.main",
-        db.size * ENTRY_OVERHEAD,
-        "overhead.hashtable.expires",
-        db.volatileCount * TTL_OVERHEAD,
-      ]),
-    );
-  }
-  const keyCount = ks.totalKeys;
-  fields.push(
-    "keys.count",
-    keyCount,
-    "keys.bytes-per-key",
-    keyCount === 0 ? 0 : Math.floor(ks.datasetBytes / keyCount),
-    "dataset.bytes",
-    ks.datasetBytes,
-  );
-  return new MapReply(fields);
 }
 
 const O1 = "O(1)";
@@ -546,21 +406,6 @@ function keyCmd(
 const ONE = { first: 1, last: 1, step: 1 };
 const ALL = { first: 1, last: -1, step: 1 };
 const TWO = { first: 1, last: 2, step: 1 };
-const SUB_KEY = { first: 2, last: 2, step: 1 };
-
-function objectSub(name: string, summary: string, since: string, handler: Handler): CommandDef {
-  return {
-    name,
-    arity: 3,
-    flags: ["readonly"],
-    keys: SUB_KEY,
-    group: "generic",
-    summary,
-    since,
-    complexity: O1,
-    handler,
-  };
-}
 
 /** Key command declarations, with Redis 7.0's arity, flags, key positions and docs. */
 export const keyCommands: readonly CommandDef[] = [
@@ -739,108 +584,4 @@ export const keyCommands: readonly CommandDef[] = [
     countExisting(true),
     "O(N) where N is the number of keys that will be touched.",
   ),
-  {
-    name: "object",
-    arity: -2,
-    flags: [],
-    group: "generic",
-    acl: [],
-    summary: "A container for object introspection commands",
-    since: "2.2.3",
-    complexity: "Depends on subcommand.",
-    subcommands: [
-      objectSub(
-        "encoding",
-        "Inspect the internal encoding of a Redis object",
-        "2.2.3",
-        (ctx, client, argv) => {
-          const value = objectValue(ctx, client, argv);
-          return value === undefined ? null : encodingOf(value);
-        },
-      ),
-      objectSub(
-        "freq",
-        "Get the logarithmic access frequency counter of a Redis object",
-        "4.0.0",
-        objectFreq,
-      ),
-      objectSub(
-        "idletime",
-        "Get the time since a Redis object was last accessed",
-        "2.2.3",
-        objectIdletime,
-      ),
-      // Redis shares the integer objects 0..9999 (refcount INT_MAX) unless a maxmemory limit
-      // with an LRU or LFU policy needs per-key access data.
-      objectSub(
-        "refcount",
-        "Get the number of references to the value of the key",
-        "2.2.3",
-        (ctx, client, argv) => {
-          const value = objectValue(ctx, client, argv);
-          if (value === undefined) return null;
-          const { maxmemory, policy } = ctx.keyspace.eviction;
-          const shared = maxmemory === 0 || !/-l[rf]u$/.test(policy);
-          const n = encodingOf(value) === "int" ? Number(value) : -1;
-          return shared && n >= 0 && n < 10000 ? SHARED_REFCOUNT : 1;
-        },
-      ),
-      {
-        name: "help",
-        arity: 2,
-        flags: ["loading", "stale"],
-        group: "generic",
-        summary: "Show helpful text about the different subcommands",
-        since: "6.2.0",
-        complexity: O1,
-        handler: () => OBJECT_HELP,
-      },
-    ],
-  },
-  {
-    name: "memory",
-    arity: -2,
-    flags: [],
-    group: "server",
-    acl: [],
-    summary: "A container for memory diagnostics commands",
-    since: "4.0.0",
-    complexity: "Depends on subcommand.",
-    subcommands: [
-      {
-        name: "usage",
-        arity: -3,
-        flags: ["readonly"],
-        keys: SUB_KEY,
-        group: "server",
-        acl: [],
-        summary: "Estimate the memory usage of a key",
-        since: "4.0.0",
-        complexity: "O(N) where N is the number of samples.",
-        handler: memoryUsage,
-      },
-      {
-        name: "stats",
-        arity: 2,
-        flags: [],
-        group: "server",
-        acl: [],
-        summary: "Show memory usage details",
-        since: "4.0.0",
-        complexity: O1,
-        handler: memoryStats,
-      },
-      {
-        name: "help",
-        arity: 2,
-        flags: ["loading", "stale"],
-        group: "server",
-        acl: [],
-        summary: "Show helpful text about the different subcommands",
-        since: "4.0.0",
-        complexity: O1,
-        handler: () => MEMORY_HELP,
-      },
-    ],
-  },
 ];

@@ -6,6 +6,7 @@ import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { connectionCommands } from "./connection.ts";
 import { databaseCommands } from "./databases.ts";
+import { introspectionCommands } from "./key_introspection.ts";
 import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
@@ -21,5 +22,6 @@ export function createCommandTable(): CommandTable {
     ...databaseCommands,
     ...stringCommands,
     ...keyCommands,
+    ...introspectionCommands,
   ]);
 }
