@@ -21,6 +21,14 @@ export function fromUtf8(bytes: Uint8Array): string {
  * through a JS string (unlike `TextDecoder("latin1")`, which is windows-1252).
  */
 export function toBinaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const length = end - start;
+  if (length <= SHORT_STRING) {
+    // Keys and small values: fromCharCode over a reused plain array is ~35% faster than over a
+    // typed array (50 vs 77 ns for 16-32 bytes); the string copies the characters.
+    const codes = shortScratch[length];
+    for (let i = 0; i < length; i++) codes[i] = bytes[start + i];
+    return String.fromCharCode.apply(null, codes);
+  }
   let out = "";
   for (let i = start; i < end; i += 4096) {
     out += String.fromCharCode.apply(
@@ -40,6 +48,13 @@ export function binaryFromText(text: string): string {
 }
 
 const ANY_CHARACTER = /[^]/;
+
+/** Longest string {@link toBinaryString} builds through a reused scratch array. */
+const SHORT_STRING = 32;
+const shortScratch: number[][] = Array.from(
+  { length: SHORT_STRING + 1 },
+  (_, n) => new Array<number>(n).fill(0),
+);
 
 /**
  * Returns `text` flattened into one contiguous string. V8 represents `a + b` as a tree of parts
