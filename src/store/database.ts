@@ -271,8 +271,14 @@ export class Database {
         ? (this.#expires.get(key) ?? Infinity)
         : lfuDecayed(this.#frequency?.get(key), now);
     const pool = this.#pool;
-    for (let i = 0; i < samples; i++) {
-      const key = this.#sample(volatile);
+    const population = volatile ? this.#expires.size : this.#values.size;
+    // A population no larger than the sample is taken whole, as Redis's dictGetSomeKeys does:
+    // random strides could otherwise keep landing on the same few keys.
+    const whole = population <= samples
+      ? [...(volatile ? this.#expires.keys() : this.#values.keys())]
+      : null;
+    for (let i = 0; i < (whole?.length ?? samples); i++) {
+      const key = whole !== null ? whole[i] : this.#sample(volatile);
       if (key === undefined) break;
       if (pool.some((c) => c.key === key)) continue;
       const candidate = { key, score: score(key) };
