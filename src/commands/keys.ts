@@ -10,7 +10,6 @@
  * which only applies lazy expiry. Only TOUCH and COPY record an access for the eviction policy:
  * the others are Redis's LOOKUP_NOTOUCH lookups.
  */
-import { parseStrictInteger } from "../resp/request_parser.ts";
 import { OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
@@ -20,7 +19,8 @@ import { globMatch } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, Handler } from "./registry.ts";
-import { database, INT64_MAX, INT64_MIN, NOT_INTEGER } from "./_values.ts";
+import { database, INT64_MAX, INT64_MIN, NOT_INTEGER, parseInt64 } from "./_values.ts";
+import type { ScanCursor } from "../store/keyspace.ts";
 
 const SAME_OBJECT = "ERR source and destination objects are the same";
 const INT32_MAX = 2147483647;
@@ -50,17 +50,13 @@ export function encodingOf(value: StoredValue): string {
 
 /** Whether a binary string is a canonical 64-bit integer, as Redis's `string2ll` decides. */
 function isInt64(value: string): boolean {
-  if (value.length === 0 || value.length > 20) return false;
-  const bytes = new Uint8Array(value.length);
-  for (let i = 0; i < value.length; i++) bytes[i] = value.charCodeAt(i);
-  return parseStrictInteger(bytes, 0, bytes.length) !== null;
+  return parseInt64(value) !== null;
 }
 
 /** A 64-bit integer argument, exactly (Redis's `getLongLongFromObject`), or null. */
 export function int64(arg: Uint8Array): bigint | null {
-  const n = parseStrictInteger(arg, 0, arg.length);
-  if (n === null) return null;
-  return Number.isSafeInteger(n) ? BigInt(n) : BigInt(toBinaryString(arg));
+  const n = parseInt64(toBinaryString(arg));
+  return n === null ? null : BigInt(n);
 }
 
 /**
@@ -248,13 +244,11 @@ function parseCursor(arg: Uint8Array): bigint | null {
  * the Map's insertion order and number at most the database's size then, so a scan that has
  * visited that many keys has seen every one of them still present and may stop.
  */
-const scanBudgets = new WeakMap<Iterator<string>, { left: number }>();
-
 /**
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. A cursor is a live iterator over the
  * database's keys (see `Keyspace.openScan`), so a key present for the whole scan is returned
  * exactly once, and a scan ends after as many keys as the database held when it began (see
- * `scanBudgets`). COUNT keys are looked at per call, MATCH and TYPE filter those. A non-zero cursor
+ * `ScanCursor`). COUNT keys are looked at per call, MATCH and TYPE filter those. A non-zero cursor
  * that gocache does not know (never issued, dropped as the oldest of too many, or made stale by
  * SWAPDB/FLUSHALL) starts a new scan: the client may see keys twice, which SCAN allows, but never
  * misses one, which it does not.
@@ -283,21 +277,19 @@ function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const db = database(ctx, client);
   const t = now();
   let id = cursor > 0n && cursor <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cursor) : 0;
-  let iterator = id === 0 ? undefined : ctx.keyspace.scanCursor(id, db);
-  if (iterator === undefined) {
+  let scanned = id === 0 ? undefined : ctx.keyspace.scanCursor(id, db);
+  if (scanned === undefined) {
     id = ctx.keyspace.openScan(db);
-    iterator = ctx.keyspace.scanCursor(id, db) as Iterator<string>;
-    scanBudgets.set(iterator, { left: db.size });
+    scanned = ctx.keyspace.scanCursor(id, db) as ScanCursor;
   }
-  const budget = scanBudgets.get(iterator) ?? { left: Infinity };
   const out: string[] = [];
   for (let seen = 0; seen < count; seen++) {
-    const next = budget.left > 0 ? iterator.next() : null;
+    const next = scanned.left > 0 ? scanned.keys.next() : null;
     if (next === null || next.done) {
       ctx.keyspace.closeScan(id);
       return ["0", out];
     }
-    budget.left--;
+    scanned.left--;
     const key = next.value;
     if (pattern !== null && !keyMatches(pattern, key)) continue;
     // With TYPE, Redis 7.0 looks each matching key up as a read, counting a hit or a miss, but

@@ -24,10 +24,18 @@ export interface EvictionSettings {
 /** Why a write was refused: the limit that could not be met by evicting. */
 export type LimitExceeded = "maxmemory" | "maxkeys";
 
-/** An open SCAN: a live iterator over one database's keys. */
-interface ScanCursor {
-  db: Database;
-  keys: Iterator<string>;
+/**
+ * An open SCAN: a live iterator over one database's keys, and how many more keys it may yield.
+ * A Map iterator also walks keys added after the scan began, so without that budget a scan
+ * racing a stream of inserts would never end; Redis's scans end once the table is covered.
+ */
+export interface ScanCursor {
+  /** The database scanned. */
+  readonly db: Database;
+  /** The live iterator. */
+  readonly keys: Iterator<string>;
+  /** Keys it may still yield: the database's size when the scan began, counted down. */
+  left: number;
 }
 
 /** The keyspace; see the module comment. */
@@ -173,14 +181,14 @@ export class Keyspace {
       this.#cursors.delete(oldest);
     }
     const id = this.#nextCursor++;
-    this.#cursors.set(id, { db, keys: db.keyIterator() });
+    this.#cursors.set(id, { db, keys: db.keyIterator(), left: db.size });
     return id;
   }
 
-  /** The iterator of an open SCAN cursor on `db`, or undefined (unknown, expired or other db). */
-  scanCursor(id: number, db: Database): Iterator<string> | undefined {
+  /** An open SCAN cursor on `db`, or undefined (unknown, dropped, or on another db). */
+  scanCursor(id: number, db: Database): ScanCursor | undefined {
     const cursor = this.#cursors.get(id);
-    return cursor !== undefined && cursor.db === db ? cursor.keys : undefined;
+    return cursor !== undefined && cursor.db === db ? cursor : undefined;
   }
 
   /** Closes a SCAN cursor (its iteration finished). */

@@ -118,7 +118,7 @@ Deno.test("a SCAN cursor returns every key present for the whole scan despite ch
         const db = ks.db(0);
         for (const k of initial) db.set(`k${k}`, "v");
         const id = ks.openScan(db);
-        const iterator = ks.scanCursor(id, db)!;
+        const iterator = ks.scanCursor(id, db)!.keys;
         const seen = new Set<string>();
         const deleted = new Set<string>();
         let step = 0;
@@ -148,4 +148,14 @@ Deno.test("SCAN cursors belong to one database and are dropped by SWAPDB", () =>
   assert.ok(ks.scanCursor(id, ks.db(0)));
   ks.swap(0, 1);
   assert.equal(ks.scanCursor(id, ks.db(0)), undefined);
+});
+
+Deno.test("a SCAN cursor may yield as many keys as its database held when it opened", () => {
+  const ks = new Keyspace(1);
+  const db = ks.db(0);
+  for (let i = 0; i < 5; i++) db.set(`k${i}`, "v");
+  const cursor = ks.scanCursor(ks.openScan(db), db)!;
+  assert.equal(cursor.left, 5);
+  db.set("added-later", "v");
+  assert.equal(cursor.left, 5, "keys added afterwards do not extend the scan");
 });
