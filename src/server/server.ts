@@ -45,8 +45,8 @@ export class Server implements ServerContext {
   readonly keyspace: Keyspace;
   #identity: ServerIdentity | null = null;
   #listener: Deno.TcpListener | null = null;
-  #connections = new Set<Promise<void>>();
-  #live = new Set<Connection>();
+  /** Live connections and the promise of each one's run loop. */
+  #live = new Map<Connection, Promise<void>>();
   #cron: ReturnType<typeof setInterval> | undefined;
   #shuttingDown = false;
   #stopped: Promise<void>;
@@ -132,16 +132,16 @@ export class Server implements ServerContext {
     } catch {
       // Listener already closed.
     }
-    for (const conn of this.#live) conn.closeWhenIdle();
+    for (const conn of this.#live.keys()) conn.closeWhenIdle();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        for (const conn of this.#live) conn.kill();
+        for (const conn of this.#live.keys()) conn.kill();
         resolve();
       }, SHUTDOWN_GRACE_MS);
     });
-    await Promise.race([Promise.allSettled([...this.#connections]), grace]);
-    await Promise.allSettled([...this.#connections]);
+    await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
+    await Promise.allSettled([...this.#live.values()]);
     clearTimeout(timer);
     log.info("Server stopped");
     this.#resolveStopped();
@@ -190,15 +190,13 @@ export class Server implements ServerContext {
     );
     const conn = new Connection(socket, state, this);
     this.clients.add(conn);
-    this.#live.add(conn);
     log.debug("Accepted client {id} from {addr}", { id: state.id, addr: state.addr });
     const done = conn.run().finally(() => {
       this.clients.remove(state.id);
       this.#live.delete(conn);
-      this.#connections.delete(done);
       log.debug("Client {id} closed", { id: state.id });
     });
-    this.#connections.add(done);
+    this.#live.set(conn, done);
   }
 
   #applyEviction(): void {
@@ -224,7 +222,7 @@ export class Server implements ServerContext {
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
     const limit = this.config.values["client-output-buffer-limit"].normal;
-    for (const conn of this.#live) {
+    for (const conn of this.#live.keys()) {
       const state = conn.state;
       if (timeoutMs > 0 && at - state.lastInteraction > timeoutMs) {
         log.debug("Closing idle client {id}", { id: state.id });
