@@ -6,7 +6,7 @@ import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import { toBinaryString } from "../util/bytes.ts";
+import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
 
 /** Redis's reply to a command applied to a key of another type. */
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -31,36 +31,46 @@ export const INT64_MIN = -9223372036854775808n;
 export const NOT_INTEGER = "ERR value is not an integer or out of range";
 
 /**
- * Parses text as Redis's `string2ll` does: optional minus, no plus, no leading zeros or spaces,
- * at most 20 characters, within the signed 64-bit range. Returns a number when the value is a
- * safe integer, a bigint beyond that (so counters stay exact), or null when it is no integer.
+ * Parses `buf[start, end)` as Redis's `string2ll` does: optional minus, no plus, no leading
+ * zeros or spaces, at most 20 characters, within the signed 64-bit range. Returns a number when
+ * the value is a safe integer, a bigint beyond that (so counters stay exact), or null when it is
+ * no integer. Takes bytes so that counters are parsed where they are stored, without a string.
  */
-export function parseInt64(text: string): number | bigint | null {
-  const n = text.length;
+export function parseInt64Bytes(
+  buf: Uint8Array,
+  start = 0,
+  end = buf.length,
+): number | bigint | null {
+  const n = end - start;
   if (n === 0 || n > 20) return null;
-  let i = 0;
-  if (text.charCodeAt(0) === 45) {
+  const negative = buf[start] === 45;
+  let i = start;
+  if (negative) {
     if (n === 1) return null;
-    i = 1;
+    i++;
   }
-  const first = text.charCodeAt(i);
+  const first = buf[i];
   if (first === 48) return n === 1 ? 0 : null;
   if (first < 49 || first > 57) return null;
   let value = 0;
-  for (; i < n; i++) {
-    const d = text.charCodeAt(i) - 48;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
     if (d < 0 || d > 9) return null;
     value = value * 10 + d;
   }
-  const negative = i !== 0 && text.charCodeAt(0) === 45;
   if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
-  const exact = BigInt(text);
+  const exact = BigInt(toBinaryString(buf, start, end));
   return exact > INT64_MAX || exact < INT64_MIN ? null : exact;
+}
+
+/** {@link parseInt64Bytes} of a binary string. */
+export function parseInt64(text: string): number | bigint | null {
+  return parseInt64Bytes(fromBinaryString(text));
 }
 
 /** An argument as a 64-bit integer (number or bigint), or Redis's not-an-integer error. */
 export function intArg(arg: Uint8Array): number | bigint {
-  const value = parseInt64(toBinaryString(arg));
+  const value = parseInt64Bytes(arg);
   if (value === null) throw new CommandError(NOT_INTEGER);
   return value;
 }

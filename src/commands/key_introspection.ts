@@ -58,9 +58,8 @@ function objectFreq(ctx: ServerContext, client: ClientState, argv: Uint8Array[])
 }
 
 /**
- * OBJECT IDLETIME. gocache records recency as an order (an accessed key moves to the end of its
- * database's Map), not as a time, so every key reads as idle for 0 seconds; under an LFU policy
- * it is refused as in Redis.
+ * OBJECT IDLETIME: whole seconds since the key was last read or written (a NO-TOUCH client's
+ * reads and OBJECT itself do not count); under an LFU policy it is refused as in Redis.
  */
 function objectIdletime(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   if (objectValue(ctx, client, argv) === undefined) return null;
@@ -69,7 +68,8 @@ function objectIdletime(ctx: ServerContext, client: ClientState, argv: Uint8Arra
       `ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCHING}`,
     );
   }
-  return 0;
+  const idle = database(ctx, client).idleMs(toBinaryString(argv[2]), now()) ?? 0;
+  return Math.floor(idle / 1000);
 }
 
 const status = (text: string): SimpleString => new SimpleString(text);
@@ -104,11 +104,10 @@ const MEMORY_HELP = [
 ].map(status);
 
 /**
- * MEMORY USAGE's estimate for one key: the store's own memory model (see `store/memory.ts`,
- * measured on V8), i.e. the key string, the value, its entry in the database's `Map`, and its
- * TTL entry if it has one: the same figures `used_memory` and maxmemory add up. It describes
- * gocache's heap, so it is not comparable byte for byte with Redis's allocator figure. Other
- * value types plug in here.
+ * MEMORY USAGE's figure for one key: the store's own memory model (see `store/memory.ts`), i.e.
+ * its arena block (key, value, header), its record and bucket slot, and its TTL slot if it has
+ * one: the same figures `used_memory` and maxmemory add up. It describes gocache's layout, so it
+ * is not comparable byte for byte with Redis's allocator figure. Other value types plug in here.
  */
 export function keyUsage(db: Database, key: string, value: StoredValue): number {
   const ttl = db.expireAt(key) === undefined ? 0 : TTL_OVERHEAD;
@@ -132,7 +131,7 @@ function memoryUsage(ctx: ServerContext, client: ClientState, argv: Uint8Array[]
 /**
  * MEMORY STATS, reduced to what gocache knows, under Redis's field names: `used_memory` as
  * total.allocated, the heap before any key as startup.allocated, the dataset estimate, per
- * database the estimated cost of its Map entries (keys and values excluded) and of its TTLs,
+ * database the cost of its records and bucket slots (keys and values excluded) and of its TTLs,
  * and the key count. Redis's allocator
  * figures (fragmentation, peak, rss ratios) have no equivalent here and are left out.
  */

@@ -19,8 +19,14 @@ import { globMatch } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, Handler } from "./registry.ts";
-import { database, INT64_MAX, INT64_MIN, NOT_INTEGER, parseInt64 } from "./_values.ts";
-import type { ScanCursor } from "../store/keyspace.ts";
+import {
+  database,
+  INT64_MAX,
+  INT64_MIN,
+  NOT_INTEGER,
+  parseInt64,
+  parseInt64Bytes,
+} from "./_values.ts";
 
 const SAME_OBJECT = "ERR source and destination objects are the same";
 const INT32_MAX = 2147483647;
@@ -55,7 +61,7 @@ function isInt64(value: string): boolean {
 
 /** A 64-bit integer argument, exactly (Redis's `getLongLongFromObject`), or null. */
 export function int64(arg: Uint8Array): bigint | null {
-  const n = parseInt64(toBinaryString(arg));
+  const n = parseInt64Bytes(arg);
   return n === null ? null : BigInt(n);
 }
 
@@ -237,21 +243,12 @@ function parseCursor(arg: Uint8Array): bigint | null {
 }
 
 /**
- * How many more keys each open scan may visit, keyed by its iterator (entries go when the
- * keyspace drops the cursor). A Map iterator also walks keys inserted after it started, so a
- * database whose keys churn faster than a client scans would never let the scan end; Redis's
- * SCAN ends once the table has been covered. Keys that existed when the scan began come first in
- * the Map's insertion order and number at most the database's size then, so a scan that has
- * visited that many keys has seen every one of them still present and may stop.
- */
-/**
- * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. A cursor is a live iterator over the
- * database's keys (see `Keyspace.openScan`), so a key present for the whole scan is returned
- * exactly once, and a scan ends after as many keys as the database held when it began (see
- * `ScanCursor`). COUNT keys are looked at per call, MATCH and TYPE filter those. A non-zero cursor
- * that gocache does not know (never issued, dropped as the oldest of too many, or made stale by
- * SWAPDB/FLUSHALL) starts a new scan: the client may see keys twice, which SCAN allows, but never
- * misses one, which it does not.
+ * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type], as Redis's `scanGenericCommand`: the
+ * cursor designates a bucket of the database's table, visited in reverse binary order (see
+ * `KeyTable.scanStep`), so it is stateless, a key present for the whole scan is returned at
+ * least once across resizes, and a scan always ends. Each call visits buckets until COUNT keys
+ * were collected (or COUNT * 10 buckets were looked at); MATCH, TYPE and expiry filter those.
+ * Cursors are 32-bit: higher bits of a client's cursor are ignored.
  */
 function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const cursor = parseCursor(argv[1]);
@@ -276,30 +273,22 @@ function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   }
   const db = database(ctx, client);
   const t = now();
-  let id = cursor > 0n && cursor <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cursor) : 0;
-  let scanned = id === 0 ? undefined : ctx.keyspace.scanCursor(id, db);
-  if (scanned === undefined) {
-    id = ctx.keyspace.openScan(db);
-    scanned = ctx.keyspace.scanCursor(id, db) as ScanCursor;
-  }
+  const found: string[] = [];
+  let next = Number(cursor & 0xffffffffn);
+  const collect = (key: string) => found.push(key);
+  let budget = count * 10;
+  do next = db.scanStep(next, collect); while (next !== 0 && budget-- > 0 && found.length < count);
   const out: string[] = [];
-  for (let seen = 0; seen < count; seen++) {
-    const next = scanned.left > 0 ? scanned.keys.next() : null;
-    if (next === null || next.done) {
-      ctx.keyspace.closeScan(id);
-      return ["0", out];
-    }
-    scanned.left--;
-    const key = next.value;
+  for (const key of found) {
     if (pattern !== null && !keyMatches(pattern, key)) continue;
-    // With TYPE, Redis 7.0 looks each matching key up as a read, counting a hit or a miss, but
-    // without touching it (an LRU touch would also move the key under the live iterator).
+    // With TYPE, Redis 7.0 looks each matching key up as a read, counting a hit or a miss,
+    // without touching it.
     const value = wanted === null ? db.get(key, t) : db.read(key, t, true);
     if (value === undefined) continue;
     if (wanted !== null && typeName(value) !== wanted) continue;
     out.push(key);
   }
-  return [String(id), out];
+  return [String(next), out];
 }
 
 function randomkey(ctx: ServerContext, client: ClientState): Reply {

@@ -6,7 +6,7 @@
  */
 import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { flatten, toBinaryString } from "../util/bytes.ts";
+import { ByteBuffer, flatten, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, wrongArity } from "./errors.ts";
@@ -19,6 +19,7 @@ import {
   isWord,
   NOT_INTEGER,
   parseInt64,
+  parseInt64Bytes,
   roundedIntArg,
   stringValue,
 } from "./_values.ts";
@@ -123,13 +124,17 @@ function invalidExpire(name: string): CommandError {
 // GET, SET and friends
 
 function get(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const value = database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch);
-  return value === undefined ? null : stringValue(value) as string;
+  const db = database(ctx, client);
+  const key = argv[1];
+  const id = db.readId(key, 0, key.length, now(), client.noTouch);
+  return id < 0 ? null : stringValue(db.valueOf(id)) as string;
 }
 
 function set(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   if (argv.length === 3) {
-    database(ctx, client).set(toBinaryString(argv[1]), toBinaryString(argv[2]), false, now());
+    const key = argv[1];
+    const value = argv[2];
+    database(ctx, client).setBytes(key, 0, key.length, value, 0, value.length, false, now());
     return OK;
   }
   const { flags, expire } = parseExtended(argv, true);
@@ -220,7 +225,9 @@ function mget(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const t = now();
   const out = new Array<string | null>(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
-    const value = db.read(toBinaryString(argv[i]), t, client.noTouch);
+    const key = argv[i];
+    const id = db.readId(key, 0, key.length, t, client.noTouch);
+    const value = id < 0 ? null : db.valueOf(id);
     // MGET answers nil for keys of other types instead of failing.
     out[i - 1] = typeof value === "string" ? value : null;
   }
@@ -232,7 +239,9 @@ function mset(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const db = database(ctx, client);
   const t = now();
   for (let i = 1; i < argv.length; i += 2) {
-    db.set(toBinaryString(argv[i]), toBinaryString(argv[i + 1]), false, t);
+    const key = argv[i];
+    const value = argv[i + 1];
+    db.setBytes(key, 0, key.length, value, 0, value.length, false, t);
   }
   return OK;
 }
@@ -265,19 +274,31 @@ function incrDecr(
   incr: number | bigint,
 ): Reply {
   const db = database(ctx, client);
-  const key = toBinaryString(keyArg);
   const t = now();
-  const current = stringValue(db.get(key, t));
-  const value = current === undefined ? 0 : parseInt64(current);
+  const id = db.find(keyArg, 0, keyArg.length, t);
+  let value: number | bigint | null = 0;
+  if (id >= 0) {
+    stringValue(db.valueOf(id));
+    const start = db.table.valueStart(id);
+    value = parseInt64Bytes(db.table.arena, start, start + db.table.valueLength(id));
+  }
   if (value === null) throw new CommandError(NOT_INTEGER);
   let result: number | bigint;
   if (typeof value === "number" && typeof incr === "number") {
     result = value + incr;
     if (!Number.isSafeInteger(result)) result = checkedAdd(BigInt(value), BigInt(incr));
   } else result = checkedAdd(BigInt(value), BigInt(incr));
-  db.set(key, String(result), true, t);
+  const digits = counterDigits;
+  digits.reset();
+  if (typeof result === "number") digits.pushInt(result);
+  else digits.pushAscii(String(result));
+  if (id >= 0) db.setValueAt(id, digits.bytes, 0, digits.length, true, t);
+  else db.setBytes(keyArg, 0, keyArg.length, digits.bytes, 0, digits.length, true, t);
   return result;
 }
+
+/** Reused buffer for the decimal digits a counter command stores. */
+const counterDigits = new ByteBuffer(32);
 
 /** `a + b` over int64, or Redis's overflow error; a number again when it fits one exactly. */
 function checkedAdd(a: bigint, b: bigint): number | bigint {

@@ -1,13 +1,12 @@
 /**
- * One numbered database: keys to values, plus the absolute expiry times of the keys that have
- * one. Keys and values are binary strings (one character per byte, see `toBinaryString`): V8
- * stores them as compact one-byte strings, allocating them is cheap, and a `Map` keyed by them
- * needs no custom hashing. TTLs live in their own map so that keys without one pay nothing.
- * Every read goes through {@link Database.get}, which applies lazy expiry: an expired key is
- * never returned.
+ * One numbered database: keys to values, with their TTLs and access data, stored in a
+ * {@link KeyTable} (typed arrays and a byte arena, see there for why). Keys and values cross
+ * this API as binary strings (one character per byte, see `toBinaryString`) or, on hot paths,
+ * as byte ranges. Every read goes through {@link Database.get} or {@link Database.find}, which
+ * apply lazy expiry: an expired key is never returned.
  */
 
-import { entryBytes, stringBytes, TTL_OVERHEAD } from "./memory.ts";
+import { KeyTable } from "./key_table.ts";
 import { now as clockNow } from "../util/clock.ts";
 
 /**
@@ -17,10 +16,10 @@ import { now as clockNow } from "../util/clock.ts";
 export type StoredValue = string;
 
 /**
- * What the database records about accesses, as the eviction policy needs: nothing, recency (an
- * accessed key moves to the end of the Map's insertion order, so the first key is always the
- * least recently used: exact LRU without per-key memory) or frequency (Redis's logarithmic
- * LFU counter, in a side Map that exists only under an LFU policy).
+ * What the database records about accesses, as the eviction policy needs: recency (each
+ * entry's access stamp is its last access time, sampled against other keys as Redis's
+ * approximated LRU does) or frequency (Redis's logarithmic LFU counter in the same field).
+ * "none" records recency too, for OBJECT IDLETIME.
  */
 export type AccessTracking = "none" | "lru" | "lfu";
 
@@ -30,8 +29,11 @@ const LFU_LOG_FACTOR = 10;
 const LFU_DECAY_MINUTES = 1;
 /** Candidates the sampled policies remember between evictions (Redis's EVPOOL_SIZE). */
 const EVICTION_POOL_SIZE = 16;
-/** Largest random stride between two sampled keys. */
-const SAMPLE_STRIDE = 16;
+/**
+ * Step added to an access stamp that would otherwise tie with the previous one (many accesses
+ * within one millisecond), so LRU order stays exact; 2^-12 ms is one ulp of a current epoch time.
+ */
+const STAMP_STEP = 1 / 4096;
 
 /** Counters shared by all databases (INFO stats). */
 export interface KeyspaceCounters {
@@ -45,21 +47,24 @@ export interface KeyspaceCounters {
   evictedKeys: number;
 }
 
+/** An eviction candidate remembered between evictions. */
+interface PoolEntry {
+  id: number;
+  generation: number;
+  score: number;
+}
+
 /** A database; see the module comment. */
 export class Database {
   /** Its index (SELECT n). */
   readonly index: number;
   readonly #counters: KeyspaceCounters;
-  #values = new Map<string, StoredValue>();
-  #expires = new Map<string, number>();
-  #expiryCursor: Iterator<[string, number]> | null = null;
-  #sampleCursor: Iterator<string> | null = null;
-  #lruCursor: Iterator<string> | null = null;
-  #bytes = 0;
+  #table = new KeyTable();
   #tracking: AccessTracking = "none";
-  #frequency: Map<string, number> | null = null;
+  #lastStamp = 0;
+  #expireCursor = 0;
   /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
-  #pool: { key: string; score: number }[] = [];
+  #pool: PoolEntry[] = [];
 
   /** Creates an empty database sharing `counters` with its siblings. */
   constructor(index: number, counters: KeyspaceCounters) {
@@ -69,23 +74,58 @@ export class Database {
 
   /** Number of keys, including expired ones not yet removed (as Redis's DBSIZE). */
   get size(): number {
-    return this.#values.size;
+    return this.#table.size;
   }
 
   /** Number of keys with a TTL. */
   get volatileCount(): number {
-    return this.#expires.size;
+    return this.#table.volatileCount;
   }
 
-  /** Estimated heap bytes of this database's keys, values and TTLs (see memory.ts). */
+  /** Bytes the keys, values and TTLs occupy (see memory.ts). */
   get bytes(): number {
-    return this.#bytes;
+    return this.#table.usedBytes;
+  }
+
+  /** Bytes the storage has reserved, used or not (arena and tables; for fragmentation). */
+  get reservedBytes(): number {
+    return this.#table.reservedBytes;
+  }
+
+  /** The underlying table, for byte-level fast paths that read values in place. */
+  get table(): KeyTable {
+    return this.#table;
   }
 
   /** Chooses what accesses record (set by the keyspace from `maxmemory-policy`). */
   setTracking(tracking: AccessTracking): void {
+    const wasLfu = this.#tracking === "lfu";
     this.#tracking = tracking;
-    this.#frequency = tracking === "lfu" ? (this.#frequency ?? new Map()) : null;
+    if (wasLfu === (tracking === "lfu")) return;
+    const t = clockNow();
+    const fresh = tracking === "lfu" ? minutes(t) * 256 + LFU_INIT : t;
+    for (const id of this.#table.ids()) this.#table.setAccess(id, fresh);
+    this.#pool = [];
+  }
+
+  /**
+   * The id of the live entry for `key[start, end)`, or -1, deleting the key if it has expired
+   * (no stats, no access recorded). The id is valid until the next write.
+   */
+  find(key: Uint8Array, start: number, end: number, now: number): number {
+    const id = this.#table.find(key, start, end);
+    if (id < 0 || this.#table.volatileCount === 0) return id;
+    return this.#liveOrExpire(id, now);
+  }
+
+  /**
+   * As {@link find}, counting a keyspace hit or miss and, unless `noTouch` (CLIENT NO-TOUCH),
+   * recording the access for eviction and OBJECT IDLETIME.
+   */
+  readId(key: Uint8Array, start: number, end: number, now: number, noTouch = false): number {
+    const id = this.find(key, start, end, now);
+    this.#counted(id, now, noTouch);
+    return id;
   }
 
   /**
@@ -93,123 +133,208 @@ export class Database {
    * `noTouch` (CLIENT NO-TOUCH), records the access for eviction.
    */
   read(key: string, now: number, noTouch = false): StoredValue | undefined {
-    const value = this.get(key, now);
-    if (value === undefined) this.#counters.misses++;
+    const id = this.#findString(key, now);
+    this.#counted(id, now, noTouch);
+    return id < 0 ? undefined : this.valueOf(id);
+  }
+
+  /** The value of entry `id`: a binary string, or the object of another type. */
+  valueOf(id: number): StoredValue {
+    const object = this.#table.objectOf(id);
+    return object === undefined ? this.#table.valueString(id) : object as StoredValue;
+  }
+
+  #counted(id: number, now: number, noTouch: boolean): void {
+    if (id < 0) this.#counters.misses++;
     else {
       this.#counters.hits++;
-      if (this.#tracking !== "none" && !noTouch) this.#touch(key, value, now);
+      if (!noTouch) this.#touchId(id, now);
     }
-    return value;
   }
 
-  /** Records an access to an existing key for the eviction policy (OBJECT-free TOUCH). */
+  /** Records an access to an existing key (TOUCH). */
   touch(key: string, now: number): void {
-    const value = this.#values.get(key);
-    if (value !== undefined && this.#tracking !== "none") this.#touch(key, value, now);
+    const id = this.#table.findString(key);
+    if (id >= 0) this.#touchId(id, now);
   }
 
-  #touch(key: string, value: StoredValue, now: number): void {
-    if (this.#tracking === "lru") {
-      this.#values.delete(key);
-      this.#values.set(key, value);
-    } else if (this.#frequency !== null) {
-      this.#frequency.set(key, lfuIncrement(this.#frequency.get(key), now));
-    }
+  #touchId(id: number, now: number): void {
+    const table = this.#table;
+    if (this.#tracking === "lfu") table.setAccess(id, lfuIncrement(table.access(id), now));
+    else table.setAccess(id, this.#stamp(now));
+  }
+
+  /** An access stamp for `now`: later than every stamp given before. */
+  #stamp(now: number): number {
+    const stamp = now > this.#lastStamp ? now : this.#lastStamp + STAMP_STEP;
+    this.#lastStamp = stamp;
+    return stamp;
   }
 
   /** Redis's LFU counter of a key (0-255) after decay, for OBJECT FREQ; undefined if untracked. */
   frequency(key: string, now: number): number | undefined {
-    if (this.#frequency === null || !this.#values.has(key)) return undefined;
-    return lfuDecayed(this.#frequency.get(key), now);
+    if (this.#tracking !== "lfu") return undefined;
+    const id = this.#table.findString(key);
+    return id < 0 ? undefined : lfuDecayed(this.#table.access(id), now);
+  }
+
+  /** Milliseconds since a key was last accessed (OBJECT IDLETIME); undefined under LFU. */
+  idleMs(key: string, now: number): number | undefined {
+    if (this.#tracking === "lfu") return undefined;
+    const id = this.#table.findString(key);
+    return id < 0 ? undefined : Math.max(0, now - this.#table.access(id));
   }
 
   /** The value of a live key, or undefined, deleting the key if it has expired (no stats). */
   get(key: string, now: number): StoredValue | undefined {
-    const value = this.#values.get(key);
-    if (value === undefined || this.#expires.size === 0) return value;
-    const at = this.#expires.get(key);
-    if (at !== undefined && at <= now) {
-      this.#expireKey(key);
-      return undefined;
-    }
-    return value;
+    const id = this.#findString(key, now);
+    return id < 0 ? undefined : this.valueOf(id);
   }
 
   /** Whether a live key exists (lazy expiry applies). */
   has(key: string, now: number): boolean {
-    return this.get(key, now) !== undefined;
+    return this.#findString(key, now) >= 0;
+  }
+
+  #findString(key: string, now: number): number {
+    const id = this.#table.findString(key);
+    if (id < 0 || this.#table.volatileCount === 0) return id;
+    return this.#liveOrExpire(id, now);
+  }
+
+  #liveOrExpire(id: number, now: number): number {
+    const at = this.#table.expireAt(id);
+    if (at < 0 || at > now) return id;
+    this.#table.remove(id);
+    this.#counters.expiredKeys++;
+    return -1;
   }
 
   /** Stores a value. The key's TTL is removed unless `keepTtl` (SET ... KEEPTTL, APPEND). */
   set(key: string, value: StoredValue, keepTtl = false, now = clockNow()): void {
-    const old = this.#values.get(key);
-    if (old === undefined) {
-      this.#bytes += entryBytes(key, value);
-      this.#values.set(key, value);
-      if (this.#frequency !== null) this.#frequency.set(key, minutes(now) * 256 + LFU_INIT);
+    const table = this.#table;
+    let id = table.findString(key);
+    const isString = typeof value === "string";
+    if (id < 0) {
+      id = table.insertStrings(key, isString ? value : "");
+      this.#created(id, now);
     } else {
-      this.#bytes += stringBytes(value.length) - stringBytes(old.length);
-      if (this.#tracking === "lru") this.#values.delete(key);
-      this.#values.set(key, value);
-      if (this.#frequency !== null) {
-        this.#frequency.set(key, lfuIncrement(this.#frequency.get(key), now));
-      }
+      if (isString) table.setValueString(id, value);
+      this.#overwritten(id, keepTtl, now);
     }
-    if (!keepTtl && this.#expires.size > 0 && this.#expires.delete(key)) {
-      this.#bytes -= TTL_OVERHEAD;
+    if (!isString) table.setObject(id, value);
+  }
+
+  /**
+   * Stores `value[vStart, vEnd)` under `key[kStart, kEnd)` (the byte-level {@link set}); returns
+   * the entry's id, valid until the next write.
+   */
+  setBytes(
+    key: Uint8Array,
+    kStart: number,
+    kEnd: number,
+    value: Uint8Array,
+    vStart: number,
+    vEnd: number,
+    keepTtl: boolean,
+    now: number,
+  ): number {
+    const table = this.#table;
+    const id = table.find(key, kStart, kEnd);
+    if (id < 0) {
+      const created = table.insert(key, kStart, kEnd, value, vStart, vEnd);
+      this.#created(created, now);
+      return created;
     }
+    table.setValue(id, value, vStart, vEnd);
+    this.#overwritten(id, keepTtl, now);
+    return id;
+  }
+
+  /**
+   * Replaces the value of the live entry `id` with `value[start, end)`, as {@link setBytes} does
+   * for a key it finds (for callers that already hold the id).
+   */
+  setValueAt(
+    id: number,
+    value: Uint8Array,
+    start: number,
+    end: number,
+    keepTtl: boolean,
+    now: number,
+  ): void {
+    this.#table.setValue(id, value, start, end);
+    this.#overwritten(id, keepTtl, now);
+  }
+
+  #created(id: number, now: number): void {
+    const stamp = this.#tracking === "lfu" ? minutes(now) * 256 + LFU_INIT : this.#stamp(now);
+    this.#table.setAccess(id, stamp);
+  }
+
+  #overwritten(id: number, keepTtl: boolean, now: number): void {
+    const table = this.#table;
+    if (this.#tracking === "lfu") table.setAccess(id, lfuIncrement(table.access(id), now));
+    else table.setAccess(id, this.#stamp(now));
+    if (!keepTtl && table.volatileCount > 0) table.clearExpire(id);
   }
 
   /** Deletes a key; true if it existed (even if logically expired, as Redis's dbDelete). */
   delete(key: string): boolean {
-    const old = this.#values.get(key);
-    if (old === undefined) return false;
-    this.#values.delete(key);
-    this.#bytes -= entryBytes(key, old);
-    if (this.#expires.size > 0 && this.#expires.delete(key)) this.#bytes -= TTL_OVERHEAD;
-    this.#frequency?.delete(key);
+    const id = this.#table.findString(key);
+    if (id < 0) return false;
+    this.#table.remove(id);
     return true;
+  }
+
+  /** Deletes the entry `id` (from {@link find} or {@link evictionCandidate}). */
+  deleteId(id: number): void {
+    this.#table.remove(id);
   }
 
   /** The absolute expiry time (ms) of a key, or undefined when it has none. */
   expireAt(key: string): number | undefined {
-    return this.#expires.size === 0 ? undefined : this.#expires.get(key);
+    if (this.#table.volatileCount === 0) return undefined;
+    const id = this.#table.findString(key);
+    const at = id < 0 ? -1 : this.#table.expireAt(id);
+    return at < 0 ? undefined : at;
   }
 
   /** Sets the absolute expiry time (ms) of an existing key. */
   setExpireAt(key: string, at: number): void {
-    if (!this.#expires.has(key)) this.#bytes += TTL_OVERHEAD;
-    this.#expires.set(key, at);
+    const id = this.#table.findString(key);
+    if (id >= 0) this.#table.setExpire(id, at);
   }
 
   /** Removes a key's TTL; true if it had one. */
   persist(key: string): boolean {
-    if (!this.#expires.delete(key)) return false;
-    this.#bytes -= TTL_OVERHEAD;
-    return true;
+    const id = this.#table.findString(key);
+    return id >= 0 && this.#table.clearExpire(id);
   }
 
-  /** Every key, live or not yet removed, in insertion order (callers filter with {@link get}). */
-  keys(): IterableIterator<string> {
-    return this.#values.keys();
+  /** Every key, live or not yet removed (callers filter with {@link get}); do not write while
+   * iterating. */
+  *keys(): Generator<string> {
+    const table = this.#table;
+    for (const id of table.ids()) yield table.keyString(id);
   }
 
-  /** A live iterator over keys (SCAN); sees deletions and additions made while it runs. */
-  keyIterator(): Iterator<string> {
-    return this.#values.keys();
+  /**
+   * One step of SCAN from `cursor`: calls `visit` with the keys of one bucket and returns the
+   * next cursor, 0 when the scan is complete (see `KeyTable.scanStep`).
+   */
+  scanStep(cursor: number, visit: (key: string) => void): number {
+    const table = this.#table;
+    return table.scanStep(cursor, (id) => visit(table.keyString(id)));
   }
 
-  /** A random live key, or undefined when the database is empty. */
+  /** A random live key, or undefined when the database is empty; expired picks are deleted. */
   randomKey(now: number): string | undefined {
-    for (let attempt = 0; attempt < 100 && this.#values.size > 0; attempt++) {
-      let skip = Math.floor(Math.random() * this.#values.size);
-      for (const key of this.#values.keys()) {
-        if (skip-- > 0) continue;
-        if (this.get(key, now) !== undefined) return key;
-        break;
-      }
+    const table = this.#table;
+    while (table.size > 0) {
+      const id = this.#liveOrExpire(table.randomId(), now);
+      if (id >= 0) return table.keyString(id);
     }
-    for (const key of this.#values.keys()) if (this.get(key, now) !== undefined) return key;
     return undefined;
   }
 
@@ -218,133 +343,81 @@ export class Database {
    * up to `sample` of them as Redis also estimates it; 0 when none.
    */
   averageTtl(now: number, sample = 1000): number {
+    const table = this.#table;
     let sum = 0;
     let n = 0;
-    for (const at of this.#expires.values()) {
+    for (let i = 0; i < table.volatileCount && n < sample; i++) {
+      const at = table.expireAt(table.volatileAt(i));
       if (at > now) {
         sum += at - now;
         n++;
       }
-      if (n >= sample) break;
     }
     return n === 0 ? 0 : Math.round(sum / n);
   }
 
   /** Deletes every key. */
   clear(): void {
-    this.#values = new Map();
-    this.#expires = new Map();
-    this.#expiryCursor = this.#sampleCursor = this.#lruCursor = null;
+    this.#table.clear();
     this.#pool = [];
-    this.#bytes = 0;
-    if (this.#frequency !== null) this.#frequency = new Map();
+    this.#expireCursor = 0;
   }
 
   /** Exchanges all contents with another database (SWAPDB). */
   swapWith(other: Database): void {
-    [this.#values, other.#values] = [other.#values, this.#values];
-    [this.#expires, other.#expires] = [other.#expires, this.#expires];
-    [this.#bytes, other.#bytes] = [other.#bytes, this.#bytes];
-    [this.#frequency, other.#frequency] = [other.#frequency, this.#frequency];
-    this.#expiryCursor = other.#expiryCursor = null;
-    this.#sampleCursor = other.#sampleCursor = null;
-    this.#lruCursor = other.#lruCursor = null;
+    [this.#table, other.#table] = [other.#table, this.#table];
     this.#pool = [];
     other.#pool = [];
+    this.#expireCursor = other.#expireCursor = 0;
   }
 
   /**
-   * The key the eviction policy would remove from this database, or undefined when it has no
-   * candidate (no keys; no keys with a TTL for a volatile policy). LRU policies take the least
-   * recently used key (exact, from the Map's order); random ones any sampled key; LFU and TTL
-   * policies add `samples` sampled keys to a pool of the best candidates kept between
-   * evictions, as Redis does, and take the lowest LFU counter or the nearest expiry from it.
+   * The id of the key the eviction policy would remove from this database, or -1 when it has
+   * no candidate (no keys; no keys with a TTL for a volatile policy). Random policies take a
+   * random key; the others add `samples` random keys to a pool of the best candidates kept
+   * between evictions and take the best from it, as Redis does: the oldest access for LRU, the
+   * lowest LFU counter, or the nearest expiry for volatile-ttl.
    */
-  evictionCandidate(policy: string, samples: number, now: number): string | undefined {
+  evictionCandidate(policy: string, samples: number, now: number): number {
+    const table = this.#table;
     const volatile = policy.startsWith("volatile-");
-    if (volatile ? this.#expires.size === 0 : this.#values.size === 0) return undefined;
-    if (policy === "allkeys-lru") return this.#leastRecent(false, samples);
-    if (policy === "volatile-lru") return this.#leastRecent(true, samples) ?? this.#sample(true);
-    if (policy.endsWith("-random")) return this.#sample(volatile);
-    const score = (key: string) =>
+    const population = volatile ? table.volatileCount : table.size;
+    if (population === 0) return -1;
+    if (policy.endsWith("-random")) return volatile ? table.randomVolatileId() : table.randomId();
+    const score = (id: number) =>
       policy === "volatile-ttl"
-        ? (this.#expires.get(key) ?? Infinity)
-        : lfuDecayed(this.#frequency?.get(key), now);
+        ? table.expireAt(id)
+        : policy.endsWith("-lfu")
+        ? lfuDecayed(table.access(id), now)
+        : table.access(id);
     const pool = this.#pool;
-    const population = volatile ? this.#expires.size : this.#values.size;
-    // A population no larger than the sample is taken whole, as Redis's dictGetSomeKeys does:
-    // random strides could otherwise keep landing on the same few keys.
-    const whole = population <= samples
-      ? [...(volatile ? this.#expires.keys() : this.#values.keys())]
-      : null;
-    for (let i = 0; i < (whole?.length ?? samples); i++) {
-      const key = whole !== null ? whole[i] : this.#sample(volatile);
-      if (key === undefined) break;
-      if (pool.some((c) => c.key === key)) continue;
-      const candidate = { key, score: score(key) };
+    // A population no larger than the sample is taken whole, as Redis's dictGetSomeKeys does.
+    const whole = population <= samples;
+    for (let i = 0; i < (whole ? population : samples); i++) {
+      const id = whole
+        ? (volatile ? table.volatileAt(i) : this.#nthId(i))
+        : (volatile ? table.randomVolatileId() : table.randomId());
+      if (pool.some((c) => c.id === id)) continue;
+      const candidate = { id, generation: table.generation(id), score: score(id) };
       if (pool.length < EVICTION_POOL_SIZE) pool.push(candidate);
       else if (candidate.score < pool[pool.length - 1].score) pool[pool.length - 1] = candidate;
       else continue;
       pool.sort((a, b) => a.score - b.score);
     }
     while (pool.length > 0) {
-      const { key } = pool.shift()!;
-      if (this.#values.has(key) && (!volatile || this.#expires.has(key))) return key;
+      const { id, generation, score: remembered } = pool.shift()!;
+      if (!table.isLive(id) || table.generation(id) !== generation) continue;
+      if (volatile && table.expireAt(id) < 0) continue;
+      // A key accessed since it was sampled is no longer the candidate it was.
+      if (score(id) !== remembered) continue;
+      return id;
     }
-    return undefined;
+    return -1;
   }
 
-  /**
-   * The least recently used key (with a TTL, if `volatile`), from a cursor kept at the old end
-   * of the Map's order. Evicting what it yields moves it forward; keys touched since it passed
-   * them were re-inserted at the new end and come up again in order, so the order stays exact.
-   * A fresh iterator would have to skip every deleted entry at the front each time.
-   */
-  #leastRecent(volatile: boolean, samples: number): string | undefined {
-    for (let scanned = 0, restarts = 0; restarts < 2;) {
-      this.#lruCursor ??= this.#values.keys();
-      const next = this.#lruCursor.next();
-      if (next.done) {
-        this.#lruCursor = null;
-        restarts++;
-        continue;
-      }
-      const key = next.value;
-      if (!volatile || this.#expires.has(key)) return key;
-      if (++scanned > samples * 64) return undefined;
-    }
-    return undefined;
-  }
-
-  /**
-   * A key from a rolling cursor over all keys (or over keys with a TTL), a random stride past
-   * the last one so that samples are not runs of neighbours in insertion order.
-   */
-  #sample(volatile: boolean): string | undefined {
-    let key = this.#nextSample(volatile);
-    for (let skip = Math.floor(Math.random() * SAMPLE_STRIDE); skip > 0; skip--) {
-      key = this.#nextSample(volatile);
-    }
-    return key;
-  }
-
-  #nextSample(volatile: boolean): string | undefined {
-    if (volatile) {
-      this.#expiryCursor ??= this.#expires.entries();
-      let next = this.#expiryCursor.next();
-      if (next.done) {
-        this.#expiryCursor = this.#expires.entries();
-        next = this.#expiryCursor.next();
-      }
-      return next.done ? undefined : next.value[0];
-    }
-    this.#sampleCursor ??= this.#values.keys();
-    let next = this.#sampleCursor.next();
-    if (next.done) {
-      this.#sampleCursor = this.#values.keys();
-      next = this.#sampleCursor.next();
-    }
-    return next.done ? undefined : next.value;
+  #nthId(n: number): number {
+    for (const id of this.#table.ids()) if (n-- === 0) return id;
+    return -1;
   }
 
   /**
@@ -354,30 +427,24 @@ export class Database {
    * run another round.
    */
   expireSample(sample: number, now: number): { checked: number; expired: number } {
+    const table = this.#table;
+    const limit = Math.min(sample, table.volatileCount);
     let checked = 0;
     let expired = 0;
-    if (this.#expires.size === 0) return { checked, expired };
-    this.#expiryCursor ??= this.#expires.entries();
-    while (checked < sample) {
-      const next = this.#expiryCursor.next();
-      if (next.done) {
-        this.#expiryCursor = this.#expires.entries();
-        if (checked > 0 || this.#expires.size === 0) break;
-        continue;
-      }
+    let i = this.#expireCursor;
+    while (checked < limit && table.volatileCount > 0) {
+      if (i >= table.volatileCount) i = 0;
+      const id = table.volatileAt(i);
       checked++;
-      const [key, at] = next.value;
-      if (at <= now) {
-        this.#expireKey(key);
+      if (table.expireAt(id) <= now) {
+        // The last listed id moves into position i: look at i again.
+        table.remove(id);
+        this.#counters.expiredKeys++;
         expired++;
-      }
+      } else i++;
     }
+    this.#expireCursor = i;
     return { checked, expired };
-  }
-
-  #expireKey(key: string): void {
-    this.delete(key);
-    this.#counters.expiredKeys++;
   }
 }
 

@@ -1,13 +1,10 @@
 /**
- * All databases of a node, their shared counters, the active expiry cycle and the SCAN cursor
- * table. The one owner of keyspace state: handlers reach it through the server context.
+ * All databases of a node, their shared counters, eviction and the active expiry cycle. The one owner of keyspace state: handlers reach it through the server context.
  */
 import { type AccessTracking, Database, type KeyspaceCounters } from "./database.ts";
 
 /** Keys looked at per active-expiry round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */
 export const EXPIRE_SAMPLE = 20;
-/** Most SCAN cursors kept open at once; the oldest is dropped beyond it. */
-export const MAX_SCAN_CURSORS = 10_000;
 
 /** What bounds the keyspace and how it makes room (from maxmemory, maxkeys and the policy). */
 export interface EvictionSettings {
@@ -24,20 +21,6 @@ export interface EvictionSettings {
 /** Why a write was refused: the limit that could not be met by evicting. */
 export type LimitExceeded = "maxmemory" | "maxkeys";
 
-/**
- * An open SCAN: a live iterator over one database's keys, and how many more keys it may yield.
- * A Map iterator also walks keys added after the scan began, so without that budget a scan
- * racing a stream of inserts would never end; Redis's scans end once the table is covered.
- */
-export interface ScanCursor {
-  /** The database scanned. */
-  readonly db: Database;
-  /** The live iterator. */
-  readonly keys: Iterator<string>;
-  /** Keys it may still yield: the database's size when the scan began, counted down. */
-  left: number;
-}
-
 /** The keyspace; see the module comment. */
 export class Keyspace {
   /** Counters shared by every database. */
@@ -47,8 +30,6 @@ export class Keyspace {
   #eviction: EvictionSettings = { maxmemory: 0, maxkeys: 0, policy: "noeviction", samples: 5 };
   #evictFrom = 0;
   readonly #dbs: Database[];
-  #cursors = new Map<number, ScanCursor>();
-  #nextCursor = 1;
 
   /** Creates `count` empty databases. */
   constructor(count: number) {
@@ -110,27 +91,23 @@ export class Keyspace {
       if (!overMemory && !overKeys) return null;
       const exceeded: LimitExceeded = overMemory ? "maxmemory" : "maxkeys";
       if (policy === "noeviction" || guard > 100_000) return exceeded;
-      const victim = this.#pickVictim(policy, samples, now);
-      if (victim === undefined) return exceeded;
-      victim.db.delete(victim.key);
+      if (!this.#evictOne(policy, samples, now)) return exceeded;
       this.counters.evictedKeys++;
     }
   }
 
-  #pickVictim(
-    policy: string,
-    samples: number,
-    now: number,
-  ): { db: Database; key: string } | undefined {
+  /** Deletes one key chosen by the policy; false when no database has a candidate. */
+  #evictOne(policy: string, samples: number, now: number): boolean {
     for (let i = 0; i < this.#dbs.length; i++) {
       const db = this.#dbs[(this.#evictFrom + i) % this.#dbs.length];
-      const key = db.evictionCandidate(policy, samples, now);
-      if (key !== undefined) {
+      const id = db.evictionCandidate(policy, samples, now);
+      if (id >= 0) {
         this.#evictFrom = db.index;
-        return { db, key };
+        db.deleteId(id);
+        return true;
       }
     }
-    return undefined;
+    return false;
   }
 
   /** Number of databases. */
@@ -151,13 +128,11 @@ export class Keyspace {
   /** Exchanges the contents of two databases (SWAPDB). */
   swap(a: number, b: number): void {
     if (a !== b) this.#dbs[a].swapWith(this.#dbs[b]);
-    this.#cursors.clear();
   }
 
   /** Deletes every key of every database (FLUSHALL). */
   flushAll(): void {
     for (const db of this.#dbs) db.clear();
-    this.#cursors.clear();
   }
 
   /** Resets the hit, miss, expiry and eviction counters (CONFIG RESETSTAT). */
@@ -168,32 +143,6 @@ export class Keyspace {
       c.expiredKeys =
       c.evictedKeys =
         0;
-  }
-
-  /**
-   * Opens a SCAN over a database and returns its cursor number. A cursor is a live iterator
-   * over the database's `Map`: JS Map iteration visits every key present for the whole scan
-   * exactly once, even while keys are added and removed, which is SCAN's guarantee.
-   */
-  openScan(db: Database): number {
-    if (this.#cursors.size >= MAX_SCAN_CURSORS) {
-      const oldest = this.#cursors.keys().next().value as number;
-      this.#cursors.delete(oldest);
-    }
-    const id = this.#nextCursor++;
-    this.#cursors.set(id, { db, keys: db.keyIterator(), left: db.size });
-    return id;
-  }
-
-  /** An open SCAN cursor on `db`, or undefined (unknown, dropped, or on another db). */
-  scanCursor(id: number, db: Database): ScanCursor | undefined {
-    const cursor = this.#cursors.get(id);
-    return cursor !== undefined && cursor.db === db ? cursor : undefined;
-  }
-
-  /** Closes a SCAN cursor (its iteration finished). */
-  closeScan(id: number): void {
-    this.#cursors.delete(id);
   }
 
   /**

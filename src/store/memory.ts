@@ -1,39 +1,34 @@
 /**
- * The memory model behind `used_memory`, `maxmemory` and MEMORY USAGE: an estimate of what each
- * key costs in the V8 heap, maintained incrementally by the databases so that checking a limit
- * costs nothing. It is derived from measurement, not guessed (Deno 2.9.6, V8 with pointer
- * compression, 200k entries in a `Map<string, string>` of flat one-byte strings, heap growth
- * after a full GC):
+ * The memory model behind `used_memory`, `maxmemory` and MEMORY USAGE. Since the store keeps
+ * keys and values in typed arrays (see key_table.ts) rather than as heap objects, the model is
+ * an account of bytes the store itself lays out, kept incrementally so that checking a limit
+ * costs nothing:
  *
- * | key + value bytes | measured per entry | model |
- * | --- | --- | --- |
- * | 16 + 32 | 117 B | 104 B |
- * | 16 + 100 | 157 B | 168 B |
- * | 40 + 8 | 117 B | 104 B |
- * | 16 + 1000 | 1053 B | 1072 B |
- * | a TTL on top | +45 B | +44 B |
+ * - each key's arena block: an 8-byte header, the key and the value, rounded up to 8 bytes;
+ * - {@link ENTRY_OVERHEAD} per key: its 32-byte record (hash, chain link, block offset, flags,
+ *   access stamp, expiry time), its bucket slot (4 bytes, the table holding between one and
+ *   two slots per key, so 8 counted) and its slot in the TTL list's position index (4 bytes);
+ * - {@link TTL_OVERHEAD} per key with a TTL: its slot in the list of volatile keys (4 bytes,
+ *   in a list whose capacity doubles, so 8 counted).
  *
- * The differences come from the Map's capacity, which doubles and so is between half and fully
- * used: the model takes the middle. `deno task bench:memory-model` repeats the comparison with
- * forced full GCs (500k keys; heap growth / estimate): 1.05 for 16+32 B, 1.08 for 16+100 B,
- * 1.01 for 16+1000 B. Under eviction churn (1M sets through an allkeys-lru keyspace holding
- * 250k keys) it is 1.26: deleted entries keep their Map slots until V8 rehashes, which the
- * per-entry model does not count. Between collections the heap also holds garbage (request
- * buffers, replaced values), so `used_memory_heap` in INFO runs above `used_memory`.
+ * What the model leaves out, as Redis's `used_memory` leaves out allocator fragmentation: freed
+ * arena blocks waiting for reuse and the unused tail of capacities that grow by doubling.
+ * `deno task bench:memory-model` compares the estimate with the measured growth of the process
+ * (heap plus array buffers) after forced collections.
  */
 
-/** Heap bytes of a flat one-byte string of `length` characters: a 12-byte header, 8-aligned. */
-export function stringBytes(length: number): number {
-  return (12 + length + 7) & ~7;
+/** Bytes per key besides its arena block (see the module comment). */
+export const ENTRY_OVERHEAD = 32 + 8 + 4;
+
+/** Bytes per key with a TTL (see the module comment). */
+export const TTL_OVERHEAD = 8;
+
+/** Arena bytes of a block holding a key and a value of the given lengths. */
+export function blockBytes(keyLength: number, valueLength: number): number {
+  return (8 + keyLength + valueLength + 7) & ~7;
 }
 
-/** Heap bytes of one Map entry besides its key and value (slot plus hash bucket share). */
-export const ENTRY_OVERHEAD = 24;
-
-/** Heap bytes of a TTL: its entry in the expiry Map plus the boxed number (measured: ~45). */
-export const TTL_OVERHEAD = 44;
-
-/** Estimated heap bytes of a key holding a string value (without a TTL). */
+/** Bytes counted for a key holding a string value (without a TTL). */
 export function entryBytes(key: string, value: string): number {
-  return stringBytes(key.length) + stringBytes(value.length) + ENTRY_OVERHEAD;
+  return blockBytes(key.length, value.length) + ENTRY_OVERHEAD;
 }

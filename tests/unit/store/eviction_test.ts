@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Keyspace } from "../../../src/store/keyspace.ts";
-import { entryBytes, stringBytes, TTL_OVERHEAD } from "../../../src/store/memory.ts";
+import { blockBytes, ENTRY_OVERHEAD, entryBytes, TTL_OVERHEAD } from "../../../src/store/memory.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -35,7 +35,8 @@ Deno.test("the dataset estimate follows sets, overwrites, TTLs and deletes back 
   for (let i = 0; i < 1000; i++) db.set(`k${i}`, "x".repeat(i));
   db.clear();
   assert.equal(ks.datasetBytes, 0);
-  assert.equal(stringBytes(0), 16);
+  assert.equal(entryBytes("key", "v"), blockBytes(3, 1) + ENTRY_OVERHEAD);
+  assert.equal(blockBytes(3, 1), 16, "8-byte header, 4 bytes, rounded up to 8");
 });
 
 Deno.test("noeviction reports the exceeded limit instead of deleting keys", () => {
