@@ -22,6 +22,7 @@ import {
   parseInt64Bytes,
   roundedIntArg,
   stringValue,
+  WRONGTYPE,
 } from "./_values.ts";
 export { parseInt64 };
 import { lcs } from "./lcs.ts";
@@ -278,7 +279,7 @@ function incrDecr(
   const id = db.find(keyArg, 0, keyArg.length, t);
   let value: number | bigint | null = 0;
   if (id >= 0) {
-    stringValue(db.valueOf(id));
+    if (db.table.objectOf(id) !== undefined) throw new CommandError(WRONGTYPE);
     const start = db.table.valueStart(id);
     value = parseInt64Bytes(db.table.arena, start, start + db.table.valueLength(id));
   }

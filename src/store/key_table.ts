@@ -3,18 +3,23 @@
  * typed arrays instead of JS objects. Measured in this runtime (100k random keys of 16 bytes,
  * values of 32): a lookup in a `Map<string, string>` costs ~1.2 µs, almost all of it cache and
  * TLB misses on the Map's table, the key string and the value string, which the garbage
- * collector scatters over the heap; the same lookup here costs ~0.12 µs. It also gives Redis's
- * SCAN guarantees (bucket cursors), O(1) random keys, and memory that is counted, not estimated.
+ * collector scatters over the heap. Here a lookup is two dependent memory accesses: a slot, then
+ * the key's block (key and value side by side). It also gives Redis's SCAN guarantees, O(1)
+ * random keys, and memory that is counted, not estimated.
  *
  * Layout:
- * - `heads`: one slot per bucket (a power of two), holding the first entry's id + 1 (0 = empty).
- *   Chaining with the bucket index `hash & mask`, exactly Redis's dict, so that SCAN's reverse
- *   binary cursor covers every key present for a whole scan across resizes.
- * - A record of 32 bytes per entry id: hash, next id + 1 in the chain, arena offset (in 8-byte
- *   units), flags; then two doubles: the access stamp (LRU time or LFU counter) and the absolute
- *   expiry time (-1 = none). One lookup touches one bucket slot, one record and one arena block.
- * - An arena of 8-byte aligned blocks `[key length][value length][key][value]`, recycled through
- *   free lists of exactly sized blocks; a value rewritten with the same block size stays in place.
+ * - `slots`: open addressing with linear probing, two int32 per slot: the key's hash and a
+ *   reference to its arena block (0 = empty). At most 3/4 full; deletion shifts entries back
+ *   instead of leaving tombstones. An entry's home slot is `hash & mask`, exactly the bucket of
+ *   Redis's dict, and the entries of one home slot always form part of the run starting there,
+ *   so SCAN's reverse binary cursor over home slots covers every key present for a whole scan
+ *   across resizes, as Redis's does.
+ * - An arena of 8-byte aligned blocks `[key length][value length][id][hash][key][value]`,
+ *   recycled through free lists of exactly sized blocks; a value rewritten with the same block
+ *   size stays in place.
+ * - A record of 24 bytes per entry id: block offset (in 8-byte units), flags, then two doubles:
+ *   the access stamp (LRU time or LFU counter) and the absolute expiry time (-1 = none). Ids are
+ *   dense, so random sampling and iteration go through records.
  * - A dense list of the ids with a TTL, so that sampling volatile keys is random and O(1).
  * - Values of types other than strings are JS objects in a side map; their block holds the key.
  */
@@ -22,29 +27,40 @@
 import { toBinaryString } from "../util/bytes.ts";
 import { blockBytes, ENTRY_OVERHEAD, TTL_OVERHEAD } from "./memory.ts";
 
-/** Block header bytes (key length, value length). */
-const HEADER = 8;
+/** Block header bytes (key length, value length, id, hash). */
+const HEADER = 16;
 /** Block sizes (in 8-byte units) with their own free-list head in a typed array; larger ones
  * go to a Map. */
 const SMALL_UNITS = 1024;
-const INITIAL_BUCKETS = 16;
+const INITIAL_SLOTS = 16;
 const INITIAL_IDS = 16;
 const INITIAL_ARENA = 4096;
+/** Bytes of a record. */
+const RECORD = 24;
 /** Flag bit in a record: the id holds a live entry. */
 const LIVE = 1;
-/** Flag bit in a record: the value is a JS object (a non-string type), not arena bytes. */
-const OBJECT = 2;
-/** Added to a record's flags each time its id is freed (the generation above the flag bits). */
-const GENERATION = 4;
+/** Added to a record's flags each time its id is freed (the generation above the flag bit). */
+const GENERATION = 2;
+/**
+ * Flag bit in the id word of a block header: the value is a JS object (a non-string type), not
+ * arena bytes. Kept in the block so that reading a value needs no access to the record.
+ */
+const OBJECT = 1 << 30;
+/** The id in a block header's id word. */
+const ID_MASK = OBJECT - 1;
 
 /** A typed-array hash table of binary keys and values; see the module comment. */
 export class KeyTable {
   #seed: number;
-  #heads = new Int32Array(INITIAL_BUCKETS);
-  #mask = INITIAL_BUCKETS - 1;
-  #recBuffer = new ArrayBuffer(INITIAL_IDS * 32);
+  #slots = new Int32Array(INITIAL_SLOTS * 2);
+  #mask = INITIAL_SLOTS - 1;
+  #recBuffer = new ArrayBuffer(INITIAL_IDS * RECORD);
   #rec = new Int32Array(this.#recBuffer);
   #recF = new Float64Array(this.#recBuffer);
+  /** The entry the last successful {@link find} returned and its block, so that reading its
+   * value right after does not need its record (one memory access fewer per GET). */
+  #foundId = -1;
+  #foundAt = 0;
   #idCapacity = INITIAL_IDS;
   /** Ids ever handed out; ids below it are live or on the free list. */
   #highWater = 0;
@@ -88,13 +104,13 @@ export class KeyTable {
 
   /** Bytes reserved by the table's arrays and arena, used or not (for fragmentation figures). */
   get reservedBytes(): number {
-    return this.arena.length + this.#recBuffer.byteLength + this.#heads.length * 4 +
+    return this.arena.length + this.#recBuffer.byteLength + this.#slots.length * 4 +
       this.#volatile.length * 8;
   }
 
-  /** Number of buckets (SCAN cursors range over them). */
+  /** Number of slots, i.e. of home buckets (SCAN cursors range over them). */
   get buckets(): number {
-    return this.#heads.length;
+    return this.#mask + 1;
   }
 
   /** The hash of `buf[start, end)`. */
@@ -111,24 +127,27 @@ export class KeyTable {
   /** The id of the entry whose key is `buf[start, end)`, or -1. */
   find(buf: Uint8Array, start: number, end: number): number {
     const h = this.hash(buf, start, end);
-    const rec = this.#rec;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const a32 = this.#arena32;
     const len = end - start;
-    for (let e = this.#heads[h & this.#mask]; e !== 0;) {
-      const id = e - 1;
-      const r = id << 3;
-      if (rec[r] === h) {
-        const at = rec[r + 2] << 3;
-        if (this.#arena32[at >> 2] === len) {
-          const arena = this.arena;
-          const k = at + HEADER - start;
-          let i = start;
-          while (i < end && arena[k + i] === buf[i]) i++;
-          if (i === end) return id;
-        }
+    for (let i = h & mask;; i = (i + 1) & mask) {
+      const ref = slots[2 * i + 1];
+      if (ref === 0) return -1;
+      if (slots[2 * i] !== h) continue;
+      const at = (ref - 1) << 3;
+      if (a32[at >> 2] !== len) continue;
+      const arena = this.arena;
+      const k = at + HEADER - start;
+      let j = start;
+      while (j < end && arena[k + j] === buf[j]) j++;
+      if (j === end) {
+        const id = a32[(at >> 2) + 2] & ID_MASK;
+        this.#foundId = id;
+        this.#foundAt = at;
+        return id;
       }
-      e = rec[r + 1];
     }
-    return -1;
   }
 
   /** The id of the entry whose key is the binary string `key`, or -1. */
@@ -153,25 +172,23 @@ export class KeyTable {
     const kLen = kEnd - kStart;
     const vLen = vEnd - vStart;
     const at = this.#allocate(blockBytes(kLen, vLen));
+    const id = this.#newId();
     // Allocation may have replaced the arena, never the caller's buffers.
     const arena = this.arena;
-    this.#arena32[at >> 2] = kLen;
-    this.#arena32[(at >> 2) + 1] = vLen;
+    const a32 = this.#arena32;
+    a32[at >> 2] = kLen;
+    a32[(at >> 2) + 1] = vLen;
+    a32[(at >> 2) + 2] = id;
+    a32[(at >> 2) + 3] = h;
     arena.set(key.subarray(kStart, kEnd), at + HEADER);
     copyInto(arena, at + HEADER + kLen, value, vStart, vEnd);
-    const id = this.#newId();
-    const r = id << 3;
-    const rec = this.#rec;
-    const bucket = h & this.#mask;
-    rec[r] = h;
-    rec[r + 1] = this.#heads[bucket];
-    rec[r + 2] = at >> 3;
-    rec[r + 3] |= LIVE;
-    this.#recF[(id << 2) + 2] = 0;
-    this.#recF[(id << 2) + 3] = -1;
-    this.#heads[bucket] = id + 1;
+    this.#rec[id * 6] = at >> 3;
+    this.#rec[id * 6 + 1] |= LIVE;
+    this.#recF[id * 3 + 1] = 0;
+    this.#recF[id * 3 + 2] = -1;
+    this.#place(this.#slots, this.#mask, h, (at >> 3) + 1);
     this.#size++;
-    if (this.#size > this.#heads.length) this.#resize(this.#heads.length * 2);
+    if (this.#size * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
     return id;
   }
 
@@ -184,12 +201,11 @@ export class KeyTable {
 
   /** Replaces the value of entry `id` with `value[start, end)`. */
   setValue(id: number, value: Uint8Array, start: number, end: number): void {
-    const r = id << 3;
-    if ((this.#rec[r + 3] & OBJECT) !== 0) {
-      this.#rec[r + 3] &= ~OBJECT;
+    const at = this.#blockAt(id);
+    if ((this.#arena32[(at >> 2) + 2] & OBJECT) !== 0) {
+      this.#arena32[(at >> 2) + 2] = id;
       this.#objects.delete(id);
     }
-    const at = this.#rec[r + 2] << 3;
     const kLen = this.#arena32[at >> 2];
     const oldLen = this.#arena32[(at >> 2) + 1];
     const vLen = end - start;
@@ -208,13 +224,16 @@ export class KeyTable {
     // before the block can move or be reused.
     const source = value.buffer === this.arena.buffer ? value.slice(start, end) : value;
     const sStart = source === value ? start : 0;
+    const slot = this.#slotOf(at);
     const newAt = this.#allocate(size);
     const arena = this.arena;
     arena.copyWithin(newAt, at, at + HEADER + kLen);
     this.#arena32[(newAt >> 2) + 1] = vLen;
     copyInto(arena, newAt + HEADER + kLen, source, sStart, sStart + vLen);
     this.#release(at, oldSize);
-    this.#rec[r + 2] = newAt >> 3;
+    this.#rec[id * 6] = newAt >> 3;
+    this.#slots[2 * slot + 1] = (newAt >> 3) + 1;
+    this.#foundId = -1;
   }
 
   /** Replaces the value of entry `id` with a binary string. */
@@ -225,42 +244,37 @@ export class KeyTable {
   /** Replaces the value of entry `id` with an object (a value of another type than string). */
   setObject(id: number, value: unknown): void {
     this.setValue(id, this.#scratch, 0, 0);
-    this.#rec[(id << 3) + 3] |= OBJECT;
+    this.#arena32[(this.#blockAt(id) >> 2) + 2] = id | OBJECT;
     this.#objects.set(id, value);
   }
 
   /** The object value of entry `id`, or undefined when its value is bytes. */
   objectOf(id: number): unknown {
-    return (this.#rec[(id << 3) + 3] & OBJECT) === 0 ? undefined : this.#objects.get(id);
+    const word = this.#arena32[(this.#blockAt(id) >> 2) + 2];
+    return (word & OBJECT) === 0 ? undefined : this.#objects.get(id);
   }
 
   /** Deletes entry `id`. */
   remove(id: number): void {
     const rec = this.#rec;
-    const r = id << 3;
-    const bucket = rec[r] & this.#mask;
-    const next = rec[r + 1];
-    if (this.#heads[bucket] === id + 1) this.#heads[bucket] = next;
-    else {
-      let e = this.#heads[bucket];
-      while (rec[((e - 1) << 3) + 1] !== id + 1) e = rec[((e - 1) << 3) + 1];
-      rec[((e - 1) << 3) + 1] = next;
-    }
-    const at = rec[r + 2] << 3;
+    const r = id * 6;
+    const at = this.#blockAt(id);
+    if ((this.#arena32[(at >> 2) + 2] & OBJECT) !== 0) this.#objects.delete(id);
+    this.#unplace(this.#slotOf(at));
     this.#release(at, blockBytes(this.#arena32[at >> 2], this.#arena32[(at >> 2) + 1]));
     if (this.#volatilePos[id] !== 0) this.clearExpire(id);
-    if ((rec[r + 3] & OBJECT) !== 0) this.#objects.delete(id);
-    rec[r + 3] = (rec[r + 3] & ~(LIVE | OBJECT)) + GENERATION;
+    rec[r + 1] = (rec[r + 1] & ~LIVE) + GENERATION;
     this.#freeIds.push(id);
+    this.#foundId = -1;
     this.#size--;
-    if (this.#heads.length > INITIAL_BUCKETS && this.#size * 8 < this.#heads.length) {
-      this.#resize(this.#heads.length / 2);
+    if (this.#mask + 1 > INITIAL_SLOTS && this.#size * 10 < this.#mask + 1) {
+      this.#resize((this.#mask + 1) / 2);
     }
   }
 
   /** Whether `id` holds a live entry. */
   isLive(id: number): boolean {
-    return id >= 0 && id < this.#highWater && (this.#rec[(id << 3) + 3] & LIVE) !== 0;
+    return id >= 0 && id < this.#highWater && (this.#rec[id * 6 + 1] & LIVE) !== 0;
   }
 
   /**
@@ -268,33 +282,38 @@ export class KeyTable {
    * remembered id can be checked.
    */
   generation(id: number): number {
-    return (this.#rec[(id << 3) + 3] >>> 2) + this.#clears * 0x40000000;
+    return (this.#rec[id * 6 + 1] >>> 1) + this.#clears * 0x80000000;
+  }
+
+  /** Arena offset of entry `id`'s block. */
+  #blockAt(id: number): number {
+    return id === this.#foundId ? this.#foundAt : this.#rec[id * 6] << 3;
   }
 
   /** Arena offset of entry `id`'s key bytes (re-read after any write: the arena may move). */
   keyStart(id: number): number {
-    return (this.#rec[(id << 3) + 2] << 3) + HEADER;
+    return this.#blockAt(id) + HEADER;
   }
 
   /** Length of entry `id`'s key. */
   keyLength(id: number): number {
-    return this.#arena32[this.#rec[(id << 3) + 2] << 1];
+    return this.#arena32[this.#blockAt(id) >> 2];
   }
 
   /** Arena offset of entry `id`'s value bytes (re-read after any write: the arena may move). */
   valueStart(id: number): number {
-    const at = this.#rec[(id << 3) + 2] << 3;
+    const at = this.#blockAt(id);
     return at + HEADER + this.#arena32[at >> 2];
   }
 
   /** Length of entry `id`'s value. */
   valueLength(id: number): number {
-    return this.#arena32[(this.#rec[(id << 3) + 2] << 1) + 1];
+    return this.#arena32[(this.#blockAt(id) >> 2) + 1];
   }
 
   /** Arena bytes of entry `id`'s block. */
   blockBytes(id: number): number {
-    const at = this.#rec[(id << 3) + 2] << 3;
+    const at = this.#blockAt(id);
     return blockBytes(this.#arena32[at >> 2], this.#arena32[(at >> 2) + 1]);
   }
 
@@ -312,12 +331,12 @@ export class KeyTable {
 
   /** Entry `id`'s absolute expiry time in ms, or -1 when it has none. */
   expireAt(id: number): number {
-    return this.#recF[(id << 2) + 3];
+    return this.#recF[id * 3 + 2];
   }
 
   /** Sets entry `id`'s absolute expiry time in ms. */
   setExpire(id: number, at: number): void {
-    this.#recF[(id << 2) + 3] = at;
+    this.#recF[id * 3 + 2] = at;
     if (this.#volatilePos[id] !== 0) return;
     if (this.#volatileCount === this.#volatile.length) {
       this.#volatile = grown(this.#volatile, this.#volatile.length * 2);
@@ -334,18 +353,18 @@ export class KeyTable {
     this.#volatile[pos - 1] = last;
     this.#volatilePos[last] = pos;
     this.#volatilePos[id] = 0;
-    this.#recF[(id << 2) + 3] = -1;
+    this.#recF[id * 3 + 2] = -1;
     return true;
   }
 
   /** Entry `id`'s access stamp (LRU time or LFU counter, as the database uses it). */
   access(id: number): number {
-    return this.#recF[(id << 2) + 2];
+    return this.#recF[id * 3 + 1];
   }
 
   /** Sets entry `id`'s access stamp. */
   setAccess(id: number, stamp: number): void {
-    this.#recF[(id << 2) + 2] = stamp;
+    this.#recF[id * 3 + 1] = stamp;
   }
 
   /** A uniformly random live id, or -1 when the table is empty. */
@@ -353,7 +372,7 @@ export class KeyTable {
     if (this.#size === 0) return -1;
     for (;;) {
       const id = Math.floor(Math.random() * this.#highWater);
-      if ((this.#rec[(id << 3) + 3] & LIVE) !== 0) return id;
+      if ((this.#rec[id * 6 + 1] & LIVE) !== 0) return id;
     }
   }
 
@@ -371,21 +390,26 @@ export class KeyTable {
   /** Every live id, in id order. Do not add or remove entries while iterating. */
   *ids(): Generator<number> {
     for (let id = 0; id < this.#highWater; id++) {
-      if ((this.#rec[(id << 3) + 3] & LIVE) !== 0) yield id;
+      if ((this.#rec[id * 6 + 1] & LIVE) !== 0) yield id;
     }
   }
 
   /**
-   * Redis's `dictScan` over one table: visits the entries of the bucket `cursor` designates
-   * and returns the next cursor (0 when the scan is complete). Cursors advance in reverse
-   * binary order of the bucket index, so a resize between two calls neither skips a bucket's
-   * keys nor restarts the scan: every key present for the whole scan is visited at least once.
+   * Redis's `dictScan` over one table: visits the entries whose home slot is the one `cursor`
+   * designates and returns the next cursor (0 when the scan is complete). Cursors advance in
+   * reverse binary order of the home slot, so a resize between two calls neither skips keys nor
+   * restarts the scan: every key present for the whole scan is visited at least once.
    */
   scanStep(cursor: number, visit: (id: number) => void): number {
     const mask = this.#mask;
-    const rec = this.#rec;
+    const slots = this.#slots;
+    const home = cursor & mask;
     const ids: number[] = [];
-    for (let e = this.#heads[cursor & mask]; e !== 0; e = rec[((e - 1) << 3) + 1]) ids.push(e - 1);
+    for (let i = home; slots[2 * i + 1] !== 0; i = (i + 1) & mask) {
+      if ((slots[2 * i] & mask) === home) {
+        ids.push(this.#arena32[(((slots[2 * i + 1] - 1) << 3) >> 2) + 2] & ID_MASK);
+      }
+    }
     for (const id of ids) visit(id);
     let v = (cursor | ~mask) >>> 0;
     v = reverseBits(v);
@@ -395,9 +419,10 @@ export class KeyTable {
 
   /** Deletes every entry and returns the storage to its initial size. */
   clear(): void {
-    this.#heads = new Int32Array(INITIAL_BUCKETS);
-    this.#mask = INITIAL_BUCKETS - 1;
-    this.#recBuffer = new ArrayBuffer(INITIAL_IDS * 32);
+    this.#slots = new Int32Array(INITIAL_SLOTS * 2);
+    this.#mask = INITIAL_SLOTS - 1;
+    this.#foundId = -1;
+    this.#recBuffer = new ArrayBuffer(INITIAL_IDS * RECORD);
     this.#rec = new Int32Array(this.#recBuffer);
     this.#recF = new Float64Array(this.#recBuffer);
     this.#idCapacity = INITIAL_IDS;
@@ -425,7 +450,7 @@ export class KeyTable {
   }
 
   #growIds(capacity: number): void {
-    const buffer = new ArrayBuffer(capacity * 32);
+    const buffer = new ArrayBuffer(capacity * RECORD);
     new Uint8Array(buffer).set(new Uint8Array(this.#recBuffer));
     this.#recBuffer = buffer;
     this.#rec = new Int32Array(buffer);
@@ -434,19 +459,56 @@ export class KeyTable {
     this.#idCapacity = capacity;
   }
 
-  #resize(buckets: number): void {
-    const heads = new Int32Array(buckets);
-    const mask = buckets - 1;
+  #resize(size: number): void {
+    const slots = new Int32Array(size * 2);
+    const mask = size - 1;
     const rec = this.#rec;
+    const a32 = this.#arena32;
     for (let id = 0; id < this.#highWater; id++) {
-      const r = id << 3;
-      if ((rec[r + 3] & LIVE) === 0) continue;
-      const bucket = rec[r] & mask;
-      rec[r + 1] = heads[bucket];
-      heads[bucket] = id + 1;
+      if ((rec[id * 6 + 1] & LIVE) === 0) continue;
+      const loc = rec[id * 6];
+      this.#place(slots, mask, a32[(loc << 1) + 3], loc + 1);
     }
-    this.#heads = heads;
+    this.#slots = slots;
     this.#mask = mask;
+  }
+
+  /** Puts a block reference in the first free slot of its probe sequence. */
+  #place(slots: Int32Array, mask: number, hash: number, ref: number): void {
+    let i = hash & mask;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = hash;
+    slots[2 * i + 1] = ref;
+  }
+
+  /** The slot holding the block at `at`. */
+  #slotOf(at: number): number {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const ref = (at >> 3) + 1;
+    let i = this.#arena32[(at >> 2) + 3] & mask;
+    while (slots[2 * i + 1] !== ref) i = (i + 1) & mask;
+    return i;
+  }
+
+  /**
+   * Empties slot `hole`, shifting later entries of the run back so that every entry stays
+   * reachable from its home slot without tombstones (Knuth's algorithm R).
+   */
+  #unplace(hole: number): void {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let j = (hole + 1) & mask; slots[2 * j + 1] !== 0; j = (j + 1) & mask) {
+      const home = slots[2 * j] & mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+      if (stays) continue;
+      slots[2 * hole] = slots[2 * j];
+      slots[2 * hole + 1] = slots[2 * j + 1];
+      hole = j;
+    }
+    slots[2 * hole] = 0;
+    slots[2 * hole + 1] = 0;
   }
 
   /** A block of `size` bytes (a multiple of 8): a freed one of that size, or fresh arena. */
