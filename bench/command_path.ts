@@ -48,7 +48,7 @@ for (const [name, make] of workloads) {
     for (let i = 0; i < PIPELINE; i++) text += make();
     batches.push(encoder.encode(text));
   }
-  const parser = new RequestParser();
+  const parser = new RequestParser(defaultValues()["proto-max-bulk-len"]);
   const out = new ByteBuffer();
   let best = Infinity;
   for (let pass = 0; pass < 3; pass++) {
