@@ -2,7 +2,7 @@
  * OBJECT (ENCODING, FREQ, IDLETIME, REFCOUNT, HELP) and MEMORY (USAGE, STATS, HELP): what the
  * keyspace holds and what it costs, per key and overall, by the model in src/store/memory.ts.
  */
-import { MapReply, type Reply, SimpleString } from "../resp/reply.ts";
+import { MapReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
 import { ENTRY_OVERHEAD, entryBytes, TTL_OVERHEAD } from "../store/memory.ts";
@@ -94,6 +94,12 @@ const OBJECT_HELP = [
 
 const MEMORY_HELP = [
   "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "DOCTOR",
+  "    Return memory problems reports.",
+  "MALLOC-STATS",
+  "    Return internal statistics report from the memory allocator.",
+  "PURGE",
+  "    Attempt to purge dirty pages for reclamation by the allocator.",
   "STATS",
   "    Return information about the memory usage of the server.",
   "USAGE <key> [SAMPLES <count>]",
@@ -102,6 +108,29 @@ const MEMORY_HELP = [
   "HELP",
   "    Prints this help.",
 ].map(status);
+
+/** Below this dataset size Redis's memory doctor declines to diagnose anything. */
+const DOCTOR_MIN_BYTES = 5 * 1024 * 1024;
+
+/**
+ * MEMORY DOCTOR with Redis's texts. Redis's detectors look at allocator fragmentation, peak
+ * memory and client buffers; gocache's store has no allocator fragmentation of that kind and
+ * limits client buffers itself, so beyond Redis's "too little data" answer it reports no issue.
+ */
+function memoryDoctor(ctx: ServerContext): Reply {
+  if (ctx.keyspace.datasetBytes < DOCTOR_MIN_BYTES) {
+    return new VerbatimReply(
+      "Hi Sam, this instance is empty or is using very little memory, my issues detector can't " +
+        "be used in these conditions. Please, leave for your mission on Earth and fill it with " +
+        "some data. The new Sam and I will be back to our programming as soon as I finished " +
+        "rebooting.\n",
+    );
+  }
+  return new VerbatimReply(
+    "Hi Sam, I can't find any memory issue in your instance. I can only account for what " +
+      "occurs on this base.\n",
+  );
+}
 
 /**
  * MEMORY USAGE's figure for one key: the store's own memory model (see `store/memory.ts`), i.e.
@@ -244,6 +273,41 @@ export const introspectionCommands: readonly CommandDef[] = [
         since: "4.0.0",
         complexity: "O(N) where N is the number of samples.",
         handler: memoryUsage,
+      },
+      {
+        name: "doctor",
+        arity: 2,
+        flags: [],
+        group: "server",
+        acl: [],
+        summary: "Outputs a memory problems report",
+        since: "4.0.0",
+        complexity: O1,
+        handler: memoryDoctor,
+      },
+      {
+        name: "malloc-stats",
+        arity: 2,
+        flags: [],
+        group: "server",
+        acl: [],
+        summary: "Show allocator internal stats",
+        since: "4.0.0",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        // Redis's answer when built without jemalloc: V8 and the store's arena are not one.
+        handler: () => new VerbatimReply("Stats not supported for the current allocator"),
+      },
+      {
+        name: "purge",
+        arity: 2,
+        flags: [],
+        group: "server",
+        acl: [],
+        summary: "Ask the allocator to release memory",
+        since: "4.0.0",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        // Freed arena blocks are reused by the store, not returned; as Redis without jemalloc.
+        handler: () => OK,
       },
       {
         name: "stats",

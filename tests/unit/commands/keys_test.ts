@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { dispatch } from "../../../src/commands/dispatch.ts";
 import { Config, defaultValues } from "../../../src/config/config.ts";
-import { ErrorReply, OK, type Reply, SimpleString } from "../../../src/resp/reply.ts";
+import {
+  ErrorReply,
+  OK,
+  type Reply,
+  SimpleString,
+  VerbatimReply,
+} from "../../../src/resp/reply.ts";
 import { ClientState } from "../../../src/server/client.ts";
 import { Server } from "../../../src/server/server.ts";
 import { fromBinaryString } from "../../../src/util/bytes.ts";
@@ -396,4 +402,29 @@ Deno.test("MEMORY USAGE grows with the key, the value and a TTL", () => {
   assert.ok((s.run("MEMORY", "USAGE", "k") as number) > large);
   assert.equal(s.run("MEMORY", "USAGE", "missing"), null);
   assert.equal(errorText(s.run("MEMORY", "USAGE", "k", "SAMPLES", -1)), "ERR syntax error");
+});
+
+Deno.test("MEMORY DOCTOR declines below 5 MB of data and reports no issue above", () => {
+  using s = setup();
+  const doctor = () => (s.run("MEMORY", "DOCTOR") as VerbatimReply).text;
+  assert.match(doctor(), /^Hi Sam, this instance is empty or is using very little memory/);
+  const value = "v".repeat(200);
+  for (let i = 0; i < 30_000; i++) s.db.set(`key:${i}`, value);
+  assert.equal(
+    doctor(),
+    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n",
+  );
+  assert.equal(s.run("MEMORY", "PURGE"), OK);
+});
+
+Deno.test("OBJECT IDLETIME counts whole seconds since the last access and does not touch the key", () => {
+  using s = setup();
+  s.db.set("k", "v", false, T0);
+  s.clock.t = T0 + 2_500;
+  assert.equal(s.run("OBJECT", "IDLETIME", "k"), 2);
+  assert.equal(s.run("GET", "k"), "v");
+  assert.equal(s.run("OBJECT", "IDLETIME", "k"), 0);
+  s.clock.t = T0 + 9_000;
+  assert.equal(s.run("OBJECT", "IDLETIME", "k"), 6, "OBJECT itself does not touch the key");
+  assert.equal(s.run("OBJECT", "IDLETIME", "missing"), null);
 });
