@@ -14,12 +14,13 @@
  *   Redis's dict, and the entries of one home slot always form part of the run starting there,
  *   so SCAN's reverse binary cursor over home slots covers every key present for a whole scan
  *   across resizes, as Redis's does.
- * - An arena of 8-byte aligned blocks `[key length][value length][id][hash][key][value]`,
- *   recycled through free lists of exactly sized blocks; a value rewritten with the same block
- *   size stays in place.
- * - A record of 24 bytes per entry id: block offset (in 8-byte units), flags, then two doubles:
- *   the access stamp (LRU time or LFU counter) and the absolute expiry time (-1 = none). Ids are
- *   dense, so random sampling and iteration go through records.
+ * - An arena of 8-byte aligned blocks `[key length][value length][id][hash][access][key][value]`
+ *   (the access stamp, LRU time or LFU counter, is a double in the block so that recording a
+ *   read writes memory the lookup already loaded), recycled through free lists of exactly sized
+ *   blocks; a value rewritten with the same block size stays in place.
+ * - A record of 16 bytes per entry id: block offset (in 8-byte units), flags, and the absolute
+ *   expiry time (-1 = none) as a double. Ids are dense, so random sampling and iteration go
+ *   through records; a key without a TTL is read and written without touching its record.
  * - A dense list of the ids with a TTL, so that sampling volatile keys is random and O(1).
  * - Values of types other than strings are JS objects in a side map; their block holds the key.
  */
@@ -27,8 +28,8 @@
 import { toBinaryString } from "../util/bytes.ts";
 import { blockBytes, ENTRY_OVERHEAD, TTL_OVERHEAD } from "./memory.ts";
 
-/** Block header bytes (key length, value length, id, hash). */
-const HEADER = 16;
+/** Block header bytes (key length, value length, id, hash, access stamp). */
+const HEADER = 24;
 /** Block sizes (in 8-byte units) with their own free-list head in a typed array; larger ones
  * go to a Map. */
 const SMALL_UNITS = 1024;
@@ -36,7 +37,7 @@ const INITIAL_SLOTS = 16;
 const INITIAL_IDS = 16;
 const INITIAL_ARENA = 4096;
 /** Bytes of a record. */
-const RECORD = 24;
+const RECORD = 16;
 /** Flag bit in a record: the id holds a live entry. */
 const LIVE = 1;
 /** Added to a record's flags each time its id is freed (the generation above the flag bit). */
@@ -73,6 +74,7 @@ export class KeyTable {
   /** The arena; replaced (and so re-read by callers) when it grows. */
   arena = new Uint8Array(INITIAL_ARENA);
   #arena32 = new Int32Array(this.arena.buffer);
+  #arenaF = new Float64Array(this.arena.buffer);
   /** Bytes of the arena handed out so far (blocks in use or on a free list). */
   #top = 0;
   #smallFree = new Int32Array(SMALL_UNITS + 1);
@@ -182,10 +184,10 @@ export class KeyTable {
     a32[(at >> 2) + 3] = h;
     arena.set(key.subarray(kStart, kEnd), at + HEADER);
     copyInto(arena, at + HEADER + kLen, value, vStart, vEnd);
-    this.#rec[id * 6] = at >> 3;
-    this.#rec[id * 6 + 1] |= LIVE;
-    this.#recF[id * 3 + 1] = 0;
-    this.#recF[id * 3 + 2] = -1;
+    this.#arenaF[(at >> 3) + 2] = 0;
+    this.#rec[id * 4] = at >> 3;
+    this.#rec[id * 4 + 1] |= LIVE;
+    this.#recF[id * 2 + 1] = -1;
     this.#place(this.#slots, this.#mask, h, (at >> 3) + 1);
     this.#size++;
     if (this.#size * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
@@ -231,7 +233,7 @@ export class KeyTable {
     this.#arena32[(newAt >> 2) + 1] = vLen;
     copyInto(arena, newAt + HEADER + kLen, source, sStart, sStart + vLen);
     this.#release(at, oldSize);
-    this.#rec[id * 6] = newAt >> 3;
+    this.#rec[id * 4] = newAt >> 3;
     this.#slots[2 * slot + 1] = (newAt >> 3) + 1;
     this.#foundId = -1;
   }
@@ -257,7 +259,7 @@ export class KeyTable {
   /** Deletes entry `id`. */
   remove(id: number): void {
     const rec = this.#rec;
-    const r = id * 6;
+    const r = id * 4;
     const at = this.#blockAt(id);
     if ((this.#arena32[(at >> 2) + 2] & OBJECT) !== 0) this.#objects.delete(id);
     this.#unplace(this.#slotOf(at));
@@ -274,7 +276,7 @@ export class KeyTable {
 
   /** Whether `id` holds a live entry. */
   isLive(id: number): boolean {
-    return id >= 0 && id < this.#highWater && (this.#rec[id * 6 + 1] & LIVE) !== 0;
+    return id >= 0 && id < this.#highWater && (this.#rec[id * 4 + 1] & LIVE) !== 0;
   }
 
   /**
@@ -282,12 +284,12 @@ export class KeyTable {
    * remembered id can be checked.
    */
   generation(id: number): number {
-    return (this.#rec[id * 6 + 1] >>> 1) + this.#clears * 0x80000000;
+    return (this.#rec[id * 4 + 1] >>> 1) + this.#clears * 0x80000000;
   }
 
   /** Arena offset of entry `id`'s block. */
   #blockAt(id: number): number {
-    return id === this.#foundId ? this.#foundAt : this.#rec[id * 6] << 3;
+    return id === this.#foundId ? this.#foundAt : this.#rec[id * 4] << 3;
   }
 
   /** Arena offset of entry `id`'s key bytes (re-read after any write: the arena may move). */
@@ -331,12 +333,12 @@ export class KeyTable {
 
   /** Entry `id`'s absolute expiry time in ms, or -1 when it has none. */
   expireAt(id: number): number {
-    return this.#recF[id * 3 + 2];
+    return this.#recF[id * 2 + 1];
   }
 
   /** Sets entry `id`'s absolute expiry time in ms. */
   setExpire(id: number, at: number): void {
-    this.#recF[id * 3 + 2] = at;
+    this.#recF[id * 2 + 1] = at;
     if (this.#volatilePos[id] !== 0) return;
     if (this.#volatileCount === this.#volatile.length) {
       this.#volatile = grown(this.#volatile, this.#volatile.length * 2);
@@ -353,18 +355,18 @@ export class KeyTable {
     this.#volatile[pos - 1] = last;
     this.#volatilePos[last] = pos;
     this.#volatilePos[id] = 0;
-    this.#recF[id * 3 + 2] = -1;
+    this.#recF[id * 2 + 1] = -1;
     return true;
   }
 
   /** Entry `id`'s access stamp (LRU time or LFU counter, as the database uses it). */
   access(id: number): number {
-    return this.#recF[id * 3 + 1];
+    return this.#arenaF[(this.#blockAt(id) >> 3) + 2];
   }
 
   /** Sets entry `id`'s access stamp. */
   setAccess(id: number, stamp: number): void {
-    this.#recF[id * 3 + 1] = stamp;
+    this.#arenaF[(this.#blockAt(id) >> 3) + 2] = stamp;
   }
 
   /** A uniformly random live id, or -1 when the table is empty. */
@@ -372,7 +374,7 @@ export class KeyTable {
     if (this.#size === 0) return -1;
     for (;;) {
       const id = Math.floor(Math.random() * this.#highWater);
-      if ((this.#rec[id * 6 + 1] & LIVE) !== 0) return id;
+      if ((this.#rec[id * 4 + 1] & LIVE) !== 0) return id;
     }
   }
 
@@ -390,7 +392,7 @@ export class KeyTable {
   /** Every live id, in id order. Do not add or remove entries while iterating. */
   *ids(): Generator<number> {
     for (let id = 0; id < this.#highWater; id++) {
-      if ((this.#rec[id * 6 + 1] & LIVE) !== 0) yield id;
+      if ((this.#rec[id * 4 + 1] & LIVE) !== 0) yield id;
     }
   }
 
@@ -434,6 +436,7 @@ export class KeyTable {
     this.#volatileCount = 0;
     this.arena = new Uint8Array(INITIAL_ARENA);
     this.#arena32 = new Int32Array(this.arena.buffer);
+    this.#arenaF = new Float64Array(this.arena.buffer);
     this.#top = 0;
     this.#smallFree = new Int32Array(SMALL_UNITS + 1);
     this.#largeFree = new Map();
@@ -465,8 +468,8 @@ export class KeyTable {
     const rec = this.#rec;
     const a32 = this.#arena32;
     for (let id = 0; id < this.#highWater; id++) {
-      if ((rec[id * 6 + 1] & LIVE) === 0) continue;
-      const loc = rec[id * 6];
+      if ((rec[id * 4 + 1] & LIVE) === 0) continue;
+      const loc = rec[id * 4];
       this.#place(slots, mask, a32[(loc << 1) + 3], loc + 1);
     }
     this.#slots = slots;
@@ -534,6 +537,7 @@ export class KeyTable {
       arena.set(this.arena.subarray(0, this.#top));
       this.arena = arena;
       this.#arena32 = new Int32Array(arena.buffer);
+      this.#arenaF = new Float64Array(arena.buffer);
     }
     const at = this.#top;
     this.#top += size;

@@ -4,11 +4,11 @@
  * an account of bytes the store itself lays out, kept incrementally so that checking a limit
  * costs nothing:
  *
- * - each key's arena block: a 16-byte header (lengths, id, hash), the key and the value, rounded
- *   up to 8 bytes;
- * - {@link ENTRY_OVERHEAD} per key: its 24-byte record (block offset, flags, access stamp,
- *   expiry time), its hash slot (8 bytes in a table between 3/8 and 3/4 full, so 16 counted)
- *   and its slot in the TTL list's position index (4 bytes);
+ * - each key's arena block: a 24-byte header (lengths, id, hash, access stamp), the key and the
+ *   value, rounded up to 8 bytes;
+ * - {@link ENTRY_OVERHEAD} per key: its 16-byte record (block offset, flags, expiry time), its
+ *   hash slot (8 bytes in a table between 3/8 and 3/4 full, so 16 counted) and its slot in the
+ *   TTL list's position index (4 bytes);
  * - {@link TTL_OVERHEAD} per key with a TTL: its slot in the list of volatile keys (4 bytes,
  *   in a list whose capacity doubles, so 8 counted).
  *
@@ -19,14 +19,14 @@
  */
 
 /** Bytes per key besides its arena block (see the module comment). */
-export const ENTRY_OVERHEAD = 24 + 16 + 4;
+export const ENTRY_OVERHEAD = 16 + 16 + 4;
 
 /** Bytes per key with a TTL (see the module comment). */
 export const TTL_OVERHEAD = 8;
 
 /** Arena bytes of a block holding a key and a value of the given lengths. */
 export function blockBytes(keyLength: number, valueLength: number): number {
-  return (16 + keyLength + valueLength + 7) & ~7;
+  return (24 + keyLength + valueLength + 7) & ~7;
 }
 
 /** Bytes counted for a key holding a string value (without a TTL). */

@@ -36,7 +36,7 @@ Deno.test("the dataset estimate follows sets, overwrites, TTLs and deletes back 
   db.clear();
   assert.equal(ks.datasetBytes, 0);
   assert.equal(entryBytes("key", "v"), blockBytes(3, 1) + ENTRY_OVERHEAD);
-  assert.equal(blockBytes(3, 1), 24, "16-byte header, 4 bytes, rounded up to 8");
+  assert.equal(blockBytes(3, 1), 32, "24-byte header, 4 bytes, rounded up to 8");
 });
 
 Deno.test("noeviction reports the exceeded limit instead of deleting keys", () => {
