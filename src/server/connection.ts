@@ -11,7 +11,7 @@ import type { ServerContext } from "../commands/context.ts";
 import { encodeError, encodeReply } from "../resp/encoder.ts";
 import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
 import { ByteBuffer } from "../util/bytes.ts";
-import { now } from "../util/clock.ts";
+import { now, withBatchTime } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import type { ClientState } from "./client.ts";
 import type { ClientHandle } from "./client_table.ts";
@@ -83,7 +83,7 @@ export class Connection implements ClientHandle {
         this.#end += n;
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
-        const keepOpen = this.#processInput();
+        const keepOpen = withBatchTime(() => this.#processInput());
         this.#startWriting();
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
           await this.#drain();

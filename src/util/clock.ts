@@ -14,9 +14,30 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 let current: Clock = systemClock;
 
-/** Milliseconds since the Unix epoch from the active clock. */
+/** The time shared by the commands of one batch, or -1 outside a batch. */
+let batchTime = -1;
+
+/**
+ * Milliseconds since the Unix epoch from the active clock; within a batch of commands (see
+ * {@link withBatchTime}) the time the batch started.
+ */
 export function now(): number {
-  return current.now();
+  return batchTime >= 0 ? batchTime : current.now();
+}
+
+/**
+ * Runs `body` with {@link now} fixed at the current time, as Redis caches the time once per
+ * event-loop turn (`server.mstime`) for the commands it runs: every command of a pipelined batch
+ * sees the same "now" for expiry, and the clock is read once per batch instead of per command.
+ */
+export function withBatchTime<T>(body: () => T): T {
+  if (batchTime >= 0) return body();
+  batchTime = current.now();
+  try {
+    return body();
+  } finally {
+    batchTime = -1;
+  }
 }
 
 /** Microseconds since the Unix epoch (TIME, INFO's `server_time_usec`). */
