@@ -5,12 +5,14 @@
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { connectionCommands } from "./connection.ts";
+import { counterCommands } from "./counters.ts";
 import { databaseCommands } from "./databases.ts";
 import { introspectionCommands } from "./key_introspection.ts";
 import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
 import { stringCommands } from "./strings.ts";
+import { substringCommands } from "./substrings.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -21,6 +23,8 @@ export function createCommandTable(): CommandTable {
     ...commandCommands,
     ...databaseCommands,
     ...stringCommands,
+    ...counterCommands,
+    ...substringCommands,
     ...keyCommands,
     ...introspectionCommands,
   ]);

@@ -1,47 +1,17 @@
 /**
- * String commands: GET, SET and its variants, GETSET, GETDEL, GETEX, MGET, MSET, MSETNX, the
- * integer and float counters, APPEND, STRLEN, GETRANGE, SUBSTR and SETRANGE, with Redis 7.0's
- * replies and error texts. Keys and values are binary strings (see `toBinaryString`); plain GET,
- * SET, INCR, MGET and MSET take short paths that build nothing but the key and value strings.
+ * String commands: GET, SET and its variants, GETSET, GETDEL, GETEX, MGET, MSET and MSETNX,
+ * with Redis 7.0's replies and error texts (counters are in counters.ts; APPEND, STRLEN,
+ * GETRANGE, SUBSTR, SETRANGE and LCS in substrings.ts). Keys and values are binary strings (see `toBinaryString`);
+ * plain GET, SET, MGET and MSET work on the request's bytes and build no key strings.
  */
 import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { ByteBuffer, flatten, toBinaryString } from "../util/bytes.ts";
+import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, wrongArity } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
-import {
-  database,
-  INT64_MAX,
-  INT64_MIN,
-  intArg,
-  isWord,
-  NOT_INTEGER,
-  parseInt64,
-  parseInt64Bytes,
-  roundedIntArg,
-  stringValue,
-  WRONGTYPE,
-} from "./_values.ts";
-export { parseInt64 };
-import { lcs } from "./lcs.ts";
-import { addLongDouble, formatLongDouble, LD_ZERO, parseLongDouble } from "../util/long_double.ts";
-
-const NOT_FLOAT = "ERR value is not a valid float";
-const TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-/**
- * Longest string V8 can build ((1 << 29) - 24 characters on 64-bit), a little under Redis's
- * 512 MB default `proto-max-bulk-len`: longer results get the proto-max-bulk-len error too.
- */
-const MAX_JS_STRING = (1 << 29) - 24;
-
-/** Throws Redis's `checkStringLength` error when a result would be longer than allowed. */
-function checkStringLength(ctx: ServerContext, size: number): void {
-  if (size > ctx.config.values["proto-max-bulk-len"] || size > MAX_JS_STRING) {
-    throw new CommandError(TOO_LONG);
-  }
-}
+import { database, INT64_MAX, intArg, isWord, stringValue } from "./_values.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Options of SET and GETEX
@@ -262,150 +232,9 @@ function msetnx(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
 }
 
 // ---------------------------------------------------------------------------------------------
-// Counters
-
-/**
- * Redis's `incrDecrCommand`: adds `incr` to the integer stored at the key (0 when missing),
- * exactly over the signed 64-bit range, keeping the key's TTL.
- */
-function incrDecr(
-  ctx: ServerContext,
-  client: ClientState,
-  keyArg: Uint8Array,
-  incr: number | bigint,
-): Reply {
-  const db = database(ctx, client);
-  const t = now();
-  const id = db.find(keyArg, 0, keyArg.length, t);
-  let value: number | bigint | null = 0;
-  if (id >= 0) {
-    if (db.table.objectOf(id) !== undefined) throw new CommandError(WRONGTYPE);
-    const start = db.table.valueStart(id);
-    value = parseInt64Bytes(db.table.arena, start, start + db.table.valueLength(id));
-  }
-  if (value === null) throw new CommandError(NOT_INTEGER);
-  let result: number | bigint;
-  if (typeof value === "number" && typeof incr === "number") {
-    result = value + incr;
-    if (!Number.isSafeInteger(result)) result = checkedAdd(BigInt(value), BigInt(incr));
-  } else result = checkedAdd(BigInt(value), BigInt(incr));
-  const digits = counterDigits;
-  digits.reset();
-  if (typeof result === "number") digits.pushInt(result);
-  else digits.pushAscii(String(result));
-  if (id >= 0) db.setValueAt(id, digits.bytes, 0, digits.length, true, t);
-  else db.setBytes(keyArg, 0, keyArg.length, digits.bytes, 0, digits.length, true, t);
-  return result;
-}
-
-/** Reused buffer for the decimal digits a counter command stores. */
-const counterDigits = new ByteBuffer(32);
-
-/** `a + b` over int64, or Redis's overflow error; a number again when it fits one exactly. */
-function checkedAdd(a: bigint, b: bigint): number | bigint {
-  const sum = a + b;
-  if (sum > INT64_MAX || sum < INT64_MIN) {
-    throw new CommandError("ERR increment or decrement would overflow");
-  }
-  const n = Number(sum);
-  return Number.isSafeInteger(n) ? n : sum;
-}
-
-function incrby(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  return incrDecr(ctx, client, argv[1], intArg(argv[2]));
-}
-
-function decrby(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const incr = intArg(argv[2]);
-  if (incr === INT64_MIN) throw new CommandError("ERR decrement would overflow");
-  return incrDecr(ctx, client, argv[1], -incr);
-}
-
-function incrbyfloat(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = database(ctx, client);
-  const key = toBinaryString(argv[1]);
-  const t = now();
-  const current = stringValue(db.get(key, t));
-  const value = current === undefined ? LD_ZERO : parseLongDouble(current);
-  const incr = value === null ? null : parseLongDouble(toBinaryString(argv[2]));
-  if (value === null || incr === null) throw new CommandError(NOT_FLOAT);
-  const sum = value === "infinite" || incr === "infinite" ? null : addLongDouble(value, incr);
-  if (sum === null || sum === "infinite") {
-    throw new CommandError("ERR increment would produce NaN or Infinity");
-  }
-  const text = formatLongDouble(sum);
-  db.set(key, text, true, t);
-  return text;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Substrings and lengths
-
-function append(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = database(ctx, client);
-  const key = toBinaryString(argv[1]);
-  const t = now();
-  const current = stringValue(db.get(key, t));
-  if (current === undefined) {
-    const value = toBinaryString(argv[2]);
-    db.set(key, value, false, t);
-    return value.length;
-  }
-  checkStringLength(ctx, current.length + argv[2].length);
-  const value = flatten(current + toBinaryString(argv[2]));
-  db.set(key, value, true, t);
-  return value.length;
-}
-
-function strlen(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const value = stringValue(
-    database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch),
-  );
-  return value === undefined ? 0 : value.length;
-}
-
-function getrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  let start = roundedIntArg(argv[2]);
-  let end = roundedIntArg(argv[3]);
-  const value = stringValue(
-    database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch),
-  );
-  if (value === undefined) return "";
-  const length = value.length;
-  if (start < 0 && end < 0 && start > end) return "";
-  if (start < 0) start = Math.max(0, length + start);
-  if (end < 0) end = Math.max(0, length + end);
-  if (end >= length) end = length - 1;
-  if (start > end || length === 0) return "";
-  return value.slice(start, end + 1);
-}
-
-function setrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const offset = roundedIntArg(argv[2]);
-  if (offset < 0) throw new CommandError("ERR offset is out of range");
-  const db = database(ctx, client);
-  const key = toBinaryString(argv[1]);
-  const patch = argv[3];
-  const t = now();
-  const current = stringValue(db.get(key, t));
-  if (patch.length === 0) return current === undefined ? 0 : current.length;
-  checkStringLength(ctx, offset + patch.length);
-  const old = current ?? "";
-  const head = offset <= old.length ? old.slice(0, offset) : old + "\0".repeat(offset - old.length);
-  const value = flatten(head + toBinaryString(patch) + old.slice(offset + patch.length));
-  db.set(key, value, true, t);
-  return value.length;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The table
 
 const ONE_KEY = { first: 1, last: 1, step: 1 };
-const SUBSTRING_COMPLEXITY =
-  "O(N) where N is the length of the returned string. The complexity is ultimately determined " +
-  "by the returned length, but because creating a substring from an existing string is very " +
-  "cheap, it can be considered O(1) for small strings.";
-
 /** String command declarations (arity, flags and key positions as Redis 7.0 declares them). */
 export const stringCommands: readonly CommandDef[] = [
   {
@@ -528,130 +357,5 @@ export const stringCommands: readonly CommandDef[] = [
     since: "1.0.1",
     complexity: "O(N) where N is the number of keys to set.",
     handler: msetnx,
-  },
-  {
-    name: "incr",
-    arity: 2,
-    flags: ["write", "denyoom", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Increment the integer value of a key by one",
-    since: "1.0.0",
-    complexity: "O(1)",
-    handler: (ctx, client, argv) => incrDecr(ctx, client, argv[1], 1),
-  },
-  {
-    name: "decr",
-    arity: 2,
-    flags: ["write", "denyoom", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Decrement the integer value of a key by one",
-    since: "1.0.0",
-    complexity: "O(1)",
-    handler: (ctx, client, argv) => incrDecr(ctx, client, argv[1], -1),
-  },
-  {
-    name: "incrby",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Increment the integer value of a key by the given amount",
-    since: "1.0.0",
-    complexity: "O(1)",
-    handler: incrby,
-  },
-  {
-    name: "decrby",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Decrement the integer value of a key by the given number",
-    since: "1.0.0",
-    complexity: "O(1)",
-    handler: decrby,
-  },
-  {
-    name: "incrbyfloat",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Increment the float value of a key by the given amount",
-    since: "2.6.0",
-    complexity: "O(1)",
-    handler: incrbyfloat,
-  },
-  {
-    name: "append",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Append a value to a key",
-    since: "2.0.0",
-    complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is " +
-      "small and the already present value is of any size, since the dynamic string library " +
-      "used by Redis will double the free space available on every reallocation.",
-    handler: append,
-  },
-  {
-    name: "strlen",
-    arity: 2,
-    flags: ["readonly", "fast"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Get the length of the value stored in a key",
-    since: "2.2.0",
-    complexity: "O(1)",
-    handler: strlen,
-  },
-  {
-    name: "getrange",
-    arity: 4,
-    flags: ["readonly"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Get a substring of the string stored at a key",
-    since: "2.4.0",
-    complexity: SUBSTRING_COMPLEXITY,
-    handler: getrange,
-  },
-  {
-    name: "substr",
-    arity: 4,
-    flags: ["readonly"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Get a substring of the string stored at a key",
-    since: "1.0.0",
-    complexity: SUBSTRING_COMPLEXITY,
-    handler: getrange,
-  },
-  {
-    name: "setrange",
-    arity: 4,
-    flags: ["write", "denyoom"],
-    keys: ONE_KEY,
-    group: "string",
-    summary: "Overwrite part of a string at key starting at the specified offset",
-    since: "2.2.0",
-    complexity: "O(1), not counting the time taken to copy the new string in place. Usually, " +
-      "this string is very small so the amortized complexity is O(1). Otherwise, complexity is " +
-      "O(M) with M being the length of the value argument.",
-    handler: setrange,
-  },
-  {
-    name: "lcs",
-    arity: -3,
-    flags: ["readonly"],
-    keys: { first: 1, last: 2, step: 1 },
-    group: "string",
-    summary: "Find longest common substring",
-    since: "7.0.0",
-    complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-    handler: lcs,
   },
 ];

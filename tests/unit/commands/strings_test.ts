@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { dispatch } from "../../../src/commands/dispatch.ts";
-import { parseInt64 } from "../../../src/commands/strings.ts";
+import { parseInt64 } from "../../../src/commands/_values.ts";
 import { formatLongDouble, parseLongDouble } from "../../../src/util/long_double.ts";
 import { Config, defaultValues } from "../../../src/config/config.ts";
 import { ErrorReply, OK, type Reply } from "../../../src/resp/reply.ts";
