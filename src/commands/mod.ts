@@ -7,6 +7,7 @@ import { commandCommands } from "./command.ts";
 import { connectionCommands } from "./connection.ts";
 import { counterCommands } from "./counters.ts";
 import { databaseCommands } from "./databases.ts";
+import { expireCommands } from "./expire.ts";
 import { introspectionCommands } from "./key_introspection.ts";
 import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
@@ -26,6 +27,7 @@ export function createCommandTable(): CommandTable {
     ...counterCommands,
     ...substringCommands,
     ...keyCommands,
+    ...expireCommands,
     ...introspectionCommands,
   ]);
 }
