@@ -21,21 +21,20 @@
  * - A record of 16 bytes per entry id: block offset (in 8-byte units), flags, and the absolute
  *   expiry time (-1 = none) as a double. Ids are dense, so random sampling and iteration go
  *   through records; a key without a TTL is read and written without touching its record.
- * - A dense list of the ids with a TTL, so that sampling volatile keys is random and O(1).
+ * - The set of ids with a TTL (id_set.ts), so that sampling volatile keys is random and O(1).
  * - Values of types other than strings are JS objects in a side map; their block holds the key.
  */
 
 import { toBinaryString } from "../util/bytes.ts";
+import { Arena, copyBytes, freeBuffer } from "./arena.ts";
+import { nextScanCursor, placeRef, unplace } from "./slots.ts";
+import { IdSet } from "./id_set.ts";
 import { blockBytes, ENTRY_OVERHEAD, TTL_OVERHEAD } from "./memory.ts";
 
 /** Block header bytes (key length, value length, id, hash, access stamp). */
 const HEADER = 24;
-/** Block sizes (in 8-byte units) with their own free-list head in a typed array; larger ones
- * go to a Map. */
-const SMALL_UNITS = 1024;
 const INITIAL_SLOTS = 16;
 const INITIAL_IDS = 16;
-const INITIAL_ARENA = 4096;
 /** Bytes of a record. */
 const RECORD = 16;
 /** Flag bit in a record: the id holds a live entry. */
@@ -67,19 +66,9 @@ export class KeyTable {
   #highWater = 0;
   #freeIds: number[] = [];
   #size = 0;
-  #volatile = new Int32Array(INITIAL_IDS);
-  /** Position + 1 of each id in the volatile list (0 = no TTL). */
-  #volatilePos = new Int32Array(INITIAL_IDS);
-  #volatileCount = 0;
-  /** The arena; replaced (and so re-read by callers) when it grows. */
-  arena = new Uint8Array(INITIAL_ARENA);
-  #arena32 = new Int32Array(this.arena.buffer);
-  #arenaF = new Float64Array(this.arena.buffer);
-  /** Bytes of the arena handed out so far (blocks in use or on a free list). */
-  #top = 0;
-  #smallFree = new Int32Array(SMALL_UNITS + 1);
-  #largeFree = new Map<number, number[]>();
-  #usedBytes = 0;
+  /** Ids of the entries with a TTL. */
+  #volatile = new IdSet();
+  #mem = new Arena();
   #scratch = new Uint8Array(64);
   #objects = new Map<number, unknown>();
   #clears = 0;
@@ -89,6 +78,11 @@ export class KeyTable {
     this.#seed = seed;
   }
 
+  /** The arena's bytes; replaced (and so to be re-read by callers) when it grows. */
+  get arena(): Uint8Array {
+    return this.#mem.bytes;
+  }
+
   /** Number of entries. */
   get size(): number {
     return this.#size;
@@ -96,18 +90,18 @@ export class KeyTable {
 
   /** Number of entries with a TTL. */
   get volatileCount(): number {
-    return this.#volatileCount;
+    return this.#volatile.size;
   }
 
   /** Bytes the entries occupy, by the model in memory.ts. */
   get usedBytes(): number {
-    return this.#usedBytes + this.#size * ENTRY_OVERHEAD + this.#volatileCount * TTL_OVERHEAD;
+    return this.#mem.usedBytes + this.#size * ENTRY_OVERHEAD + this.#volatile.size * TTL_OVERHEAD;
   }
 
   /** Bytes reserved by the table's arrays and arena, used or not (for fragmentation figures). */
   get reservedBytes(): number {
-    return this.arena.length + this.#recBuffer.byteLength + this.#slots.length * 4 +
-      this.#volatile.length * 8;
+    return this.#mem.bytes.length + this.#recBuffer.byteLength + this.#slots.length * 4 +
+      this.#volatile.reservedBytes;
   }
 
   /** Number of slots, i.e. of home buckets (SCAN cursors range over them). */
@@ -131,7 +125,7 @@ export class KeyTable {
     const h = this.hash(buf, start, end);
     const slots = this.#slots;
     const mask = this.#mask;
-    const a32 = this.#arena32;
+    const a32 = this.#mem.i32;
     const len = end - start;
     for (let i = h & mask;; i = (i + 1) & mask) {
       const ref = slots[2 * i + 1];
@@ -139,7 +133,7 @@ export class KeyTable {
       if (slots[2 * i] !== h) continue;
       const at = (ref - 1) << 3;
       if (a32[at >> 2] !== len) continue;
-      const arena = this.arena;
+      const arena = this.#mem.bytes;
       const k = at + HEADER - start;
       let j = start;
       while (j < end && arena[k + j] === buf[j]) j++;
@@ -174,31 +168,31 @@ export class KeyTable {
     const kLen = kEnd - kStart;
     const vLen = vEnd - vStart;
     // Growing the arena detaches views of it: copy a key or value taken from it first.
-    if (key.buffer === this.arena.buffer) {
+    if (key.buffer === this.#mem.bytes.buffer) {
       key = key.slice(kStart, kEnd);
       kStart = 0;
       kEnd = kLen;
     }
-    if (value.buffer === this.arena.buffer) {
+    if (value.buffer === this.#mem.bytes.buffer) {
       value = value.slice(vStart, vEnd);
       vStart = 0;
       vEnd = vLen;
     }
-    const at = this.#allocate(blockBytes(kLen, vLen));
+    const at = this.#mem.allocate(blockBytes(kLen, vLen));
     const id = this.#newId();
-    const arena = this.arena;
-    const a32 = this.#arena32;
+    const arena = this.#mem.bytes;
+    const a32 = this.#mem.i32;
     a32[at >> 2] = kLen;
     a32[(at >> 2) + 1] = vLen;
     a32[(at >> 2) + 2] = id;
     a32[(at >> 2) + 3] = h;
     arena.set(key.subarray(kStart, kEnd), at + HEADER);
-    copyInto(arena, at + HEADER + kLen, value, vStart, vEnd);
-    this.#arenaF[(at >> 3) + 2] = 0;
+    copyBytes(arena, at + HEADER + kLen, value, vStart, vEnd);
+    this.#mem.f64[(at >> 3) + 2] = 0;
     this.#rec[id * 4] = at >> 3;
     this.#rec[id * 4 + 1] |= LIVE;
     this.#recF[id * 2 + 1] = -1;
-    this.#place(this.#slots, this.#mask, h, (at >> 3) + 1);
+    placeRef(this.#slots, this.#mask, h, (at >> 3) + 1);
     this.#size++;
     if (this.#size * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
     return id;
@@ -214,35 +208,35 @@ export class KeyTable {
   /** Replaces the value of entry `id` with `value[start, end)`. */
   setValue(id: number, value: Uint8Array, start: number, end: number): void {
     const at = this.#blockAt(id);
-    if ((this.#arena32[(at >> 2) + 2] & OBJECT) !== 0) {
-      this.#arena32[(at >> 2) + 2] = id;
+    if ((this.#mem.i32[(at >> 2) + 2] & OBJECT) !== 0) {
+      this.#mem.i32[(at >> 2) + 2] = id;
       this.#objects.delete(id);
     }
-    const kLen = this.#arena32[at >> 2];
-    const oldLen = this.#arena32[(at >> 2) + 1];
+    const kLen = this.#mem.i32[at >> 2];
+    const oldLen = this.#mem.i32[(at >> 2) + 1];
     const vLen = end - start;
     const size = blockBytes(kLen, vLen);
     const oldSize = blockBytes(kLen, oldLen);
     if (size === oldSize) {
-      this.#arena32[(at >> 2) + 1] = vLen;
-      if (value.buffer === this.arena.buffer) {
+      this.#mem.i32[(at >> 2) + 1] = vLen;
+      if (value.buffer === this.#mem.bytes.buffer) {
         // A range of the arena itself may overlap the destination: copyWithin handles that.
         const offset = value.byteOffset;
-        this.arena.copyWithin(at + HEADER + kLen, offset + start, offset + end);
-      } else copyInto(this.arena, at + HEADER + kLen, value, start, end);
+        this.#mem.bytes.copyWithin(at + HEADER + kLen, offset + start, offset + end);
+      } else copyBytes(this.#mem.bytes, at + HEADER + kLen, value, start, end);
       return;
     }
     // The value may be a view of this very arena (APPEND of a key to itself): copy it out
     // before the block can move or be reused.
-    const source = value.buffer === this.arena.buffer ? value.slice(start, end) : value;
+    const source = value.buffer === this.#mem.bytes.buffer ? value.slice(start, end) : value;
     const sStart = source === value ? start : 0;
     const slot = this.#slotOf(at);
-    const newAt = this.#allocate(size);
-    const arena = this.arena;
+    const newAt = this.#mem.allocate(size);
+    const arena = this.#mem.bytes;
     arena.copyWithin(newAt, at, at + HEADER + kLen);
-    this.#arena32[(newAt >> 2) + 1] = vLen;
-    copyInto(arena, newAt + HEADER + kLen, source, sStart, sStart + vLen);
-    this.#release(at, oldSize);
+    this.#mem.i32[(newAt >> 2) + 1] = vLen;
+    copyBytes(arena, newAt + HEADER + kLen, source, sStart, sStart + vLen);
+    this.#mem.release(at, oldSize);
     this.#rec[id * 4] = newAt >> 3;
     this.#slots[2 * slot + 1] = (newAt >> 3) + 1;
     this.#foundId = -1;
@@ -256,13 +250,13 @@ export class KeyTable {
   /** Replaces the value of entry `id` with an object (a value of another type than string). */
   setObject(id: number, value: unknown): void {
     this.setValue(id, this.#scratch, 0, 0);
-    this.#arena32[(this.#blockAt(id) >> 2) + 2] = id | OBJECT;
+    this.#mem.i32[(this.#blockAt(id) >> 2) + 2] = id | OBJECT;
     this.#objects.set(id, value);
   }
 
   /** The object value of entry `id`, or undefined when its value is bytes. */
   objectOf(id: number): unknown {
-    const word = this.#arena32[(this.#blockAt(id) >> 2) + 2];
+    const word = this.#mem.i32[(this.#blockAt(id) >> 2) + 2];
     return (word & OBJECT) === 0 ? undefined : this.#objects.get(id);
   }
 
@@ -271,10 +265,10 @@ export class KeyTable {
     const rec = this.#rec;
     const r = id * 4;
     const at = this.#blockAt(id);
-    if ((this.#arena32[(at >> 2) + 2] & OBJECT) !== 0) this.#objects.delete(id);
-    this.#unplace(this.#slotOf(at));
-    this.#release(at, blockBytes(this.#arena32[at >> 2], this.#arena32[(at >> 2) + 1]));
-    if (this.#volatilePos[id] !== 0) this.clearExpire(id);
+    if ((this.#mem.i32[(at >> 2) + 2] & OBJECT) !== 0) this.#objects.delete(id);
+    unplace(this.#slots, this.#mask, this.#slotOf(at));
+    this.#mem.release(at, blockBytes(this.#mem.i32[at >> 2], this.#mem.i32[(at >> 2) + 1]));
+    if (this.#volatile.has(id)) this.clearExpire(id);
     rec[r + 1] = (rec[r + 1] & ~LIVE) + GENERATION;
     this.#freeIds.push(id);
     this.#foundId = -1;
@@ -309,36 +303,36 @@ export class KeyTable {
 
   /** Length of entry `id`'s key. */
   keyLength(id: number): number {
-    return this.#arena32[this.#blockAt(id) >> 2];
+    return this.#mem.i32[this.#blockAt(id) >> 2];
   }
 
   /** Arena offset of entry `id`'s value bytes (re-read after any write: the arena may move). */
   valueStart(id: number): number {
     const at = this.#blockAt(id);
-    return at + HEADER + this.#arena32[at >> 2];
+    return at + HEADER + this.#mem.i32[at >> 2];
   }
 
   /** Length of entry `id`'s value. */
   valueLength(id: number): number {
-    return this.#arena32[(this.#blockAt(id) >> 2) + 1];
+    return this.#mem.i32[(this.#blockAt(id) >> 2) + 1];
   }
 
   /** Arena bytes of entry `id`'s block. */
   blockBytes(id: number): number {
     const at = this.#blockAt(id);
-    return blockBytes(this.#arena32[at >> 2], this.#arena32[(at >> 2) + 1]);
+    return blockBytes(this.#mem.i32[at >> 2], this.#mem.i32[(at >> 2) + 1]);
   }
 
   /** Entry `id`'s key as a binary string. */
   keyString(id: number): string {
     const start = this.keyStart(id);
-    return toBinaryString(this.arena, start, start + this.keyLength(id));
+    return toBinaryString(this.#mem.bytes, start, start + this.keyLength(id));
   }
 
   /** Entry `id`'s value as a binary string. */
   valueString(id: number): string {
     const start = this.valueStart(id);
-    return toBinaryString(this.arena, start, start + this.valueLength(id));
+    return toBinaryString(this.#mem.bytes, start, start + this.valueLength(id));
   }
 
   /** Entry `id`'s absolute expiry time in ms, or -1 when it has none. */
@@ -349,34 +343,24 @@ export class KeyTable {
   /** Sets entry `id`'s absolute expiry time in ms. */
   setExpire(id: number, at: number): void {
     this.#recF[id * 2 + 1] = at;
-    if (this.#volatilePos[id] !== 0) return;
-    if (this.#volatileCount === this.#volatile.length) {
-      this.#volatile = grown(this.#volatile, this.#volatile.length * 2);
-    }
-    this.#volatile[this.#volatileCount++] = id;
-    this.#volatilePos[id] = this.#volatileCount;
+    this.#volatile.add(id);
   }
 
   /** Removes entry `id`'s TTL; true if it had one. */
   clearExpire(id: number): boolean {
-    const pos = this.#volatilePos[id];
-    if (pos === 0) return false;
-    const last = this.#volatile[--this.#volatileCount];
-    this.#volatile[pos - 1] = last;
-    this.#volatilePos[last] = pos;
-    this.#volatilePos[id] = 0;
+    if (!this.#volatile.delete(id)) return false;
     this.#recF[id * 2 + 1] = -1;
     return true;
   }
 
   /** Entry `id`'s access stamp (LRU time or LFU counter, as the database uses it). */
   access(id: number): number {
-    return this.#arenaF[(this.#blockAt(id) >> 3) + 2];
+    return this.#mem.f64[(this.#blockAt(id) >> 3) + 2];
   }
 
   /** Sets entry `id`'s access stamp. */
   setAccess(id: number, stamp: number): void {
-    this.#arenaF[(this.#blockAt(id) >> 3) + 2] = stamp;
+    this.#mem.f64[(this.#blockAt(id) >> 3) + 2] = stamp;
   }
 
   /** A uniformly random live id, or -1 when the table is empty. */
@@ -390,13 +374,12 @@ export class KeyTable {
 
   /** A uniformly random id among entries with a TTL, or -1 when there is none. */
   randomVolatileId(): number {
-    if (this.#volatileCount === 0) return -1;
-    return this.#volatile[Math.floor(Math.random() * this.#volatileCount)];
+    return this.#volatile.random();
   }
 
   /** The id at position `i` (0 <= i < volatileCount) of the list of entries with a TTL. */
   volatileAt(i: number): number {
-    return this.#volatile[i];
+    return this.#volatile.at(i);
   }
 
   /** Every live id, in id order. Do not add or remove entries while iterating. */
@@ -419,14 +402,11 @@ export class KeyTable {
     const ids: number[] = [];
     for (let i = home; slots[2 * i + 1] !== 0; i = (i + 1) & mask) {
       if ((slots[2 * i] & mask) === home) {
-        ids.push(this.#arena32[(((slots[2 * i + 1] - 1) << 3) >> 2) + 2] & ID_MASK);
+        ids.push(this.#mem.i32[(((slots[2 * i + 1] - 1) << 3) >> 2) + 2] & ID_MASK);
       }
     }
     for (const id of ids) visit(id);
-    let v = (cursor | ~mask) >>> 0;
-    v = reverseBits(v);
-    v = (v + 1) >>> 0;
-    return reverseBits(v);
+    return nextScanCursor(cursor, mask);
   }
 
   /** Deletes every entry and returns the storage to its initial size. */
@@ -441,16 +421,8 @@ export class KeyTable {
     this.#highWater = 0;
     this.#freeIds = [];
     this.#size = 0;
-    this.#volatile = new Int32Array(INITIAL_IDS);
-    this.#volatilePos = new Int32Array(INITIAL_IDS);
-    this.#volatileCount = 0;
-    this.arena = new Uint8Array(INITIAL_ARENA);
-    this.#arena32 = new Int32Array(this.arena.buffer);
-    this.#arenaF = new Float64Array(this.arena.buffer);
-    this.#top = 0;
-    this.#smallFree = new Int32Array(SMALL_UNITS + 1);
-    this.#largeFree = new Map();
-    this.#usedBytes = 0;
+    this.#volatile = new IdSet();
+    this.#mem = new Arena();
     this.#objects = new Map();
     this.#clears++;
   }
@@ -465,11 +437,10 @@ export class KeyTable {
   #growIds(capacity: number): void {
     const buffer = new ArrayBuffer(capacity * RECORD);
     new Uint8Array(buffer).set(new Uint8Array(this.#recBuffer));
-    release(this.#recBuffer);
+    freeBuffer(this.#recBuffer);
     this.#recBuffer = buffer;
     this.#rec = new Int32Array(buffer);
     this.#recF = new Float64Array(buffer);
-    this.#volatilePos = grown(this.#volatilePos, capacity);
     this.#idCapacity = capacity;
   }
 
@@ -477,23 +448,15 @@ export class KeyTable {
     const slots = new Int32Array(size * 2);
     const mask = size - 1;
     const rec = this.#rec;
-    const a32 = this.#arena32;
+    const a32 = this.#mem.i32;
     for (let id = 0; id < this.#highWater; id++) {
       if ((rec[id * 4 + 1] & LIVE) === 0) continue;
       const loc = rec[id * 4];
-      this.#place(slots, mask, a32[(loc << 1) + 3], loc + 1);
+      placeRef(slots, mask, a32[(loc << 1) + 3], loc + 1);
     }
-    release(this.#slots.buffer);
+    freeBuffer(this.#slots.buffer);
     this.#slots = slots;
     this.#mask = mask;
-  }
-
-  /** Puts a block reference in the first free slot of its probe sequence. */
-  #place(slots: Int32Array, mask: number, hash: number, ref: number): void {
-    let i = hash & mask;
-    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
-    slots[2 * i] = hash;
-    slots[2 * i + 1] = ref;
   }
 
   /** The slot holding the block at `at`. */
@@ -501,73 +464,9 @@ export class KeyTable {
     const slots = this.#slots;
     const mask = this.#mask;
     const ref = (at >> 3) + 1;
-    let i = this.#arena32[(at >> 2) + 3] & mask;
+    let i = this.#mem.i32[(at >> 2) + 3] & mask;
     while (slots[2 * i + 1] !== ref) i = (i + 1) & mask;
     return i;
-  }
-
-  /**
-   * Empties slot `hole`, shifting later entries of the run back so that every entry stays
-   * reachable from its home slot without tombstones (Knuth's algorithm R).
-   */
-  #unplace(hole: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    for (let j = (hole + 1) & mask; slots[2 * j + 1] !== 0; j = (j + 1) & mask) {
-      const home = slots[2 * j] & mask;
-      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
-      if (stays) continue;
-      slots[2 * hole] = slots[2 * j];
-      slots[2 * hole + 1] = slots[2 * j + 1];
-      hole = j;
-    }
-    slots[2 * hole] = 0;
-    slots[2 * hole + 1] = 0;
-  }
-
-  /** A block of `size` bytes (a multiple of 8): a freed one of that size, or fresh arena. */
-  #allocate(size: number): number {
-    this.#usedBytes += size;
-    const units = size >> 3;
-    if (units <= SMALL_UNITS) {
-      const head = this.#smallFree[units];
-      if (head !== 0) {
-        const at = (head - 1) << 3;
-        this.#smallFree[units] = this.#arena32[at >> 2];
-        return at;
-      }
-    } else {
-      const stack = this.#largeFree.get(units);
-      const at = stack?.pop();
-      if (at !== undefined) return at;
-    }
-    if (this.#top + size > this.arena.length) {
-      let capacity = this.arena.length * 2;
-      while (capacity < this.#top + size) capacity *= 2;
-      const arena = new Uint8Array(capacity);
-      arena.set(this.arena.subarray(0, this.#top));
-      release(this.arena.buffer);
-      this.arena = arena;
-      this.#arena32 = new Int32Array(arena.buffer);
-      this.#arenaF = new Float64Array(arena.buffer);
-    }
-    const at = this.#top;
-    this.#top += size;
-    return at;
-  }
-
-  #release(at: number, size: number): void {
-    this.#usedBytes -= size;
-    const units = size >> 3;
-    if (units <= SMALL_UNITS) {
-      this.#arena32[at >> 2] = this.#smallFree[units];
-      this.#smallFree[units] = (at >> 3) + 1;
-    } else {
-      const stack = this.#largeFree.get(units);
-      if (stack === undefined) this.#largeFree.set(units, [at]);
-      else stack.push(at);
-    }
   }
 
   /**
@@ -585,39 +484,4 @@ export class KeyTable {
     for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
     return bytes;
   }
-}
-
-/** Copies `src[start, end)` to `dst` at `at`; a loop for short runs, `set` for long ones. */
-function copyInto(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
-  if (end - start <= 64) {
-    const d = at - start;
-    for (let i = start; i < end; i++) dst[d + i] = src[i];
-  } else dst.set(src.subarray(start, end), at);
-}
-
-function grown(array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
-  const out = new Int32Array(capacity);
-  out.set(array);
-  release(array.buffer);
-  return out;
-}
-
-/**
- * Hands a replaced buffer's memory back now rather than at the next full GC, which an idle
- * server may not run for a long time (measured: 2M keys held 130 MB of old arenas and tables
- * until a collection). Detaching is what frees it; views of it become empty. A new buffer is
- * allocated by the caller instead of `transfer(larger)` because that zero-fills the whole new
- * capacity at once, where a fresh buffer's untouched pages cost nothing.
- */
-function release(buffer: ArrayBuffer): void {
-  buffer.transfer(0);
-}
-
-/** 32-bit bit reversal (Redis's `rev`). */
-function reverseBits(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
 }

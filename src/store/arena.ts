@@ -1,0 +1,97 @@
+/**
+ * The byte arena under a key table: one growable buffer carved into 8-byte aligned blocks,
+ * recycled through free lists of exactly sized blocks (typed-array heads for blocks up to 8 KiB,
+ * a Map beyond). Keeping keys and values here rather than as JS strings keeps them out of the
+ * garbage collector's way and next to each other in memory (see key_table.ts).
+ */
+
+/** Block sizes (in 8-byte units) with their own free-list head in a typed array. */
+const SMALL_UNITS = 1024;
+const INITIAL_BYTES = 4096;
+
+/** A growable arena of 8-byte aligned blocks; see the module comment. */
+export class Arena {
+  /** The bytes; replaced when the arena grows (offsets stay valid, views do not). */
+  bytes = new Uint8Array(INITIAL_BYTES);
+  /** The same bytes as 32-bit integers (block headers, free-list links). */
+  i32 = new Int32Array(this.bytes.buffer);
+  /** The same bytes as doubles (access stamps in block headers). */
+  f64 = new Float64Array(this.bytes.buffer);
+  /** Bytes in blocks handed out and not released. */
+  usedBytes = 0;
+  /** Bytes handed out so far from the end (blocks in use or on a free list). */
+  #top = 0;
+  #smallFree = new Int32Array(SMALL_UNITS + 1);
+  #largeFree = new Map<number, number[]>();
+
+  /** A block of `size` bytes (a multiple of 8): a freed one of that size, or fresh space. */
+  allocate(size: number): number {
+    this.usedBytes += size;
+    const units = size >> 3;
+    if (units <= SMALL_UNITS) {
+      const head = this.#smallFree[units];
+      if (head !== 0) {
+        const at = (head - 1) << 3;
+        this.#smallFree[units] = this.i32[at >> 2];
+        return at;
+      }
+    } else {
+      const at = this.#largeFree.get(units)?.pop();
+      if (at !== undefined) return at;
+    }
+    if (this.#top + size > this.bytes.length) this.#grow(this.#top + size);
+    const at = this.#top;
+    this.#top += size;
+    return at;
+  }
+
+  /** Returns the block at `at` of `size` bytes for reuse. */
+  release(at: number, size: number): void {
+    this.usedBytes -= size;
+    const units = size >> 3;
+    if (units <= SMALL_UNITS) {
+      this.i32[at >> 2] = this.#smallFree[units];
+      this.#smallFree[units] = (at >> 3) + 1;
+    } else {
+      const stack = this.#largeFree.get(units);
+      if (stack === undefined) this.#largeFree.set(units, [at]);
+      else stack.push(at);
+    }
+  }
+
+  #grow(needed: number): void {
+    let capacity = this.bytes.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const bytes = new Uint8Array(capacity);
+    bytes.set(this.bytes.subarray(0, this.#top));
+    freeBuffer(this.bytes.buffer);
+    this.bytes = bytes;
+    this.i32 = new Int32Array(bytes.buffer);
+    this.f64 = new Float64Array(bytes.buffer);
+  }
+}
+
+/** Copies `src[start, end)` to `dst` at `at`; a loop for short runs, `set` for long ones. */
+export function copyBytes(
+  dst: Uint8Array,
+  at: number,
+  src: Uint8Array,
+  start: number,
+  end: number,
+): void {
+  if (end - start <= 64) {
+    const d = at - start;
+    for (let i = start; i < end; i++) dst[d + i] = src[i];
+  } else dst.set(src.subarray(start, end), at);
+}
+
+/**
+ * Hands a replaced buffer's memory back now rather than at the next full GC, which an idle
+ * server may not run for a long time (measured: 2M keys held 130 MB of old arenas and tables
+ * until a collection). Detaching is what frees it; views of it become empty. Callers allocate
+ * the new buffer themselves instead of using `transfer(larger)`, which zero-fills the whole new
+ * capacity at once, where a fresh buffer's untouched pages cost nothing.
+ */
+export function freeBuffer(buffer: ArrayBuffer): void {
+  buffer.transfer(0);
+}
