@@ -6,6 +6,7 @@
 import type { Config } from "../config/config.ts";
 import type { ClientTable } from "../server/client_table.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { Propagator } from "../propagation/propagator.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { CommandTable } from "./registry.ts";
 
@@ -43,6 +44,8 @@ export interface ServerContext {
   readonly keyspace: Keyspace;
   /** All commands. */
   readonly commands: CommandTable;
+  /** Where writes leave for the AOF and replicas. */
+  readonly propagator: Propagator;
   /** Identity of this process. */
   readonly identity: ServerIdentity;
   /** Asks the server to stop gracefully once the current batch of replies is written. */

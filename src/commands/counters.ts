@@ -96,6 +96,8 @@ function incrbyfloat(ctx: ServerContext, client: ClientState, argv: Uint8Array[]
   }
   const text = formatLongDouble(sum);
   db.set(key, text, true, t);
+  // Replaying the addition could round differently: propagate the result.
+  ctx.propagator.rewrite(["SET", argv[1], text, "KEEPTTL"]);
   return text;
 }
 

@@ -23,6 +23,24 @@ export function resolveCommand(ctx: ServerContext, argv: Uint8Array[]): Command 
   return sub ?? unknownSubcommand(argv[1], cmd.name);
 }
 
+/**
+ * Sends a write command that changed the dataset down the propagation stream: as the handler
+ * rewrote it, or as it was sent.
+ */
+function propagate(
+  ctx: ServerContext,
+  client: ClientState,
+  argv: Uint8Array[],
+  dirtyBefore: number,
+): void {
+  const rewritten = ctx.propagator.takeRewrite();
+  if (rewritten !== null) {
+    for (const command of rewritten) ctx.propagator.command(client.db, command);
+  } else if (ctx.keyspace.counters.dirty !== dirtyBefore) {
+    ctx.propagator.command(client.db, argv);
+  }
+}
+
 /** Runs one command for `client` and returns its reply. `argv` is never empty. */
 export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const cmd = resolveCommand(ctx, argv);
@@ -51,6 +69,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   client.lastCommand = cmd.fullName;
   client.commandsProcessed++;
   ctx.stats.commandsProcessed++;
+  const dirtyBefore = ctx.keyspace.counters.dirty;
   let reply: Reply;
   try {
     reply = (cmd.handler as NonNullable<Command["handler"]>)(ctx, client, argv);
@@ -58,6 +77,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     if (!(e instanceof CommandError)) throw e;
     reply = e.reply;
   }
+  if (cmd.write && ctx.propagator.active) propagate(ctx, client, argv, dirtyBefore);
   cmd.calls++;
   if (reply instanceof ErrorReply) {
     cmd.failedCalls++;

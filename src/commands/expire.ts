@@ -53,8 +53,14 @@ function expireHandler(name: string, unitMs: 1 | 1000, absolute: boolean): Handl
     if (xx && current === undefined) return 0;
     if (gt && (current === undefined || at <= current)) return 0;
     if (lt && current !== undefined && at >= current) return 0;
-    if (at <= t) db.delete(key);
-    else db.setExpireAt(key, at);
+    if (at <= t) {
+      db.delete(key);
+      ctx.propagator.rewrite(["DEL", argv[1]]);
+    } else {
+      db.setExpireAt(key, at);
+      // As Redis: PEXPIREAT with the absolute time, the options kept.
+      ctx.propagator.rewrite(["PEXPIREAT", argv[1], at, ...argv.slice(3)]);
+    }
     return 1;
   };
 }

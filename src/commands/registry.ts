@@ -85,6 +85,8 @@ export class Command {
   readonly subcommands: readonly Command[] | null;
   /** Subcommands by name (looked up from request bytes), or null. */
   readonly subcommandIndex: NameIndex<Command> | null;
+  /** Whether the command may change the dataset (its `write` flag): it is propagated if it did. */
+  readonly write: boolean;
   /** Calls run (including those that replied with an error). */
   calls = 0;
   /** Calls that replied with an error. */
@@ -100,6 +102,7 @@ export class Command {
     this.arity = def.arity;
     this.noAuth = def.flags.includes("no_auth");
     this.denyOom = def.flags.includes("denyoom");
+    this.write = def.flags.includes("write");
     this.handler = def.handler ?? null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {

@@ -137,6 +137,11 @@ function setGeneric(
   }
   db.set(key, toBinaryString(valueArg), (flags & OPT_KEEPTTL) !== 0, t);
   if (expire !== null) db.setExpireAt(key, at);
+  // Replayed later, a relative time would mean another instant: propagate the absolute one.
+  if (expire !== null) ctx.propagator.rewrite(["SET", keyArg, valueArg, "PXAT", at]);
+  else if (flags & OPT_GET) {
+    ctx.propagator.rewrite(["SET", keyArg, valueArg, ...(flags & OPT_KEEPTTL ? ["KEEPTTL"] : [])]);
+  }
   return flags & OPT_GET ? old : OK;
 }
 
@@ -172,6 +177,7 @@ function getdel(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   const value = stringValue(db.read(key, now(), client.noTouch));
   if (value === undefined) return null;
   db.delete(key);
+  ctx.propagator.rewrite(["DEL", argv[1]]);
   return value;
 }
 
@@ -185,9 +191,14 @@ function getex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
   if (expire !== null) {
     const at = expireAt(expire, flags, t, "getex");
     // An absolute time already past deletes the key, as Redis's checkAlreadyExpired.
-    if (flags & (OPT_EXAT | OPT_PXAT) && at <= t) db.delete(key);
-    else db.setExpireAt(key, at);
-  } else if (flags & OPT_PERSIST) db.persist(key);
+    if (flags & (OPT_EXAT | OPT_PXAT) && at <= t) {
+      db.delete(key);
+      ctx.propagator.rewrite(["DEL", argv[1]]);
+    } else {
+      db.setExpireAt(key, at);
+      ctx.propagator.rewrite(["PEXPIREAT", argv[1], at]);
+    }
+  } else if (flags & OPT_PERSIST && db.persist(key)) ctx.propagator.rewrite(["PERSIST", argv[1]]);
   return value;
 }
 

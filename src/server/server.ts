@@ -9,6 +9,7 @@ import { createCommandTable } from "../commands/mod.ts";
 import type { CommandTable } from "../commands/registry.ts";
 import { monotonicMs, now } from "../util/clock.ts";
 import { Keyspace } from "../store/keyspace.ts";
+import { Propagator } from "../propagation/propagator.ts";
 import { logger } from "../util/logger.ts";
 import { REDIS_COMPAT_VERSION, VERSION } from "../version.ts";
 import { ClientState } from "./client.ts";
@@ -43,6 +44,8 @@ export class Server implements ServerContext {
   readonly commands: CommandTable = createCommandTable();
   /** The databases. */
   readonly keyspace: Keyspace;
+  /** Where writes leave for the AOF and replicas. */
+  readonly propagator: Propagator = new Propagator();
   #identity: ServerIdentity | null = null;
   #listener: Deno.TcpListener | null = null;
   /** Live connections and the promise of each one's run loop. */
@@ -57,6 +60,7 @@ export class Server implements ServerContext {
     this.config = config;
     this.keyspace = new Keyspace(config.values.databases);
     this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
+    this.keyspace.events.removed = (db, key) => this.propagator.command(db, ["DEL", key]);
     this.#applyEviction();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {

@@ -45,6 +45,18 @@ export interface KeyspaceCounters {
   expiredKeys: number;
   /** Keys deleted to stay within maxmemory / maxkeys. */
   evictedKeys: number;
+  /**
+   * Changes made by commands (Redis's `server.dirty`): a write command that moved it changed
+   * the dataset and is propagated. Removals by expiry and eviction are not counted here; they
+   * are propagated on their own (see {@link KeyspaceEvents}).
+   */
+  dirty: number;
+}
+
+/** Callbacks the keyspace makes for changes no command asked for. */
+export interface KeyspaceEvents {
+  /** A key of database `db` is about to be removed because it expired or was evicted. */
+  removed: ((db: number, key: Uint8Array) => void) | null;
 }
 
 /** An eviction candidate remembered between evictions. */
@@ -59,6 +71,7 @@ export class Database {
   /** Its index (SELECT n). */
   readonly index: number;
   readonly #counters: KeyspaceCounters;
+  readonly #events: KeyspaceEvents;
   #table = new KeyTable();
   #tracking: AccessTracking = "none";
   #lastStamp = 0;
@@ -66,10 +79,11 @@ export class Database {
   /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
   #pool: PoolEntry[] = [];
 
-  /** Creates an empty database sharing `counters` with its siblings. */
-  constructor(index: number, counters: KeyspaceCounters) {
+  /** Creates an empty database sharing `counters` and `events` with its siblings. */
+  constructor(index: number, counters: KeyspaceCounters, events: KeyspaceEvents) {
     this.index = index;
     this.#counters = counters;
+    this.#events = events;
   }
 
   /** Number of keys, including expired ones not yet removed (as Redis's DBSIZE). */
@@ -205,13 +219,33 @@ export class Database {
   #liveOrExpire(id: number, now: number): number {
     const at = this.#table.expireAt(id);
     if (at < 0 || at > now) return id;
+    this.#expire(id);
+    return -1;
+  }
+
+  /** Removes a key whose TTL passed, telling the listener first. */
+  #expire(id: number): void {
+    this.#announceRemoval(id);
     this.#table.remove(id);
     this.#counters.expiredKeys++;
-    return -1;
+  }
+
+  #announceRemoval(id: number): void {
+    const removed = this.#events.removed;
+    if (removed === null) return;
+    const start = this.#table.keyStart(id);
+    removed(this.index, this.#table.arena.slice(start, start + this.#table.keyLength(id)));
+  }
+
+  /** Deletes the entry `id` chosen by {@link evictionCandidate}, telling the listener first. */
+  evictId(id: number): void {
+    this.#announceRemoval(id);
+    this.#table.remove(id);
   }
 
   /** Stores a value. The key's TTL is removed unless `keepTtl` (SET ... KEEPTTL, APPEND). */
   set(key: string, value: StoredValue, keepTtl = false, now = clockNow()): void {
+    this.#counters.dirty++;
     const table = this.#table;
     let id = table.findString(key);
     const isString = typeof value === "string";
@@ -239,6 +273,7 @@ export class Database {
     keepTtl: boolean,
     now: number,
   ): number {
+    this.#counters.dirty++;
     const table = this.#table;
     const id = table.find(key, kStart, kEnd);
     if (id < 0) {
@@ -263,6 +298,7 @@ export class Database {
     keepTtl: boolean,
     now: number,
   ): void {
+    this.#counters.dirty++;
     this.#table.setValue(id, value, start, end);
     this.#overwritten(id, keepTtl, now);
   }
@@ -284,12 +320,14 @@ export class Database {
     const id = this.#table.findString(key);
     if (id < 0) return false;
     this.#table.remove(id);
+    this.#counters.dirty++;
     return true;
   }
 
   /** Deletes the entry `id` (from {@link find} or {@link evictionCandidate}). */
   deleteId(id: number): void {
     this.#table.remove(id);
+    this.#counters.dirty++;
   }
 
   /** The absolute expiry time (ms) of a key, or undefined when it has none. */
@@ -303,13 +341,17 @@ export class Database {
   /** Sets the absolute expiry time (ms) of an existing key. */
   setExpireAt(key: string, at: number): void {
     const id = this.#table.findString(key);
-    if (id >= 0) this.#table.setExpire(id, at);
+    if (id < 0) return;
+    this.#table.setExpire(id, at);
+    this.#counters.dirty++;
   }
 
   /** Removes a key's TTL; true if it had one. */
   persist(key: string): boolean {
     const id = this.#table.findString(key);
-    return id >= 0 && this.#table.clearExpire(id);
+    if (id < 0 || !this.#table.clearExpire(id)) return false;
+    this.#counters.dirty++;
+    return true;
   }
 
   /** Every key, live or not yet removed (callers filter with {@link get}); do not write while
@@ -358,6 +400,7 @@ export class Database {
 
   /** Deletes every key. */
   clear(): void {
+    this.#counters.dirty += this.#table.size + 1;
     this.#table.clear();
     this.#pool = [];
     this.#expireCursor = 0;
@@ -438,8 +481,7 @@ export class Database {
       checked++;
       if (table.expireAt(id) <= now) {
         // The last listed id moves into position i: look at i again.
-        table.remove(id);
-        this.#counters.expiredKeys++;
+        this.#expire(id);
         expired++;
       } else i++;
     }

@@ -1,7 +1,12 @@
 /**
  * All databases of a node, their shared counters, eviction and the active expiry cycle. The one owner of keyspace state: handlers reach it through the server context.
  */
-import { type AccessTracking, Database, type KeyspaceCounters } from "./database.ts";
+import {
+  type AccessTracking,
+  Database,
+  type KeyspaceCounters,
+  type KeyspaceEvents,
+} from "./database.ts";
 
 /** Keys looked at per active-expiry round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */
 export const EXPIRE_SAMPLE = 20;
@@ -24,7 +29,15 @@ export type LimitExceeded = "maxmemory" | "maxkeys";
 /** The keyspace; see the module comment. */
 export class Keyspace {
   /** Counters shared by every database. */
-  readonly counters: KeyspaceCounters = { hits: 0, misses: 0, expiredKeys: 0, evictedKeys: 0 };
+  readonly counters: KeyspaceCounters = {
+    hits: 0,
+    misses: 0,
+    expiredKeys: 0,
+    evictedKeys: 0,
+    dirty: 0,
+  };
+  /** Listeners for removals no command asked for (expiry, eviction). */
+  readonly events: KeyspaceEvents = { removed: null };
   /** Heap bytes in use before any key existed; part of `used_memory`, as in Redis. */
   baselineBytes = 0;
   #eviction: EvictionSettings = { maxmemory: 0, maxkeys: 0, policy: "noeviction", samples: 5 };
@@ -33,7 +46,10 @@ export class Keyspace {
 
   /** Creates `count` empty databases. */
   constructor(count: number) {
-    this.#dbs = Array.from({ length: count }, (_, i) => new Database(i, this.counters));
+    this.#dbs = Array.from(
+      { length: count },
+      (_, i) => new Database(i, this.counters, this.events),
+    );
   }
 
   /** Whether a memory or key limit is set, so dispatch must check it before commands. */
@@ -103,7 +119,7 @@ export class Keyspace {
       const id = db.evictionCandidate(policy, samples, now);
       if (id >= 0) {
         this.#evictFrom = db.index;
-        db.deleteId(id);
+        db.evictId(id);
         return true;
       }
     }
@@ -128,6 +144,7 @@ export class Keyspace {
   /** Exchanges the contents of two databases (SWAPDB). */
   swap(a: number, b: number): void {
     if (a !== b) this.#dbs[a].swapWith(this.#dbs[b]);
+    this.counters.dirty++;
   }
 
   /** Deletes every key of every database (FLUSHALL). */

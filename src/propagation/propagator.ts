@@ -1,0 +1,118 @@
+/**
+ * The single point where writes leave the command path (Redis's `propagate`): every command
+ * that changed the dataset, rewritten into a form that replays the same way later (absolute
+ * expiry times, DEL for keys that expired or were evicted), encoded as RESP commands with a
+ * SELECT whenever the database changes. The AOF, and later replication, consume this stream;
+ * when nothing consumes it, propagation costs one branch per write.
+ *
+ * The dispatcher propagates a write command's own arguments after it ran, unless the handler
+ * replaced them ({@link Propagator.rewrite}); keys removed by expiry or eviction are propagated
+ * as DEL where they happen, so they precede the command that noticed them.
+ */
+import { ByteBuffer } from "../util/bytes.ts";
+
+/** One argument of a propagated command: bytes, a binary string, or an integer. */
+export type PropagatedArg = Uint8Array | string | number;
+
+/** Receives the encoded stream, one chunk per {@link Propagator.flush}. */
+export type PropagationSink = (chunk: Uint8Array) => void;
+
+/** The propagation stream; see the module comment. */
+export class Propagator {
+  #out = new ByteBuffer(64 * 1024);
+  #db = -1;
+  #sinks: PropagationSink[] = [];
+  #rewritten: PropagatedArg[][] | null = null;
+  #suppressed = 0;
+
+  /** Whether anything consumes the stream (commands skip rewriting work when not). */
+  get active(): boolean {
+    return this.#sinks.length > 0 && this.#suppressed === 0;
+  }
+
+  /** Bytes encoded and not yet flushed. */
+  get pendingBytes(): number {
+    return this.#out.length;
+  }
+
+  /** Adds a consumer; the next command is preceded by a SELECT so it starts from a known db. */
+  addSink(sink: PropagationSink): void {
+    this.#sinks.push(sink);
+    this.#db = -1;
+  }
+
+  /** Removes a consumer. */
+  removeSink(sink: PropagationSink): void {
+    this.#sinks = this.#sinks.filter((s) => s !== sink);
+  }
+
+  /**
+   * Runs `body` with propagation off: for replaying the AOF, whose commands are already in the
+   * file they come from.
+   */
+  suppressed<T>(body: () => T): T {
+    this.#suppressed++;
+    try {
+      return body();
+    } finally {
+      this.#suppressed--;
+    }
+  }
+
+  /**
+   * Replaces what the running command propagates: the handler calls this with the commands
+   * that reproduce its effect (none, one, or several, e.g. DEL then SET).
+   */
+  rewrite(...commands: PropagatedArg[][]): void {
+    if (this.active) this.#rewritten = commands;
+  }
+
+  /** The rewrite the last command asked for, cleared (for the dispatcher). */
+  takeRewrite(): PropagatedArg[][] | null {
+    const rewritten = this.#rewritten;
+    this.#rewritten = null;
+    return rewritten;
+  }
+
+  /** Appends one command run against database `db` to the stream. */
+  command(db: number, args: readonly PropagatedArg[]): void {
+    if (!this.active) return;
+    const out = this.#out;
+    if (db !== this.#db) {
+      out.pushAscii("*2\r\n$6\r\nSELECT\r\n$");
+      out.pushInt(String(db).length);
+      out.pushAscii("\r\n");
+      out.pushInt(db);
+      out.pushAscii("\r\n");
+      this.#db = db;
+    }
+    out.pushByte(42);
+    out.pushInt(args.length);
+    out.pushAscii("\r\n");
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg === "number") {
+        const text = String(arg);
+        out.pushByte(36);
+        out.pushInt(text.length);
+        out.pushAscii("\r\n");
+        out.pushAscii(text);
+      } else {
+        out.pushByte(36);
+        out.pushInt(arg.length);
+        out.pushAscii("\r\n");
+        if (typeof arg === "string") out.pushAscii(arg);
+        else out.pushBytes(arg);
+      }
+      out.pushAscii("\r\n");
+    }
+  }
+
+  /** Hands everything encoded since the last flush to the consumers. */
+  flush(): void {
+    if (this.#out.length === 0) return;
+    const chunk = this.#out.view().slice();
+    this.#out.reset();
+    for (const sink of this.#sinks) sink(chunk);
+  }
+}

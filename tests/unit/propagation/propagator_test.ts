@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { dispatch } from "../../../src/commands/dispatch.ts";
+import { Config, defaultValues } from "../../../src/config/config.ts";
+import { RequestParser } from "../../../src/resp/request_parser.ts";
+import { ClientState } from "../../../src/server/client.ts";
+import { Server } from "../../../src/server/server.ts";
+import { fromBinaryString, toBinaryString } from "../../../src/util/bytes.ts";
+import { useClock } from "../../../src/util/clock.ts";
+
+const T0 = 1_700_000_000_000;
+
+/** A server with a sink on its propagation stream, a client and a fake clock. */
+function setup() {
+  const server = new Server(new Config(defaultValues()));
+  const client = new ClientState(1, "127.0.0.1:1", "127.0.0.1:2", true);
+  const clock = { t: T0 };
+  const restore = useClock({ now: () => clock.t });
+  const chunks: Uint8Array[] = [];
+  server.propagator.addSink((chunk) => chunks.push(chunk));
+  const run = (...args: (string | number)[]) =>
+    dispatch(server, client, args.map((a) => fromBinaryString(String(a))));
+  /** Everything propagated since the last call, decoded into commands of text arguments. */
+  const stream = (): string[][] => {
+    server.propagator.flush();
+    const parser = new RequestParser(1 << 20);
+    const out: string[][] = [];
+    for (const chunk of chunks.splice(0)) {
+      for (let pos = 0; pos < chunk.length;) {
+        pos = parser.parse(chunk, pos, chunk.length);
+        if (parser.command === null) break;
+        out.push(parser.command.map((a) => toBinaryString(a)));
+      }
+    }
+    return out;
+  };
+  return { server, clock, run, stream, [Symbol.dispose]: restore };
+}
+
+Deno.test("writes that change the dataset are propagated as sent, after a SELECT", () => {
+  using s = setup();
+  s.run("SET", "k", "v");
+  s.run("INCR", "n");
+  s.run("MSET", "a", "1", "b", "2");
+  s.run("APPEND", "k", "w");
+  assert.deepEqual(s.stream(), [
+    ["SELECT", "0"],
+    ["SET", "k", "v"],
+    ["INCR", "n"],
+    ["MSET", "a", "1", "b", "2"],
+    ["APPEND", "k", "w"],
+  ]);
+});
+
+Deno.test("reads, failed writes and writes that change nothing are not propagated", () => {
+  using s = setup();
+  s.run("SET", "k", "v");
+  s.stream();
+  s.run("GET", "k");
+  s.run("SET", "k", "x", "NX");
+  s.run("INCR", "k");
+  s.run("DEL", "missing");
+  s.run("PERSIST", "k");
+  s.run("EXPIRE", "missing", 10);
+  s.run("GETEX", "k", "PERSIST");
+  assert.deepEqual(s.stream(), []);
+});
+
+Deno.test("relative expiry times are propagated as absolute PXAT and PEXPIREAT", () => {
+  using s = setup();
+  s.run("SET", "a", "1", "EX", 10);
+  s.run("SET", "b", "2", "PX", 500, "GET");
+  s.run("SETEX", "c", 5, "3");
+  s.run("PSETEX", "d", 700, "4");
+  s.run("EXPIRE", "a", 20, "GT");
+  s.run("PEXPIRE", "b", 1000);
+  s.run("EXPIREAT", "c", T0 / 1000 + 60);
+  s.run("GETEX", "d", "EX", 30);
+  assert.deepEqual(s.stream(), [
+    ["SELECT", "0"],
+    ["SET", "a", "1", "PXAT", String(T0 + 10_000)],
+    ["SET", "b", "2", "PXAT", String(T0 + 500)],
+    ["SET", "c", "3", "PXAT", String(T0 + 5_000)],
+    ["SET", "d", "4", "PXAT", String(T0 + 700)],
+    ["PEXPIREAT", "a", String(T0 + 20_000), "GT"],
+    ["PEXPIREAT", "b", String(T0 + 1_000)],
+    ["PEXPIREAT", "c", String(T0 + 60_000)],
+    ["PEXPIREAT", "d", String(T0 + 30_000)],
+  ]);
+});
+
+Deno.test("deleting forms are propagated as DEL, INCRBYFLOAT as its result", () => {
+  using s = setup();
+  s.run("SET", "a", "1");
+  s.run("SET", "b", "2");
+  s.run("SET", "f", "1.5");
+  s.stream();
+  s.run("GETDEL", "a");
+  s.run("EXPIRE", "b", -1);
+  s.run("INCRBYFLOAT", "f", "0.25");
+  s.run("SET", "g", "x", "GET");
+  s.run("GETEX", "g", "PERSIST");
+  assert.deepEqual(s.stream(), [
+    ["DEL", "a"],
+    ["DEL", "b"],
+    ["SET", "f", "1.75", "KEEPTTL"],
+    ["SET", "g", "x"],
+  ]);
+});
+
+Deno.test("keys removed by expiry or eviction are propagated as DEL where it happens", () => {
+  using s = setup();
+  s.run("SELECT", 3);
+  s.run("SET", "t", "v", "PX", 100);
+  s.stream();
+  s.clock.t = T0 + 200;
+  assert.equal(s.run("GET", "t"), null);
+  s.run("SELECT", 0);
+  s.run("SET", "x", "1");
+  s.server.config.set([["maxkeys", "1"], ["maxmemory-policy", "allkeys-lru"]]);
+  s.run("SET", "y", "2");
+  // Limits are enforced before each command, as in Redis: the next one makes room.
+  s.run("PING");
+  assert.deepEqual(s.stream(), [
+    ["DEL", "t"],
+    ["SELECT", "0"],
+    ["SET", "x", "1"],
+    ["SET", "y", "2"],
+    ["DEL", "x"],
+  ]);
+});
+
+Deno.test("database-wide writes are propagated even on empty databases", () => {
+  using s = setup();
+  s.run("FLUSHALL");
+  s.run("SWAPDB", 0, 1);
+  s.run("FLUSHDB");
+  assert.deepEqual(s.stream(), [["SELECT", "0"], ["FLUSHALL"], ["SWAPDB", "0", "1"], [
+    "FLUSHDB",
+  ]]);
+});
+
+Deno.test("nothing is encoded while no sink listens or while suppressed", () => {
+  const server = new Server(new Config(defaultValues()));
+  const client = new ClientState(1, "127.0.0.1:1", "127.0.0.1:2", true);
+  dispatch(server, client, [fromBinaryString("SET"), fromBinaryString("k"), fromBinaryString("v")]);
+  assert.equal(server.propagator.pendingBytes, 0);
+  const chunks: Uint8Array[] = [];
+  server.propagator.addSink((c) => chunks.push(c));
+  server.propagator.suppressed(() =>
+    dispatch(server, client, [
+      fromBinaryString("SET"),
+      fromBinaryString("k"),
+      fromBinaryString("w"),
+    ])
+  );
+  server.propagator.flush();
+  assert.equal(chunks.length, 0);
+});
