@@ -89,12 +89,14 @@ async function serve(argv: string[]): Promise<number> {
   let code = 0;
   try {
     await Deno.mkdir(v.dir, { recursive: true });
+    await server.openPersistence();
     server.start();
     await server.stopped;
   } catch (e) {
     log.error("Cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
     printErr(`gocache serve: cannot start: ${e instanceof Error ? e.message : e}`);
     code = EXIT_FAILURE;
+    await server.aof?.close();
   }
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);

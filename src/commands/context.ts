@@ -26,6 +26,18 @@ export interface ServerIdentity {
   readonly pid: number;
 }
 
+/** What INFO persistence shows of the append-only file. */
+export interface AofStatus {
+  /** Current size in bytes. */
+  readonly size: number;
+  /** Size when the server opened it. */
+  readonly baseSize: number;
+  /** Bytes waiting to be written. */
+  readonly pendingBytes: number;
+  /** The last write's error, or null. */
+  readonly writeError: string | null;
+}
+
 /** How SHUTDOWN was asked to behave. */
 export interface ShutdownRequest {
   /** SAVE / NOSAVE, or undefined for the configured default. */
@@ -48,6 +60,12 @@ export interface ServerContext {
   readonly propagator: Propagator;
   /** Identity of this process. */
   readonly identity: ServerIdentity;
+  /** The append-only file, when `appendonly` is on. */
+  readonly aof: AofStatus | null;
+  /**
+   * Why writes are refused right now (Redis's MISCONF: the AOF cannot be written), or null.
+   */
+  readonly persistenceError: string | null;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

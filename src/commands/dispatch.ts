@@ -66,6 +66,11 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
       return exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS;
     }
   }
+  if (cmd.write && ctx.persistenceError !== null) {
+    cmd.rejectedCalls++;
+    ctx.stats.errorReplies++;
+    return new ErrorReply(`MISCONF Errors writing to the AOF file: ${ctx.persistenceError}`);
+  }
   client.lastCommand = cmd.fullName;
   client.commandsProcessed++;
   ctx.stats.commandsProcessed++;

@@ -70,6 +70,34 @@ const SECTIONS: Record<string, Section> = {
       ["mem_fragmentation_ratio", (rss / Math.max(1, used)).toFixed(2)],
     ];
   },
+  persistence: (ctx) => {
+    const aof = ctx.aof;
+    const fields: [string, string | number][] = [
+      ["loading", 0],
+      ["async_loading", 0],
+      ["rdb_changes_since_last_save", ctx.keyspace.counters.dirty],
+      ["rdb_bgsave_in_progress", 0],
+      ["rdb_last_save_time", Math.floor(ctx.identity.startedAt / 1000)],
+      ["rdb_last_bgsave_status", "ok"],
+      ["rdb_saves", 0],
+      ["aof_enabled", aof === null ? 0 : 1],
+      ["aof_rewrite_in_progress", 0],
+      ["aof_rewrite_scheduled", 0],
+      ["aof_last_bgrewrite_status", "ok"],
+      ["aof_rewrites", 0],
+      ["aof_last_write_status", aof?.writeError ? "err" : "ok"],
+    ];
+    if (aof !== null) {
+      fields.push(
+        ["aof_current_size", aof.size],
+        ["aof_base_size", aof.baseSize],
+        ["aof_buffer_length", aof.pendingBytes],
+        ["aof_pending_bio_fsync", 0],
+        ["aof_delayed_fsync", 0],
+      );
+    }
+    return fields;
+  },
   stats: (ctx) => {
     const s = ctx.stats;
     return [
@@ -110,7 +138,7 @@ const SECTIONS: Record<string, Section> = {
   },
 };
 
-const DEFAULT_SECTIONS = ["server", "clients", "memory", "stats", "keyspace"];
+const DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "keyspace"];
 
 /** Redis's human-readable sizes (`1.50M`). */
 function humanBytes(n: number): string {

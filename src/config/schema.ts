@@ -65,6 +65,10 @@ export interface ConfigValues {
   "maxmemory-policy": string;
   "maxmemory-samples": number;
   maxkeys: number;
+  appendonly: boolean;
+  appendfilename: string;
+  appendfsync: "always" | "everysec" | "no";
+  "aof-load-truncated": boolean;
 }
 
 /** A parameter name. */
@@ -165,6 +169,28 @@ function enumParam<K extends ConfigName>(
       return lower as ConfigValues[K];
     },
     format: (value) => String(value),
+  };
+}
+
+function boolParam<K extends ConfigName>(
+  name: K,
+  def: boolean,
+  mutable: boolean,
+  doc: string,
+): ParamSpec<K> {
+  return {
+    name,
+    default: def ? "yes" : "no",
+    mutable,
+    doc,
+    parse(text) {
+      const lower = text.toLowerCase();
+      if (lower !== "yes" && lower !== "no") {
+        throw new ConfigValueError("argument must be 'yes' or 'no'");
+      }
+      return (lower === "yes") as ConfigValues[K];
+    },
+    format: (value) => (value ? "yes" : "no"),
   };
 }
 
@@ -323,6 +349,26 @@ export const PARAMS: readonly ParamSpec[] = [
     2147483647,
     true,
     "Limit on the number of keys across databases; 0 = none. Reached: maxmemory-policy applies.",
+  ),
+  boolParam(
+    "appendonly",
+    false,
+    false,
+    "Log every write to the append-only file in dir and replay it on start.",
+  ),
+  stringParam("appendfilename", "appendonly.aof", false, "Name of the append-only file in dir."),
+  enumParam(
+    "appendfsync",
+    "everysec",
+    ["always", "everysec", "no"],
+    true,
+    "When AOF data reaches the disk: always (before replies), everysec (background), no (OS).",
+  ),
+  boolParam(
+    "aof-load-truncated",
+    true,
+    true,
+    "Start from a truncated AOF (a torn last write), cutting the partial command off.",
   ),
 ] as readonly ParamSpec[];
 

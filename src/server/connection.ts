@@ -27,6 +27,12 @@ export interface ConnectionHost {
   readonly ctx: ServerContext;
   /** True once shutdown began: finish the current batch, write it, close. */
   readonly shuttingDown: boolean;
+  /**
+   * Hands the writes of the batch just run to the AOF (and replicas); returns a promise when
+   * the replies must wait for them to be durable (`appendfsync always`), resolving false if
+   * they could not be made durable, or null when replies may leave at once.
+   */
+  commitWrites(): Promise<boolean> | null;
 }
 
 /** A live client connection; see the module comment. */
@@ -84,6 +90,15 @@ export class Connection implements ClientHandle {
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
         const keepOpen = withBatchTime(() => this.#processInput());
+        const durable = this.#host.commitWrites();
+        if (durable !== null && !(await durable)) {
+          // Acknowledging writes that are not on disk would be a lie: drop the replies.
+          log.warn("Client {id} closed: its writes could not be made durable", {
+            id: this.state.id,
+          });
+          this.#out.reset();
+          break;
+        }
         this.#startWriting();
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
           await this.#drain();

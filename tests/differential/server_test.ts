@@ -107,6 +107,14 @@ const INFO_FIELDS = [
   "total_commands_processed",
   "rejected_connections",
   "total_error_replies",
+  "loading",
+  "rdb_changes_since_last_save",
+  "rdb_bgsave_in_progress",
+  "rdb_last_save_time",
+  "rdb_last_bgsave_status",
+  "aof_enabled",
+  "aof_rewrite_in_progress",
+  "aof_last_write_status",
 ];
 
 Deno.test("server commands answer exactly like redis-server", async (t) => {
@@ -238,13 +246,17 @@ Deno.test("server commands answer exactly like redis-server", async (t) => {
     await t.step(
       "INFO has the same section headers for the sections gocache has",
       async () => {
-        for (const args of [[], ["server"], ["clients"], ["stats"], ["SERVER", "clients"]]) {
+        const cases = [[], ["server"], ["clients"], ["persistence"], ["stats"], [
+          "SERVER",
+          "clients",
+        ]];
+        for (const args of cases) {
           const { redis, gocache } = await c.call("INFO", ...args);
           assert.equal(gocache.type, redis.type, `INFO ${args.join(" ")}: reply type`);
           const r = parseInfo(textOf(redis)).sections.filter((s) =>
-            ["Server", "Clients", "Memory", "Stats", "Keyspace"].includes(s)
+            ["Server", "Clients", "Memory", "Persistence", "Stats", "Keyspace"].includes(s)
           );
-          // gocache has no persistence, replication or cpu sections yet.
+          // gocache has no replication or cpu sections yet.
           assert.deepEqual(parseInfo(textOf(gocache)).sections, r, `INFO ${args.join(" ")}`);
         }
       },

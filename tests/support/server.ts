@@ -16,6 +16,11 @@ export interface StartOptions {
   yaml?: string;
   /** Start through `deno task serve` (as the README tells users) instead of `deno run`. */
   viaTask?: boolean;
+  /**
+   * Data directory to use and keep (for restarts on the same files); by default a fresh
+   * temporary directory, removed on stop.
+   */
+  dir?: string;
 }
 
 /** A running gocache subprocess. */
@@ -27,6 +32,7 @@ export class ServerProcess {
   readonly #child: Deno.ChildProcess;
   readonly #lines: string[];
   readonly #drained: Promise<void>;
+  readonly #keepDir: boolean;
   #status: Promise<Deno.CommandStatus>;
 
   constructor(
@@ -35,12 +41,14 @@ export class ServerProcess {
     dir: string,
     lines: string[],
     drained: Promise<void>,
+    keepDir = false,
   ) {
     this.#child = child;
     this.port = port;
     this.dir = dir;
     this.#lines = lines;
     this.#drained = drained;
+    this.#keepDir = keepDir;
     this.#status = child.status;
   }
 
@@ -68,7 +76,7 @@ export class ServerProcess {
     }
     const status = await this.#status;
     await this.#drained;
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    if (!this.#keepDir) await Deno.remove(this.dir, { recursive: true }).catch(() => {});
     return status;
   }
 
@@ -116,7 +124,7 @@ export async function runCli(
 
 /** Starts gocache on a free port; rejects with its output if it does not come up. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-test-" });
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "gocache-test-" });
   const launcher = options.viaTask ? ["task", "serve"] : ["run", "-A", MAIN, "serve"];
   const args = [...launcher, "--port", "0", "--dir", dir, "--log-format", "json"];
   if (options.yaml !== undefined) {
@@ -167,7 +175,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   });
   try {
     const port = await Promise.race([portSeen, exited, timeout]);
-    return new ServerProcess(child, port, dir, lines, drained);
+    return new ServerProcess(child, port, dir, lines, drained, options.dir !== undefined);
   } catch (e) {
     try {
       child.kill("SIGKILL");
@@ -176,7 +184,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     }
     await child.status;
     await drained;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (options.dir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw e;
   } finally {
     clearTimeout(timer);

@@ -1,0 +1,219 @@
+/**
+ * The append-only file end to end: the real server writes it, is killed, and starts again from
+ * it; redis-check-aof judges the file; truncated and corrupt files behave as documented.
+ */
+import assert from "node:assert/strict";
+import { plain, RespConn } from "../support/resp_conn.ts";
+import { runCli, startServer } from "../support/server.ts";
+
+const AOF = "appendonly.aof";
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "gocache-aof-" });
+}
+
+function aofArgs(fsync: string): string[] {
+  return ["--appendonly", "yes", "--appendfsync", fsync];
+}
+
+Deno.test("with appendfsync always every acknowledged write survives SIGKILL", async () => {
+  const dir = await tempDir();
+  try {
+    const acknowledged = new Map<string, string>();
+    {
+      const server = await startServer({ dir, args: aofArgs("always") });
+      const conn = await RespConn.connect(server.port);
+      // Two writers race the kill: every write that got its OK must be on disk.
+      const writer = async (c: RespConn, prefix: string) => {
+        for (let i = 0; i < 100_000; i++) {
+          const key = `${prefix}${i}`;
+          const value = `v${i}\r\n\x00\xff`;
+          try {
+            if (plain(await c.call("SET", key, value)) === "OK") acknowledged.set(key, value);
+          } catch {
+            return;
+          }
+        }
+      };
+      const other = await RespConn.connect(server.port);
+      const done = Promise.all([writer(conn, "a:"), writer(other, "b:")]);
+      while (acknowledged.size < 300) await new Promise((r) => setTimeout(r, 5));
+      const status = await server.stop("SIGKILL");
+      assert.equal(status.signal, "SIGKILL");
+      await done;
+      conn.close();
+      other.close();
+    }
+    await using server = await startServer({ dir, args: aofArgs("always") });
+    const conn = await RespConn.connect(server.port);
+    const size = Number(plain(await conn.call("DBSIZE")));
+    assert.ok(size >= acknowledged.size, `${size} keys, ${acknowledged.size} acknowledged`);
+    for (const [key, value] of acknowledged) {
+      assert.equal(plain(await conn.call("GET", key)), value, key);
+    }
+    conn.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a restart replays TTLs as absolute times, databases, counters and deletions", async () => {
+  const dir = await tempDir();
+  try {
+    {
+      await using server = await startServer({ dir, args: aofArgs("everysec") });
+      const c = await RespConn.connect(server.port);
+      for (
+        const cmd of [
+          ["SET", "ttl", "v", "EX", 1000],
+          ["SET", "gone", "v", "PX", 50],
+          ["INCRBY", "n", 41],
+          ["INCR", "n"],
+          ["INCRBYFLOAT", "f", "0.1"],
+          ["SELECT", 5],
+          ["SET", "in5", "five"],
+          ["SELECT", 0],
+          ["SET", "del", "x"],
+          ["DEL", "del"],
+          ["SET", "bin", "\x00\r\n\xff"],
+        ]
+      ) await c.call(...cmd);
+      await new Promise((r) => setTimeout(r, 100));
+      c.close();
+    }
+    await using server = await startServer({ dir, args: aofArgs("everysec") });
+    const c = await RespConn.connect(server.port);
+    const ttl = Number(plain(await c.call("PTTL", "ttl")));
+    assert.ok(ttl > 990_000 && ttl <= 1_000_000, `ttl ${ttl}`);
+    assert.equal(plain(await c.call("EXISTS", "gone")), 0);
+    assert.equal(plain(await c.call("GET", "n")), "42");
+    assert.equal(plain(await c.call("GET", "f")), "0.1");
+    assert.equal(plain(await c.call("EXISTS", "del")), 0);
+    assert.equal(plain(await c.call("GET", "bin")), "\x00\r\n\xff");
+    await c.call("SELECT", 5);
+    assert.equal(plain(await c.call("GET", "in5")), "five");
+    const info = String(plain(await c.call("INFO", "persistence")));
+    assert.match(info, /aof_enabled:1/);
+    assert.match(info, /aof_last_write_status:ok/);
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("redis-check-aof accepts the file gocache writes", async () => {
+  const dir = await tempDir();
+  try {
+    {
+      await using server = await startServer({ dir, args: aofArgs("no") });
+      const c = await RespConn.connect(server.port);
+      await c.call("MSET", "a", "1", "b", "\x00\xff\r\n");
+      await c.call("SET", "c", "x", "EX", 100);
+      await c.call("EXPIRE", "a", 50);
+      await c.call("SELECT", 3);
+      await c.call("APPEND", "d", "tail");
+      c.close();
+    }
+    const out = await new Deno.Command("redis-check-aof", {
+      args: [`${dir}/${AOF}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /is valid/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** An AOF of `n` SETs written by hand, with the byte offset where each command ends. */
+function handWrittenAof(n: number): { data: Uint8Array; ends: number[] } {
+  let text = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
+  const ends: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = `key${i}`;
+    const value = "v".repeat(i % 7) + String(i);
+    text += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`;
+    ends.push(text.length);
+  }
+  return { data: new TextEncoder().encode(text), ends };
+}
+
+Deno.test("a truncated AOF loads every command before the cut and is cut back", async () => {
+  const { data, ends } = handWrittenAof(40);
+  // Cut points inside commands, chosen to hit headers, lengths and payloads.
+  for (const cut of [ends[0] + 1, ends[9] + 7, ends[20] + 15, ends[38] + 20, data.length - 1]) {
+    const dir = await tempDir();
+    try {
+      await Deno.writeFile(`${dir}/${AOF}`, data.subarray(0, cut));
+      const whole = ends.filter((end) => end <= cut).length;
+      await using server = await startServer({ dir, args: aofArgs("everysec") });
+      const c = await RespConn.connect(server.port);
+      assert.equal(plain(await c.call("DBSIZE")), whole, `cut at ${cut}`);
+      assert.equal(
+        plain(await c.call("GET", `key${whole - 1}`)),
+        "v".repeat((whole - 1) % 7) + String(whole - 1),
+      );
+      c.close();
+      assert.equal(
+        (await Deno.stat(`${dir}/${AOF}`)).size,
+        ends[whole - 1],
+        "cut back to a whole command",
+      );
+      assert.ok(server.logs.some((l) => l.includes("ends in the middle of a command")));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("a truncated AOF stops the start when aof-load-truncated is off", async () => {
+  const { data, ends } = handWrittenAof(5);
+  const dir = await tempDir();
+  try {
+    await Deno.writeFile(`${dir}/${AOF}`, data.subarray(0, ends[2] + 4));
+    const result = await runCli([
+      "serve",
+      "--port",
+      "0",
+      "--dir",
+      dir,
+      ...aofArgs("everysec"),
+      "--aof-load-truncated",
+      "no",
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`at offset ${ends[2]}`));
+    assert.equal((await Deno.stat(`${dir}/${AOF}`)).size, ends[2] + 4, "the file is left alone");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("corruption before the tail stops the start with the offset and the repair tool", async () => {
+  const { data, ends } = handWrittenAof(10);
+  const cases: [string, (bytes: Uint8Array) => void, number][] = [
+    ["bad framing", (b) => (b[ends[3]] = 0x3f), ends[3]],
+    ["bad length", (b) => (b[ends[5] + 1] = 0x78), ends[5]],
+    [
+      "unknown command",
+      (b) => b.set(new TextEncoder().encode("XYZ"), ends[6] + 8),
+      ends[6],
+    ],
+  ];
+  for (const [name, damage, offset] of cases) {
+    const dir = await tempDir();
+    try {
+      const bytes = data.slice();
+      damage(bytes);
+      await Deno.writeFile(`${dir}/${AOF}`, bytes);
+      const result = await runCli(["serve", "--port", "0", "--dir", dir, ...aofArgs("everysec")]);
+      assert.equal(result.code, 1, name);
+      assert.match(result.stderr, new RegExp(`at offset ${offset}`), name);
+      assert.match(result.stderr, /redis-check-aof --fix/, name);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
