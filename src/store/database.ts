@@ -59,6 +59,19 @@ export interface KeyspaceEvents {
   removed: ((db: number, key: Uint8Array) => void) | null;
 }
 
+/**
+ * Told about changes while a point-in-time snapshot of the database is being walked, before
+ * they happen, so the snapshot can keep what it has not written yet (see snapshot.ts).
+ */
+export interface ChangeGuard {
+  /** The existing entry `id` is about to change or be removed. */
+  beforeChange(id: number): void;
+  /** The absent key `key[start, end)` is about to be created. */
+  beforeCreate(key: Uint8Array, start: number, end: number): void;
+  /** The whole database is about to be emptied or swapped with another. */
+  beforeReset(): void;
+}
+
 /** An eviction candidate remembered between evictions. */
 interface PoolEntry {
   id: number;
@@ -76,6 +89,7 @@ export class Database {
   #tracking: AccessTracking = "none";
   #lastStamp = 0;
   #expireCursor = 0;
+  #guard: ChangeGuard | null = null;
   /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
   #pool: PoolEntry[] = [];
 
@@ -109,6 +123,22 @@ export class Database {
   /** The underlying table, for byte-level fast paths that read values in place. */
   get table(): KeyTable {
     return this.#table;
+  }
+
+  /** Installs (or with null removes) the guard a running snapshot uses. */
+  setGuard(guard: ChangeGuard | null): void {
+    this.#guard = guard;
+  }
+
+  /** Tells the guard, if any, that `id` (or, when -1, the absent binary-string key) changes. */
+  #guardString(id: number, key: string): void {
+    if (this.#guard === null) return;
+    if (id >= 0) this.#guard.beforeChange(id);
+    else {
+      const bytes = new Uint8Array(key.length);
+      for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+      this.#guard.beforeCreate(bytes, 0, bytes.length);
+    }
   }
 
   /** Chooses what accesses record (set by the keyspace from `maxmemory-policy`). */
@@ -225,6 +255,7 @@ export class Database {
 
   /** Removes a key whose TTL passed, telling the listener first. */
   #expire(id: number): void {
+    this.#guard?.beforeChange(id);
     this.#announceRemoval(id);
     this.#table.remove(id);
     this.#counters.expiredKeys++;
@@ -239,6 +270,7 @@ export class Database {
 
   /** Deletes the entry `id` chosen by {@link evictionCandidate}, telling the listener first. */
   evictId(id: number): void {
+    this.#guard?.beforeChange(id);
     this.#announceRemoval(id);
     this.#table.remove(id);
   }
@@ -248,6 +280,7 @@ export class Database {
     this.#counters.dirty++;
     const table = this.#table;
     let id = table.findString(key);
+    this.#guardString(id, key);
     const isString = typeof value === "string";
     if (id < 0) {
       id = table.insertStrings(key, isString ? value : "");
@@ -276,6 +309,10 @@ export class Database {
     this.#counters.dirty++;
     const table = this.#table;
     const id = table.find(key, kStart, kEnd);
+    if (this.#guard !== null) {
+      if (id < 0) this.#guard.beforeCreate(key, kStart, kEnd);
+      else this.#guard.beforeChange(id);
+    }
     if (id < 0) {
       const created = table.insert(key, kStart, kEnd, value, vStart, vEnd);
       this.#created(created, now);
@@ -299,6 +336,7 @@ export class Database {
     now: number,
   ): void {
     this.#counters.dirty++;
+    this.#guard?.beforeChange(id);
     this.#table.setValue(id, value, start, end);
     this.#overwritten(id, keepTtl, now);
   }
@@ -319,6 +357,7 @@ export class Database {
   delete(key: string): boolean {
     const id = this.#table.findString(key);
     if (id < 0) return false;
+    this.#guard?.beforeChange(id);
     this.#table.remove(id);
     this.#counters.dirty++;
     return true;
@@ -326,6 +365,7 @@ export class Database {
 
   /** Deletes the entry `id` (from {@link find} or {@link evictionCandidate}). */
   deleteId(id: number): void {
+    this.#guard?.beforeChange(id);
     this.#table.remove(id);
     this.#counters.dirty++;
   }
@@ -342,6 +382,7 @@ export class Database {
   setExpireAt(key: string, at: number): void {
     const id = this.#table.findString(key);
     if (id < 0) return;
+    this.#guard?.beforeChange(id);
     this.#table.setExpire(id, at);
     this.#counters.dirty++;
   }
@@ -349,7 +390,9 @@ export class Database {
   /** Removes a key's TTL; true if it had one. */
   persist(key: string): boolean {
     const id = this.#table.findString(key);
-    if (id < 0 || !this.#table.clearExpire(id)) return false;
+    if (id < 0 || this.#table.expireAt(id) < 0) return false;
+    this.#guard?.beforeChange(id);
+    this.#table.clearExpire(id);
     this.#counters.dirty++;
     return true;
   }
@@ -400,6 +443,7 @@ export class Database {
 
   /** Deletes every key. */
   clear(): void {
+    this.#guard?.beforeReset();
     this.#counters.dirty += this.#table.size + 1;
     this.#table.clear();
     this.#pool = [];
@@ -408,6 +452,8 @@ export class Database {
 
   /** Exchanges all contents with another database (SWAPDB). */
   swapWith(other: Database): void {
+    this.#guard?.beforeReset();
+    other.#guard?.beforeReset();
     [this.#table, other.#table] = [other.#table, this.#table];
     this.#pool = [];
     other.#pool = [];

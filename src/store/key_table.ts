@@ -382,6 +382,14 @@ export class KeyTable {
     return this.#volatile.at(i);
   }
 
+  /** The first live id at or after `from`, or -1: a cursor that survives writes in between. */
+  nextLiveId(from: number): number {
+    for (let id = Math.max(0, from); id < this.#highWater; id++) {
+      if ((this.#rec[id * 4 + 1] & LIVE) !== 0) return id;
+    }
+    return -1;
+  }
+
   /** Every live id, in id order. Do not add or remove entries while iterating. */
   *ids(): Generator<number> {
     for (let id = 0; id < this.#highWater; id++) {
