@@ -96,7 +96,7 @@ async function serve(argv: string[]): Promise<number> {
     log.error("Cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
     printErr(`gocache serve: cannot start: ${e instanceof Error ? e.message : e}`);
     code = EXIT_FAILURE;
-    await server.aof?.close();
+    await server.persistence.close();
   }
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);

@@ -38,6 +38,22 @@ export interface AofStatus {
   readonly writeError: string | null;
 }
 
+/** What handlers see of persistence (INFO persistence, BGREWRITEAOF, MISCONF). */
+export interface PersistenceView {
+  /** The append-only file, when `appendonly` is on. */
+  readonly aof: AofStatus | null;
+  /** Whether an AOF rewrite is running. */
+  readonly rewriting: boolean;
+  /** Whether the last rewrite succeeded. */
+  readonly lastRewriteOk: boolean;
+  /** Rewrites completed. */
+  readonly rewrites: number;
+  /** Seconds the last rewrite took, or -1. */
+  readonly lastRewriteSeconds: number;
+  /** Starts BGREWRITEAOF; Redis's error text when it cannot, null when it started. */
+  startRewrite(): string | null;
+}
+
 /** How SHUTDOWN was asked to behave. */
 export interface ShutdownRequest {
   /** SAVE / NOSAVE, or undefined for the configured default. */
@@ -60,12 +76,8 @@ export interface ServerContext {
   readonly propagator: Propagator;
   /** Identity of this process. */
   readonly identity: ServerIdentity;
-  /** The append-only file, when `appendonly` is on. */
-  readonly aof: AofStatus | null;
-  /**
-   * Why writes are refused right now (Redis's MISCONF: the AOF cannot be written), or null.
-   */
-  readonly persistenceError: string | null;
+  /** Persistence state and controls. */
+  readonly persistence: PersistenceView;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

@@ -66,10 +66,11 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
       return exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS;
     }
   }
-  if (cmd.write && ctx.persistenceError !== null) {
+  const aofError = ctx.persistence.aof?.writeError ?? null;
+  if (cmd.write && aofError !== null) {
     cmd.rejectedCalls++;
     ctx.stats.errorReplies++;
-    return new ErrorReply(`MISCONF Errors writing to the AOF file: ${ctx.persistenceError}`);
+    return new ErrorReply(`MISCONF Errors writing to the AOF file: ${aofError}`);
   }
   client.lastCommand = cmd.fullName;
   client.commandsProcessed++;

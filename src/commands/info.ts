@@ -71,7 +71,8 @@ const SECTIONS: Record<string, Section> = {
     ];
   },
   persistence: (ctx) => {
-    const aof = ctx.aof;
+    const p = ctx.persistence;
+    const aof = p.aof;
     const fields: [string, string | number][] = [
       ["loading", 0],
       ["async_loading", 0],
@@ -81,10 +82,11 @@ const SECTIONS: Record<string, Section> = {
       ["rdb_last_bgsave_status", "ok"],
       ["rdb_saves", 0],
       ["aof_enabled", aof === null ? 0 : 1],
-      ["aof_rewrite_in_progress", 0],
+      ["aof_rewrite_in_progress", p.rewriting ? 1 : 0],
       ["aof_rewrite_scheduled", 0],
-      ["aof_last_bgrewrite_status", "ok"],
-      ["aof_rewrites", 0],
+      ["aof_last_rewrite_time_sec", p.lastRewriteSeconds],
+      ["aof_last_bgrewrite_status", p.lastRewriteOk ? "ok" : "err"],
+      ["aof_rewrites", p.rewrites],
       ["aof_last_write_status", aof?.writeError ? "err" : "ok"],
     ];
     if (aof !== null) {

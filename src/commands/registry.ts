@@ -30,7 +30,8 @@ export type CommandFlag =
   | "no_auth"
   | "no_multi"
   | "allow_busy"
-  | "sentinel";
+  | "sentinel"
+  | "no_async_loading";
 
 /** Redis's command groups (COMMAND DOCS `group`). */
 export type CommandGroup = "connection" | "server" | "string" | "generic" | "keyspace";

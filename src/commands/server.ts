@@ -75,6 +75,13 @@ const CONFIG_HELP = [
   "    Print this help.",
 ].map((line) => new SimpleString(line));
 
+/** BGREWRITEAOF: starts compacting the AOF in the background (see persistence.ts). */
+function bgrewriteaof(ctx: ServerContext): Reply {
+  const refused = ctx.persistence.startRewrite();
+  if (refused !== null) throw new CommandError(`ERR ${refused}`);
+  return new SimpleString("Background append only file rewriting started");
+}
+
 /** Server command declarations. */
 export const serverCommands: readonly CommandDef[] = [
   {
@@ -157,5 +164,15 @@ export const serverCommands: readonly CommandDef[] = [
     since: "1.0.0",
     complexity: "O(N) when saving, where N is the total number of keys in all databases",
     handler: shutdown,
+  },
+  {
+    name: "bgrewriteaof",
+    arity: 1,
+    flags: ["admin", "noscript", "no_async_loading"],
+    group: "server",
+    summary: "Asynchronously rewrite the append-only file",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: bgrewriteaof,
   },
 ];

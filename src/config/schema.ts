@@ -69,6 +69,8 @@ export interface ConfigValues {
   appendfilename: string;
   appendfsync: "always" | "everysec" | "no";
   "aof-load-truncated": boolean;
+  "auto-aof-rewrite-percentage": number;
+  "auto-aof-rewrite-min-size": number;
 }
 
 /** A parameter name. */
@@ -369,6 +371,21 @@ export const PARAMS: readonly ParamSpec[] = [
     true,
     true,
     "Start from a truncated AOF (a torn last write), cutting the partial command off.",
+  ),
+  intParam(
+    "auto-aof-rewrite-percentage",
+    100,
+    0,
+    2147483647,
+    true,
+    "Rewrite the AOF when it grew by this % since the last rewrite; 0 = never automatically.",
+  ),
+  memoryParam(
+    "auto-aof-rewrite-min-size",
+    "64mb",
+    0,
+    true,
+    "Smallest AOF size at which automatic rewrites happen.",
   ),
 ] as readonly ParamSpec[];
 

@@ -10,8 +10,7 @@ import type { CommandTable } from "../commands/registry.ts";
 import { monotonicMs, now } from "../util/clock.ts";
 import { Keyspace } from "../store/keyspace.ts";
 import { Propagator } from "../propagation/propagator.ts";
-import { AppendOnlyFile } from "../persistence/aof.ts";
-import { loadAof } from "../persistence/aof_loader.ts";
+import { Persistence } from "../persistence/persistence.ts";
 import { logger } from "../util/logger.ts";
 import { REDIS_COMPAT_VERSION, VERSION } from "../version.ts";
 import { ClientState } from "./client.ts";
@@ -48,8 +47,8 @@ export class Server implements ServerContext {
   readonly keyspace: Keyspace;
   /** Where writes leave for the AOF and replicas. */
   readonly propagator: Propagator = new Propagator();
-  /** The append-only file being written, when `appendonly` is on. */
-  aof: AppendOnlyFile | null = null;
+  /** Restoring the dataset, the AOF and its rewrites. */
+  readonly persistence: Persistence;
   #identity: ServerIdentity | null = null;
   #listener: Deno.TcpListener | null = null;
   /** Live connections and the promise of each one's run loop. */
@@ -65,14 +64,12 @@ export class Server implements ServerContext {
     this.keyspace = new Keyspace(config.values.databases);
     this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
     this.keyspace.events.removed = (db, key) => this.propagator.command(db, ["DEL", key]);
+    this.persistence = new Persistence(this, config);
     this.#applyEviction();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
       if (names.some((n) => n.startsWith("maxmemory") || n === "maxkeys")) this.#applyEviction();
       if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
-      if (names.includes("appendfsync") && this.aof !== null) {
-        this.aof.policy = config.values.appendfsync;
-      }
     });
   }
 
@@ -102,41 +99,17 @@ export class Server implements ServerContext {
     return this;
   }
 
-  /** Why writes are refused (the AOF cannot be written), or null. */
-  get persistenceError(): string | null {
-    return this.aof?.writeError ?? null;
-  }
-
   /**
-   * Restores the dataset and opens the files writes go to, before {@link start}: with
-   * `appendonly yes`, replays `dir/appendfilename` when it exists and appends to it from then
-   * on. Throws `AofLoadError` for a file that cannot be replayed.
+   * Restores the dataset and opens the files writes go to, before {@link start} (see
+   * `Persistence.open`).
    */
-  async openPersistence(): Promise<void> {
-    const v = this.config.values;
-    if (!v.appendonly) return;
-    const path = `${v.dir}/${v.appendfilename}`;
-    const started = monotonicMs();
-    const loaded = await loadAof(this, path, v["aof-load-truncated"]);
-    if (loaded === null) log.info("No append only file at {path}: starting empty", { path });
-    else {
-      log.info("DB loaded from append only file {path}: {commands} commands in {ms} ms", {
-        path,
-        commands: loaded.commands,
-        ms: Math.round(monotonicMs() - started),
-        keys: this.keyspace.totalKeys,
-      });
-    }
-    const aof = await AppendOnlyFile.open(path, v.appendfsync);
-    this.aof = aof;
-    this.propagator.addSink((chunk) => aof.append(chunk));
+  openPersistence(): Promise<void> {
+    return this.persistence.open();
   }
 
   /** Hands the writes of a batch to the AOF; see `ConnectionHost.commitWrites`. */
   commitWrites(): Promise<boolean> | null {
-    if (this.propagator.pendingBytes === 0) return null;
-    this.propagator.flush();
-    return this.aof !== null && this.aof.policy === "always" ? this.aof.durable() : null;
+    return this.persistence.commitWrites();
   }
 
   /** Opens the listening socket and starts accepting; throws if the address cannot be bound. */
@@ -191,8 +164,7 @@ export class Server implements ServerContext {
     await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
     await Promise.allSettled([...this.#live.values()]);
     clearTimeout(timer);
-    this.propagator.flush();
-    await this.aof?.close();
+    await this.persistence.close();
     log.info("Server stopped");
     this.#resolveStopped();
   }
@@ -270,6 +242,7 @@ export class Server implements ServerContext {
     // Like Redis, active expiry may use a quarter of each period.
     this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     this.propagator.flush();
+    this.persistence.checkAutoRewrite();
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
     const limit = this.config.values["client-output-buffer-limit"].normal;

@@ -3,6 +3,7 @@
  * it; redis-check-aof judges the file; truncated and corrupt files behave as documented.
  */
 import assert from "node:assert/strict";
+import { RespError } from "../../src/resp/reply_decoder.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { runCli, startServer } from "../support/server.ts";
 
@@ -216,4 +217,109 @@ Deno.test("corruption before the tail stops the start with the offset and the re
       await Deno.remove(dir, { recursive: true });
     }
   }
+});
+
+/** Every key of db 0 with its value and absolute expiry (PEXPIRETIME), for comparisons. */
+async function dump(c: RespConn): Promise<Map<string, [unknown, unknown]>> {
+  const out = new Map<string, [unknown, unknown]>();
+  const keys = plain(await c.call("KEYS", "*")) as string[];
+  for (const key of keys) {
+    out.set(key, [plain(await c.call("GET", key)), plain(await c.call("PEXPIRETIME", key))]);
+  }
+  return out;
+}
+
+async function waitForRewrites(c: RespConn, count: number): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const info = String(plain(await c.call("INFO", "persistence")));
+    if (info.includes(`aof_rewrites:${count}`) && info.includes("aof_rewrite_in_progress:0")) {
+      return info;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the rewrite did not finish");
+}
+
+Deno.test("BGREWRITEAOF compacts the file while writes continue, and a restart agrees", async () => {
+  const dir = await tempDir();
+  try {
+    let before: Map<string, [unknown, unknown]>;
+    let sizeBefore: number;
+    {
+      await using server = await startServer({ dir, args: aofArgs("everysec") });
+      const c = await RespConn.connect(server.port);
+      for (let i = 0; i < 3000; i++) await c.send("INCR", `counter:${i % 30}`);
+      for (let i = 0; i < 3000; i++) await c.read();
+      await c.call("SET", "ttl", "v", "EX", 5000);
+      await c.call("SET", "bin", "\x00\r\n\xff");
+      sizeBefore = (await Deno.stat(`${dir}/${AOF}`)).size;
+      // A second client keeps writing during the rewrite.
+      const w = await RespConn.connect(server.port);
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing; i++) {
+          await w.call("INCR", `counter:${i % 30}`);
+          await w.call("SET", `during:${i % 50}`, String(i));
+        }
+      })();
+      assert.equal(
+        plain(await c.call("BGREWRITEAOF")),
+        "Background append only file rewriting started",
+      );
+      await waitForRewrites(c, 1);
+      writing = false;
+      await writer;
+      assert.equal(plain(await c.call("INCR", "after")), 1);
+      await new Promise((r) => setTimeout(r, 50));
+      before = await dump(c);
+      c.close();
+      w.close();
+    }
+    const sizeAfter = (await Deno.stat(`${dir}/${AOF}`)).size;
+    assert.ok(sizeAfter < sizeBefore, `${sizeAfter} < ${sizeBefore} bytes`);
+    const check = await new Deno.Command("redis-check-aof", {
+      args: [`${dir}/${AOF}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(check.code, 0, new TextDecoder().decode(check.stdout));
+    await using server = await startServer({ dir, args: aofArgs("everysec") });
+    const c = await RespConn.connect(server.port);
+    assert.deepEqual(await dump(c), before);
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the AOF is rewritten automatically once it doubles past the minimum size", async () => {
+  const dir = await tempDir();
+  try {
+    await using server = await startServer({
+      dir,
+      args: [...aofArgs("no"), "--auto-aof-rewrite-min-size", "4kb"],
+    });
+    const c = await RespConn.connect(server.port);
+    for (let i = 0; i < 400; i++) await c.call("SET", "same-key", `value-${i}`);
+    const info = await waitForRewrites(c, 1);
+    assert.match(info, /aof_last_bgrewrite_status:ok/);
+    assert.equal(
+      plain(await c.call("BGREWRITEAOF")),
+      "Background append only file rewriting started",
+    );
+    await waitForRewrites(c, 2);
+    assert.equal(plain(await c.call("GET", "same-key")), "value-399");
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("BGREWRITEAOF without appendonly is refused with a clear error", async () => {
+  await using server = await startServer();
+  const c = await RespConn.connect(server.port);
+  const reply = await c.call("BGREWRITEAOF");
+  assert.ok(reply instanceof RespError, "an error reply");
+  assert.match(reply.message, /appendonly no/);
+  c.close();
 });

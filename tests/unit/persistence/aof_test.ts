@@ -48,7 +48,7 @@ Deno.test("a failed write is reported, writes get MISCONF, and waiters learn it"
   // Every write to /dev/full fails with ENOSPC.
   const aof = await AppendOnlyFile.open("/dev/full", "always");
   const server = new Server(new Config(defaultValues()));
-  server.aof = aof;
+  server.persistence.aof = aof;
   server.propagator.addSink((chunk) => aof.append(chunk));
   const client = new ClientState(1, "127.0.0.1:1", "127.0.0.1:2", true);
   const run = (...args: string[]) => dispatch(server, client, args.map(fromBinaryString));
