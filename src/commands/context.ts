@@ -50,8 +50,26 @@ export interface PersistenceView {
   readonly rewrites: number;
   /** Seconds the last rewrite took, or -1. */
   readonly lastRewriteSeconds: number;
+  /** Whether BGREWRITEAOF waits for a running BGSAVE. */
+  readonly rewriteScheduled: boolean;
   /** Starts BGREWRITEAOF; Redis's error text when it cannot, null when it started. */
   startRewrite(): string | null;
+  /** Whether a BGSAVE runs. */
+  readonly saving: boolean;
+  /** When the last successful save ended (ms). */
+  readonly lastSaveTime: number;
+  /** Whether the last background save succeeded. */
+  readonly lastBgsaveOk: boolean;
+  /** Saves completed. */
+  readonly saves: number;
+  /** Seconds the last background save took, or -1. */
+  readonly lastBgsaveSeconds: number;
+  /** Changes since the last save. */
+  readonly changesSinceSave: number;
+  /** SAVE: Redis's error text, or null once the dump is written. */
+  save(): string | null;
+  /** BGSAVE [SCHEDULE]: whether it started (or was scheduled), with Redis's reply text. */
+  startBgsave(schedule: boolean): { ok: boolean; text: string };
 }
 
 /** How SHUTDOWN was asked to behave. */

@@ -82,6 +82,22 @@ function bgrewriteaof(ctx: ServerContext): Reply {
   return new SimpleString("Background append only file rewriting started");
 }
 
+/** SAVE: writes the RDB dump now, blocking every client until it is on disk. */
+function saveNow(ctx: ServerContext): Reply {
+  const error = ctx.persistence.save();
+  return error === null ? OK : new ErrorReply(`ERR ${error}`);
+}
+
+/** BGSAVE [SCHEDULE]: starts a point-in-time snapshot in the background. */
+function bgsave(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length > 2 || (argv.length === 2 && asciiLower(argv[1]) !== "schedule")) {
+    throw new CommandError("ERR syntax error");
+  }
+  const { ok, text } = ctx.persistence.startBgsave(argv.length === 2);
+  if (!ok) throw new CommandError(`ERR ${text}`);
+  return new SimpleString(text);
+}
+
 /** Server command declarations. */
 export const serverCommands: readonly CommandDef[] = [
   {
@@ -174,5 +190,38 @@ export const serverCommands: readonly CommandDef[] = [
     since: "1.0.0",
     complexity: "O(1)",
     handler: bgrewriteaof,
+  },
+  {
+    name: "save",
+    arity: 1,
+    flags: ["admin", "noscript", "no_async_loading", "no_multi"],
+    group: "server",
+    acl: ["@dangerous"],
+    summary: "Synchronously save the dataset to disk",
+    since: "1.0.0",
+    complexity: "O(N) where N is the total number of keys in all databases",
+    handler: saveNow,
+  },
+  {
+    name: "bgsave",
+    arity: -1,
+    flags: ["admin", "noscript", "no_async_loading"],
+    group: "server",
+    acl: ["@dangerous"],
+    summary: "Asynchronously save the dataset to disk",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: bgsave,
+  },
+  {
+    name: "lastsave",
+    arity: 1,
+    flags: ["loading", "stale", "fast"],
+    group: "server",
+    acl: ["@admin", "@dangerous"],
+    summary: "Get the UNIX time stamp of the last successful save to disk",
+    since: "1.0.0",
+    complexity: "O(1)",
+    handler: (ctx) => Math.floor(ctx.persistence.lastSaveTime / 1000),
   },
 ];

@@ -71,6 +71,34 @@ export interface ConfigValues {
   "aof-load-truncated": boolean;
   "auto-aof-rewrite-percentage": number;
   "auto-aof-rewrite-min-size": number;
+  dbfilename: string;
+  save: SaveRule[];
+  rdbcompression: boolean;
+  rdbchecksum: boolean;
+}
+
+/** One `save <seconds> <changes>` rule: snapshot when both have been reached. */
+export interface SaveRule {
+  /** Seconds since the last successful save. */
+  seconds: number;
+  /** Changes since then. */
+  changes: number;
+}
+
+/** Parses Redis's `save` value: pairs of seconds and changes, or "" for none. */
+export function parseSaveRules(text: string): SaveRule[] {
+  const words = text.trim().split(/\s+/).filter((w) => w !== "");
+  if (words.length % 2 !== 0) throw new ConfigValueError("Invalid save parameters");
+  const rules: SaveRule[] = [];
+  for (let i = 0; i < words.length; i += 2) {
+    const seconds = parseInteger(words[i]);
+    const changes = parseInteger(words[i + 1]);
+    if (seconds === null || changes === null || seconds < 1 || changes < 0) {
+      throw new ConfigValueError("Invalid save parameters");
+    }
+    rules.push({ seconds, changes });
+  }
+  return rules;
 }
 
 /** A parameter name. */
@@ -387,6 +415,17 @@ export const PARAMS: readonly ParamSpec[] = [
     true,
     "Smallest AOF size at which automatic rewrites happen.",
   ),
+  stringParam("dbfilename", "dump.rdb", true, "Name of the RDB snapshot file in dir."),
+  {
+    name: "save",
+    default: "3600 1 300 100 60 10000",
+    mutable: true,
+    doc: 'Snapshot (BGSAVE) after <seconds> if <changes> writes: pairs; "" for never.',
+    parse: (text) => parseSaveRules(text),
+    format: (rules) => rules.map((r) => `${r.seconds} ${r.changes}`).join(" "),
+  } satisfies ParamSpec<"save">,
+  boolParam("rdbcompression", true, true, "LZF-compress long strings in RDB snapshots."),
+  boolParam("rdbchecksum", true, true, "End RDB snapshots with a CRC64 checksum."),
 ] as readonly ParamSpec[];
 
 /** Looks a parameter up by its exact (lower-case) name. */

@@ -1,7 +1,10 @@
 /**
- * A node's persistence: restoring the dataset on start, the append-only file the propagation
- * stream goes to, and rewriting that file (BGREWRITEAOF, and automatically when it has grown by
- * `auto-aof-rewrite-percentage` since the last rewrite and is over `auto-aof-rewrite-min-size`).
+ * A node's persistence: restoring the dataset on start (the AOF when `appendonly yes` and it
+ * exists, else the RDB dump, else nothing), the append-only file the propagation stream goes
+ * to, rewriting that file (BGREWRITEAOF, and automatically when it has grown by
+ * `auto-aof-rewrite-percentage` since the last rewrite and is over `auto-aof-rewrite-min-size`),
+ * and RDB snapshots (SAVE, BGSAVE, the `save` rules, and a last one on shutdown when rules are
+ * set). One background job (BGSAVE or rewrite) runs at a time; the other is scheduled.
  *
  * A rewrite writes a point-in-time snapshot of the dataset to a temporary file in slices while
  * the server keeps serving; writes arriving meanwhile still go to the current AOF and are also
@@ -17,6 +20,7 @@ import { logger } from "../util/logger.ts";
 import { AppendOnlyFile } from "./aof.ts";
 import { loadAof } from "./aof_loader.ts";
 import { syncDirectory, writeSnapshotCommands } from "./aof_rewrite.ts";
+import { loadRdb, type RdbCounts, saveRdb, saveRdbSync } from "./rdb_file.ts";
 
 const log = logger("persistence");
 
@@ -32,6 +36,20 @@ export class Persistence {
   rewrites = 0;
   /** Seconds the last rewrite took, or -1 (`aof_last_rewrite_time_sec`). */
   lastRewriteSeconds = -1;
+  /** Whether a BGSAVE is running. */
+  saving = false;
+  /** When the last successful save ended (ms; the start time until one happens). */
+  lastSaveTime = 0;
+  /** Outcome of the last background save (`rdb_last_bgsave_status`). */
+  lastBgsaveOk = true;
+  /** Saves completed (`rdb_saves`). */
+  saves = 0;
+  /** Seconds the last background save took, or -1 (`rdb_last_bgsave_time_sec`). */
+  lastBgsaveSeconds = -1;
+  /** Changes counted when the last save began (`rdb_changes_since_last_save` is relative to it). */
+  dirtyAtLastSave = 0;
+  #rewriteScheduled = false;
+  #bgsaveScheduled = false;
   readonly #ctx: ServerContext;
   readonly #config: Config;
   #sink = (chunk: Uint8Array) => this.aof?.append(chunk);
@@ -49,6 +67,17 @@ export class Persistence {
     });
   }
 
+  /** Path of the RDB dump. */
+  get rdbPath(): string {
+    const v = this.#config.values;
+    return `${v.dir}/${v.dbfilename}`;
+  }
+
+  /** Changes since the last successful save. */
+  get changesSinceSave(): number {
+    return this.#ctx.keyspace.counters.dirty - this.dirtyAtLastSave;
+  }
+
   /** Path of the append-only file. */
   get aofPath(): string {
     const v = this.#config.values;
@@ -62,22 +91,41 @@ export class Persistence {
    */
   async open(): Promise<void> {
     const v = this.#config.values;
-    if (!v.appendonly) return;
-    const path = this.aofPath;
+    const keyspace = this.#ctx.keyspace;
+    this.lastSaveTime = now();
     const started = monotonicMs();
-    const loaded = await loadAof(this.#ctx, path, v["aof-load-truncated"]);
-    if (loaded === null) log.info("No append only file at {path}: starting empty", { path });
-    else {
+    const loaded = v.appendonly
+      ? await loadAof(this.#ctx, this.aofPath, v["aof-load-truncated"])
+      : null;
+    let fromRdb = false;
+    if (loaded !== null) {
       log.info("DB loaded from append only file {path}: {commands} commands in {ms} ms", {
-        path,
+        path: this.aofPath,
         commands: loaded.commands,
         ms: Math.round(monotonicMs() - started),
-        keys: this.#ctx.keyspace.totalKeys,
+        keys: keyspace.totalKeys,
       });
+    } else {
+      const rdb = await loadRdb(keyspace, this.rdbPath, now());
+      fromRdb = rdb !== null;
+      if (rdb === null) log.info("No data files in {dir}: starting empty", { dir: v.dir });
+      else {
+        log.info("DB loaded from disk {path}: {keys} keys in {ms} ms", {
+          path: this.rdbPath,
+          keys: rdb.keys,
+          expired: rdb.expired,
+          ms: Math.round(monotonicMs() - started),
+        });
+      }
     }
-    this.aof = await AppendOnlyFile.open(path, v.appendfsync);
+    // Loading is not a change to save again.
+    this.dirtyAtLastSave = keyspace.counters.dirty;
+    if (!v.appendonly) return;
+    this.aof = await AppendOnlyFile.open(this.aofPath, v.appendfsync);
     this.#baseSize = this.aof.size;
     this.#ctx.propagator.addSink(this.#sink);
+    // The AOF must hold what came from the dump, or the next start would lose it.
+    if (fromRdb && keyspace.totalKeys > 0) await this.rewrite();
   }
 
   /** Hands the writes of a batch to the AOF; see `ConnectionHost.commitWrites`. */
@@ -95,15 +143,126 @@ export class Persistence {
   startRewrite(): string | null {
     if (this.rewriting) return "Background append only file rewriting already in progress";
     if (this.aof === null) return "Append only file is off (appendonly no): nothing to rewrite";
+    if (this.saving) {
+      this.#rewriteScheduled = true;
+      return null;
+    }
     void this.rewrite();
     return null;
+  }
+
+  /** Whether BGREWRITEAOF was accepted but waits for a running BGSAVE. */
+  get rewriteScheduled(): boolean {
+    return this.#rewriteScheduled;
+  }
+
+  /**
+   * SAVE: writes the dump now, blocking the server; Redis's error text when a background save
+   * runs or the write fails, null on success.
+   */
+  save(): string | null {
+    if (this.saving) return "Background save already in progress";
+    try {
+      this.#saved(this.#ctx.keyspace.counters.dirty, saveRdbSync(...this.#saveArgs()));
+      return null;
+    } catch (e) {
+      log.error("Error saving the DB on disk: {error}", { error: String(e) });
+      return `Error saving the DB on disk: ${e instanceof Error ? e.message : e}`;
+    }
+  }
+
+  /**
+   * BGSAVE [SCHEDULE]: starts (or with `schedule`, queues behind a running rewrite) a
+   * background save; `ok` false with Redis's error text when it cannot.
+   */
+  startBgsave(schedule: boolean): { ok: boolean; text: string } {
+    if (this.saving) return { ok: false, text: "Background save already in progress" };
+    if (this.rewriting) {
+      if (!schedule) {
+        return {
+          ok: false,
+          text: "Another child process is active (AOF?): can't BGSAVE right now. " +
+            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        };
+      }
+      this.#bgsaveScheduled = true;
+      return { ok: true, text: "Background saving scheduled" };
+    }
+    void this.bgsave();
+    return { ok: true, text: "Background saving started" };
+  }
+
+  /** Runs a background save to completion (failures are logged and reported in INFO). */
+  async bgsave(): Promise<void> {
+    if (this.saving || this.rewriting) return;
+    this.saving = true;
+    const started = monotonicMs();
+    log.info("Background saving started");
+    try {
+      const dirty = this.#ctx.keyspace.counters.dirty;
+      this.#saved(dirty, await saveRdb(...this.#saveArgs()));
+      this.lastBgsaveOk = true;
+      log.info("Background saving terminated with success");
+    } catch (e) {
+      this.lastBgsaveOk = false;
+      log.error("Background saving error: {error}", { error: String(e) });
+    } finally {
+      this.saving = false;
+      this.lastBgsaveSeconds = Math.round((monotonicMs() - started) / 1000);
+      this.#startScheduled();
+    }
+  }
+
+  #saveArgs(): Parameters<typeof saveRdbSync> {
+    const v = this.#config.values;
+    return [this.#ctx.keyspace, this.rdbPath, now(), {
+      compression: v.rdbcompression,
+      checksum: v.rdbchecksum,
+    }];
+  }
+
+  /** Records a successful save that began when the change counter read `dirty`. */
+  #saved(dirty: number, counts: RdbCounts): void {
+    this.dirtyAtLastSave = dirty;
+    this.lastSaveTime = now();
+    this.saves++;
+    log.info("DB saved on disk: {keys} keys, {bytes} bytes", { ...counts });
+  }
+
+  /** Starts a job that waited for another one to finish. */
+  #startScheduled(): void {
+    if (this.saving || this.rewriting) return;
+    if (this.#rewriteScheduled) {
+      this.#rewriteScheduled = false;
+      void this.rewrite();
+    } else if (this.#bgsaveScheduled) {
+      this.#bgsaveScheduled = false;
+      void this.bgsave();
+    }
+  }
+
+  /** From the cron: `save` rules, scheduled jobs and automatic rewrites. */
+  cron(): void {
+    this.#startScheduled();
+    if (!this.saving && !this.rewriting) {
+      const elapsed = (now() - this.lastSaveTime) / 1000;
+      const changes = this.changesSinceSave;
+      for (const rule of this.#config.values.save) {
+        if (changes >= rule.changes && elapsed >= rule.seconds && changes > 0) {
+          log.info("{changes} changes in {seconds} seconds. Saving...", { ...rule });
+          void this.bgsave();
+          break;
+        }
+      }
+    }
+    this.checkAutoRewrite();
   }
 
   /** Starts a rewrite when the AOF has grown past the configured threshold (from the cron). */
   checkAutoRewrite(): void {
     const v = this.#config.values;
     const percentage = v["auto-aof-rewrite-percentage"];
-    if (this.aof === null || this.rewriting || percentage === 0) return;
+    if (this.aof === null || this.rewriting || this.saving || percentage === 0) return;
     const size = this.aof.size;
     const base = Math.max(1, this.#baseSize);
     if (size < v["auto-aof-rewrite-min-size"] || ((size - base) * 100) / base < percentage) return;
@@ -116,7 +275,7 @@ export class Persistence {
   /** Rewrites the AOF; resolves when done (failures are logged and reported in INFO). */
   async rewrite(): Promise<void> {
     const aof = this.aof;
-    if (this.rewriting || aof === null) return;
+    if (this.rewriting || this.saving || aof === null) return;
     this.rewriting = true;
     const started = monotonicMs();
     const path = this.aofPath;
@@ -170,13 +329,25 @@ export class Persistence {
     } finally {
       this.rewriting = false;
       this.lastRewriteSeconds = Math.round((monotonicMs() - started) / 1000);
+      this.#startScheduled();
     }
   }
 
-  /** Writes what is pending and closes the AOF (shutdown). */
-  async close(): Promise<void> {
-    while (this.rewriting) await new Promise((resolve) => setTimeout(resolve, 10));
+  /**
+   * Shutdown: waits for a running job, saves the dump when `save` is true or, when undefined,
+   * when save rules are configured (SHUTDOWN SAVE / NOSAVE decide), then writes what is
+   * pending and closes the AOF.
+   */
+  async close(save?: boolean): Promise<void> {
+    while (this.rewriting || this.saving) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     this.#ctx.propagator.flush();
+    if (save ?? this.#config.values.save.length > 0) {
+      log.info("Saving the final RDB snapshot before exiting");
+      const error = this.save();
+      if (error !== null) log.error("Final save failed: {error}", { error });
+    }
     await this.aof?.close();
   }
 }

@@ -114,6 +114,8 @@ export class PushReply {
 
 /** The null array (`*-1` in RESP2, `_` in RESP3), e.g. EXEC after a WATCH conflict. */
 export class NullArray {
+  /** Makes the type nominal: without a member any object (a Promise too) would match it. */
+  readonly #brand = "null-array";
   private constructor() {}
   /** The only instance. */
   static readonly instance: NullArray = new NullArray();
@@ -121,6 +123,8 @@ export class NullArray {
 
 /** Marks a command that sends nothing back (SHUTDOWN on success). */
 export class NoReply {
+  /** Makes the type nominal: without a member any object (a Promise too) would match it. */
+  readonly #brand = "no-reply";
   private constructor() {}
   /** The only instance. */
   static readonly instance: NoReply = new NoReply();

@@ -142,7 +142,7 @@ export class Server implements ServerContext {
   }
 
   /** Stops accepting, lets in-flight replies reach their clients, closes all connections. */
-  async shutdown(_request: ShutdownRequest = {}): Promise<void> {
+  async shutdown(request: ShutdownRequest = {}): Promise<void> {
     if (this.#shuttingDown) return this.#stopped;
     this.#shuttingDown = true;
     log.info("Shutting down: {clients} clients connected", { clients: this.clients.size });
@@ -164,7 +164,7 @@ export class Server implements ServerContext {
     await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
     await Promise.allSettled([...this.#live.values()]);
     clearTimeout(timer);
-    await this.persistence.close();
+    await this.persistence.close(request.save);
     log.info("Server stopped");
     this.#resolveStopped();
   }
@@ -242,7 +242,7 @@ export class Server implements ServerContext {
     // Like Redis, active expiry may use a quarter of each period.
     this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     this.propagator.flush();
-    this.persistence.checkAutoRewrite();
+    this.persistence.cron();
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
     const limit = this.config.values["client-output-buffer-limit"].normal;

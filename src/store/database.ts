@@ -387,6 +387,13 @@ export class Database {
     this.#counters.dirty++;
   }
 
+  /** Sets the absolute expiry time (ms) of the live entry `id` (from {@link find}). */
+  setExpireAtId(id: number, at: number): void {
+    this.#guard?.beforeChange(id);
+    this.#table.setExpire(id, at);
+    this.#counters.dirty++;
+  }
+
   /** Removes a key's TTL; true if it had one. */
   persist(key: string): boolean {
     const id = this.#table.findString(key);

@@ -89,12 +89,18 @@ export class Snapshot {
   #leftovers: PreImage[] | null = null;
   #aborted = false;
   #closed = false;
+  readonly #guarded: boolean;
 
-  /** Begins a snapshot of `keyspace` as of `now`. */
-  constructor(keyspace: Keyspace, now: number) {
+  /**
+   * Begins a snapshot of `keyspace` as of `now`. An unguarded snapshot installs no change
+   * guards: for a walk finished before anything else runs (SAVE), which also leaves a running
+   * guarded snapshot undisturbed.
+   */
+  constructor(keyspace: Keyspace, now: number, guarded = true) {
     this.startedAt = now;
     this.#walks = keyspace.all().map((db) => new DatabaseWalk(db, () => this.#abort()));
-    for (const walk of this.#walks) walk.db.setGuard(walk);
+    this.#guarded = guarded;
+    if (guarded) { for (const walk of this.#walks) walk.db.setGuard(walk); }
   }
 
   /** Whether a FLUSHALL, FLUSHDB or SWAPDB made the snapshot unusable. */
@@ -184,6 +190,6 @@ export class Snapshot {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const walk of this.#walks) walk.db.setGuard(null);
+    if (this.#guarded) { for (const walk of this.#walks) walk.db.setGuard(null); }
   }
 }
