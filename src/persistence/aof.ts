@@ -13,6 +13,7 @@
  * A failed write is kept and retried with the next one; until a write succeeds the status is
  * `err` and writes are refused with Redis's MISCONF error (see {@link AppendOnlyFile.writeError}).
  */
+import { ByteBuffer } from "../util/bytes.ts";
 import { logger } from "../util/logger.ts";
 
 const log = logger("aof");
@@ -27,8 +28,9 @@ export class AppendOnlyFile {
   /** The fsync policy in force (CONFIG SET appendfsync changes it live). */
   policy: FsyncPolicy;
   #file: Deno.FsFile;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  /** Bytes handed over and not yet written; swapped with `#writingBuffer` for each write. */
+  #pending = new ByteBuffer(64 * 1024);
+  #writingBuffer = new ByteBuffer(64 * 1024);
   #scheduled = false;
   #writing: Promise<void> | null = null;
   #unsynced = false;
@@ -70,19 +72,18 @@ export class AppendOnlyFile {
 
   /** Whether bytes were handed over that are not yet written. */
   get hasPending(): boolean {
-    return this.#pendingBytes > 0 || this.#writing !== null;
+    return this.#pending.length > 0 || this.#writing !== null;
   }
 
   /** Bytes handed over and not yet written (`aof_buffer_length`). */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#pending.length;
   }
 
-  /** Queues a chunk of the propagation stream; it is written at the end of this turn. */
+  /** Copies a chunk of the propagation stream; it is written at the end of this turn. */
   append(chunk: Uint8Array): void {
     if (this.#closed) return;
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
+    this.#pending.pushBytes(chunk);
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => {
@@ -105,7 +106,7 @@ export class AppendOnlyFile {
   }
 
   #startWriting(): void {
-    if (this.#writing === null && this.#pendingBytes > 0) {
+    if (this.#writing === null && this.#pending.length > 0) {
       this.#writing = this.#writeLoop().finally(() => {
         this.#writing = null;
       });
@@ -113,22 +114,27 @@ export class AppendOnlyFile {
   }
 
   async #writeLoop(): Promise<void> {
-    while (this.#pendingBytes > 0 && !this.#closed) {
-      const chunks = this.#pending;
-      const data = chunks.length === 1 ? chunks[0] : concat(chunks, this.#pendingBytes);
-      this.#pending = [];
-      this.#pendingBytes = 0;
+    while (this.#pending.length > 0 && !this.#closed) {
+      const batch = this.#pending;
+      this.#pending = this.#writingBuffer;
+      this.#writingBuffer = batch;
+      const data = batch.view();
       let at = 0;
       try {
         while (at < data.length) at += await this.#file.write(data.subarray(at));
       } catch (e) {
-        // Keep what was not written for the next attempt; writes are refused until it succeeds.
-        const rest = data.subarray(at);
-        this.#pending.unshift(rest);
-        this.#pendingBytes += rest.length;
+        // Keep what was not written, ahead of what came since, for the next attempt; writes
+        // are refused until it succeeds.
+        const rest = data.slice(at);
+        const since = this.#pending.view().slice();
+        this.#pending.reset();
+        this.#pending.pushBytes(rest);
+        this.#pending.pushBytes(since);
+        batch.reset();
         this.#failed("writing", e);
         break;
       }
+      batch.reset();
       this.writtenBytes += data.length;
       this.size += data.length;
       this.#unsynced = true;
@@ -190,14 +196,4 @@ export class AppendOnlyFile {
     this.#closed = true;
     this.#file.close();
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }

@@ -281,7 +281,7 @@ export class Persistence {
     const path = this.aofPath;
     const temp = `${this.#config.values.dir}/temp-rewriteaof-${Deno.pid}.aof`;
     const buffered: Uint8Array[] = [];
-    const buffer = (chunk: Uint8Array) => buffered.push(chunk);
+    const buffer = (chunk: Uint8Array) => buffered.push(chunk.slice());
     const propagator = this.#ctx.propagator;
     // Writes from now on are also kept for the new file; the snapshot covers everything before.
     propagator.flush();

@@ -14,7 +14,10 @@ import { ByteBuffer } from "../util/bytes.ts";
 /** One argument of a propagated command: bytes, a binary string, or an integer. */
 export type PropagatedArg = Uint8Array | string | number;
 
-/** Receives the encoded stream, one chunk per {@link Propagator.flush}. */
+/**
+ * Receives the encoded stream, one chunk per {@link Propagator.flush}. The chunk is a view of
+ * the propagator's buffer, valid only during the call: a sink that keeps it copies it.
+ */
 export type PropagationSink = (chunk: Uint8Array) => void;
 
 /** The propagation stream; see the module comment. */
@@ -111,8 +114,8 @@ export class Propagator {
   /** Hands everything encoded since the last flush to the consumers. */
   flush(): void {
     if (this.#out.length === 0) return;
-    const chunk = this.#out.view().slice();
-    this.#out.reset();
+    const chunk = this.#out.view();
     for (const sink of this.#sinks) sink(chunk);
+    this.#out.reset();
   }
 }

@@ -16,7 +16,7 @@ function setup() {
   const clock = { t: T0 };
   const restore = useClock({ now: () => clock.t });
   const chunks: Uint8Array[] = [];
-  server.propagator.addSink((chunk) => chunks.push(chunk));
+  server.propagator.addSink((chunk) => chunks.push(chunk.slice()));
   const run = (...args: (string | number)[]) =>
     dispatch(server, client, args.map((a) => fromBinaryString(String(a))));
   /** Everything propagated since the last call, decoded into commands of text arguments. */
@@ -145,7 +145,7 @@ Deno.test("nothing is encoded while no sink listens or while suppressed", () => 
   dispatch(server, client, [fromBinaryString("SET"), fromBinaryString("k"), fromBinaryString("v")]);
   assert.equal(server.propagator.pendingBytes, 0);
   const chunks: Uint8Array[] = [];
-  server.propagator.addSink((c) => chunks.push(c));
+  server.propagator.addSink((c) => chunks.push(c.slice()));
   server.propagator.suppressed(() =>
     dispatch(server, client, [
       fromBinaryString("SET"),
