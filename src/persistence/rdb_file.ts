@@ -78,12 +78,22 @@ class DumpFile {
   }
 
   /** Ends the file (EOF, checksum), syncs it and renames it over the destination. */
-  finish(): RdbCounts {
+  finishSync(): RdbCounts {
     // With a synchronous sink, end() has handed every byte over before it returns.
     void this.writer.end();
     this.file.syncDataSync();
     this.file.close();
     Deno.renameSync(this.temp, this.path);
+    syncDirectorySync(this.path);
+    return { keys: this.keys, bytes: this.writer.bytesWritten };
+  }
+
+  /** As {@link finishSync}, with the sync off the event loop (a background save's). */
+  async finish(): Promise<RdbCounts> {
+    await this.writer.end();
+    await this.file.syncData();
+    this.file.close();
+    await Deno.rename(this.temp, this.path);
     syncDirectorySync(this.path);
     return { keys: this.keys, bytes: this.writer.bytesWritten };
   }
@@ -130,7 +140,7 @@ export function saveRdbSync(
   const dump = new DumpFile(keyspace, path, now, options);
   try {
     dump.slice(new Snapshot(keyspace, now, false), Infinity);
-    return dump.finish();
+    return dump.finishSync();
   } catch (e) {
     dump.discard();
     throw e;
@@ -152,7 +162,7 @@ export async function saveRdb(
   const snapshot = new Snapshot(keyspace, now, true);
   try {
     while (dump.slice(snapshot, SLICE)) await new Promise((resolve) => setTimeout(resolve, 0));
-    return dump.finish();
+    return await dump.finish();
   } catch (e) {
     snapshot.close();
     dump.discard();
