@@ -58,6 +58,41 @@ Deno.test("with appendfsync always every acknowledged write survives SIGKILL", a
   }
 });
 
+Deno.test("with appendfsync everysec at most the last ~2 s of writes are lost on SIGKILL", async () => {
+  const dir = await tempDir();
+  try {
+    const acknowledged: [string, number][] = [];
+    let killedAt = 0;
+    {
+      const server = await startServer({ dir, args: aofArgs("everysec") });
+      const conn = await RespConn.connect(server.port);
+      const deadline = performance.now() + 2500;
+      for (let i = 0; performance.now() < deadline; i++) {
+        if (plain(await conn.call("SET", `k${i}`, String(i))) === "OK") {
+          acknowledged.push([`k${i}`, performance.now()]);
+        }
+      }
+      killedAt = performance.now();
+      await server.stop("SIGKILL");
+      conn.close();
+    }
+    await using server = await startServer({ dir, args: aofArgs("everysec") });
+    const conn = await RespConn.connect(server.port);
+    for (const [key, at] of acknowledged) {
+      if (killedAt - at < 2000) continue;
+      assert.equal(
+        plain(await conn.call("EXISTS", key)),
+        1,
+        `${key}, acknowledged ${killedAt - at} ms before`,
+      );
+    }
+    assert.ok(acknowledged.some(([, at]) => killedAt - at >= 2000), "some writes are old enough");
+    conn.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a restart replays TTLs as absolute times, databases, counters and deletions", async () => {
   const dir = await tempDir();
   try {
