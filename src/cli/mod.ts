@@ -6,11 +6,16 @@ import { VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import { aofRewriteCommand } from "./aof_rewrite.ts";
 import { serveCommand } from "./serve.ts";
+import { snapshotCommand } from "./snapshot.ts";
 import type { Subcommand } from "./subcommand.ts";
 import { EXIT_USAGE, UsageError } from "./usage.ts";
 
 /** Every available subcommand. */
-export const SUBCOMMANDS: readonly Subcommand[] = [serveCommand, aofRewriteCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [
+  serveCommand,
+  aofRewriteCommand,
+  snapshotCommand,
+];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.name.length)) + 4;

@@ -1,0 +1,155 @@
+/**
+ * `gocache snapshot export`: an RDB file's dataset as another format, streamed (memory does not
+ * grow with the file). Keys already expired when the file is read are skipped in both formats,
+ * as a node loading the file would drop them.
+ *
+ * - `resp`: the commands an append-only file holds (`SELECT db` whenever the database changes,
+ *   `SET key value`, then `PEXPIREAT key ms` for a key with an expire time), encoded by the same
+ *   {@link CommandEncoder} as AOF rewriting, so the output passes `redis-check-aof` and loads as
+ *   `dir/appendonly.aof` with `appendonly yes`.
+ * - `jsonl`: one JSON object per key and line, fields in this order:
+ *   `{"db":0,"key":"...","value":"...","expireAt":1767225600000}` with `expireAt` in milliseconds
+ *   since the epoch, or `null` for a key without one. A key or value that is valid UTF-8 is a
+ *   JSON string under `key` / `value` (decoding it as UTF-8 gives back the exact bytes; a leading
+ *   U+FEFF is kept). One that is not valid UTF-8 is written instead as standard base64 (with
+ *   padding) under `keyBase64` / `valueBase64`, and the plain field is then absent: each object
+ *   has exactly one of `key`/`keyBase64` and one of `value`/`valueBase64`.
+ *
+ * Output goes to standard output, or with `-o OUT` to a temporary file next to OUT that is
+ * synced and renamed over OUT only once the whole file has been read and its checksum verified,
+ * so OUT is never left half-written. On standard output a damaged file is noticed only when the
+ * reader reaches the damage, after the keys before it were written.
+ *
+ * @module
+ */
+import { CommandEncoder, syncDirectory } from "../persistence/aof_rewrite.ts";
+import type { RdbSummary } from "../persistence/rdb/mod.ts";
+import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
+import { isExpired, isIoError, readSnapshotFile, SnapshotError } from "./snapshot_read.ts";
+
+/** The formats `export` writes. */
+export const EXPORT_FORMATS = ["resp", "jsonl"] as const;
+
+/** One of {@link EXPORT_FORMATS}. */
+export type ExportFormat = typeof EXPORT_FORMATS[number];
+
+/** What an export did. */
+export interface ExportResult {
+  /** The reader's summary of the input. */
+  summary: RdbSummary;
+  /** Keys written. */
+  keys: number;
+  /** Keys left out because they had already expired. */
+  expired: number;
+  /** Bytes written. */
+  bytes: number;
+}
+
+/** Bytes gathered before a write. */
+const WRITE_AT = 256 * 1024;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Writes bytes somewhere, all of them. */
+type Sink = (data: Uint8Array) => Promise<void>;
+
+/** The exact text for valid UTF-8, or null for any other bytes. */
+function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Appends one JSON line for a key to `out` (see the module comment for the shape). */
+function jsonLine(
+  out: ByteBuffer,
+  db: number,
+  key: Uint8Array,
+  value: Uint8Array,
+  expireAt: number,
+): void {
+  const keyText = utf8OrNull(key);
+  const valueText = utf8OrNull(value);
+  const record: Record<string, string | number | null> = { db };
+  if (keyText !== null) record.key = keyText;
+  else record.keyBase64 = btoa(toBinaryString(key));
+  if (valueText !== null) record.value = valueText;
+  else record.valueBase64 = btoa(toBinaryString(value));
+  record.expireAt = expireAt === -1 ? null : expireAt;
+  out.pushUtf8(JSON.stringify(record));
+  out.pushByte(10);
+}
+
+/** Streams the dataset of the RDB file at `input` to `sink` in `format`. */
+async function exportTo(input: string, format: ExportFormat, sink: Sink): Promise<ExportResult> {
+  const now = Date.now();
+  const encoder = new CommandEncoder();
+  const out = encoder.out;
+  let keys = 0;
+  let expired = 0;
+  let bytes = 0;
+  const flush = async () => {
+    const data = out.view().slice();
+    out.reset();
+    bytes += data.length;
+    await sink(data);
+  };
+  const summary = await readSnapshotFile(input, {
+    entry(db, key, value, expireAt) {
+      if (isExpired(expireAt, now)) {
+        expired++;
+        return;
+      }
+      keys++;
+      if (format === "resp") encoder.entry({ db, key, value, expireAt });
+      else jsonLine(out, db, key, value, expireAt);
+      return out.length >= WRITE_AT ? flush() : undefined;
+    },
+  });
+  if (out.length > 0) await flush();
+  return { summary, keys, expired, bytes };
+}
+
+/** A sink writing to an open file. */
+function fileSink(file: { write(p: Uint8Array): Promise<number> }): Sink {
+  return async (data) => {
+    for (let at = 0; at < data.length;) at += await file.write(data.subarray(at));
+  };
+}
+
+/**
+ * Exports the RDB file at `input` as `format` to `output`, or to standard output when `output`
+ * is null (raw bytes: this is data, not a message, so it does not go through output.ts).
+ */
+export async function exportSnapshot(
+  input: string,
+  format: ExportFormat,
+  output: string | null,
+): Promise<ExportResult> {
+  if (output === null) return await exportTo(input, format, fileSink(Deno.stdout));
+  const slash = output.lastIndexOf("/");
+  const dir = slash < 0 ? "." : output.slice(0, slash) || "/";
+  const temp = `${output}.export-${Deno.pid}.tmp`;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(temp, { write: true, create: true, truncate: true });
+  } catch (e) {
+    if (isIoError(e)) throw new SnapshotError(`cannot write ${output}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  let result: ExportResult;
+  try {
+    result = await exportTo(input, format, fileSink(file));
+    await file.syncData();
+  } catch (e) {
+    file.close();
+    await Deno.remove(temp).catch(() => {});
+    throw e;
+  }
+  file.close();
+  await Deno.rename(temp, output);
+  await syncDirectory(dir);
+  return result;
+}
