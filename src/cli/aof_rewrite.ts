@@ -13,7 +13,7 @@ import { Snapshot } from "../store/snapshot.ts";
 import { now } from "../util/clock.ts";
 import { printErr, printOut } from "./output.ts";
 import type { Subcommand } from "./subcommand.ts";
-import { UsageError } from "./usage.ts";
+import { describeParseError, UsageError } from "./usage.ts";
 
 const EXIT_FAILURE = 1;
 
@@ -43,7 +43,7 @@ function parse(argv: string[]): { input: string; output: string; quiet: boolean 
       },
     });
   } catch (e) {
-    throw new UsageError(`gocache aof-rewrite: ${e instanceof Error ? e.message : e}`);
+    throw new UsageError(`gocache aof-rewrite: ${describeParseError(e)}`);
   }
   if (parsed.values.help) return null;
   if (parsed.positionals.length !== 1) {

@@ -69,8 +69,7 @@ function parseAction(
       options: { ...options, help: { type: "boolean", short: "h" } },
     });
   } catch (e) {
-    // describeParseError names a short option's word as "-o," (from "-o, --output <value>").
-    const text = describeParseError(e).replace(/'(-\w),'/, "'$1'");
+    const text = describeParseError(e);
     throw new UsageError(`gocache snapshot ${action}: ${text}`);
   }
   if (parsed.values.help) return null;

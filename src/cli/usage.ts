@@ -22,8 +22,10 @@ export function describeParseError(e: unknown): string {
   switch (code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown option '${word}'`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return `option '${word.split(" ")[0]}' needs a value`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      // Node names the option as "-o, --output <value>" or "--output <value>".
+      return `option '${word.split(" ")[0].replace(/,$/, "")}' needs a value`;
+    }
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
       return `unexpected argument '${word}'`;
     default:
