@@ -3,11 +3,15 @@
  * with Redis's three fsync policies.
  *
  * - Chunks handed over during one event-loop turn are written with one write at the end of the
- *   turn (a microtask queued behind every connection's batch of that turn).
- * - `always`: the data is synced before any reply for it leaves the server. Connections wait on
- *   {@link AppendOnlyFile.durable}; one sync covers everything written before it (group commit).
- * - `everysec`: a timer syncs in the background once a second when something was written, never
- *   stalling command processing.
+ *   turn (a microtask queued behind every connection's batch of that turn). The write is
+ *   synchronous, as Redis's: into the page cache it takes ~2 µs here, where Deno's async file
+ *   write costs ~39 µs of thread-pool round trip.
+ * - `always`: the data is synced before any reply for it leaves the server, synchronously as
+ *   Redis does (0.16 ms here against 0.28 ms for the async call). Connections wait on
+ *   {@link AppendOnlyFile.durable}; one sync covers the whole turn (group commit), and requests
+ *   arriving meanwhile queue up for the next one.
+ * - `everysec`: a timer syncs in the background once a second when something was written, off
+ *   the event loop, never stalling command processing.
  * - `no`: the operating system decides.
  *
  * A failed write is kept and retried with the next one; until a write succeeds the status is
@@ -28,11 +32,9 @@ export class AppendOnlyFile {
   /** The fsync policy in force (CONFIG SET appendfsync changes it live). */
   policy: FsyncPolicy;
   #file: Deno.FsFile;
-  /** Bytes handed over and not yet written; swapped with `#writingBuffer` for each write. */
+  /** Bytes handed over and not yet written. */
   #pending = new ByteBuffer(64 * 1024);
-  #writingBuffer = new ByteBuffer(64 * 1024);
   #scheduled = false;
-  #writing: Promise<void> | null = null;
   #unsynced = false;
   #syncing: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -52,7 +54,7 @@ export class AppendOnlyFile {
     this.size = size;
     this.baseSize = size;
     this.policy = policy;
-    this.#timer = setInterval(() => this.#backgroundSync(), 1000);
+    this.#timer = setInterval(() => this.#everySecond(), 1000);
   }
 
   /** Opens (creating if needed) the file at `path` for appending. */
@@ -72,7 +74,7 @@ export class AppendOnlyFile {
 
   /** Whether bytes were handed over that are not yet written. */
   get hasPending(): boolean {
-    return this.#pending.length > 0 || this.#writing !== null;
+    return this.#pending.length > 0;
   }
 
   /** Bytes handed over and not yet written (`aof_buffer_length`). */
@@ -84,13 +86,7 @@ export class AppendOnlyFile {
   append(chunk: Uint8Array): void {
     if (this.#closed) return;
     this.#pending.pushBytes(chunk);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(() => {
-        this.#scheduled = false;
-        this.#startWriting();
-      });
-    }
+    this.#schedule();
   }
 
   /**
@@ -99,59 +95,63 @@ export class AppendOnlyFile {
    * those writes must not be acknowledged.
    */
   durable(): Promise<boolean> {
-    if (!this.hasPending && !(this.policy === "always" && this.#unsynced)) {
+    if (this.#pending.length === 0 && !(this.policy === "always" && this.#unsynced)) {
       return Promise.resolve(this.#error === null);
     }
+    this.#schedule();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  #startWriting(): void {
-    if (this.#writing === null && this.#pending.length > 0) {
-      this.#writing = this.#writeLoop().finally(() => {
-        this.#writing = null;
-      });
-    }
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
   }
 
-  async #writeLoop(): Promise<void> {
-    while (this.#pending.length > 0 && !this.#closed) {
-      const batch = this.#pending;
-      this.#pending = this.#writingBuffer;
-      this.#writingBuffer = batch;
-      const data = batch.view();
-      let at = 0;
+  /** Writes everything pending (and syncs it under `always`), then answers the waiters. */
+  #flush(): void {
+    if (!this.#closed && this.#pending.length > 0) this.#write();
+    if (!this.#closed && this.#error === null && this.policy === "always" && this.#unsynced) {
       try {
-        while (at < data.length) at += await this.#file.write(data.subarray(at));
-      } catch (e) {
-        // Keep what was not written, ahead of what came since, for the next attempt; writes
-        // are refused until it succeeds.
-        const rest = data.slice(at);
-        const since = this.#pending.view().slice();
-        this.#pending.reset();
-        this.#pending.pushBytes(rest);
-        this.#pending.pushBytes(since);
-        batch.reset();
-        this.#failed("writing", e);
-        break;
-      }
-      batch.reset();
-      this.writtenBytes += data.length;
-      this.size += data.length;
-      this.#unsynced = true;
-      if (this.#error !== null) log.info("AOF write error cleared: writing again");
-      this.#error = null;
-      if (this.policy !== "always") continue;
-      try {
-        await this.#sync();
+        this.#file.syncDataSync();
+        this.#unsynced = false;
       } catch (e) {
         // The bytes are in the file; only their durability is unknown, so nothing is rewritten.
         this.#failed("syncing", e);
-        break;
       }
     }
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const resolve of waiters) resolve(this.#error === null);
+  }
+
+  #write(): void {
+    const data = this.#pending.view();
+    let at = 0;
+    try {
+      while (at < data.length) at += this.#file.writeSync(data.subarray(at));
+    } catch (e) {
+      // Keep what was not written for the next attempt; writes are refused until it succeeds.
+      const rest = data.slice(at);
+      this.#pending.reset();
+      this.#pending.pushBytes(rest);
+      this.#counted(at);
+      this.#failed("writing", e);
+      return;
+    }
+    this.#pending.reset();
+    this.#counted(at);
+    if (this.#error !== null) log.info("AOF write error cleared: writing again");
+    this.#error = null;
+  }
+
+  #counted(bytes: number): void {
+    this.writtenBytes += bytes;
+    this.size += bytes;
+    if (bytes > 0) this.#unsynced = true;
   }
 
   #failed(action: string, e: unknown): void {
@@ -162,23 +162,16 @@ export class AppendOnlyFile {
     this.#error = message;
   }
 
-  /** Syncs the file's data (one sync at a time; later callers share it or follow it). */
-  async #sync(): Promise<void> {
-    while (this.#syncing !== null) await this.#syncing;
-    if (!this.#unsynced) return;
-    this.#unsynced = false;
-    this.#syncing = this.#file.syncData().finally(() => {
-      this.#syncing = null;
-    });
-    await this.#syncing;
-  }
-
-  #backgroundSync(): void {
+  #everySecond(): void {
     // A failed write is retried once a second even when no new write arrives.
-    if (this.#error !== null) this.#startWriting();
+    if (this.#error !== null && this.#pending.length > 0) this.#flush();
     if (this.policy !== "everysec" || !this.#unsynced || this.#syncing !== null) return;
-    this.#sync().catch((e) => {
+    this.#unsynced = false;
+    this.#syncing = this.#file.syncData().catch((e) => {
+      this.#unsynced = true;
       log.error("Error syncing the AOF file: {error}", { error: String(e) });
+    }).finally(() => {
+      this.#syncing = null;
     });
   }
 
@@ -186,14 +179,17 @@ export class AppendOnlyFile {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#timer);
-    this.#startWriting();
-    while (this.#writing !== null) await this.#writing;
+    this.#flush();
+    if (this.#syncing !== null) await this.#syncing;
     try {
-      await this.#sync();
+      this.#file.syncDataSync();
     } catch (e) {
       log.error("Error syncing the AOF file on close: {error}", { error: String(e) });
     }
     this.#closed = true;
     this.#file.close();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve(this.#error === null);
   }
 }
