@@ -382,6 +382,11 @@ export class KeyTable {
     return this.#volatile.at(i);
   }
 
+  /** One past the highest id handed out so far: ids at or above it are new from now on. */
+  get idLimit(): number {
+    return this.#highWater;
+  }
+
   /** The first live id at or after `from`, or -1: a cursor that survives writes in between. */
   nextLiveId(from: number): number {
     for (let id = Math.max(0, from); id < this.#highWater; id++) {

@@ -39,16 +39,32 @@ class DatabaseWalk implements ChangeGuard {
   readonly db: Database;
   /** Ids below it have been written (ids of existing keys never move). */
   cursor = 0;
+  /** Ids at or above it were handed out after the snapshot began: their keys are new. */
+  readonly limit: number;
   readonly preImages = new Map<string, PreImage>();
+  /** Ids below `limit` whose entry changed since the snapshot began (a pre-image may exist). */
+  readonly #touched: Uint8Array;
   #onReset: () => void;
 
   constructor(db: Database, onReset: () => void) {
     this.db = db;
     this.#onReset = onReset;
+    this.limit = db.table.idLimit;
+    this.#touched = new Uint8Array(this.limit);
+  }
+
+  /** Whether the entry at `id` may differ from the snapshot (so its key must be looked up). */
+  touched(id: number): boolean {
+    return id >= this.limit || this.#touched[id] === 1;
   }
 
   beforeChange(id: number): void {
     if (id < this.cursor) return;
+    if (id < this.limit) {
+      // Only the first change of an id needs its value copied.
+      if (this.#touched[id] === 1) return;
+      this.#touched[id] = 1;
+    }
     const table = this.db.table;
     const name = table.keyString(id);
     if (this.preImages.has(name)) return;
@@ -149,7 +165,7 @@ export class Snapshot {
       if (id < 0) return budget;
       walk.cursor = id + 1;
       budget--;
-      const pre = walk.preImages.size === 0 ? undefined : walk.preImages.get(table.keyString(id));
+      const pre = walk.touched(id) ? walk.preImages.get(table.keyString(id)) : undefined;
       if (pre !== undefined) {
         if (!pre.written) {
           pre.written = true;
