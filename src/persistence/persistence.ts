@@ -15,6 +15,7 @@
 import type { ServerContext } from "../commands/context.ts";
 import type { Config } from "../config/config.ts";
 import { Snapshot } from "../store/snapshot.ts";
+import { ByteBuffer } from "../util/bytes.ts";
 import { monotonicMs, now } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import { AppendOnlyFile } from "./aof.ts";
@@ -280,8 +281,9 @@ export class Persistence {
     const started = monotonicMs();
     const path = this.aofPath;
     const temp = `${this.#config.values.dir}/temp-rewriteaof-${Deno.pid}.aof`;
-    const buffered: Uint8Array[] = [];
-    const buffer = (chunk: Uint8Array) => buffered.push(chunk.slice());
+    // Writes made during the rewrite, copied into one growing buffer (no allocation per chunk).
+    const buffered = new ByteBuffer(1024 * 1024);
+    const buffer = (chunk: Uint8Array) => buffered.pushBytes(chunk);
     const propagator = this.#ctx.propagator;
     // Writes from now on are also kept for the new file; the snapshot covers everything before.
     propagator.flush();
@@ -292,14 +294,11 @@ export class Persistence {
       const file = await Deno.open(temp, { write: true, create: true, truncate: true });
       try {
         const counts = await writeSnapshotCommands(snapshot, file);
-        // Catch up with the writes made meanwhile until a pass finds nothing new.
+        // Catch up with the writes made meanwhile, in one synchronous write: nothing can
+        // arrive while it runs.
         propagator.flush();
-        while (buffered.length > 0) {
-          for (const chunk of buffered.splice(0)) {
-            for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
-          }
-          propagator.flush();
-        }
+        writeAllSync(file, buffered.view());
+        buffered.reset();
         await file.syncData();
         log.info("Rewrite wrote {commands} commands ({bytes} bytes) for the dataset", {
           ...counts,
@@ -312,7 +311,8 @@ export class Persistence {
       const next = await AppendOnlyFile.open(path, this.#config.values.appendfsync);
       // No await from here to the swap: every chunk is either in `buffered` or goes to `next`.
       propagator.flush();
-      for (const chunk of buffered.splice(0)) next.append(chunk);
+      next.append(buffered.view());
+      buffered.reset();
       propagator.removeSink(buffer);
       this.aof = next;
       this.#baseSize = next.size;
@@ -350,4 +350,9 @@ export class Persistence {
     }
     await this.aof?.close();
   }
+}
+
+/** Writes all of `data` to `file` with synchronous writes. */
+function writeAllSync(file: Deno.FsFile, data: Uint8Array): void {
+  for (let at = 0; at < data.length;) at += file.writeSync(data.subarray(at));
 }

@@ -7,12 +7,12 @@
  * does, and a damaged file fails with the reader's `RdbError` before anything is served.
  */
 import type { Keyspace } from "../store/keyspace.ts";
-import { Snapshot } from "../store/snapshot.ts";
+import { Snapshot, type SnapshotEntry } from "../store/snapshot.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { RdbWriter, readRdb } from "./rdb/mod.ts";
 
-/** Keys written per slice of a background save before yielding to the event loop. */
-const SLICE = 5000;
+/** Milliseconds of walking per event-loop turn in a background save. */
+const SLICE_MS = 4;
 
 /** How a dump is written. */
 export interface RdbSaveOptions {
@@ -62,9 +62,12 @@ class DumpFile {
     });
   }
 
-  /** Writes up to `budget` snapshot entries; false once the snapshot is exhausted. */
-  slice(snapshot: Snapshot, budget: number): boolean {
-    const more = snapshot.step(budget, (e) => {
+  /**
+   * Writes snapshot entries for about `ms` milliseconds (all of them when Infinity); false once
+   * the snapshot is exhausted.
+   */
+  slice(snapshot: Snapshot, ms: number): boolean {
+    const emit = (e: SnapshotEntry) => {
       if (e.db !== this.#db) {
         this.#db = e.db;
         const database = this.keyspace.db(e.db);
@@ -72,7 +75,8 @@ class DumpFile {
       }
       void this.writer.entry(e.key, e.value, e.expireAt);
       this.keys++;
-    });
+    };
+    const more = ms === Infinity ? snapshot.step(Infinity, emit) : snapshot.stepFor(ms, emit);
     if (snapshot.aborted) throw new Error("the dataset was flushed or swapped during the save");
     return more;
   }
@@ -161,7 +165,7 @@ export async function saveRdb(
   const dump = new DumpFile(keyspace, path, now, options);
   const snapshot = new Snapshot(keyspace, now, true);
   try {
-    while (dump.slice(snapshot, SLICE)) await new Promise((resolve) => setTimeout(resolve, 0));
+    while (dump.slice(snapshot, SLICE_MS)) await new Promise((resolve) => setTimeout(resolve, 0));
     return await dump.finish();
   } catch (e) {
     snapshot.close();

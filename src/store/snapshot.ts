@@ -12,6 +12,7 @@
  */
 import type { ChangeGuard, Database } from "./database.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { monotonicMs } from "../util/clock.ts";
 
 /** One key as it was when the snapshot began. */
 export interface SnapshotEntry {
@@ -129,6 +130,19 @@ export class Snapshot {
     let n = 0;
     for (const walk of this.#walks) n += walk.preImages.size;
     return n;
+  }
+
+  /**
+   * Hands entries to `emit` for about `ms` milliseconds of work (checking the clock every
+   * thousand keys); false once every key has been handed over (or the snapshot was aborted).
+   * Background writers call it once per event-loop turn: a walk that moves fast leaves fewer
+   * keys to be changed, and so copied, before it reaches them, while a turn stays short.
+   */
+  stepFor(ms: number, emit: (entry: SnapshotEntry) => void): boolean {
+    const deadline = monotonicMs() + ms;
+    let more = true;
+    while (more && monotonicMs() < deadline) more = this.step(1000, emit);
+    return more;
   }
 
   /**
