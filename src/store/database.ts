@@ -66,8 +66,6 @@ export interface KeyspaceEvents {
 export interface ChangeGuard {
   /** The existing entry `id` is about to change or be removed. */
   beforeChange(id: number): void;
-  /** The absent key `key[start, end)` is about to be created. */
-  beforeCreate(key: Uint8Array, start: number, end: number): void;
   /** The whole database is about to be emptied or swapped with another. */
   beforeReset(): void;
 }
@@ -128,17 +126,6 @@ export class Database {
   /** Installs (or with null removes) the guard a running snapshot uses. */
   setGuard(guard: ChangeGuard | null): void {
     this.#guard = guard;
-  }
-
-  /** Tells the guard, if any, that `id` (or, when -1, the absent binary-string key) changes. */
-  #guardString(id: number, key: string): void {
-    if (this.#guard === null) return;
-    if (id >= 0) this.#guard.beforeChange(id);
-    else {
-      const bytes = new Uint8Array(key.length);
-      for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
-      this.#guard.beforeCreate(bytes, 0, bytes.length);
-    }
   }
 
   /** Chooses what accesses record (set by the keyspace from `maxmemory-policy`). */
@@ -280,7 +267,7 @@ export class Database {
     this.#counters.dirty++;
     const table = this.#table;
     let id = table.findString(key);
-    this.#guardString(id, key);
+    if (id >= 0) this.#guard?.beforeChange(id);
     const isString = typeof value === "string";
     if (id < 0) {
       id = table.insertStrings(key, isString ? value : "");
@@ -309,10 +296,7 @@ export class Database {
     this.#counters.dirty++;
     const table = this.#table;
     const id = table.find(key, kStart, kEnd);
-    if (this.#guard !== null) {
-      if (id < 0) this.#guard.beforeCreate(key, kStart, kEnd);
-      else this.#guard.beforeChange(id);
-    }
+    if (id >= 0) this.#guard?.beforeChange(id);
     if (id < 0) {
       const created = table.insert(key, kStart, kEnd, value, vStart, vEnd);
       this.#created(created, now);

@@ -1,17 +1,19 @@
 /**
  * A point-in-time view of the keyspace, walked in slices while the server keeps serving: what
  * BGSAVE and BGREWRITEAOF write. Redis gets this from fork(); here every database tells the
- * snapshot before a key changes (a `ChangeGuard`), and the snapshot keeps that key's value from
- * when it began if it has not written the key yet (copy on write, per key). Keys created after
- * the snapshot began are remembered as absent and skipped. So the walk yields exactly the
- * dataset of its start, however writes interleave with it, and costs memory only for the keys
- * changed while it runs.
+ * snapshot before an entry changes (a `ChangeGuard`), and the snapshot copies that entry, by its
+ * id, the first time, if the walk has not written it yet (copy on write, per key). The walk goes
+ * over the ids that held keys when it began, in order, writing the copy of changed ones and
+ * the current entry of the others; ids that were free or new then belong to keys created since
+ * and are skipped. So it yields exactly the dataset of its start, however writes interleave with
+ * it, and costs memory only for the keys changed while it runs (plus two bytes per id).
  *
  * A FLUSHALL, FLUSHDB or SWAPDB while a walk runs makes it {@link Snapshot.aborted}: the caller
  * starts again.
  */
 import type { ChangeGuard, Database } from "./database.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { ByteBuffer } from "../util/bytes.ts";
 import { monotonicMs } from "../util/clock.ts";
 
 /** One key as it was when the snapshot began. */
@@ -26,70 +28,87 @@ export interface SnapshotEntry {
   expireAt: number;
 }
 
-/** A key's state when the snapshot began, kept because it changed before it was written. */
-interface PreImage {
-  key: Uint8Array;
-  /** Null when the key did not exist when the snapshot began. */
-  value: Uint8Array | null;
-  expireAt: number;
-  written: boolean;
-}
-
 /** The walk over one database. */
 class DatabaseWalk implements ChangeGuard {
   readonly db: Database;
   /** Ids below it have been written (ids of existing keys never move). */
   cursor = 0;
-  /** Ids at or above it were handed out after the snapshot began: their keys are new. */
+  /** Ids at or above it were handed out after the snapshot began. */
   readonly limit: number;
-  readonly preImages = new Map<string, PreImage>();
-  /** Ids below `limit` whose entry changed since the snapshot began (a pre-image may exist). */
-  readonly #touched: Uint8Array;
+  /** Which ids held a key when the snapshot began. */
+  readonly #wasLive: Uint8Array;
+  /** Offset + 1 of each id's pre-image in `#preImages` (0 = unchanged so far). */
+  #preImage: Int32Array | null = null;
+  /** Expiry time of each id's pre-image. */
+  #preExpire: Float64Array | null = null;
+  /** Pre-images: key length, value length (4 bytes each, little-endian), key, value. */
+  readonly #preImages = new ByteBuffer(64 * 1024);
+  /** Ids whose pre-image is kept. */
+  retained = 0;
   #onReset: () => void;
 
   constructor(db: Database, onReset: () => void) {
     this.db = db;
     this.#onReset = onReset;
-    this.limit = db.table.idLimit;
-    this.#touched = new Uint8Array(this.limit);
+    const table = db.table;
+    this.limit = table.idLimit;
+    this.#wasLive = new Uint8Array(this.limit);
+    for (let id = table.nextLiveId(0); id >= 0; id = table.nextLiveId(id + 1)) {
+      this.#wasLive[id] = 1;
+    }
   }
 
-  /** Whether the entry at `id` may differ from the snapshot (so its key must be looked up). */
-  touched(id: number): boolean {
-    return id >= this.limit || this.#touched[id] === 1;
+  /** Whether `id` held a key when the snapshot began. */
+  wasLive(id: number): boolean {
+    return id < this.limit && this.#wasLive[id] === 1;
   }
 
+  /**
+   * Copies the entry of a key that existed at the start and has not been written yet, the
+   * first time it is about to change: what the walk will write for it. Keys created since
+   * need nothing: their ids were free or new when the snapshot began.
+   */
   beforeChange(id: number): void {
-    if (id < this.cursor) return;
-    if (id < this.limit) {
-      // Only the first change of an id needs its value copied.
-      if (this.#touched[id] === 1) return;
-      this.#touched[id] = 1;
-    }
+    if (id < this.cursor || id >= this.limit || this.#wasLive[id] === 0) return;
+    this.#preImage ??= new Int32Array(this.limit);
+    if (this.#preImage[id] !== 0) return;
+    this.#preExpire ??= new Float64Array(this.limit);
     const table = this.db.table;
-    const name = table.keyString(id);
-    if (this.preImages.has(name)) return;
-    const keyStart = table.keyStart(id);
-    const valueStart = table.valueStart(id);
-    this.preImages.set(name, {
-      key: table.arena.slice(keyStart, keyStart + table.keyLength(id)),
-      value: table.arena.slice(valueStart, valueStart + table.valueLength(id)),
-      expireAt: table.expireAt(id),
-      written: false,
-    });
+    const out = this.#preImages;
+    const keyLength = table.keyLength(id);
+    const valueLength = table.valueLength(id);
+    this.#preImage[id] = out.length + 1;
+    this.#preExpire[id] = table.expireAt(id);
+    out.reserve(8 + keyLength + valueLength);
+    const b = out.bytes;
+    let p = out.length;
+    for (const n of [keyLength, valueLength]) {
+      b[p++] = n & 0xff;
+      b[p++] = (n >>> 8) & 0xff;
+      b[p++] = (n >>> 16) & 0xff;
+      b[p++] = n >>> 24;
+    }
+    b.set(table.arena.subarray(table.keyStart(id), table.keyStart(id) + keyLength), p);
+    p += keyLength;
+    b.set(table.arena.subarray(table.valueStart(id), table.valueStart(id) + valueLength), p);
+    out.length = p + valueLength;
+    this.retained++;
   }
 
-  beforeCreate(key: Uint8Array, start: number, end: number): void {
-    let name = "";
-    for (let i = start; i < end; i++) name += String.fromCharCode(key[i]);
-    if (!this.preImages.has(name)) {
-      this.preImages.set(name, {
-        key: key.slice(start, end),
-        value: null,
-        expireAt: -1,
-        written: true,
-      });
-    }
+  /** The kept entry of `id` as key and value views and expiry, or null when unchanged. */
+  preImageOf(id: number): { key: Uint8Array; value: Uint8Array; expireAt: number } | null {
+    const at = this.#preImage === null ? 0 : this.#preImage[id];
+    if (at === 0) return null;
+    const b = this.#preImages.bytes;
+    const p = at - 1;
+    const keyLength = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
+    const valueLength = b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24);
+    const keyStart = p + 8;
+    return {
+      key: b.subarray(keyStart, keyStart + keyLength),
+      value: b.subarray(keyStart + keyLength, keyStart + keyLength + valueLength),
+      expireAt: this.#preExpire![id],
+    };
   }
 
   beforeReset(): void {
@@ -103,7 +122,6 @@ export class Snapshot {
   readonly startedAt: number;
   #walks: DatabaseWalk[];
   #current = 0;
-  #leftovers: PreImage[] | null = null;
   #aborted = false;
   #closed = false;
   readonly #guarded: boolean;
@@ -128,7 +146,7 @@ export class Snapshot {
   /** Keys whose old values the snapshot holds on to right now (its copy-on-write cost). */
   get retainedKeys(): number {
     let n = 0;
-    for (const walk of this.#walks) n += walk.preImages.size;
+    for (const walk of this.#walks) n += walk.retained;
     return n;
   }
 
@@ -151,46 +169,34 @@ export class Snapshot {
    */
   step(budget: number, emit: (entry: SnapshotEntry) => void): boolean {
     while (!this.#aborted && this.#current < this.#walks.length) {
-      const walk = this.#walks[this.#current];
-      if (this.#leftovers === null) {
-        budget = this.#walkTable(walk, budget, emit);
-        if (budget <= 0) return true;
-        // Keys that existed at the start but were removed before the walk reached them.
-        this.#leftovers = [...walk.preImages.values()].filter((p) => !p.written);
-      }
-      while (this.#leftovers.length > 0) {
-        if (budget-- <= 0) return true;
-        const pre = this.#leftovers.pop()!;
-        pre.written = true;
-        this.#emit(walk.db.index, pre.key, pre.value!, pre.expireAt, emit);
-      }
-      this.#leftovers = null;
+      budget = this.#walkTable(this.#walks[this.#current], budget, emit);
+      if (budget <= 0) return true;
       this.#current++;
     }
     this.close();
     return false;
   }
 
-  /** Walks one database's table; returns the budget left (0 or less: not finished). */
+  /**
+   * Walks the ids one database had when the snapshot began, writing each key's kept entry if
+   * it changed and its current one if not; returns the budget left (0 or less: not finished).
+   */
   #walkTable(walk: DatabaseWalk, budget: number, emit: (entry: SnapshotEntry) => void): number {
     const table = walk.db.table;
-    while (budget > 0) {
-      const id = table.nextLiveId(walk.cursor);
-      if (id < 0) return budget;
-      walk.cursor = id + 1;
+    const index = walk.db.index;
+    while (budget > 0 && walk.cursor < walk.limit) {
+      const id = walk.cursor++;
+      if (!walk.wasLive(id)) continue;
       budget--;
-      const pre = walk.touched(id) ? walk.preImages.get(table.keyString(id)) : undefined;
-      if (pre !== undefined) {
-        if (!pre.written) {
-          pre.written = true;
-          this.#emit(walk.db.index, pre.key, pre.value!, pre.expireAt, emit);
-        }
+      const pre = walk.preImageOf(id);
+      if (pre !== null) {
+        this.#emit(index, pre.key, pre.value, pre.expireAt, emit);
         continue;
       }
       const keyStart = table.keyStart(id);
       const valueStart = table.valueStart(id);
       this.#emit(
-        walk.db.index,
+        index,
         table.arena.subarray(keyStart, keyStart + table.keyLength(id)),
         table.arena.subarray(valueStart, valueStart + table.valueLength(id)),
         table.expireAt(id),
