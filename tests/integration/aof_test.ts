@@ -178,8 +178,13 @@ function handWrittenAof(n: number): { data: Uint8Array; ends: number[] } {
 
 Deno.test("a truncated AOF loads every command before the cut and is cut back", async () => {
   const { data, ends } = handWrittenAof(40);
-  // Cut points inside commands, chosen to hit headers, lengths and payloads.
-  for (const cut of [ends[0] + 1, ends[9] + 7, ends[20] + 15, ends[38] + 20, data.length - 1]) {
+  // Cut points inside commands chosen to hit headers, lengths and payloads, and random ones
+  // (each failure message names its cut).
+  const span = data.length - ends[0] - 1;
+  const random = Array.from({ length: 5 }, () => ends[0] + 1 + Math.floor(Math.random() * span))
+    .filter((cut) => !ends.includes(cut));
+  const fixed = [ends[0] + 1, ends[9] + 7, ends[20] + 15, ends[38] + 20, data.length - 1];
+  for (const cut of [...fixed, ...random]) {
     const dir = await tempDir();
     try {
       await Deno.writeFile(`${dir}/${AOF}`, data.subarray(0, cut));
