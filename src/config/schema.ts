@@ -383,7 +383,7 @@ export const PARAMS: readonly ParamSpec[] = [
   boolParam(
     "appendonly",
     false,
-    false,
+    true,
     "Log every write to the append-only file in dir and replay it on start.",
   ),
   stringParam("appendfilename", "appendonly.aof", false, "Name of the append-only file in dir."),

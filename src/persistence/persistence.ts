@@ -65,7 +65,28 @@ export class Persistence {
       if (names.includes("appendfsync") && this.aof !== null) {
         this.aof.policy = config.values.appendfsync;
       }
+      if (names.includes("appendonly")) void this.#switchAppendOnly(config.values.appendonly);
     });
+  }
+
+  /**
+   * CONFIG SET appendonly: turning it on writes the whole dataset to a fresh AOF (a rewrite
+   * with no file to replace, once any running background job is done) and appends from then
+   * on, as Redis does; turning it off closes the file.
+   */
+  async #switchAppendOnly(on: boolean): Promise<void> {
+    while (this.rewriting || this.saving) await new Promise((r) => setTimeout(r, 10));
+    if (on && this.aof === null) {
+      log.info("AOF enabled at runtime: writing the dataset to {path}", { path: this.aofPath });
+      await this.rewrite(true);
+    } else if (!on && this.aof !== null) {
+      const aof = this.aof;
+      this.#ctx.propagator.flush();
+      this.#ctx.propagator.removeSink(this.#sink);
+      this.aof = null;
+      await aof.close();
+      log.info("AOF disabled at runtime");
+    }
   }
 
   /** Path of the RDB dump. */
@@ -274,9 +295,9 @@ export class Persistence {
   }
 
   /** Rewrites the AOF; resolves when done (failures are logged and reported in INFO). */
-  async rewrite(): Promise<void> {
+  async rewrite(enabling = false): Promise<void> {
     const aof = this.aof;
-    if (this.rewriting || this.saving || aof === null) return;
+    if (this.rewriting || this.saving || (aof === null) !== enabling) return;
     this.rewriting = true;
     const started = monotonicMs();
     const path = this.aofPath;
@@ -316,7 +337,8 @@ export class Persistence {
       propagator.removeSink(buffer);
       this.aof = next;
       this.#baseSize = next.size;
-      await aof.close();
+      if (aof === null) propagator.addSink(this.#sink);
+      else await aof.close();
       this.rewrites++;
       this.lastRewriteOk = true;
       log.info("Background AOF rewrite finished successfully: {size} bytes", { size: next.size });

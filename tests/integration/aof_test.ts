@@ -363,3 +363,39 @@ Deno.test("BGREWRITEAOF without appendonly is refused with a clear error", async
   assert.match(reply.message, /appendonly no/);
   c.close();
 });
+
+Deno.test("CONFIG SET appendonly yes writes the dataset to a new AOF, and no stops appending", async () => {
+  const dir = await tempDir();
+  try {
+    {
+      await using server = await startServer({ dir, args: ["--save", ""] });
+      const c = await RespConn.connect(server.port);
+      await c.call("MSET", "a", "1", "b", "2");
+      await c.call("SET", "t", "v", "PX", 100_000);
+      assert.equal(plain(await c.call("CONFIG", "SET", "appendonly", "yes")), "OK");
+      await c.call("SET", "during", "x");
+      await waitForRewrites(c, 1);
+      await c.call("INCR", "a");
+      await new Promise((r) => setTimeout(r, 50));
+      assert.match(String(plain(await c.call("INFO", "persistence"))), /aof_enabled:1/);
+      assert.equal(plain(await c.call("CONFIG", "SET", "appendonly", "no")), "OK");
+      await new Promise((r) => setTimeout(r, 50));
+      const size = (await Deno.stat(`${dir}/${AOF}`)).size;
+      await c.call("SET", "after", "off");
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await Deno.stat(`${dir}/${AOF}`)).size, size, "nothing appended once off");
+      assert.match(String(plain(await c.call("INFO", "persistence"))), /aof_enabled:0/);
+      c.close();
+    }
+    await using server = await startServer({ dir, args: ["--appendonly", "yes", "--save", ""] });
+    const c = await RespConn.connect(server.port);
+    assert.equal(plain(await c.call("GET", "a")), "2");
+    assert.equal(plain(await c.call("GET", "b")), "2");
+    assert.equal(plain(await c.call("GET", "during")), "x");
+    assert.ok(Number(plain(await c.call("PTTL", "t"))) > 90_000);
+    assert.equal(plain(await c.call("EXISTS", "after")), 0);
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
