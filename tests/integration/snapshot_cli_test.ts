@@ -65,7 +65,8 @@ async function saveFixture(dir: string): Promise<Omit<Fixture, "dir">> {
     [0, "session:42", "token", "EX", "3600"],
     [0, "big", BIG_VALUE],
     [0, BINARY_KEY, BINARY_VALUE],
-    [0, "gone", "expired before the save", "PX", "1"],
+    // Long enough that PEXPIRETIME below still sees it on a loaded machine.
+    [0, "gone", "expired before the save", "PX", "300"],
     [2, "café", "crème brûlée ✓"],
     [2, "counter", "12345", "EX", "86400"],
     [2, "bom", "\uFEFFstarts with a BOM"],
@@ -78,7 +79,7 @@ async function saveFixture(dir: string): Promise<Omit<Fixture, "dir">> {
     const bytes = (v: Uint8Array | string) => typeof v === "string" ? utf8(v) : v;
     items.push({ db, key: bytes(key), value: bytes(value), expireAt, expired: key === "gone" });
   }
-  await new Promise((resolve) => setTimeout(resolve, 20)); // "gone" expires (PX 1).
+  await new Promise((resolve) => setTimeout(resolve, 400)); // "gone" expires (PX 300).
   const redisDir = (plain(await call("CONFIG", "GET", "dir")) as string[])[1];
   await call("SAVE");
   await Deno.copyFile(`${redisDir}/dump.rdb`, `${dir}/dump.rdb`);
