@@ -199,7 +199,23 @@ export async function loadRdb(
   let keys = 0;
   let expired = 0;
   // The readable stream closes the file when it ends or fails.
+  // RESIZEDB is only a hint: never trust it beyond what the file could hold (a key takes
+  // at least 3 bytes).
+  const fileSize = (await file.stat()).size;
+  const maxKeys = Math.floor(fileSize / 3);
+  let current = 0;
   const summary = await readRdb(file.readable, {
+    selectDb(index) {
+      current = index;
+    },
+    resizeDb(size) {
+      if (current >= keyspace.count) return;
+      const database = keyspace.db(current);
+      const keys = Math.min(size, maxKeys);
+      // Keys and values take about what they take in the file (more when it is compressed:
+      // the arena then grows as usual).
+      database.reserve(database.size + keys, Math.round(fileSize * (keys / Math.max(1, size))));
+    },
     entry(db, key, value, expireAt) {
       if (expireAt >= 0 && expireAt <= now) {
         expired++;

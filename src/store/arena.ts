@@ -59,6 +59,11 @@ export class Arena {
     }
   }
 
+  /** Makes room for `bytes` more bytes of blocks without growing again meanwhile. */
+  reserve(bytes: number): void {
+    if (this.#top + bytes > this.bytes.length) this.#grow(this.#top + bytes);
+  }
+
   #grow(needed: number): void {
     let capacity = this.bytes.length * 2;
     while (capacity < needed) capacity *= 2;

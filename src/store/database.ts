@@ -123,6 +123,11 @@ export class Database {
     return this.#table;
   }
 
+  /** Makes room for `count` keys in all and `bytes` more of keys and values (load hints). */
+  reserve(count: number, bytes = 0): void {
+    this.#table.reserve(count, bytes);
+  }
+
   /** Installs (or with null removes) the guard a running snapshot uses. */
   setGuard(guard: ChangeGuard | null): void {
     this.#guard = guard;

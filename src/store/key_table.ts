@@ -382,6 +382,21 @@ export class KeyTable {
     return this.#volatile.at(i);
   }
 
+  /**
+   * Makes room for `count` entries in all (slots and records) and `bytes` more bytes of keys
+   * and values, so that loading that many keys does not rehash and copy the table and the
+   * arena again and again as they grow (RDB RESIZEDB hints).
+   */
+  reserve(count: number, bytes = 0): void {
+    if (bytes > 0) this.#mem.reserve(bytes + (count - this.#size) * 32);
+    let ids = this.#idCapacity;
+    while (ids < count) ids *= 2;
+    if (ids > this.#idCapacity) this.#growIds(ids);
+    let slots = this.#mask + 1;
+    while (count * 4 > slots * 3) slots *= 2;
+    if (slots > this.#mask + 1) this.#resize(slots);
+  }
+
   /** One past the highest id handed out so far: ids at or above it are new from now on. */
   get idLimit(): number {
     return this.#highWater;
