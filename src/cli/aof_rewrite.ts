@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import { Config, defaultValues } from "../config/config.ts";
 import { AofLoadError, loadAof } from "../persistence/aof_loader.ts";
-import { syncDirectory, writeSnapshotCommands } from "../persistence/aof_rewrite.ts";
+import { writeSnapshotCommands } from "../persistence/aof_rewrite.ts";
+import { writeAtomically } from "../persistence/atomic_file.ts";
 import { Server } from "../server/server.ts";
 import { Snapshot } from "../store/snapshot.ts";
 import { now } from "../util/clock.ts";
@@ -74,27 +75,13 @@ async function rewrite(input: string, output: string, quiet: boolean): Promise<n
   const commandsIn = loaded?.commands ?? 0;
   const keys = server.keyspace.totalKeys;
   const showProgress = !quiet && Deno.stderr.isTerminal();
-  const slash = output.lastIndexOf("/");
-  const dir = slash < 0 ? "." : output.slice(0, slash) || "/";
-  const temp = `${output}.rewrite-${Deno.pid}.tmp`;
-  const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-  let counts;
-  try {
-    const snapshot = new Snapshot(server.keyspace, now());
-    let keysDone = 0;
-    counts = await writeSnapshotCommands(snapshot, file, () => {
-      keysDone = Math.min(keys, keysDone + 2000);
-      if (showProgress) progressBar(keysDone, keys);
-    });
-    await file.syncData();
-  } catch (e) {
-    file.close();
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
-  file.close();
-  await Deno.rename(temp, output);
-  await syncDirectory(dir);
+  const counts = await writeAtomically(
+    output,
+    (file) =>
+      writeSnapshotCommands(new Snapshot(server.keyspace, now()), file, (done) => {
+        if (showProgress) progressBar(done, keys);
+      }),
+  );
   if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
   if (!quiet) {
     const saved = inBytes - counts.bytes;

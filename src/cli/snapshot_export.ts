@@ -22,7 +22,8 @@
  *
  * @module
  */
-import { CommandEncoder, syncDirectory } from "../persistence/aof_rewrite.ts";
+import { CommandEncoder } from "../persistence/aof_rewrite.ts";
+import { writeAtomically } from "../persistence/atomic_file.ts";
 import type { RdbSummary } from "../persistence/rdb/mod.ts";
 import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
 import { isExpired, isIoError, readSnapshotFile, SnapshotError } from "./snapshot_read.ts";
@@ -129,27 +130,10 @@ export async function exportSnapshot(
   output: string | null,
 ): Promise<ExportResult> {
   if (output === null) return await exportTo(input, format, fileSink(Deno.stdout));
-  const slash = output.lastIndexOf("/");
-  const dir = slash < 0 ? "." : output.slice(0, slash) || "/";
-  const temp = `${output}.export-${Deno.pid}.tmp`;
-  let file: Deno.FsFile;
   try {
-    file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    return await writeAtomically(output, (file) => exportTo(input, format, fileSink(file)));
   } catch (e) {
     if (isIoError(e)) throw new SnapshotError(`cannot write ${output}: ${e.message}`, { cause: e });
     throw e;
   }
-  let result: ExportResult;
-  try {
-    result = await exportTo(input, format, fileSink(file));
-    await file.syncData();
-  } catch (e) {
-    file.close();
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
-  file.close();
-  await Deno.rename(temp, output);
-  await syncDirectory(dir);
-  return result;
 }

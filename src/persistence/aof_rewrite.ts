@@ -6,6 +6,7 @@
  * persistence.ts; the offline `gocache aof-rewrite` uses the same writer.
  */
 import type { Snapshot, SnapshotEntry } from "../store/snapshot.ts";
+import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 
 /** Milliseconds of walking per event-loop turn. */
@@ -39,18 +40,7 @@ export class CommandEncoder {
 
   /** Appends one command in RESP. */
   command(args: readonly (string | Uint8Array)[]): void {
-    const out = this.out;
-    out.pushByte(42);
-    out.pushInt(args.length);
-    out.pushAscii("\r\n");
-    for (const arg of args) {
-      out.pushByte(36);
-      out.pushInt(arg.length);
-      out.pushAscii("\r\n");
-      if (typeof arg === "string") out.pushAscii(arg);
-      else out.pushBytes(arg);
-      out.pushAscii("\r\n");
-    }
+    encodeCommandInto(this.out, args);
     this.commands++;
   }
 }
@@ -58,13 +48,13 @@ export class CommandEncoder {
 /**
  * Writes `snapshot` to `file` as commands, a few milliseconds of work per event-loop turn (the
  * writes are synchronous: into the page cache they cost microseconds, where an async file
- * write costs a thread-pool round trip); calls `progress` with the commands written so far
- * after each turn. Throws if the snapshot was aborted (a FLUSHALL or SWAPDB ran meanwhile).
+ * write costs a thread-pool round trip); calls `progress` with the keys written so far after
+ * each turn. Throws if the snapshot was aborted (a FLUSHALL or SWAPDB ran meanwhile).
  */
 export async function writeSnapshotCommands(
   snapshot: Snapshot,
   file: { writeSync(data: Uint8Array): number },
-  progress?: (commands: number) => void,
+  progress?: (keys: number) => void,
 ): Promise<RewriteCounts> {
   const encoder = new CommandEncoder();
   let bytes = 0;
@@ -74,30 +64,18 @@ export async function writeSnapshotCommands(
     bytes += data.length;
     encoder.out.reset();
   };
+  let keys = 0;
   let more = true;
   while (more) {
     more = snapshot.stepFor(SLICE_MS, (e) => {
       encoder.entry(e);
+      keys++;
       if (encoder.out.length >= WRITE_AT) flush();
     });
     if (snapshot.aborted) throw new Error("the dataset was flushed or swapped during the rewrite");
     if (!more) flush();
-    progress?.(encoder.commands);
+    progress?.(keys);
     if (more) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return { commands: encoder.commands, bytes };
-}
-
-/** Syncs a directory so that a rename inside it survives a crash (best effort). */
-export async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-  } catch {
-    // Some file systems cannot sync a directory; the rename itself is still atomic.
-  }
 }

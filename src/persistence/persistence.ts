@@ -20,7 +20,8 @@ import { monotonicMs, now } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import { AppendOnlyFile } from "./aof.ts";
 import { loadAof } from "./aof_loader.ts";
-import { syncDirectory, writeSnapshotCommands } from "./aof_rewrite.ts";
+import { syncDirectory } from "./atomic_file.ts";
+import { writeSnapshotCommands } from "./aof_rewrite.ts";
 import { loadRdb, type RdbCounts, saveRdb, saveRdbSync } from "./rdb_file.ts";
 
 const log = logger("persistence");

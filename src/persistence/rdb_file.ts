@@ -9,6 +9,7 @@
 import type { Keyspace } from "../store/keyspace.ts";
 import { Snapshot, type SnapshotEntry } from "../store/snapshot.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { directoryOf, syncDirectory } from "./atomic_file.ts";
 import { RdbWriter, readRdb } from "./rdb/mod.ts";
 
 /** Milliseconds of walking per event-loop turn in a background save. */
@@ -98,7 +99,7 @@ class DumpFile {
     await this.file.syncData();
     this.file.close();
     await Deno.rename(this.temp, this.path);
-    syncDirectorySync(this.path);
+    await syncDirectory(directoryOf(this.path));
     return { keys: this.keys, bytes: this.writer.bytesWritten };
   }
 
@@ -118,9 +119,8 @@ class DumpFile {
 }
 
 function syncDirectorySync(path: string): void {
-  const slash = path.lastIndexOf("/");
   try {
-    const dir = Deno.openSync(slash < 0 ? "." : path.slice(0, slash) || "/", { read: true });
+    const dir = Deno.openSync(directoryOf(path), { read: true });
     try {
       dir.syncSync();
     } finally {

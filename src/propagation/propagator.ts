@@ -9,6 +9,7 @@
  * replaced them ({@link Propagator.rewrite}); keys removed by expiry or eviction are propagated
  * as DEL where they happen, so they precede the command that noticed them.
  */
+import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 
 /** One argument of a propagated command: bytes, a binary string, or an integer. */
@@ -113,40 +114,15 @@ export class Propagator {
   }
 
   #select(db: number): void {
-    const out = this.#out;
-    out.pushAscii("*2\r\n$6\r\nSELECT\r\n$");
-    out.pushInt(String(db).length);
-    out.pushAscii("\r\n");
-    out.pushInt(db);
-    out.pushAscii("\r\n");
+    encodeCommandInto(this.#out, ["SELECT", db]);
     this.#db = db;
   }
 
   /** Appends one command run against database `db` to the stream. */
   command(db: number, args: readonly PropagatedArg[]): void {
     if (!this.active) return;
-    const out = this.#out;
     if (db !== this.#db) this.#select(db);
-    out.pushByte(42);
-    out.pushInt(args.length);
-    out.pushAscii("\r\n");
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      if (typeof arg === "number") {
-        const text = String(arg);
-        out.pushByte(36);
-        out.pushInt(text.length);
-        out.pushAscii("\r\n");
-        out.pushAscii(text);
-      } else {
-        out.pushByte(36);
-        out.pushInt(arg.length);
-        out.pushAscii("\r\n");
-        if (typeof arg === "string") out.pushAscii(arg);
-        else out.pushBytes(arg);
-      }
-      out.pushAscii("\r\n");
-    }
+    encodeCommandInto(this.#out, args);
   }
 
   /** Hands everything encoded since the last flush to the consumers. */

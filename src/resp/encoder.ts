@@ -162,3 +162,20 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
   if (reply instanceof NoReply) return;
   throw new TypeError("Reply value has no RESP encoding");
 }
+
+/**
+ * Appends a command as a RESP array of bulk strings (binary strings and numbers as their
+ * text): the form the AOF, its rewrite and the replication stream hold.
+ */
+export function encodeCommandInto(
+  out: ByteBuffer,
+  args: readonly (string | Uint8Array | number)[],
+): void {
+  pushHeader(out, 42, args.length);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg === "string") pushBulkBinary(out, arg);
+    else if (typeof arg === "number") pushBulkBinary(out, String(arg));
+    else pushBulk(out, arg);
+  }
+}
