@@ -74,8 +74,10 @@ const SHOWN_FLAGS: readonly CommandFlag[] = [
   "noscript",
   "loading",
   "stale",
+  "skip_slowlog",
   "fast",
   "no_auth",
+  "no_async_loading",
   "no_multi",
   "allow_busy",
 ];

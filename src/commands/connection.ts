@@ -7,6 +7,7 @@ import { MapReply, OK, PONG, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { asciiLower, fromUtf8, timingSafeEqual, toBinaryString, utf8 } from "../util/bytes.ts";
 import { validateClientName } from "./client.ts";
+import { unwatchAll } from "./transactions.ts";
 
 const RESET = new SimpleString("RESET");
 const DEFAULT_USER = utf8("default");
@@ -96,6 +97,8 @@ function hello(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
 }
 
 function reset(ctx: ServerContext, client: ClientState): Reply {
+  client.multi = null;
+  unwatchAll(ctx, client);
   client.proto = 2;
   client.db = 0;
   client.name = "";

@@ -3,7 +3,7 @@
  * subcommand, check arity and authentication, run the handler, count the call. Every generic
  * refusal lives here so handlers only do their own work.
  */
-import { ErrorReply, type Reply } from "../resp/reply.ts";
+import { ErrorReply, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
@@ -41,37 +41,72 @@ function propagate(
   }
 }
 
-/** Runs one command for `client` and returns its reply. `argv` is never empty. */
+/** Commands that run at once inside MULTI instead of being queued (Redis's list). */
+const RUN_IN_MULTI = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+const QUEUED = new SimpleString("QUEUED");
+const NOT_IN_MULTI = new ErrorReply("ERR Command not allowed inside a transaction");
+
+/**
+ * Refuses a command: counted as Redis counts rejections; inside MULTI it dooms the EXEC, and a
+ * refused EXEC itself (in MULTI or not) answers EXECABORT with the reason and leaves MULTI
+ * (Redis's execCommandAbort).
+ */
+function refuse(ctx: ServerContext, client: ClientState, reply: ErrorReply, cmd?: Command): Reply {
+  if (cmd !== undefined) cmd.rejectedCalls++;
+  ctx.stats.errorReplies++;
+  if (cmd?.name === "exec") {
+    // Redis answers a refused EXEC this way even outside MULTI, so the client knows it is out.
+    client.multi = null;
+    const reason = reply.message.replace(/^ERR /, "");
+    return new ErrorReply(`EXECABORT Transaction discarded because of: ${reason}`);
+  }
+  if (client.multi !== null) client.multi.failed = true;
+  return reply;
+}
+
+/**
+ * Runs one command for `client` and returns its reply (inside MULTI: queues it and answers
+ * QUEUED). `argv` is never empty.
+ */
 export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const cmd = resolveCommand(ctx, argv);
-  if (cmd instanceof ErrorReply) {
-    ctx.stats.errorReplies++;
-    return cmd;
-  }
-  if (!cmd.arityAllows(argv.length)) {
-    cmd.rejectedCalls++;
-    ctx.stats.errorReplies++;
-    return wrongArity(cmd.fullName);
-  }
-  if (!client.authenticated && !cmd.noAuth) {
-    cmd.rejectedCalls++;
-    ctx.stats.errorReplies++;
-    return NOAUTH;
-  }
+  if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
+  if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
+  if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
   if (ctx.keyspace.limited) {
     const exceeded = ctx.keyspace.enforceLimits(now());
     if (exceeded !== null && cmd.denyOom) {
-      cmd.rejectedCalls++;
-      ctx.stats.errorReplies++;
-      return exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS;
+      return refuse(ctx, client, exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS, cmd);
     }
   }
   const aofError = ctx.persistence.aof?.writeError ?? null;
   if (cmd.write && aofError !== null) {
-    cmd.rejectedCalls++;
-    ctx.stats.errorReplies++;
-    return new ErrorReply(`MISCONF Errors writing to the AOF file: ${aofError}`);
+    return refuse(
+      ctx,
+      client,
+      new ErrorReply(`MISCONF Errors writing to the AOF file: ${aofError}`),
+      cmd,
+    );
   }
+  if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
+    if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);
+    // The arguments are views of the read buffer: the queue keeps its own copies.
+    client.multi.queue.push({ command: cmd, argv: argv.map((a) => a.slice()) });
+    return QUEUED;
+  }
+  return execute(ctx, client, cmd, argv);
+}
+
+/**
+ * Runs a command that passed dispatch's checks (directly, or queued by MULTI and now run by
+ * EXEC): the handler, the call counters and propagation.
+ */
+export function execute(
+  ctx: ServerContext,
+  client: ClientState,
+  cmd: Command,
+  argv: Uint8Array[],
+): Reply {
   client.lastCommand = cmd.fullName;
   client.commandsProcessed++;
   ctx.stats.commandsProcessed++;

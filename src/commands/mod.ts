@@ -14,6 +14,7 @@ import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
 import { stringCommands } from "./strings.ts";
 import { substringCommands } from "./substrings.ts";
+import { transactionCommands } from "./transactions.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -29,5 +30,6 @@ export function createCommandTable(): CommandTable {
     ...keyCommands,
     ...expireCommands,
     ...introspectionCommands,
+    ...transactionCommands,
   ]);
 }

@@ -31,10 +31,17 @@ export type CommandFlag =
   | "no_multi"
   | "allow_busy"
   | "sentinel"
-  | "no_async_loading";
+  | "no_async_loading"
+  | "skip_slowlog";
 
 /** Redis's command groups (COMMAND DOCS `group`). */
-export type CommandGroup = "connection" | "server" | "string" | "generic" | "keyspace";
+export type CommandGroup =
+  | "connection"
+  | "server"
+  | "string"
+  | "generic"
+  | "keyspace"
+  | "transactions";
 
 /** How a command is declared in a family's table. */
 export interface CommandDef {
@@ -86,6 +93,8 @@ export class Command {
   readonly subcommands: readonly Command[] | null;
   /** Subcommands by name (looked up from request bytes), or null. */
   readonly subcommandIndex: NameIndex<Command> | null;
+  /** Whether MULTI refuses to queue it (its `no_multi` flag). */
+  readonly noMulti: boolean;
   /** Whether the command may change the dataset (its `write` flag): it is propagated if it did. */
   readonly write: boolean;
   /** Calls run (including those that replied with an error). */
@@ -104,6 +113,7 @@ export class Command {
     this.noAuth = def.flags.includes("no_auth");
     this.denyOom = def.flags.includes("denyoom");
     this.write = def.flags.includes("write");
+    this.noMulti = def.flags.includes("no_multi");
     this.handler = def.handler ?? null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {

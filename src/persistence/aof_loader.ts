@@ -2,8 +2,9 @@
  * Replays an append-only file on start: every command goes through the normal dispatch path
  * with its reply discarded and propagation off, as Redis's `loadSingleAppendOnlyFile` does.
  *
- * A file that ends in the middle of a command (a torn last write) is cut back to the last
- * complete command with a warning naming the offset when `aof-load-truncated` is on; anything
+ * A file that ends in the middle of a command (a torn last write), or inside a MULTI block
+ * without its EXEC, is cut back to the last complete command (before that MULTI) with a warning
+ * naming the offset when `aof-load-truncated` is on; anything
  * else wrong (bad framing, an unknown command) stops the start with an {@link AofLoadError}
  * naming the offset and how to repair the file, so a damaged file is never served half-loaded
  * as if it were whole.
@@ -65,6 +66,8 @@ export async function loadAof(
   const parser = new RequestParser(ctx.config.values["proto-max-bulk-len"]);
   let pos = 0;
   let commands = 0;
+  /** Where the MULTI of a transaction still open began. */
+  let multiAt = -1;
   ctx.propagator.suppressed(() => {
     while (pos < data.length) {
       if (data[pos] !== ARRAY) {
@@ -83,11 +86,15 @@ export async function loadAof(
         const name = argv.length === 0 ? "" : fromUtf8(argv[0]);
         throw new AofLoadError(path, pos, `unknown command '${name}'`);
       }
+      const opensBlock = client.multi === null;
       dispatch(ctx, client, argv);
+      if (opensBlock && client.multi !== null) multiAt = pos;
       commands++;
       pos = next;
     }
   });
+  // A transaction without its EXEC at the end is a torn write too: none of it is applied.
+  if (client.multi !== null) pos = multiAt;
   if (pos === data.length) return { commands, bytes: pos, truncatedAt: null };
   if (!allowTruncated) {
     throw new AofLoadError(

@@ -28,6 +28,8 @@ export class Propagator {
   #sinks: PropagationSink[] = [];
   #rewritten: PropagatedArg[][] | null = null;
   #suppressed = 0;
+  /** MULTI/EXEC wrapping: 0 none, 1 asked for (MULTI not written yet), 2 MULTI written. */
+  #block = 0;
 
   /** Whether anything consumes the stream (commands skip rewriting work when not). */
   get active(): boolean {
@@ -84,6 +86,7 @@ export class Propagator {
    */
   commandBytes(db: number, argv: readonly Uint8Array[]): void {
     if (!this.active) return;
+    if (this.#block === 1) this.#openBlock();
     if (db !== this.#db) this.#select(db);
     const out = this.#out;
     let size = 16;
@@ -118,9 +121,30 @@ export class Propagator {
     this.#db = db;
   }
 
+  /**
+   * Starts a transaction block (EXEC): the commands propagated until {@link endBlock} are
+   * wrapped in MULTI ... EXEC, so that the AOF and replicas apply them atomically. Nothing is
+   * written for a block that propagates nothing.
+   */
+  beginBlock(): void {
+    this.#block = 1;
+  }
+
+  /** Ends the block begun by {@link beginBlock}. */
+  endBlock(): void {
+    if (this.#block === 2 && this.active) encodeCommandInto(this.#out, ["EXEC"]);
+    this.#block = 0;
+  }
+
+  #openBlock(): void {
+    encodeCommandInto(this.#out, ["MULTI"]);
+    this.#block = 2;
+  }
+
   /** Appends one command run against database `db` to the stream. */
   command(db: number, args: readonly PropagatedArg[]): void {
     if (!this.active) return;
+    if (this.#block === 1) this.#openBlock();
     if (db !== this.#db) this.#select(db);
     encodeCommandInto(this.#out, args);
   }

@@ -4,6 +4,23 @@
  */
 import type { Protocol } from "../resp/encoder.ts";
 import { now } from "../util/clock.ts";
+import type { Command } from "../commands/registry.ts";
+
+/** One command queued inside MULTI, with its arguments copied out of the read buffer. */
+export interface QueuedCommand {
+  /** The resolved command. */
+  readonly command: Command;
+  /** Its arguments (owned copies). */
+  readonly argv: Uint8Array[];
+}
+
+/** What MULTI has queued so far. */
+export interface QueuedTransaction {
+  /** The commands, in order. */
+  readonly queue: QueuedCommand[];
+  /** Whether a command was refused while queueing (EXEC then answers EXECABORT). */
+  failed: boolean;
+}
 
 /** Per-client state; one instance per connection, owned by the client table. */
 export class ClientState {
@@ -47,6 +64,12 @@ export class ClientState {
   outputSoftLimitSince = 0;
   /** Commands run by this client. */
   commandsProcessed = 0;
+  /** The transaction being queued after MULTI, or null outside one. */
+  multi: QueuedTransaction | null = null;
+  /** Keys this client WATCHes, per database index (binary-string keys). */
+  watching: Map<number, Set<string>> | null = null;
+  /** Set when a watched key was touched: EXEC then fails (Redis's CLIENT_DIRTY_CAS). */
+  watchTouched = false;
 
   /** Creates the state for a newly accepted connection. */
   constructor(id: number, addr: string, laddr: string, authenticated: boolean) {
@@ -72,4 +95,13 @@ export class ClientState {
       ` cmd=${this.lastCommand} user=default redir=-1 resp=${this.proto}` +
       ` lib-name=${this.libName} lib-ver=${this.libVersion}`;
   }
+
+  // Pub/Sub subscription counts. Written only by src/pubsub/hub.ts; read by dispatch (subscriber
+  // mode, see src/pubsub/subscriber_mode.ts) and the connection (output buffer limit class).
+  /** Channels subscribed with SUBSCRIBE (CLIENT LIST `sub`). */
+  subscribedChannels = 0;
+  /** Patterns subscribed with PSUBSCRIBE (CLIENT LIST `psub`). */
+  subscribedPatterns = 0;
+  /** Shard channels subscribed with SSUBSCRIBE (CLIENT LIST `ssub`). */
+  subscribedShardChannels = 0;
 }

@@ -15,6 +15,8 @@ import { now, withBatchTime } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import type { ClientState } from "./client.ts";
 import type { ClientHandle } from "./client_table.ts";
+import type { MessageSink } from "../pubsub/hub.ts";
+import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 
 const INITIAL_READ_BUFFER = 16 * 1024;
 /** Unsent reply bytes above which the connection stops reading until the client catches up. */
@@ -36,7 +38,7 @@ export interface ConnectionHost {
 }
 
 /** A live client connection; see the module comment. */
-export class Connection implements ClientHandle {
+export class Connection implements ClientHandle, MessageSink {
   /** The client's state, shared with handlers and the client table. */
   readonly state: ClientState;
   readonly #socket: Deno.Conn;
@@ -50,6 +52,8 @@ export class Connection implements ClientHandle {
   #start = 0;
   #end = 0;
   #closed = false;
+  /** True while a batch's replies may not leave yet (running, or waiting for the AOF). */
+  #batchOpen = false;
 
   /** Wraps an accepted socket. */
   constructor(socket: Deno.Conn, state: ClientState, host: ConnectionHost) {
@@ -89,6 +93,7 @@ export class Connection implements ClientHandle {
         this.#end += n;
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
+        this.#batchOpen = true;
         const keepOpen = withBatchTime(() => this.#processInput());
         const durable = this.#host.commitWrites();
         if (durable !== null && !(await durable)) {
@@ -99,6 +104,7 @@ export class Connection implements ClientHandle {
           this.#out.reset();
           break;
         }
+        this.#batchOpen = false;
         this.#startWriting();
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
           await this.#drain();
@@ -123,7 +129,7 @@ export class Connection implements ClientHandle {
     const parser = this.#parser;
     const out = this.#out;
     const values = ctx.config.values;
-    const hardLimit = values["client-output-buffer-limit"].normal.hard;
+    const limits = values["client-output-buffer-limit"];
     parser.maxBulkLength = values["proto-max-bulk-len"];
     const buf = this.#in;
     const end = this.#end;
@@ -150,6 +156,7 @@ export class Connection implements ClientHandle {
       if (argv === null) break;
       if (argv.length === 0) continue;
       encodeReply(out, dispatch(ctx, state, argv), state.proto);
+      const hardLimit = limits[outputLimitClass(state)].hard;
       if (hardLimit > 0 && out.length + this.#unsentOfSending > hardLimit) {
         this.#outputLimitReached();
         return false;
@@ -165,6 +172,25 @@ export class Connection implements ClientHandle {
     state.queryBufferBytes = this.#end - this.#start;
     state.outputBufferBytes = this.pendingOutputBytes;
     return keepOpen && !state.killed;
+  }
+
+  /**
+   * Appends an out-of-band frame (a pub/sub message or confirmation) to the output buffer, in
+   * order with the replies, and starts writing unless a batch is still being produced. The
+   * client's output limit applies: a subscriber that does not read is closed at the hard limit.
+   */
+  pushFrame(frame: Uint8Array): void {
+    if (this.#closed || this.state.killed) return;
+    this.#out.pushBytes(frame);
+    const hard = this.#host.ctx.config.values["client-output-buffer-limit"][
+      outputLimitClass(this.state)
+    ].hard;
+    if (hard > 0 && this.pendingOutputBytes > hard) {
+      this.#outputLimitReached();
+      return;
+    }
+    this.state.outputBufferBytes = this.pendingOutputBytes;
+    if (!this.#batchOpen) this.#startWriting();
   }
 
   #outputLimitReached(): void {

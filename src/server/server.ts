@@ -6,6 +6,7 @@
 import type { Config } from "../config/config.ts";
 import type { ServerContext, ServerIdentity, ShutdownRequest } from "../commands/context.ts";
 import { createCommandTable } from "../commands/mod.ts";
+import { unwatchAll } from "../commands/transactions.ts";
 import type { CommandTable } from "../commands/registry.ts";
 import { monotonicMs, now } from "../util/clock.ts";
 import { Keyspace } from "../store/keyspace.ts";
@@ -17,6 +18,8 @@ import { ClientState } from "./client.ts";
 import { ClientTable } from "./client_table.ts";
 import { Connection } from "./connection.ts";
 import { ServerStats } from "./stats.ts";
+import { pubsubHub } from "../pubsub/hub.ts";
+import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
@@ -212,9 +215,12 @@ export class Server implements ServerContext {
     );
     const conn = new Connection(socket, state, this);
     this.clients.add(conn);
+    pubsubHub(this).attach(conn);
     log.debug("Accepted client {id} from {addr}", { id: state.id, addr: state.addr });
     const done = conn.run().finally(() => {
+      unwatchAll(this, state);
       this.clients.remove(state.id);
+      pubsubHub(this).detach(state);
       this.#live.delete(conn);
       log.debug("Client {id} closed", { id: state.id });
     });
@@ -245,9 +251,10 @@ export class Server implements ServerContext {
     this.persistence.cron();
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
-    const limit = this.config.values["client-output-buffer-limit"].normal;
+    const limits = this.config.values["client-output-buffer-limit"];
     for (const conn of this.#live.keys()) {
       const state = conn.state;
+      const limit = limits[outputLimitClass(state)];
       if (timeoutMs > 0 && at - state.lastInteraction > timeoutMs) {
         log.debug("Closing idle client {id}", { id: state.id });
         conn.kill();

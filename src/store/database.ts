@@ -8,6 +8,7 @@
 
 import { KeyTable } from "./key_table.ts";
 import { now as clockNow } from "../util/clock.ts";
+import { toBinaryString } from "../util/bytes.ts";
 
 /**
  * A stored value. Strings are binary strings; other Redis types will be objects, so
@@ -70,6 +71,12 @@ export interface ChangeGuard {
   beforeReset(): void;
 }
 
+/** A client WATCHing keys: its flag is set when one of them is touched. */
+export interface KeyWatcher {
+  /** Set when a watched key was written, expired, evicted or flushed. */
+  watchTouched: boolean;
+}
+
 /** An eviction candidate remembered between evictions. */
 interface PoolEntry {
   id: number;
@@ -88,6 +95,8 @@ export class Database {
   #lastStamp = 0;
   #expireCursor = 0;
   #guard: ChangeGuard | null = null;
+  /** Clients watching keys of this database (WATCH), or null when none does. */
+  #watchers: Map<string, Set<KeyWatcher>> | null = null;
   /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
   #pool: PoolEntry[] = [];
 
@@ -126,6 +135,53 @@ export class Database {
   /** Makes room for `count` keys in all and `bytes` more of keys and values (load hints). */
   reserve(count: number, bytes = 0): void {
     this.#table.reserve(count, bytes);
+  }
+
+  /** Starts telling `watcher` when `key` is written, expires or is evicted (WATCH). */
+  watch(key: string, watcher: KeyWatcher): void {
+    this.#watchers ??= new Map();
+    const set = this.#watchers.get(key);
+    if (set === undefined) this.#watchers.set(key, new Set([watcher]));
+    else set.add(watcher);
+  }
+
+  /** Stops telling `watcher` about `key` (UNWATCH, EXEC, DISCARD, disconnect). */
+  unwatch(key: string, watcher: KeyWatcher): void {
+    const set = this.#watchers?.get(key);
+    if (set === undefined) return;
+    set.delete(watcher);
+    if (set.size === 0) this.#watchers!.delete(key);
+    if (this.#watchers!.size === 0) this.#watchers = null;
+  }
+
+  /**
+   * Before the entry `id` (or, when `id` is -1, the absent key `key` about to be created)
+   * changes: the snapshot guard keeps its old value, and its watchers are told.
+   */
+  #changing(id: number, key?: Uint8Array | string): void {
+    if (id >= 0) this.#guard?.beforeChange(id);
+    const watchers = this.#watchers;
+    if (watchers === null) return;
+    let name: string;
+    if (id >= 0) name = this.#table.keyString(id);
+    else if (typeof key === "string") name = key;
+    else if (key !== undefined) name = toBinaryString(key);
+    else return;
+    const set = watchers.get(name);
+    if (set !== undefined) { for (const w of set) w.watchTouched = true; }
+  }
+
+  /**
+   * Before this database is emptied (or swapped with `other`): touches the watched keys that
+   * exist here (or in `other`), as Redis's touchAllWatchedKeysInDb.
+   */
+  #touchAllWatched(other?: Database): void {
+    if (this.#watchers === null) return;
+    for (const [name, set] of this.#watchers) {
+      const exists = this.#table.findString(name) >= 0 ||
+        (other !== undefined && other.#table.findString(name) >= 0);
+      if (exists) { for (const w of set) w.watchTouched = true; }
+    }
   }
 
   /** Installs (or with null removes) the guard a running snapshot uses. */
@@ -247,7 +303,7 @@ export class Database {
 
   /** Removes a key whose TTL passed, telling the listener first. */
   #expire(id: number): void {
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#announceRemoval(id);
     this.#table.remove(id);
     this.#counters.expiredKeys++;
@@ -262,7 +318,7 @@ export class Database {
 
   /** Deletes the entry `id` chosen by {@link evictionCandidate}, telling the listener first. */
   evictId(id: number): void {
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#announceRemoval(id);
     this.#table.remove(id);
   }
@@ -272,7 +328,7 @@ export class Database {
     this.#counters.dirty++;
     const table = this.#table;
     let id = table.findString(key);
-    if (id >= 0) this.#guard?.beforeChange(id);
+    this.#changing(id, key);
     const isString = typeof value === "string";
     if (id < 0) {
       id = table.insertStrings(key, isString ? value : "");
@@ -301,7 +357,7 @@ export class Database {
     this.#counters.dirty++;
     const table = this.#table;
     const id = table.find(key, kStart, kEnd);
-    if (id >= 0) this.#guard?.beforeChange(id);
+    this.#changing(id, this.#watchers === null ? undefined : key.subarray(kStart, kEnd));
     if (id < 0) {
       const created = table.insert(key, kStart, kEnd, value, vStart, vEnd);
       this.#created(created, now);
@@ -325,7 +381,7 @@ export class Database {
     now: number,
   ): void {
     this.#counters.dirty++;
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#table.setValue(id, value, start, end);
     this.#overwritten(id, keepTtl, now);
   }
@@ -346,7 +402,7 @@ export class Database {
   delete(key: string): boolean {
     const id = this.#table.findString(key);
     if (id < 0) return false;
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#table.remove(id);
     this.#counters.dirty++;
     return true;
@@ -354,7 +410,7 @@ export class Database {
 
   /** Deletes the entry `id` (from {@link find} or {@link evictionCandidate}). */
   deleteId(id: number): void {
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#table.remove(id);
     this.#counters.dirty++;
   }
@@ -371,14 +427,14 @@ export class Database {
   setExpireAt(key: string, at: number): void {
     const id = this.#table.findString(key);
     if (id < 0) return;
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#table.setExpire(id, at);
     this.#counters.dirty++;
   }
 
   /** Sets the absolute expiry time (ms) of the live entry `id` (from {@link find}). */
   setExpireAtId(id: number, at: number): void {
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#table.setExpire(id, at);
     this.#counters.dirty++;
   }
@@ -387,7 +443,7 @@ export class Database {
   persist(key: string): boolean {
     const id = this.#table.findString(key);
     if (id < 0 || this.#table.expireAt(id) < 0) return false;
-    this.#guard?.beforeChange(id);
+    this.#changing(id);
     this.#table.clearExpire(id);
     this.#counters.dirty++;
     return true;
@@ -440,6 +496,7 @@ export class Database {
   /** Deletes every key. */
   clear(): void {
     this.#guard?.beforeReset();
+    this.#touchAllWatched();
     this.#counters.dirty += this.#table.size + 1;
     this.#table.clear();
     this.#pool = [];
@@ -450,6 +507,8 @@ export class Database {
   swapWith(other: Database): void {
     this.#guard?.beforeReset();
     other.#guard?.beforeReset();
+    this.#touchAllWatched(other);
+    other.#touchAllWatched(this);
     [this.#table, other.#table] = [other.#table, this.#table];
     this.#pool = [];
     other.#pool = [];

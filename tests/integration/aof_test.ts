@@ -399,3 +399,39 @@ Deno.test("CONFIG SET appendonly yes writes the dataset to a new AOF, and no sto
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a MULTI/EXEC block is one block in the AOF and a restart applies all of it or none", async () => {
+  const dir = await tempDir();
+  try {
+    {
+      await using server = await startServer({ dir, args: aofArgs("always") });
+      const c = await RespConn.connect(server.port);
+      await c.call("SET", "before", "1");
+      await c.call("MULTI");
+      await c.call("SET", "a", "1");
+      await c.call("INCR", "n");
+      await c.call("SET", "b", "2");
+      assert.deepEqual(plain(await c.call("EXEC")), ["OK", 1, "OK"]);
+      c.close();
+    }
+    const text = new TextDecoder().decode(await Deno.readFile(`${dir}/${AOF}`));
+    const block = text.indexOf("*1\r\n$5\r\nMULTI\r\n");
+    const exec = text.indexOf("*1\r\n$4\r\nEXEC\r\n");
+    assert.ok(block > 0 && exec > block, "MULTI ... EXEC in the file");
+    const inside = text.slice(block, exec);
+    for (const part of ["$1\r\na\r\n", "$4\r\nINCR\r\n", "$1\r\nb\r\n"]) {
+      assert.ok(inside.includes(part), `${JSON.stringify(part)} inside the block`);
+    }
+    // Cut the file inside the block, after its first SET: the restart applies none of it.
+    await Deno.writeTextFile(`${dir}/${AOF}`, text.slice(0, text.indexOf("$4\r\nINCR", block)));
+    await using server = await startServer({ dir, args: aofArgs("always") });
+    const c = await RespConn.connect(server.port);
+    assert.equal(plain(await c.call("GET", "before")), "1");
+    assert.equal(plain(await c.call("EXISTS", "a", "n", "b")), 0, "no half transaction");
+    assert.ok(server.logs.some((l) => l.includes("ends in the middle of a command")));
+    assert.equal((await Deno.stat(`${dir}/${AOF}`)).size, block, "cut back to before MULTI");
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dispatch } from "../../../src/commands/dispatch.ts";
 import { Config, defaultValues } from "../../../src/config/config.ts";
+import { OK } from "../../../src/resp/reply.ts";
 import { RequestParser } from "../../../src/resp/request_parser.ts";
 import { ClientState } from "../../../src/server/client.ts";
 import { Server } from "../../../src/server/server.ts";
@@ -155,4 +156,28 @@ Deno.test("nothing is encoded while no sink listens or while suppressed", () => 
   );
   server.propagator.flush();
   assert.equal(chunks.length, 0);
+});
+
+Deno.test("a transaction's writes are propagated as one MULTI ... EXEC block", () => {
+  using s = setup();
+  s.run("SET", "before", "1");
+  s.stream();
+  s.run("MULTI");
+  s.run("SET", "a", "1");
+  s.run("GET", "a");
+  s.run("INCR", "n");
+  s.run("SELECT", 2);
+  s.run("SET", "b", "2", "EX", 10);
+  assert.deepEqual(s.run("EXEC"), [OK, "1", 1, OK, OK]);
+  s.run("MULTI");
+  s.run("GET", "a");
+  s.run("EXEC");
+  assert.deepEqual(s.stream(), [
+    ["MULTI"],
+    ["SET", "a", "1"],
+    ["INCR", "n"],
+    ["SELECT", "2"],
+    ["SET", "b", "2", "PXAT", String(T0 + 10_000)],
+    ["EXEC"],
+  ], "a read-only transaction propagates nothing");
 });

@@ -1,0 +1,141 @@
+/**
+ * Transactions: MULTI, EXEC, DISCARD, WATCH and UNWATCH, with Redis 7.0's replies and errors.
+ * Dispatch queues commands while a client is inside MULTI (see dispatch.ts); EXEC runs them one
+ * after the other with nothing in between, and propagates the writes among them as one
+ * MULTI ... EXEC block. A key WATCHed by a client and touched by anyone before its EXEC
+ * (another client, the client itself, expiry, eviction, FLUSHALL, SWAPDB) makes that EXEC
+ * answer a null array and run nothing.
+ */
+import { ErrorReply, NullArray, OK, type Reply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { toBinaryString } from "../util/bytes.ts";
+import type { ServerContext } from "./context.ts";
+import { execute } from "./dispatch.ts";
+import { CommandError } from "./errors.ts";
+import type { CommandDef } from "./registry.ts";
+
+const EXECABORT = new ErrorReply("EXECABORT Transaction discarded because of previous errors.");
+
+/** Stops every WATCH of `client` (EXEC, DISCARD, UNWATCH, RESET, disconnect). */
+export function unwatchAll(ctx: ServerContext, client: ClientState): void {
+  if (client.watching !== null) {
+    for (const [index, keys] of client.watching) {
+      const db = ctx.keyspace.db(index);
+      for (const key of keys) db.unwatch(key, client);
+    }
+    client.watching = null;
+  }
+  client.watchTouched = false;
+}
+
+function multi(_ctx: ServerContext, client: ClientState): Reply {
+  if (client.multi !== null) throw new CommandError("ERR MULTI calls can not be nested");
+  client.multi = { queue: [], failed: false };
+  return OK;
+}
+
+function exec(ctx: ServerContext, client: ClientState): Reply {
+  const transaction = client.multi;
+  if (transaction === null) throw new CommandError("ERR EXEC without MULTI");
+  client.multi = null;
+  const touched = client.watchTouched;
+  unwatchAll(ctx, client);
+  if (transaction.failed) return EXECABORT;
+  if (touched) return NullArray.instance;
+  const propagator = ctx.propagator;
+  propagator.beginBlock();
+  try {
+    return transaction.queue.map(({ command, argv }) => execute(ctx, client, command, argv));
+  } finally {
+    propagator.endBlock();
+  }
+}
+
+function discard(ctx: ServerContext, client: ClientState): Reply {
+  if (client.multi === null) throw new CommandError("ERR DISCARD without MULTI");
+  client.multi = null;
+  unwatchAll(ctx, client);
+  return OK;
+}
+
+function watch(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (client.multi !== null) throw new CommandError("ERR WATCH inside MULTI is not allowed");
+  const db = ctx.keyspace.db(client.db);
+  client.watching ??= new Map();
+  let keys = client.watching.get(client.db);
+  if (keys === undefined) client.watching.set(client.db, keys = new Set());
+  for (let i = 1; i < argv.length; i++) {
+    const key = toBinaryString(argv[i]);
+    if (keys.has(key)) continue;
+    keys.add(key);
+    db.watch(key, client);
+  }
+  return OK;
+}
+
+function unwatch(ctx: ServerContext, client: ClientState): Reply {
+  unwatchAll(ctx, client);
+  return OK;
+}
+
+const FLAGS_FAST: CommandDef["flags"] = ["noscript", "loading", "stale", "fast", "allow_busy"];
+
+/** Transaction command declarations, with Redis 7.0's arity, flags and docs. */
+export const transactionCommands: readonly CommandDef[] = [
+  {
+    name: "multi",
+    arity: 1,
+    flags: FLAGS_FAST,
+    group: "transactions",
+    acl: ["@transaction"],
+    summary: "Mark the start of a transaction block",
+    since: "1.2.0",
+    complexity: "O(1)",
+    handler: multi,
+  },
+  {
+    name: "exec",
+    arity: 1,
+    flags: ["noscript", "loading", "stale", "skip_slowlog"],
+    group: "transactions",
+    acl: ["@transaction"],
+    summary: "Execute all commands issued after MULTI",
+    since: "1.2.0",
+    complexity: "Depends on commands in the transaction",
+    handler: exec,
+  },
+  {
+    name: "discard",
+    arity: 1,
+    flags: FLAGS_FAST,
+    group: "transactions",
+    acl: ["@transaction"],
+    summary: "Discard all commands issued after MULTI",
+    since: "2.0.0",
+    complexity: "O(N), when N is the number of queued commands",
+    handler: discard,
+  },
+  {
+    name: "watch",
+    arity: -2,
+    flags: FLAGS_FAST,
+    keys: { first: 1, last: -1, step: 1 },
+    group: "transactions",
+    acl: ["@transaction"],
+    summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
+    since: "2.2.0",
+    complexity: "O(1) for every key.",
+    handler: watch,
+  },
+  {
+    name: "unwatch",
+    arity: 1,
+    flags: FLAGS_FAST,
+    group: "transactions",
+    acl: ["@transaction"],
+    summary: "Forget about all watched keys",
+    since: "2.2.0",
+    complexity: "O(1)",
+    handler: unwatch,
+  },
+];

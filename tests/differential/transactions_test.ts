@@ -1,0 +1,170 @@
+/**
+ * MULTI, EXEC, DISCARD, WATCH and UNWATCH: the same scripts sent to redis-server and gocache,
+ * replies compared, including queue-time errors, runtime errors inside EXEC, nesting errors,
+ * WATCH conflicts caused by a second connection, by the client itself and by FLUSHALL, and
+ * RESP3 null replies.
+ */
+import { type Arg, type ConnPair, withBoth } from "./_diff.ts";
+
+async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
+  for (const command of commands) await c.assertSame(command);
+}
+
+Deno.test("transactions answer exactly like redis-server", async (t) => {
+  await withBoth({}, async (both) => {
+    await using c = await both.connect();
+    await using other = await both.connect();
+    const step = (name: string, body: () => Promise<void>) =>
+      t.step(name, async () => {
+        await c.assertSame(["FLUSHALL"]);
+        await body();
+      });
+
+    await step("a transaction queues its commands and EXEC returns their replies", async () => {
+      await script(c, [
+        ["MULTI"],
+        ["SET", "a", "1"],
+        ["INCR", "a"],
+        ["GET", "a"],
+        ["MGET", "a", "missing"],
+        ["EXEC"],
+        ["GET", "a"],
+      ]);
+    });
+
+    await step("a runtime error inside EXEC is that command's reply; the rest runs", async () => {
+      await script(c, [
+        ["SET", "s", "text"],
+        ["MULTI"],
+        ["INCR", "s"],
+        ["SET", "after", "x"],
+        ["INCRBY", "s", "notanumber"],
+        ["EXEC"],
+        ["GET", "after"],
+      ]);
+    });
+
+    await step("a queueing error makes EXEC answer EXECABORT and run nothing", async () => {
+      await script(c, [
+        ["MULTI"],
+        ["SET", "x", "1"],
+        ["NOSUCHCOMMAND", "a"],
+        ["SET", "y", "2"],
+        ["EXEC"],
+        ["EXISTS", "x", "y"],
+        ["MULTI"],
+        ["GET"],
+        ["EXEC"],
+        ["MULTI"],
+        ["SET", "x"],
+        ["DISCARD"],
+        ["EXISTS", "x"],
+      ]);
+    });
+
+    await step("nesting and misplaced EXEC, DISCARD and WATCH give Redis's errors", async () => {
+      await script(c, [
+        ["EXEC"],
+        ["DISCARD"],
+        ["MULTI"],
+        ["MULTI"],
+        ["WATCH", "k"],
+        ["SET", "k", "v"],
+        ["EXEC"],
+        ["MULTI", "extra"],
+        ["EXEC", "extra"],
+        ["WATCH"],
+        ["UNWATCH", "extra"],
+      ]);
+    });
+
+    await step("DISCARD drops the queue and the WATCHes", async () => {
+      await script(c, [
+        ["WATCH", "w"],
+        ["MULTI"],
+        ["SET", "w", "1"],
+        ["DISCARD"],
+        ["EXISTS", "w"],
+      ]);
+      await other.assertSame(["SET", "w", "other"]);
+      await script(c, [["MULTI"], ["GET", "w"], ["EXEC"]]);
+    });
+
+    await step("a key written by another connection after WATCH fails the EXEC", async () => {
+      await script(c, [["SET", "w", "0"], ["WATCH", "w"]]);
+      await other.assertSame(["INCR", "w"]);
+      await script(c, [["MULTI"], ["INCR", "w"], ["EXEC"], ["GET", "w"]]);
+      // The EXEC unwatched: the next transaction runs.
+      await other.assertSame(["INCR", "w"]);
+      await script(c, [["MULTI"], ["INCR", "w"], ["EXEC"]]);
+    });
+
+    await step(
+      "a key created, deleted or changed by the client itself fails the EXEC",
+      async () => {
+        await script(c, [
+          ["WATCH", "new"],
+          ["SET", "new", "1"],
+          ["MULTI"],
+          ["GET", "new"],
+          ["EXEC"],
+          ["WATCH", "new"],
+          ["DEL", "new"],
+          ["MULTI"],
+          ["GET", "new"],
+          ["EXEC"],
+          ["SET", "t", "v"],
+          ["WATCH", "t"],
+          ["EXPIRE", "t", 100],
+          ["MULTI"],
+          ["TTL", "t"],
+          ["EXEC"],
+        ]);
+      },
+    );
+
+    await step("UNWATCH, reads and unrelated writes leave a transaction alone", async () => {
+      await script(c, [["SET", "k", "1"], ["WATCH", "k"], ["UNWATCH"]]);
+      await other.assertSame(["SET", "k", "2"]);
+      await script(c, [["MULTI"], ["GET", "k"], ["EXEC"]]);
+      await script(c, [["WATCH", "k"], ["GET", "k"]]);
+      await other.assertSame(["GET", "k"]);
+      await other.assertSame(["SET", "unrelated", "x"]);
+      await script(c, [["MULTI"], ["INCR", "k"], ["EXEC"]]);
+    });
+
+    await step("FLUSHALL and SWAPDB touch every watched key", async () => {
+      await script(c, [["SET", "k", "1"], ["WATCH", "k"]]);
+      await other.assertSame(["FLUSHALL"]);
+      await script(c, [["MULTI"], ["SET", "k", "x"], ["EXEC"], ["WATCH", "k"]]);
+      await other.assertSame(["SWAPDB", 0, 1]);
+      await script(c, [["MULTI"], ["GET", "k"], ["EXEC"]]);
+      await other.assertSame(["SWAPDB", 0, 1]);
+    });
+
+    await step("watching a key in another database and switching databases", async () => {
+      await script(c, [
+        ["SELECT", 2],
+        ["WATCH", "k2"],
+        ["SELECT", 0],
+        ["SET", "k2", "db0"],
+        ["MULTI"],
+        ["PING"],
+        ["EXEC"],
+        ["SELECT", 2],
+        ["SET", "k2", "db2"],
+        ["SELECT", 0],
+      ]);
+      await script(c, [["WATCH", "k2"], ["SELECT", 2], ["MULTI"], ["SELECT", 0], ["EXEC"]]);
+    });
+
+    await step("under RESP3 an aborted EXEC is a null; replies keep RESP3 types", async () => {
+      await using r3 = await both.connect();
+      await r3.assertSame(["HELLO", "3"], { normalize: () => ({ type: "null" }) });
+      await r3.assertSame(["SET", "h", "1"]);
+      await r3.assertSame(["WATCH", "h"]);
+      await other.assertSame(["SET", "h", "2"]);
+      await script(r3, [["MULTI"], ["GET", "h"], ["EXEC"], ["MULTI"], ["GET", "h"], ["EXEC"]]);
+    });
+  });
+});
