@@ -8,6 +8,8 @@ import type { ClientState } from "../server/client.ts";
 import { asciiLower, fromUtf8, timingSafeEqual, toBinaryString, utf8 } from "../util/bytes.ts";
 import { validateClientName } from "./client.ts";
 import { unwatchAll } from "./transactions.ts";
+import { subscriberPong } from "../pubsub/subscriber_mode.ts";
+import { resetSubscriptions } from "../pubsub/hub.ts";
 
 const RESET = new SimpleString("RESET");
 const DEFAULT_USER = utf8("default");
@@ -23,8 +25,10 @@ function passwordMatches(ctx: ServerContext, user: Uint8Array, password: Uint8Ar
   return required === "" || timingSafeEqual(password, utf8(required));
 }
 
-function ping(_ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+function ping(_ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   if (argv.length > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
+  const pong = subscriberPong(client, argv);
+  if (pong !== null) return pong;
   return argv.length === 2 ? argv[1] : PONG;
 }
 
@@ -97,6 +101,7 @@ function hello(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
 }
 
 function reset(ctx: ServerContext, client: ClientState): Reply {
+  resetSubscriptions(ctx, client);
   client.multi = null;
   unwatchAll(ctx, client);
   client.proto = 2;

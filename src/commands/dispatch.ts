@@ -9,6 +9,7 @@ import type { ServerContext } from "./context.ts";
 import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
 import type { Command } from "./registry.ts";
 import { now } from "../util/clock.ts";
+import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
@@ -88,10 +89,22 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
       cmd,
     );
   }
+  const refusal = subscriberRefusal(client, cmd);
+  if (refusal !== null) {
+    cmd.rejectedCalls++;
+    ctx.stats.errorReplies++;
+    return refusal;
+  }
   if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
     if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);
     // The arguments are views of the read buffer: the queue keeps its own copies.
-    client.multi.queue.push({ command: cmd, argv: argv.map((a) => a.slice()) });
+    const bytes = client.multi.bytes;
+    const spans: number[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      spans.push(bytes.length, argv[i].length);
+      bytes.pushBytes(argv[i]);
+    }
+    client.multi.queue.push({ command: cmd, spans });
     return QUEUED;
   }
   return execute(ctx, client, cmd, argv);

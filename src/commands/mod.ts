@@ -15,6 +15,7 @@ import { serverCommands } from "./server.ts";
 import { stringCommands } from "./strings.ts";
 import { substringCommands } from "./substrings.ts";
 import { transactionCommands } from "./transactions.ts";
+import { pubsubCommands } from "./pubsub.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -31,5 +32,6 @@ export function createCommandTable(): CommandTable {
     ...expireCommands,
     ...introspectionCommands,
     ...transactionCommands,
+    ...pubsubCommands,
   ]);
 }

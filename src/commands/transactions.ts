@@ -8,7 +8,7 @@
  */
 import { ErrorReply, NullArray, OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { toBinaryString } from "../util/bytes.ts";
+import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { execute } from "./dispatch.ts";
 import { CommandError } from "./errors.ts";
@@ -30,7 +30,9 @@ export function unwatchAll(ctx: ServerContext, client: ClientState): void {
 
 function multi(_ctx: ServerContext, client: ClientState): Reply {
   if (client.multi !== null) throw new CommandError("ERR MULTI calls can not be nested");
-  client.multi = { queue: [], failed: false };
+  client.multiBytes ??= new ByteBuffer(4096);
+  client.multiBytes.reset(64 * 1024);
+  client.multi = { queue: [], bytes: client.multiBytes, failed: false };
   return OK;
 }
 
@@ -45,7 +47,14 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   const propagator = ctx.propagator;
   propagator.beginBlock();
   try {
-    return transaction.queue.map(({ command, argv }) => execute(ctx, client, command, argv));
+    const buffer = transaction.bytes.bytes;
+    return transaction.queue.map(({ command, spans }) => {
+      const argv: Uint8Array[] = [];
+      for (let i = 0; i < spans.length; i += 2) {
+        argv.push(new Uint8Array(buffer.buffer, buffer.byteOffset + spans[i], spans[i + 1]));
+      }
+      return execute(ctx, client, command, argv);
+    });
   } finally {
     propagator.endBlock();
   }

@@ -5,19 +5,26 @@
 import type { Protocol } from "../resp/encoder.ts";
 import { now } from "../util/clock.ts";
 import type { Command } from "../commands/registry.ts";
+import type { ByteBuffer } from "../util/bytes.ts";
 
-/** One command queued inside MULTI, with its arguments copied out of the read buffer. */
+/** One command queued inside MULTI; its arguments are copied into the transaction's bytes. */
 export interface QueuedCommand {
   /** The resolved command. */
   readonly command: Command;
-  /** Its arguments (owned copies). */
-  readonly argv: Uint8Array[];
+  /** Start and length of each argument in {@link QueuedTransaction.bytes}. */
+  readonly spans: number[];
 }
 
 /** What MULTI has queued so far. */
 export interface QueuedTransaction {
   /** The commands, in order. */
   readonly queue: QueuedCommand[];
+  /**
+   * The queued arguments' bytes, copied out of the read buffer (which the next read reuses)
+   * into one buffer the client keeps between transactions: queueing allocates no array per
+   * argument.
+   */
+  readonly bytes: ByteBuffer;
   /** Whether a command was refused while queueing (EXEC then answers EXECABORT). */
   failed: boolean;
 }
@@ -66,6 +73,8 @@ export class ClientState {
   commandsProcessed = 0;
   /** The transaction being queued after MULTI, or null outside one. */
   multi: QueuedTransaction | null = null;
+  /** Bytes buffer reused by this client's transactions (see {@link QueuedTransaction}). */
+  multiBytes: ByteBuffer | null = null;
   /** Keys this client WATCHes, per database index (binary-string keys). */
   watching: Map<number, Set<string>> | null = null;
   /** Set when a watched key was touched: EXEC then fails (Redis's CLIENT_DIRTY_CAS). */

@@ -1,0 +1,137 @@
+/**
+ * Transaction throughput, gocache next to redis-server in one run: each of `--clients`
+ * connections pipelines `--pipeline` blocks of MULTI / SET / INCR / EXEC at a time (random keys
+ * out of `--keys`), for `--blocks` blocks per client, alternating servers for `--reps` rounds.
+ * Prints blocks per second for each and the median ratio gocache/redis.
+ *
+ *   deno task bench:transactions [--clients 50] [--pipeline 16] [--blocks 4000] [--reps 3]
+ */
+import { parseArgs } from "node:util";
+import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "50" },
+    pipeline: { type: "string", default: "16" },
+    blocks: { type: "string", default: "4000" },
+    reps: { type: "string", default: "3" },
+    keys: { type: "string", default: "100000" },
+  },
+});
+const CLIENTS = Number(values.clients);
+const PIPELINE = Number(values.pipeline);
+const BLOCKS = Number(values.blocks);
+const REPS = Number(values.reps);
+const KEYS = Number(values.keys);
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** One batch: PIPELINE blocks of MULTI/SET/INCR/EXEC, i.e. 4 * PIPELINE replies. */
+function batch(): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < PIPELINE; i++) {
+    const k = Math.floor(Math.random() * KEYS);
+    parts.push(
+      encodeCommand(["MULTI"]),
+      encodeCommand(["SET", `key:${k}`, "x".repeat(32)]),
+      encodeCommand(["INCR", `counter:${k}`]),
+      encodeCommand(["EXEC"]),
+    );
+  }
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function client(port: number, batches: Uint8Array[]): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const decoder = new ReplyDecoder();
+  const buf = new Uint8Array(64 * 1024);
+  try {
+    for (const data of batches) {
+      await conn.write(data);
+      let replies = 0;
+      while (replies < 4 * PIPELINE) {
+        const n = await conn.read(buf);
+        if (n === null) throw new Error("connection closed");
+        decoder.push(buf.subarray(0, n));
+        while (decoder.next() !== undefined) replies++;
+      }
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+async function measure(port: number): Promise<number> {
+  const perClient = Math.ceil(BLOCKS / PIPELINE);
+  const work = Array.from({ length: CLIENTS }, () => Array.from({ length: perClient }, batch));
+  const t0 = performance.now();
+  await Promise.all(work.map((batches) => client(port, batches)));
+  const seconds = (performance.now() - t0) / 1000;
+  return (CLIENTS * perClient * PIPELINE) / seconds;
+}
+
+async function waitUp(port: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error(`port ${port} did not come up`);
+}
+
+const rport = freePort();
+const gport = freePort();
+const dir = Deno.makeTempDirSync({ prefix: "bench-tx-" });
+const redis = new Deno.Command("redis-server", {
+  args: ["--port", String(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+  cwd: dir,
+  stdout: "null",
+  stderr: "null",
+}).spawn();
+const gocache = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", MAIN, "serve", "--port", String(gport), "--dir", dir, "--save", ""],
+  stdout: "null",
+  stderr: "null",
+}).spawn();
+try {
+  await waitUp(rport);
+  await waitUp(gport);
+  const ratios: number[] = [];
+  const lines: string[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const r = await measure(rport);
+    const g = await measure(gport);
+    ratios.push(g / r);
+    lines.push(
+      `round ${rep + 1}: gocache ${g.toFixed(0)} blocks/s  redis ${r.toFixed(0)} blocks/s  ` +
+        `ratio ${(g / r).toFixed(2)}`,
+    );
+  }
+  ratios.sort((a, b) => a - b);
+  lines.push(
+    `MULTI/SET/INCR/EXEC, ${CLIENTS} clients, ${PIPELINE} blocks pipelined: median ratio ` +
+      ratios[Math.floor(ratios.length / 2)].toFixed(2),
+  );
+  Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));
+} finally {
+  redis.kill("SIGTERM");
+  gocache.kill("SIGTERM");
+  await Promise.all([redis.status, gocache.status]);
+  Deno.removeSync(dir, { recursive: true });
+}
