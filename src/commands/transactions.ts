@@ -6,7 +6,7 @@
  * (another client, the client itself, expiry, eviction, FLUSHALL, SWAPDB) makes that EXEC
  * answer a null array and run nothing.
  */
-import { ErrorReply, NullArray, OK, type Reply } from "../resp/reply.ts";
+import { ErrorReply, NO_REPLY, NullArray, OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
@@ -48,13 +48,21 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   propagator.beginBlock();
   try {
     const buffer = transaction.bytes.bytes;
-    return transaction.queue.map(({ command, spans }) => {
+    const replies: Reply[] = [];
+    for (const { command, spans } of transaction.queue) {
       const argv: Uint8Array[] = [];
       for (let i = 0; i < spans.length; i += 2) {
         argv.push(new Uint8Array(buffer.buffer, buffer.byteOffset + spans[i], spans[i + 1]));
       }
-      return execute(ctx, client, command, argv);
-    });
+      client.capturedPushes = [];
+      const reply = execute(ctx, client, command, argv);
+      const pushes = client.capturedPushes;
+      client.capturedPushes = null;
+      // A SUBSCRIBE-family command answers with its confirmations, one element each.
+      if (reply === NO_REPLY) replies.push(...pushes);
+      else replies.push(reply);
+    }
+    return replies;
   } finally {
     propagator.endBlock();
   }

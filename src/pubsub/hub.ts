@@ -152,6 +152,10 @@ export class PubSubHub {
     const count = kind === "shard"
       ? client.subscribedShardChannels
       : client.subscribedChannels + client.subscribedPatterns;
+    if (client.capturedPushes !== null) {
+      client.capturedPushes.push(new PushReply([word, name, count]));
+      return;
+    }
     const sink = this.#sinks.get(client.id);
     if (sink !== undefined) sink.pushFrame(this.#encode([word, name, count], client.proto));
   }

@@ -158,6 +158,10 @@ Deno.test("transactions answer exactly like redis-server", async (t) => {
       await script(c, [["WATCH", "k2"], ["SELECT", 2], ["MULTI"], ["SELECT", 0], ["EXEC"]]);
     });
 
+    await step("SUBSCRIBE queued in MULTI answers inside EXEC's array, byte for byte", async () => {
+      await both.assertSameBytes([["MULTI"], ["SUBSCRIBE", "ch"], ["PING"], ["EXEC"]]);
+    });
+
     await step("under RESP3 an aborted EXEC is a null; replies keep RESP3 types", async () => {
       await using r3 = await both.connect();
       await r3.assertSame(["HELLO", "3"], { normalize: () => ({ type: "null" }) });
