@@ -41,7 +41,8 @@ export type CommandGroup =
   | "string"
   | "generic"
   | "keyspace"
-  | "transactions";
+  | "transactions"
+  | "pubsub";
 
 /** How a command is declared in a family's table. */
 export interface CommandDef {

@@ -98,13 +98,20 @@ export class ClientState {
 
   /** One CLIENT LIST / CLIENT INFO line with Redis's field names, without a line break. */
   describe(at: number = now()): string {
-    const flags = this.noEvict || this.noTouch
-      ? `${this.noEvict ? "e" : ""}${this.noTouch ? "T" : ""}`
-      : "N";
+    // Redis's getClientFlagsString order: P (subscriber), x (MULTI), d (watched key touched),
+    // e (no-evict), T (no-touch); N when none.
+    const subscriber = this.subscribedChannels + this.subscribedPatterns +
+        this.subscribedShardChannels > 0;
+    const flags = (subscriber ? "P" : "") + (this.multi !== null ? "x" : "") +
+        (this.watchTouched ? "d" : "") + (this.noEvict ? "e" : "") + (this.noTouch ? "T" : "") ||
+      "N";
+    const multi = this.multi === null ? -1 : this.multi.queue.length;
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=-1 name=${this.name}` +
       ` age=${Math.floor((at - this.createdAt) / 1000)}` +
       ` idle=${Math.floor((at - this.lastInteraction) / 1000)} flags=${flags} db=${this.db}` +
-      ` sub=0 psub=0 ssub=0 multi=-1 qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0` +
+      ` sub=${this.subscribedChannels} psub=${this.subscribedPatterns}` +
+      ` ssub=${this.subscribedShardChannels} multi=${multi}` +
+      ` qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0` +
       ` multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${this.outputBufferBytes}` +
       ` tot-mem=${this.queryBufferBytes + this.outputBufferBytes} events=r` +
       ` cmd=${this.lastCommand} user=default redir=-1 resp=${this.proto}` +
