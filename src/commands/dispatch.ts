@@ -98,13 +98,13 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
     if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);
     // The arguments are views of the read buffer: the queue keeps its own copies.
-    const bytes = client.multi.bytes;
-    const spans: number[] = [];
+    const { bytes, spans, commands } = client.multi;
+    commands.push(cmd);
+    spans.push(argv.length);
     for (let i = 0; i < argv.length; i++) {
       spans.push(bytes.length, argv[i].length);
       bytes.pushBytes(argv[i]);
     }
-    client.multi.queue.push({ command: cmd, spans });
     return QUEUED;
   }
   return execute(ctx, client, cmd, argv);

@@ -30,9 +30,17 @@ export function unwatchAll(ctx: ServerContext, client: ClientState): void {
 
 function multi(_ctx: ServerContext, client: ClientState): Reply {
   if (client.multi !== null) throw new CommandError("ERR MULTI calls can not be nested");
-  client.multiBytes ??= new ByteBuffer(4096);
-  client.multiBytes.reset(64 * 1024);
-  client.multi = { queue: [], bytes: client.multiBytes, failed: false };
+  const transaction = client.transaction ??= {
+    commands: [],
+    spans: [],
+    bytes: new ByteBuffer(4096),
+    failed: false,
+  };
+  transaction.commands.length = 0;
+  transaction.spans.length = 0;
+  transaction.bytes.reset(64 * 1024);
+  transaction.failed = false;
+  client.multi = transaction;
   return OK;
 }
 
@@ -48,11 +56,19 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   propagator.beginBlock();
   try {
     const buffer = transaction.bytes.bytes;
+    const { commands, spans } = transaction;
     const replies: Reply[] = [];
-    for (const { command, spans } of transaction.queue) {
-      const argv: Uint8Array[] = [];
-      for (let i = 0; i < spans.length; i += 2) {
-        argv.push(new Uint8Array(buffer.buffer, buffer.byteOffset + spans[i], spans[i + 1]));
+    let at = 0;
+    for (let c = 0; c < commands.length; c++) {
+      const command = commands[c];
+      const argc = spans[at++];
+      const argv: Uint8Array[] = new Array(argc);
+      for (let i = 0; i < argc; i++, at += 2) {
+        argv[i] = new Uint8Array(buffer.buffer, buffer.byteOffset + spans[at], spans[at + 1]);
+      }
+      if (!command.def.flags.includes("pubsub")) {
+        replies.push(execute(ctx, client, command, argv));
+        continue;
       }
       client.capturedPushes = [];
       const reply = execute(ctx, client, command, argv);

@@ -8,18 +8,18 @@ import type { Command } from "../commands/registry.ts";
 import type { ByteBuffer } from "../util/bytes.ts";
 import type { Reply } from "../resp/reply.ts";
 
-/** One command queued inside MULTI; its arguments are copied into the transaction's bytes. */
-export interface QueuedCommand {
-  /** The resolved command. */
-  readonly command: Command;
-  /** Start and length of each argument in {@link QueuedTransaction.bytes}. */
-  readonly spans: number[];
-}
-
-/** What MULTI has queued so far. */
+/**
+ * What MULTI has queued so far. One record per client, reused by each of its transactions, so
+ * that queueing allocates nothing in the steady state.
+ */
 export interface QueuedTransaction {
-  /** The commands, in order. */
-  readonly queue: QueuedCommand[];
+  /** The queued commands, in order. */
+  readonly commands: Command[];
+  /**
+   * For each queued command in order: its argument count, then the start and length of each
+   * argument in {@link QueuedTransaction.bytes}.
+   */
+  readonly spans: number[];
   /**
    * The queued arguments' bytes, copied out of the read buffer (which the next read reuses)
    * into one buffer the client keeps between transactions: queueing allocates no array per
@@ -79,8 +79,8 @@ export class ClientState {
    * so that they become elements of EXEC's array instead of frames sent ahead of it.
    */
   capturedPushes: Reply[] | null = null;
-  /** Bytes buffer reused by this client's transactions (see {@link QueuedTransaction}). */
-  multiBytes: ByteBuffer | null = null;
+  /** The record reused by this client's transactions (see {@link QueuedTransaction}). */
+  transaction: QueuedTransaction | null = null;
   /** Keys this client WATCHes, per database index (binary-string keys). */
   watching: Map<number, Set<string>> | null = null;
   /** Set when a watched key was touched: EXEC then fails (Redis's CLIENT_DIRTY_CAS). */
@@ -105,7 +105,7 @@ export class ClientState {
     const flags = (subscriber ? "P" : "") + (this.multi !== null ? "x" : "") +
         (this.watchTouched ? "d" : "") + (this.noEvict ? "e" : "") + (this.noTouch ? "T" : "") ||
       "N";
-    const multi = this.multi === null ? -1 : this.multi.queue.length;
+    const multi = this.multi === null ? -1 : this.multi.commands.length;
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=-1 name=${this.name}` +
       ` age=${Math.floor((at - this.createdAt) / 1000)}` +
       ` idle=${Math.floor((at - this.lastInteraction) / 1000)} flags=${flags} db=${this.db}` +
