@@ -5,6 +5,7 @@ import { asciiLower } from "../util/bytes.ts";
 import { now, nowMicros } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import type { CommandDef } from "./registry.ts";
+import { pubsubHub } from "../pubsub/hub.ts";
 
 type Section = (ctx: ServerContext) => [string, string | number][];
 
@@ -117,6 +118,9 @@ const SECTIONS: Record<string, Section> = {
       ["evicted_keys", ctx.keyspace.counters.evictedKeys],
       ["keyspace_hits", ctx.keyspace.counters.hits],
       ["keyspace_misses", ctx.keyspace.counters.misses],
+      ["pubsub_channels", pubsubHub(ctx).channels("channel", null).length],
+      ["pubsub_patterns", pubsubHub(ctx).patternCount],
+      ["pubsubshard_channels", pubsubHub(ctx).channels("shard", null).length],
     ];
   },
   keyspace: (ctx) => {

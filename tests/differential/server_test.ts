@@ -115,6 +115,9 @@ const INFO_FIELDS = [
   "aof_enabled",
   "aof_rewrite_in_progress",
   "aof_last_write_status",
+  "pubsub_channels",
+  "pubsub_patterns",
+  "pubsubshard_channels",
 ];
 
 Deno.test("server commands answer exactly like redis-server", async (t) => {
