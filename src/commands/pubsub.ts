@@ -5,7 +5,7 @@
  * no reply of their own. Publishing is not propagated: Redis 7.0 sends PUBLISH to replicas only
  * and never to the AOF, and gocache has no replica stream for it yet.
  */
-import { NO_REPLY, type Reply, SimpleString } from "../resp/reply.ts";
+import { type Reply, ReplySequence, SimpleString } from "../resp/reply.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import type { SubscriptionKind } from "../pubsub/registry.ts";
 import { toBinaryString } from "../util/bytes.ts";
@@ -18,15 +18,13 @@ const INTROSPECTION_FLAGS: readonly CommandFlag[] = ["pubsub", "loading", "stale
 
 function subscriber(kind: SubscriptionKind): Handler {
   return (ctx, client, argv) => {
-    pubsubHub(ctx).subscribe(client, kind, argv.slice(1));
-    return NO_REPLY;
+    return new ReplySequence(pubsubHub(ctx).subscribe(client, kind, argv.slice(1)));
   };
 }
 
 function unsubscriber(kind: SubscriptionKind): Handler {
   return (ctx, client, argv) => {
-    pubsubHub(ctx).unsubscribe(client, kind, argv.slice(1));
-    return NO_REPLY;
+    return new ReplySequence(pubsubHub(ctx).unsubscribe(client, kind, argv.slice(1)));
   };
 }
 

@@ -6,7 +6,7 @@
  * (another client, the client itself, expiry, eviction, FLUSHALL, SWAPDB) makes that EXEC
  * answer a null array and run nothing.
  */
-import { ErrorReply, NO_REPLY, NullArray, OK, type Reply } from "../resp/reply.ts";
+import { ErrorReply, NullArray, OK, type Reply, ReplySequence } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
@@ -66,16 +66,9 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
       for (let i = 0; i < argc; i++, at += 2) {
         argv[i] = new Uint8Array(buffer.buffer, buffer.byteOffset + spans[at], spans[at + 1]);
       }
-      if (!command.def.flags.includes("pubsub")) {
-        replies.push(execute(ctx, client, command, argv));
-        continue;
-      }
-      client.capturedPushes = [];
       const reply = execute(ctx, client, command, argv);
-      const pushes = client.capturedPushes;
-      client.capturedPushes = null;
       // A SUBSCRIBE-family command answers with its confirmations, one element each.
-      if (reply === NO_REPLY) replies.push(...pushes);
+      if (reply instanceof ReplySequence) replies.push(...reply.items);
       else replies.push(reply);
     }
     return replies;

@@ -62,33 +62,37 @@ export class PubSubHub {
     this.#syncCounts(client);
   }
 
-  /** Subscribes `client` to each name, confirming each one with the new count, as Redis does. */
-  subscribe(client: ClientState, kind: SubscriptionKind, names: readonly Uint8Array[]): void {
+  /**
+   * Subscribes `client` to each name and returns the confirmations, one per name with the new
+   * count, as Redis sends them.
+   */
+  subscribe(client: ClientState, kind: SubscriptionKind, names: readonly Uint8Array[]): Reply[] {
+    const confirmations: Reply[] = [];
     for (const bytes of names) {
       const name = toBinaryString(bytes);
       this.#registry.add(client.id, kind, name);
       this.#syncCounts(client);
-      this.#confirm(client, WORDS[kind].sub, name, kind);
+      confirmations.push(this.#confirmation(client, WORDS[kind].sub, name, kind));
     }
+    return confirmations;
   }
 
   /**
    * Unsubscribes `client` from each name (all of its names of that kind when `names` is empty),
    * confirming each one; with nothing to drop, Redis confirms with a null name.
    */
-  unsubscribe(client: ClientState, kind: SubscriptionKind, names: readonly Uint8Array[]): void {
+  unsubscribe(client: ClientState, kind: SubscriptionKind, names: readonly Uint8Array[]): Reply[] {
     const targets = names.length > 0
       ? names.map((b) => toBinaryString(b))
       : this.#registry.namesOf(client.id, kind);
-    if (targets.length === 0) {
-      this.#confirm(client, WORDS[kind].unsub, null, kind);
-      return;
-    }
+    if (targets.length === 0) return [this.#confirmation(client, WORDS[kind].unsub, null, kind)];
+    const confirmations: Reply[] = [];
     for (const name of targets) {
       this.#registry.remove(client.id, kind, name);
       this.#syncCounts(client);
-      this.#confirm(client, WORDS[kind].unsub, name, kind);
+      confirmations.push(this.#confirmation(client, WORDS[kind].unsub, name, kind));
     }
+    return confirmations;
   }
 
   /**
@@ -148,16 +152,16 @@ export class PubSubHub {
     return receivers;
   }
 
-  #confirm(client: ClientState, word: string, name: string | null, kind: SubscriptionKind): void {
+  #confirmation(
+    client: ClientState,
+    word: string,
+    name: string | null,
+    kind: SubscriptionKind,
+  ): PushReply {
     const count = kind === "shard"
       ? client.subscribedShardChannels
       : client.subscribedChannels + client.subscribedPatterns;
-    if (client.capturedPushes !== null) {
-      client.capturedPushes.push(new PushReply([word, name, count]));
-      return;
-    }
-    const sink = this.#sinks.get(client.id);
-    if (sink !== undefined) sink.pushFrame(this.#encode([word, name, count], client.proto));
+    return new PushReply([word, name, count]);
   }
 
   /** Encodes a push frame into a fresh array (the scratch buffer is reused, its view is not). */

@@ -11,6 +11,7 @@ import {
   NullArray,
   PushReply,
   type Reply,
+  ReplySequence,
   SetReply,
   SimpleString,
   VerbatimReply,
@@ -130,6 +131,10 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     if (proto === 3) pushHeader(out, 37, flat.length / 2);
     else pushHeader(out, 42, flat.length);
     for (let i = 0; i < flat.length; i++) encodeReply(out, flat[i], proto);
+    return;
+  }
+  if (reply instanceof ReplySequence) {
+    for (const item of reply.items) encodeReply(out, item, proto);
     return;
   }
   if (reply instanceof SetReply || reply instanceof PushReply) {

@@ -26,6 +26,7 @@ export type Reply =
   | DoubleReply
   | VerbatimReply
   | PushReply
+  | ReplySequence
   | NullArray
   | NoReply;
 
@@ -107,6 +108,19 @@ export class PushReply {
   /** The elements. */
   readonly items: readonly Reply[];
   /** Creates a push reply. */
+  constructor(items: readonly Reply[]) {
+    this.items = items;
+  }
+}
+
+/**
+ * Several replies to one command, sent one after the other (SUBSCRIBE a b confirms each
+ * channel with its own frame); inside EXEC each becomes an element of EXEC's array.
+ */
+export class ReplySequence {
+  /** The replies, in order. */
+  readonly items: readonly Reply[];
+  /** Creates a sequence of replies. */
   constructor(items: readonly Reply[]) {
     this.items = items;
   }

@@ -6,7 +6,6 @@ import type { Protocol } from "../resp/encoder.ts";
 import { now } from "../util/clock.ts";
 import type { Command } from "../commands/registry.ts";
 import type { ByteBuffer } from "../util/bytes.ts";
-import type { Reply } from "../resp/reply.ts";
 
 /**
  * What MULTI has queued so far. One record per client, reused by each of its transactions, so
@@ -74,11 +73,6 @@ export class ClientState {
   commandsProcessed = 0;
   /** The transaction being queued after MULTI, or null outside one. */
   multi: QueuedTransaction | null = null;
-  /**
-   * While EXEC runs a queued SUBSCRIBE-family command: its confirmations, collected as replies
-   * so that they become elements of EXEC's array instead of frames sent ahead of it.
-   */
-  capturedPushes: Reply[] | null = null;
   /** The record reused by this client's transactions (see {@link QueuedTransaction}). */
   transaction: QueuedTransaction | null = null;
   /** Keys this client WATCHes, per database index (binary-string keys). */

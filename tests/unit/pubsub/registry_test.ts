@@ -14,9 +14,20 @@ import {
 import { pubsubCommands } from "../../../src/commands/pubsub.ts";
 import { connectionCommands } from "../../../src/commands/connection.ts";
 import { CommandTable } from "../../../src/commands/registry.ts";
-import { ErrorReply } from "../../../src/resp/reply.ts";
+import { encodeReply, type Protocol } from "../../../src/resp/encoder.ts";
+import { ErrorReply, type Reply } from "../../../src/resp/reply.ts";
+import { ByteBuffer } from "../../../src/util/bytes.ts";
 import { ClientState } from "../../../src/server/client.ts";
 import { bytes, text } from "../../support/bytes.ts";
+
+/** The wire form of each reply, as the client's connection would encode it. */
+function wire(replies: readonly Reply[], proto: Protocol): string[] {
+  return replies.map((reply) => {
+    const out = new ByteBuffer(64);
+    encodeReply(out, reply, proto);
+    return text(out.view());
+  });
+}
 
 class FakeSink implements MessageSink {
   readonly state: ClientState;
@@ -67,14 +78,17 @@ Deno.test("the hub confirms, counts receivers and encodes per protocol", () => {
   b.state.proto = 3;
   hub.attach(a);
   hub.attach(b);
-  hub.subscribe(a.state, "channel", [bytes("news")]);
-  hub.subscribe(a.state, "pattern", [bytes("n*")]);
-  hub.subscribe(b.state, "channel", [bytes("news")]);
-  assert.deepEqual(a.frames, [
+  const confirmedA = [
+    ...hub.subscribe(a.state, "channel", [bytes("news")]),
+    ...hub.subscribe(a.state, "pattern", [bytes("n*")]),
+  ];
+  const confirmedB = hub.subscribe(b.state, "channel", [bytes("news")]);
+  assert.deepEqual(wire(confirmedA, 2), [
     "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
     "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n",
   ]);
-  assert.deepEqual(b.frames, [">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"]);
+  assert.deepEqual(wire(confirmedB, 3), [">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"]);
+  assert.deepEqual(a.frames, [], "confirmations are replies, not out-of-band frames");
   assert.equal(a.state.subscribedChannels, 1);
   assert.equal(a.state.subscribedPatterns, 1);
   assert.equal(hub.publish("channel", bytes("news"), bytes("hi")), 3);
@@ -87,10 +101,12 @@ Deno.test("the hub confirms, counts receivers and encodes per protocol", () => {
   assert.deepEqual(hub.channels("channel", bytes("x*")), []);
   hub.detach(b.state);
   assert.equal(hub.subscriberCount("channel", bytes("news")), 1);
-  hub.unsubscribe(a.state, "channel", []);
-  hub.unsubscribe(a.state, "pattern", []);
-  hub.unsubscribe(a.state, "pattern", []);
-  assert.deepEqual(a.frames.slice(-3), [
+  const unsubscribed = [
+    ...hub.unsubscribe(a.state, "channel", []),
+    ...hub.unsubscribe(a.state, "pattern", []),
+    ...hub.unsubscribe(a.state, "pattern", []),
+  ];
+  assert.deepEqual(wire(unsubscribed, 2), [
     "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:1\r\n",
     "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n",
     "*3\r\n$12\r\npunsubscribe\r\n$-1\r\n:0\r\n",
@@ -127,5 +143,5 @@ Deno.test("subscriber mode refuses commands only under RESP2 and changes PING an
   assert.equal(subscriberPong(client, [bytes("ping")]), null);
   hub.dropAll(client);
   assert.equal(outputLimitClass(client), "normal");
-  assert.equal(sink.frames.length, 1, "dropAll sends no confirmations");
+  assert.equal(sink.frames.length, 0, "dropAll sends no confirmations");
 });
