@@ -41,8 +41,6 @@ export class AppendOnlyFile {
   #error: string | null = null;
   #waiters: ((durable: boolean) => void)[] = [];
   #closed = false;
-  /** Bytes written to the file by this process (for INFO). */
-  writtenBytes = 0;
   /** Size of the file when it was opened plus what was written since (`aof_current_size`). */
   size: number;
   /** Size of the file when it was opened (`aof_base_size`). */
@@ -149,7 +147,6 @@ export class AppendOnlyFile {
   }
 
   #counted(bytes: number): void {
-    this.writtenBytes += bytes;
     this.size += bytes;
     if (bytes > 0) this.#unsynced = true;
   }

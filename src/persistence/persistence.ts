@@ -20,7 +20,7 @@ import { monotonicMs, now } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import { AppendOnlyFile } from "./aof.ts";
 import { loadAof } from "./aof_loader.ts";
-import { syncDirectory } from "./atomic_file.ts";
+import { writeAtomically } from "./atomic_file.ts";
 import { writeSnapshotCommands } from "./aof_rewrite.ts";
 import { loadRdb, type RdbCounts, saveRdb, saveRdbSync } from "./rdb_file.ts";
 
@@ -55,8 +55,6 @@ export class Persistence {
   readonly #ctx: ServerContext;
   readonly #config: Config;
   #sink = (chunk: Uint8Array) => this.aof?.append(chunk);
-  /** Size of the AOF after the last rewrite or load, the base of automatic rewrites. */
-  #baseSize = 0;
 
   /** Persistence for the server `ctx`, configured by `config`. */
   constructor(ctx: ServerContext, config: Config) {
@@ -145,7 +143,6 @@ export class Persistence {
     this.dirtyAtLastSave = keyspace.counters.dirty;
     if (!v.appendonly) return;
     this.aof = await AppendOnlyFile.open(this.aofPath, v.appendfsync);
-    this.#baseSize = this.aof.size;
     this.#ctx.propagator.addSink(this.#sink);
     // The AOF must hold what came from the dump, or the next start would lose it.
     if (fromRdb && keyspace.totalKeys > 0) await this.rewrite();
@@ -287,7 +284,7 @@ export class Persistence {
     const percentage = v["auto-aof-rewrite-percentage"];
     if (this.aof === null || this.rewriting || this.saving || percentage === 0) return;
     const size = this.aof.size;
-    const base = Math.max(1, this.#baseSize);
+    const base = Math.max(1, this.aof.baseSize);
     if (size < v["auto-aof-rewrite-min-size"] || ((size - base) * 100) / base < percentage) return;
     log.info("Starting automatic rewriting of AOF on {growth}% growth", {
       growth: Math.round(((size - base) * 100) / base),
@@ -302,7 +299,6 @@ export class Persistence {
     this.rewriting = true;
     const started = monotonicMs();
     const path = this.aofPath;
-    const temp = `${this.#config.values.dir}/temp-rewriteaof-${Deno.pid}.aof`;
     // Writes made during the rewrite, copied into one growing buffer (no allocation per chunk).
     const buffered = new ByteBuffer(1024 * 1024);
     const buffer = (chunk: Uint8Array) => buffered.pushBytes(chunk);
@@ -313,23 +309,18 @@ export class Persistence {
     const snapshot = new Snapshot(this.#ctx.keyspace, now());
     log.info("Background append only file rewriting started");
     try {
-      const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-      try {
+      const counts = await writeAtomically(path, async (file) => {
         const counts = await writeSnapshotCommands(snapshot, file);
         // Catch up with the writes made meanwhile, in one synchronous write: nothing can
         // arrive while it runs.
         propagator.flush();
         writeAllSync(file, buffered.view());
         buffered.reset();
-        await file.syncData();
-        log.info("Rewrite wrote {commands} commands ({bytes} bytes) for the dataset", {
-          ...counts,
-        });
-      } finally {
-        file.close();
-      }
-      await Deno.rename(temp, path);
-      await syncDirectory(this.#config.values.dir);
+        return counts;
+      });
+      log.info("Rewrite wrote {commands} commands ({bytes} bytes) for the dataset", {
+        ...counts,
+      });
       const next = await AppendOnlyFile.open(path, this.#config.values.appendfsync);
       // No await from here to the swap: every chunk is either in `buffered` or goes to `next`.
       propagator.flush();
@@ -337,7 +328,6 @@ export class Persistence {
       buffered.reset();
       propagator.removeSink(buffer);
       this.aof = next;
-      this.#baseSize = next.size;
       if (aof === null) propagator.addSink(this.#sink);
       else await aof.close();
       this.rewrites++;
@@ -347,7 +337,6 @@ export class Persistence {
       propagator.removeSink(buffer);
       snapshot.close();
       this.lastRewriteOk = false;
-      await Deno.remove(temp).catch(() => {});
       log.error("Background AOF rewrite failed: {error}", { error: String(e) });
     } finally {
       this.rewriting = false;
