@@ -8,47 +8,22 @@
  *   deno task bench:persistence [--keys 1000000]
  */
 import { parseArgs } from "node:util";
+import { cli, freePort, run, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
 
 const { values } = parseArgs({ options: { keys: { type: "string", default: "1000000" } } });
 const KEYS = Number(values.keys);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  return decoder.decode(out.stdout);
-}
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await run("redis-cli", ["-p", String(port), ...args])).trim();
-}
 
 interface Node {
-  name: string;
+  name: ServerKind;
   port: number;
   dir: string;
   spawn(): Deno.ChildProcess;
 }
 
-async function waitUp(port: number): Promise<void> {
-  for (let i = 0; i < 6000; i++) {
-    if ((await cli(port, "PING")) === "PONG") return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`port ${port} did not come up`);
-}
-
 async function start(node: Node): Promise<{ child: Deno.ChildProcess; ms: number }> {
   const t0 = performance.now();
   const child = node.spawn();
-  await waitUp(node.port);
+  await waitForPing(node.port);
   return { child, ms: performance.now() - t0 };
 }
 
@@ -82,59 +57,13 @@ async function fill(port: number): Promise<void> {
   }
 }
 
-function makeNode(name: string, appendonly: boolean): Node {
+function makeNode(name: ServerKind, appendonly: boolean): Node {
   const port = freePort();
   const dir = Deno.makeTempDirSync({ prefix: `bench-${name}-` });
-  const aof = appendonly ? ["yes", "everysec"] : ["no", "everysec"];
-  return {
-    name,
-    port,
-    dir,
-    spawn: () =>
-      name === "redis"
-        ? new Deno.Command("redis-server", {
-          args: [
-            "--port",
-            String(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir,
-            "--save",
-            "",
-            "--appendonly",
-            aof[0],
-            "--appendfsync",
-            aof[1],
-            "--aof-use-rdb-preamble",
-            "no",
-          ],
-          stdout: "null",
-          stderr: "null",
-        }).spawn()
-        : new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            MAIN,
-            "serve",
-            "--port",
-            String(port),
-            "--dir",
-            dir,
-            "--save",
-            "",
-            "--appendonly",
-            aof[0],
-            "--appendfsync",
-            aof[1],
-            "--loglevel",
-            "warn",
-          ],
-          stdout: "null",
-          stderr: "null",
-        }).spawn(),
-  };
+  const flags = ["--appendonly", appendonly ? "yes" : "no", "--appendfsync", "everysec"];
+  // Both write a plain command AOF: redis-server's default RDB preamble is not compared here.
+  if (name === "redis") flags.push("--aof-use-rdb-preamble", "no");
+  return { name, port, dir, spawn: () => spawnServer(name, port, dir, flags) };
 }
 
 /** GET latency percentiles (ms) of redis-benchmark while `during` runs. */
@@ -169,7 +98,7 @@ async function waitSaveDone(port: number): Promise<void> {
 
 const lines: string[] = [`${KEYS} keys, 32-byte values`];
 const results: Record<string, Record<string, number>> = { gocache: {}, redis: {} };
-for (const name of ["gocache", "redis"]) {
+for (const name of ["gocache", "redis"] as const) {
   const node = makeNode(name, false);
   let { child } = await start(node);
   await fill(node.port);
@@ -186,7 +115,7 @@ for (const name of ["gocache", "redis"]) {
   await stop(node, child);
   Deno.removeSync(node.dir, { recursive: true });
 }
-for (const name of ["gocache", "redis"]) {
+for (const name of ["gocache", "redis"] as const) {
   const node = makeNode(name, true);
   let { child } = await start(node);
   await fill(node.port);

@@ -8,6 +8,7 @@
  *   deno task bench:pubsub [--messages 20000] [--subscribers 50]
  */
 import { parseArgs } from "node:util";
+import { freePort, spawnServer, waitForPing } from "./_support.ts";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 
 const { values } = parseArgs({
@@ -19,26 +20,6 @@ const { values } = parseArgs({
 const MESSAGES = Number(values.messages);
 const SUBSCRIBERS = Number(values.subscribers);
 const BATCH = 100;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitUp(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`port ${port} did not come up`);
-}
 
 /** Subscribes, then resolves once `expected` messages (not confirmations) have arrived. */
 async function subscriber(
@@ -124,21 +105,12 @@ const rport = freePort();
 const gport = freePort();
 const dir = Deno.makeTempDirSync({ prefix: "bench-pubsub-" });
 const servers = [
-  new Deno.Command("redis-server", {
-    args: ["--port", String(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).spawn(),
-  new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", "--port", String(gport), "--dir", dir, "--save", ""],
-    stdout: "null",
-    stderr: "null",
-  }).spawn(),
+  spawnServer("redis", rport, dir, ["--appendonly", "no"]),
+  spawnServer("gocache", gport, dir),
 ];
 try {
-  await waitUp(rport);
-  await waitUp(gport);
+  await waitForPing(rport);
+  await waitForPing(gport);
   const cases: [string, string[], (i: number) => string][] = [
     ["fan-out: 1 channel", ["SUBSCRIBE", "news"], () => "news"],
     ["patterns: 1000 channels, ch:*", ["PSUBSCRIBE", "ch:*"], (i) => `ch:${i % 1000}`],

@@ -7,6 +7,7 @@
  *   deno task bench:transactions [--clients 50] [--pipeline 16] [--blocks 4000] [--reps 3]
  */
 import { parseArgs } from "node:util";
+import { freePort, spawnServer, waitForPing } from "./_support.ts";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 
 const { values } = parseArgs({
@@ -23,14 +24,6 @@ const PIPELINE = Number(values.pipeline);
 const BLOCKS = Number(values.blocks);
 const REPS = Number(values.reps);
 const KEYS = Number(values.keys);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** One batch: PIPELINE blocks of MULTI/SET/INCR/EXEC, i.e. 4 * PIPELINE replies. */
 function batch(): Uint8Array {
@@ -83,35 +76,14 @@ async function measure(port: number): Promise<number> {
   return (CLIENTS * perClient * PIPELINE) / seconds;
 }
 
-async function waitUp(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`port ${port} did not come up`);
-}
-
 const rport = freePort();
 const gport = freePort();
 const dir = Deno.makeTempDirSync({ prefix: "bench-tx-" });
-const redis = new Deno.Command("redis-server", {
-  args: ["--port", String(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-  cwd: dir,
-  stdout: "null",
-  stderr: "null",
-}).spawn();
-const gocache = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", MAIN, "serve", "--port", String(gport), "--dir", dir, "--save", ""],
-  stdout: "null",
-  stderr: "null",
-}).spawn();
+const redis = spawnServer("redis", rport, dir, ["--appendonly", "no"]);
+const gocache = spawnServer("gocache", gport, dir);
 try {
-  await waitUp(rport);
-  await waitUp(gport);
+  await waitForPing(rport);
+  await waitForPing(gport);
   const ratios: number[] = [];
   const lines: string[] = [];
   for (let rep = 0; rep < REPS; rep++) {

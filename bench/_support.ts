@@ -1,0 +1,63 @@
+/**
+ * What the side-by-side benchmarks share: free ports, starting redis-server and gocache with
+ * the same flags on them, and waiting until a server answers PING (redis-server accepts
+ * connections while it loads, so an open port is not enough).
+ */
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/** A free loopback TCP port. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Runs a program to completion and returns what it printed on standard output. */
+export async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  return decoder.decode(out.stdout);
+}
+
+/** Runs `redis-cli -p port args...` and returns its trimmed output. */
+export async function cli(port: number, ...args: string[]): Promise<string> {
+  return (await run("redis-cli", ["-p", String(port), ...args])).trim();
+}
+
+/** Resolves once the server on `port` answers PING with PONG (up to a minute). */
+export async function waitForPing(port: number): Promise<void> {
+  for (let i = 0; i < 6000; i++) {
+    if ((await cli(port, "PING")) === "PONG") return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the server on port ${port} did not answer PING`);
+}
+
+/** Which server to start. */
+export type ServerKind = "redis" | "gocache";
+
+/**
+ * Starts redis-server or gocache on `port` with data in `dir` and the Redis-named `flags`
+ * (e.g. `["--appendonly", "yes"]`), snapshots off unless the flags say otherwise.
+ */
+export function spawnServer(
+  kind: ServerKind,
+  port: number,
+  dir: string,
+  flags: string[] = [],
+): Deno.ChildProcess {
+  const common = ["--port", String(port), "--dir", dir, "--save", "", ...flags];
+  return kind === "redis"
+    ? new Deno.Command("redis-server", {
+      args: ["--bind", "127.0.0.1", ...common],
+      stdout: "null",
+      stderr: "null",
+    }).spawn()
+    : new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "serve", "--loglevel", "warn", ...common],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+}
