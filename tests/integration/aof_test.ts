@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { RespError } from "../../src/resp/reply_decoder.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { runCli, startServer } from "../support/server.ts";
 
@@ -22,7 +23,7 @@ Deno.test("with appendfsync always every acknowledged write survives SIGKILL", a
   try {
     const acknowledged = new Map<string, string>();
     {
-      const server = await startServer({ dir, args: aofArgs("always") });
+      await using server = await startServer({ dir, args: aofArgs("always") });
       const conn = await RespConn.connect(server.port);
       // Two writers race the kill: every write that got its OK must be on disk.
       const writer = async (c: RespConn, prefix: string) => {
@@ -38,7 +39,7 @@ Deno.test("with appendfsync always every acknowledged write survives SIGKILL", a
       };
       const other = await RespConn.connect(server.port);
       const done = Promise.all([writer(conn, "a:"), writer(other, "b:")]);
-      while (acknowledged.size < 300) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => acknowledged.size >= 300, { intervalMs: 5, what: "300 writes" });
       const status = await server.stop("SIGKILL");
       assert.equal(status.signal, "SIGKILL");
       await done;
@@ -64,7 +65,7 @@ Deno.test("with appendfsync everysec at most the last ~2 s of writes are lost on
     const acknowledged: [string, number][] = [];
     let killedAt = 0;
     {
-      const server = await startServer({ dir, args: aofArgs("everysec") });
+      await using server = await startServer({ dir, args: aofArgs("everysec") });
       const conn = await RespConn.connect(server.port);
       const deadline = performance.now() + 2500;
       for (let i = 0; performance.now() < deadline; i++) {
@@ -114,7 +115,6 @@ Deno.test("a restart replays TTLs as absolute times, databases, counters and del
           ["SET", "bin", "\x00\r\n\xff"],
         ]
       ) await c.call(...cmd);
-      await new Promise((r) => setTimeout(r, 100));
       c.close();
     }
     await using server = await startServer({ dir, args: aofArgs("everysec") });
@@ -270,14 +270,12 @@ async function dump(c: RespConn): Promise<Map<string, [unknown, unknown]>> {
 }
 
 async function waitForRewrites(c: RespConn, count: number): Promise<string> {
-  for (let i = 0; i < 500; i++) {
+  return await waitFor(async () => {
     const info = String(plain(await c.call("INFO", "persistence")));
-    if (info.includes(`aof_rewrites:${count}`) && info.includes("aof_rewrite_in_progress:0")) {
-      return info;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("the rewrite did not finish");
+    const done = info.includes(`aof_rewrites:${count}`) &&
+      info.includes("aof_rewrite_in_progress:0");
+    return done ? info : null;
+  }, { what: `AOF rewrite number ${count} to finish` });
 }
 
 Deno.test("BGREWRITEAOF compacts the file while writes continue, and a restart agrees", async () => {
@@ -310,7 +308,6 @@ Deno.test("BGREWRITEAOF compacts the file while writes continue, and a restart a
       writing = false;
       await writer;
       assert.equal(plain(await c.call("INCR", "after")), 1);
-      await new Promise((r) => setTimeout(r, 50));
       before = await dump(c);
       c.close();
       w.close();
@@ -376,15 +373,17 @@ Deno.test("CONFIG SET appendonly yes writes the dataset to a new AOF, and no sto
       await c.call("SET", "during", "x");
       await waitForRewrites(c, 1);
       await c.call("INCR", "a");
-      await new Promise((r) => setTimeout(r, 50));
       assert.match(String(plain(await c.call("INFO", "persistence"))), /aof_enabled:1/);
       assert.equal(plain(await c.call("CONFIG", "SET", "appendonly", "no")), "OK");
-      await new Promise((r) => setTimeout(r, 50));
+      // Turning it off closes the file in the background.
+      await waitFor(async () => /aof_enabled:0/.test(String(plain(await c.call("INFO")))), {
+        what: "the AOF to be off",
+      });
       const size = (await Deno.stat(`${dir}/${AOF}`)).size;
       await c.call("SET", "after", "off");
-      await new Promise((r) => setTimeout(r, 50));
+      // An AOF write happens at the end of the SET's turn, before the server reads the PING.
+      await c.call("PING");
       assert.equal((await Deno.stat(`${dir}/${AOF}`)).size, size, "nothing appended once off");
-      assert.match(String(plain(await c.call("INFO", "persistence"))), /aof_enabled:0/);
       c.close();
     }
     await using server = await startServer({ dir, args: ["--appendonly", "yes", "--save", ""] });

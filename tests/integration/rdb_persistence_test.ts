@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readRdb } from "../../src/persistence/rdb/mod.ts";
 import { toBinaryString } from "../../src/util/bytes.ts";
 import { startRedis } from "../support/redis_server.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { runCli, startServer } from "../support/server.ts";
 
@@ -33,12 +34,10 @@ async function dump(c: RespConn, dbs: number[]): Promise<Record<string, unknown>
 }
 
 async function waitForSaves(c: RespConn, count: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  await waitFor(async () => {
     const info = String(plain(await c.call("INFO", "persistence")));
-    if (info.includes(`rdb_saves:${count}\r`) && info.includes("rdb_bgsave_in_progress:0")) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("the background save did not finish");
+    return info.includes(`rdb_saves:${count}\r`) && info.includes("rdb_bgsave_in_progress:0");
+  }, { what: `background save number ${count} to finish` });
 }
 
 Deno.test("gocache serves the dataset of a dump written by redis-server", async () => {
@@ -182,22 +181,20 @@ Deno.test("SHUTDOWN SAVE saves without save rules, SHUTDOWN NOSAVE does not", as
   const dir = await tempDir();
   try {
     {
-      const server = await startServer({ dir, args: ["--save", ""] });
+      await using server = await startServer({ dir, args: ["--save", ""] });
       const c = await RespConn.connect(server.port);
       await c.call("SET", "k", "1");
       await c.send("SHUTDOWN", "SAVE");
       assert.equal((await server.status).code, 0);
-      await server.stop();
       c.close();
     }
     {
-      const server = await startServer({ dir, args: ["--save", ""] });
+      await using server = await startServer({ dir, args: ["--save", ""] });
       const c = await RespConn.connect(server.port);
       assert.equal(plain(await c.call("GET", "k")), "1");
       await c.call("SET", "k", "2");
       await c.send("SHUTDOWN", "NOSAVE");
       assert.equal((await server.status).code, 0);
-      await server.stop();
       c.close();
     }
     await using server = await startServer({ dir, args: ["--save", ""] });
