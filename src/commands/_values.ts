@@ -6,7 +6,10 @@ import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
+import { fromBinaryString } from "../util/bytes.ts";
+import { INT64_MAX, INT64_MIN, parseInt64Bytes } from "../util/int64.ts";
+
+export { INT64_MAX, INT64_MIN, parseInt64Bytes };
 
 /** Redis's reply to a command applied to a key of another type. */
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -22,46 +25,8 @@ export function database(ctx: ServerContext, client: ClientState): Database {
   return ctx.keyspace.db(client.db);
 }
 
-/** Top of the signed 64-bit range of Redis integers. */
-export const INT64_MAX = 9223372036854775807n;
-/** Bottom of the signed 64-bit range of Redis integers. */
-export const INT64_MIN = -9223372036854775808n;
-
 /** Redis's reply to an argument or value that is not a 64-bit integer. */
 export const NOT_INTEGER = "ERR value is not an integer or out of range";
-
-/**
- * Parses `buf[start, end)` as Redis's `string2ll` does: optional minus, no plus, no leading
- * zeros or spaces, at most 20 characters, within the signed 64-bit range. Returns a number when
- * the value is a safe integer, a bigint beyond that (so counters stay exact), or null when it is
- * no integer. Takes bytes so that counters are parsed where they are stored, without a string.
- */
-export function parseInt64Bytes(
-  buf: Uint8Array,
-  start = 0,
-  end = buf.length,
-): number | bigint | null {
-  const n = end - start;
-  if (n === 0 || n > 20) return null;
-  const negative = buf[start] === 45;
-  let i = start;
-  if (negative) {
-    if (n === 1) return null;
-    i++;
-  }
-  const first = buf[i];
-  if (first === 48) return n === 1 ? 0 : null;
-  if (first < 49 || first > 57) return null;
-  let value = 0;
-  for (; i < end; i++) {
-    const d = buf[i] - 48;
-    if (d < 0 || d > 9) return null;
-    value = value * 10 + d;
-  }
-  if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
-  const exact = BigInt(toBinaryString(buf, start, end));
-  return exact > INT64_MAX || exact < INT64_MIN ? null : exact;
-}
 
 /** {@link parseInt64Bytes} of a binary string. */
 export function parseInt64(text: string): number | bigint | null {

@@ -38,7 +38,7 @@ function propagate(
   if (rewritten !== null) {
     for (const command of rewritten) ctx.propagator.command(client.db, command);
   } else if (ctx.keyspace.counters.dirty !== dirtyBefore) {
-    ctx.propagator.commandBytes(client.db, argv);
+    ctx.propagator.command(client.db, argv);
   }
 }
 

@@ -24,6 +24,20 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** {@link syncDirectory} for callers that must not yield (SAVE). */
+export function syncDirectorySync(dir: string): void {
+  try {
+    const handle = Deno.openSync(dir, { read: true });
+    try {
+      handle.syncSync();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // As syncDirectory.
+  }
+}
+
 /**
  * Writes `path` atomically: `write` fills a temporary file, which is then synced and renamed
  * over `path`. If `write` throws, the temporary file is removed and `path` is left untouched.

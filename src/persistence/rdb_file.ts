@@ -9,7 +9,7 @@
 import type { Keyspace } from "../store/keyspace.ts";
 import { Snapshot, type SnapshotEntry } from "../store/snapshot.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
-import { directoryOf, syncDirectory } from "./atomic_file.ts";
+import { directoryOf, syncDirectory, syncDirectorySync } from "./atomic_file.ts";
 import { RdbWriter, readRdb } from "./rdb/mod.ts";
 
 /** Milliseconds of walking per event-loop turn in a background save. */
@@ -89,7 +89,7 @@ class DumpFile {
     this.file.syncDataSync();
     this.file.close();
     Deno.renameSync(this.temp, this.path);
-    syncDirectorySync(this.path);
+    syncDirectorySync(directoryOf(this.path));
     return { keys: this.keys, bytes: this.writer.bytesWritten };
   }
 
@@ -115,19 +115,6 @@ class DumpFile {
     } catch {
       // Never created or already gone.
     }
-  }
-}
-
-function syncDirectorySync(path: string): void {
-  try {
-    const dir = Deno.openSync(directoryOf(path), { read: true });
-    try {
-      dir.syncSync();
-    } finally {
-      dir.close();
-    }
-  } catch {
-    // Some file systems cannot sync a directory; the rename itself is still atomic.
   }
 }
 

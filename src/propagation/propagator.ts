@@ -80,42 +80,6 @@ export class Propagator {
     return rewritten;
   }
 
-  /**
-   * Appends a command given as its request arguments, as sent: the hot path (every verbatim
-   * write), encoded with one capacity check and no per-argument calls.
-   */
-  commandBytes(db: number, argv: readonly Uint8Array[]): void {
-    if (!this.active) return;
-    if (this.#block === 1) this.#openBlock();
-    if (db !== this.#db) this.#select(db);
-    const out = this.#out;
-    let size = 16;
-    for (let i = 0; i < argv.length; i++) size += argv[i].length + 16;
-    out.reserve(size);
-    const b = out.bytes;
-    let p = out.length;
-    b[p++] = 42;
-    p = writeDecimal(b, p, argv.length);
-    b[p++] = 13;
-    b[p++] = 10;
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i];
-      const n = arg.length;
-      b[p++] = 36;
-      p = writeDecimal(b, p, n);
-      b[p++] = 13;
-      b[p++] = 10;
-      if (n <= 64) { for (let j = 0; j < n; j++) b[p++] = arg[j]; }
-      else {
-        b.set(arg, p);
-        p += n;
-      }
-      b[p++] = 13;
-      b[p++] = 10;
-    }
-    out.length = p;
-  }
-
   #select(db: number): void {
     encodeCommandInto(this.#out, ["SELECT", db]);
     this.#db = db;
@@ -156,20 +120,4 @@ export class Propagator {
     for (const sink of this.#sinks) sink(chunk);
     this.#out.reset();
   }
-}
-
-/** Writes the decimal digits of a non-negative integer at `p`; returns the position after. */
-function writeDecimal(b: Uint8Array, p: number, n: number): number {
-  if (n < 10) {
-    b[p] = 48 + n;
-    return p + 1;
-  }
-  if (n < 100) {
-    b[p] = 48 + Math.floor(n / 10);
-    b[p + 1] = 48 + (n % 10);
-    return p + 2;
-  }
-  const text = String(n);
-  for (let i = 0; i < text.length; i++) b[p + i] = text.charCodeAt(i);
-  return p + text.length;
 }

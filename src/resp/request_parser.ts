@@ -16,6 +16,7 @@ import {
   UNAUTHENTICATED_MULTIBULK_LIMIT,
 } from "./limits.ts";
 import { splitInlineArgs } from "./inline.ts";
+import { parseInt64Bytes } from "../util/int64.ts";
 
 /**
  * A malformed request. The message is Redis's text after `Protocol error: `; the server replies
@@ -45,28 +46,8 @@ function findByte(buf: Uint8Array, byte: number, from: number, end: number): num
  * limits, the only use they have here.
  */
 export function parseStrictInteger(buf: Uint8Array, start: number, end: number): number | null {
-  if (start >= end || end - start > 20) return null;
-  let i = start;
-  let negative = false;
-  if (buf[i] === 45) {
-    negative = true;
-    i++;
-    if (i === end) return null;
-  }
-  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : null;
-  const first = i;
-  let value = 0;
-  for (; i < end; i++) {
-    const d = buf[i] - 48;
-    if (d < 0 || d > 9) return null;
-    value = value * 10 + d;
-  }
-  if (end - first < 16) return negative ? -value : value;
-  // Past 15 digits a double loses precision: decide the 64-bit range and round exactly.
-  let exact = 0n;
-  for (let j = first; j < end; j++) exact = exact * 10n + BigInt(buf[j] - 48);
-  if (negative ? exact > 9223372036854775808n : exact > 9223372036854775807n) return null;
-  return Number(negative ? -exact : exact);
+  const value = parseInt64Bytes(buf, start, end);
+  return value === null ? null : Number(value);
 }
 
 /** Per-connection request parser state; see the module comment. */
