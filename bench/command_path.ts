@@ -1,6 +1,7 @@
 /**
  * In-process cost of the command path (parse, dispatch, encode) per command, without sockets:
- * pipelined batches of 16 PING, SET, GET and INCR over `--keys` random keys, fresh batches
+ * pipelined batches of 16 PING, SET, GET and INCR over `--keys` random keys (and of 16
+ * MULTI/SET/INCR/EXEC blocks, timed per block), fresh batches
  * throughout so the keyspace is touched as under redis-benchmark -r. It isolates what gocache's
  * own code costs from the network, where compare.sh cannot.
  *
@@ -39,6 +40,14 @@ const workloads: [string, () => string][] = [
   ["SET", () => command("SET", randomKey("key:"), value)],
   ["GET", () => command("GET", randomKey("key:"))],
   ["INCR", () => command("INCR", randomKey("counter:"))],
+  [
+    "MULTI",
+    () => {
+      const k = String(Math.floor(Math.random() * KEYS)).padStart(12, "0");
+      return command("MULTI") + command("SET", "key:" + k, value) +
+        command("INCR", "counter:" + k) + command("EXEC");
+    },
+  ],
 ];
 
 const lines: string[] = [`${KEYS} keys, ${BATCHES} batches of ${PIPELINE}, best of 3 passes`];

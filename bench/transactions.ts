@@ -2,12 +2,16 @@
  * Transaction throughput, gocache next to redis-server in one run: each of `--clients`
  * connections pipelines `--pipeline` blocks of MULTI / SET / INCR / EXEC at a time (random keys
  * out of `--keys`), for `--blocks` blocks per client, alternating servers for `--reps` rounds.
- * Prints blocks per second for each and the median ratio gocache/redis.
+ * Prints blocks per second and each server's CPU time per block, and the median ratio
+ * gocache/redis.
+ *
+ * `--warmup` rounds run first on both servers and are not counted.
  *
  *   deno task bench:transactions [--clients 50] [--pipeline 16] [--blocks 4000] [--reps 3]
+ *                                [--warmup 1]
  */
 import { parseArgs } from "node:util";
-import { freePort, spawnServer, waitForPing } from "./_support.ts";
+import { cpuSeconds, freePort, spawnServer, waitForPing } from "./_support.ts";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 
 const { values } = parseArgs({
@@ -16,6 +20,7 @@ const { values } = parseArgs({
     pipeline: { type: "string", default: "16" },
     blocks: { type: "string", default: "4000" },
     reps: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
     keys: { type: "string", default: "100000" },
   },
 });
@@ -23,6 +28,7 @@ const CLIENTS = Number(values.clients);
 const PIPELINE = Number(values.pipeline);
 const BLOCKS = Number(values.blocks);
 const REPS = Number(values.reps);
+const WARMUP = Number(values.warmup);
 const KEYS = Number(values.keys);
 
 /** One batch: PIPELINE blocks of MULTI/SET/INCR/EXEC, i.e. 4 * PIPELINE replies. */
@@ -67,13 +73,16 @@ async function client(port: number, batches: Uint8Array[]): Promise<void> {
   }
 }
 
-async function measure(port: number): Promise<number> {
+/** Blocks per second, and the server's CPU microseconds per block. */
+async function measure(port: number, pid: number): Promise<[number, number]> {
   const perClient = Math.ceil(BLOCKS / PIPELINE);
+  const blocks = CLIENTS * perClient * PIPELINE;
   const work = Array.from({ length: CLIENTS }, () => Array.from({ length: perClient }, batch));
+  const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   await Promise.all(work.map((batches) => client(port, batches)));
   const seconds = (performance.now() - t0) / 1000;
-  return (CLIENTS * perClient * PIPELINE) / seconds;
+  return [blocks / seconds, (cpuSeconds(pid) - cpu0) * 1e6 / blocks];
 }
 
 const rport = freePort();
@@ -84,15 +93,23 @@ const gocache = spawnServer("gocache", gport, dir);
 try {
   await waitForPing(rport);
   await waitForPing(gport);
+  // Uncounted rounds first: both servers insert the key space and gocache's JIT warms up, so
+  // the counted rounds measure a server that has been running, as a cache is.
+  for (let rep = 0; rep < WARMUP; rep++) {
+    await measure(rport, redis.pid);
+    await measure(gport, gocache.pid);
+  }
   const ratios: number[] = [];
   const lines: string[] = [];
   for (let rep = 0; rep < REPS; rep++) {
-    const r = await measure(rport);
-    const g = await measure(gport);
+    const [r, rCpu] = await measure(rport, redis.pid);
+    const [g, gCpu] = await measure(gport, gocache.pid);
     ratios.push(g / r);
     lines.push(
-      `round ${rep + 1}: gocache ${g.toFixed(0)} blocks/s  redis ${r.toFixed(0)} blocks/s  ` +
-        `ratio ${(g / r).toFixed(2)}`,
+      `round ${rep + 1}: gocache ${g.toFixed(0)} blocks/s (${gCpu.toFixed(2)} µs CPU/block)  ` +
+        `redis ${r.toFixed(0)} blocks/s (${rCpu.toFixed(2)} µs CPU/block)  ratio ${
+          (g / r).toFixed(2)
+        }`,
     );
   }
   ratios.sort((a, b) => a - b);

@@ -160,9 +160,8 @@ export class RequestParser {
       this.#bulkLength = -1;
       this.#remaining--;
     }
+    // The next multibulk header gives #args a fresh array; this one now belongs to the caller.
     this.command = this.#args;
-    this.#args = [];
-    this.#detached = 0;
     this.#argBytes = 0;
     return pos;
   }
