@@ -9,6 +9,7 @@ import type { ServerStats } from "../server/stats.ts";
 import type { Propagator } from "../propagation/propagator.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { CommandTable } from "./registry.ts";
+import type { Replication } from "../replication/replication.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
 export interface ServerIdentity {
@@ -96,6 +97,8 @@ export interface ServerContext {
   readonly identity: ServerIdentity;
   /** Persistence state and controls. */
   readonly persistence: PersistenceView;
+  /** The node's replication role: leader or follower, followers, backlog, WAIT. */
+  readonly replication: Replication;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

@@ -89,6 +89,10 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
       cmd,
     );
   }
+  if (ctx.replication.guarded) {
+    const refusal = ctx.replication.refusal(client, cmd);
+    if (refusal !== null) return refuse(ctx, client, refusal, cmd);
+  }
   const refusal = subscriberRefusal(client, cmd);
   if (refusal !== null) {
     cmd.rejectedCalls++;

@@ -123,6 +123,7 @@ const SECTIONS: Record<string, Section> = {
       ["pubsubshard_channels", pubsubHub(ctx).channels("shard", null).length],
     ];
   },
+  replication: (ctx) => ctx.replication.infoFields(),
   keyspace: (ctx) => {
     const at = now();
     return ctx.keyspace.all().filter((db) => db.size > 0).map((db) => [
@@ -145,7 +146,15 @@ const SECTIONS: Record<string, Section> = {
   },
 };
 
-const DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "keyspace"];
+const DEFAULT_SECTIONS = [
+  "server",
+  "clients",
+  "memory",
+  "persistence",
+  "stats",
+  "replication",
+  "keyspace",
+];
 
 /** Redis's human-readable sizes (`1.50M`). */
 function humanBytes(n: number): string {

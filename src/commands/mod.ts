@@ -16,6 +16,7 @@ import { stringCommands } from "./strings.ts";
 import { substringCommands } from "./substrings.ts";
 import { transactionCommands } from "./transactions.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { replicationCommands } from "./replication.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -33,5 +34,6 @@ export function createCommandTable(): CommandTable {
     ...introspectionCommands,
     ...transactionCommands,
     ...pubsubCommands,
+    ...replicationCommands,
   ]);
 }

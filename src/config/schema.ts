@@ -75,6 +75,37 @@ export interface ConfigValues {
   save: SaveRule[];
   rdbcompression: boolean;
   rdbchecksum: boolean;
+  replicaof: ReplicaOf | null;
+  masterauth: string;
+  masteruser: string;
+  "replica-read-only": boolean;
+  "replica-serve-stale-data": boolean;
+  "replica-priority": number;
+  "repl-backlog-size": number;
+  "repl-ping-replica-period": number;
+  "repl-timeout": number;
+  "min-replicas-to-write": number;
+  "min-replicas-max-lag": number;
+}
+
+/** The leader a node follows (`replicaof <host> <port>`). */
+export interface ReplicaOf {
+  /** Leader's host name or address. */
+  host: string;
+  /** Leader's port. */
+  port: number;
+}
+
+/** Parses `replicaof`: "<host> <port>", or "" (or "no one") for none. */
+export function parseReplicaOf(text: string): ReplicaOf | null {
+  const words = text.trim().split(/\s+/).filter((w) => w !== "");
+  if (words.length === 0) return null;
+  if (words.length === 2 && `${words[0]} ${words[1]}`.toLowerCase() === "no one") return null;
+  const port = words.length === 2 ? parseInteger(words[1]) : null;
+  if (port === null || port < 1 || port > 65535) {
+    throw new ConfigValueError("replicaof must be '<host> <port>'");
+  }
+  return { host: words[0], port };
 }
 
 /** One `save <seconds> <changes>` rule: snapshot when both have been reached. */
@@ -426,6 +457,70 @@ export const PARAMS: readonly ParamSpec[] = [
   } satisfies ParamSpec<"save">,
   boolParam("rdbcompression", true, true, "LZF-compress long strings in RDB snapshots."),
   boolParam("rdbchecksum", true, true, "End RDB snapshots with a CRC64 checksum."),
+  {
+    name: "replicaof",
+    default: "",
+    mutable: false,
+    doc: 'Follow the leader at "<host> <port>" (REPLICAOF changes it at runtime); "" = leader.',
+    parse: (text) => parseReplicaOf(text),
+    format: (r) => (r === null ? "" : `${r.host} ${r.port}`),
+  } satisfies ParamSpec<"replicaof">,
+  stringParam("masterauth", "", true, "Password a follower AUTHs with at its leader."),
+  stringParam("masteruser", "", true, "User name a follower AUTHs with (with masterauth)."),
+  boolParam("replica-read-only", true, true, "A follower refuses writes from clients (-READONLY)."),
+  boolParam(
+    "replica-serve-stale-data",
+    true,
+    true,
+    "A follower whose link is down still serves reads; no = -MASTERDOWN until it resyncs.",
+  ),
+  intParam(
+    "replica-priority",
+    100,
+    0,
+    2147483647,
+    true,
+    "Failover preference: lower stands first; 0 = never promoted.",
+  ),
+  memoryParam(
+    "repl-backlog-size",
+    "1mb",
+    16 * 1024,
+    true,
+    "Bytes of the replication stream kept so a follower that reconnects resumes (+CONTINUE).",
+  ),
+  intParam(
+    "repl-ping-replica-period",
+    10,
+    1,
+    2147483647,
+    true,
+    "Seconds between the leader's PINGs down the replication stream.",
+  ),
+  intParam(
+    "repl-timeout",
+    60,
+    1,
+    2147483647,
+    true,
+    "Seconds of silence after which a replication link is considered dead and dropped.",
+  ),
+  intParam(
+    "min-replicas-to-write",
+    0,
+    0,
+    2147483647,
+    true,
+    "Refuse writes (-NOREPLICAS) unless this many followers acked within min-replicas-max-lag.",
+  ),
+  intParam(
+    "min-replicas-max-lag",
+    10,
+    0,
+    2147483647,
+    true,
+    "Seconds since a follower's last ACK for it to count towards min-replicas-to-write.",
+  ),
 ] as readonly ParamSpec[];
 
 /** Looks a parameter up by its exact (lower-case) name. */

@@ -10,7 +10,8 @@ import type { Keyspace } from "../store/keyspace.ts";
 import { Snapshot, type SnapshotEntry } from "../store/snapshot.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { directoryOf, syncDirectory, syncDirectorySync } from "./atomic_file.ts";
-import { RdbWriter, readRdb } from "./rdb/mod.ts";
+import { type RdbSource, RdbWriter, readRdb } from "./rdb/mod.ts";
+import { ByteBuffer } from "../util/bytes.ts";
 
 /** Milliseconds of walking per event-loop turn in a background save. */
 const SLICE_MS = 4;
@@ -23,6 +24,8 @@ export interface RdbSaveOptions {
   checksum: boolean;
   /** Value of the `aof-base` AUX field: whether the file is an AOF's base. */
   aofBase?: boolean;
+  /** More AUX fields (a follower's `repl-id`, `repl-offset`, `repl-stream-db`). */
+  extra?: readonly [string, string][];
 }
 
 /** What a save or load did. */
@@ -33,33 +36,30 @@ export interface RdbCounts {
   bytes: number;
 }
 
-/** An RDB file being written to a temporary path next to its destination. */
-class DumpFile {
-  readonly temp: string;
-  readonly file: Deno.FsFile;
+/** A snapshot being encoded as RDB into a synchronous sink, a slice at a time. */
+class RdbDump {
   readonly writer: RdbWriter;
   #db = -1;
   keys = 0;
 
   constructor(
     readonly keyspace: Keyspace,
-    readonly path: string,
     now: number,
     options: RdbSaveOptions,
+    sink: (chunk: Uint8Array) => void,
   ) {
-    this.temp = `${path}.${Deno.pid}.tmp`;
-    this.file = Deno.openSync(this.temp, { write: true, create: true, truncate: true });
-    const file = this.file;
-    // A synchronous sink: every byte is in the file when a writer call returns, and the writer
-    // never holds views of the store's memory across a turn.
-    this.writer = new RdbWriter((chunk) => {
-      for (let at = 0; at < chunk.length;) at += file.writeSync(chunk.subarray(at));
-    }, { compression: options.compression, checksum: options.checksum });
+    // A synchronous sink: every byte is out when a writer call returns, and the writer never
+    // holds views of the store's memory across a turn.
+    this.writer = new RdbWriter(sink, {
+      compression: options.compression,
+      checksum: options.checksum,
+    });
     void this.writer.header({
       redisVer: REDIS_COMPAT_VERSION,
       ctimeSec: Math.floor(now / 1000),
       usedMem: keyspace.usedMemory,
       aofBase: options.aofBase ?? false,
+      extra: options.extra,
     });
   }
 
@@ -81,26 +81,47 @@ class DumpFile {
     if (snapshot.aborted) throw new Error("the dataset was flushed or swapped during the save");
     return more;
   }
+}
+
+/** Writes the whole snapshot through `dump`, {@link SLICE_MS} per event-loop turn. */
+async function writeInSlices(dump: RdbDump, snapshot: Snapshot): Promise<void> {
+  while (dump.slice(snapshot, SLICE_MS)) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** An RDB file being written to a temporary path next to its destination. */
+class DumpFile {
+  readonly temp: string;
+  readonly file: Deno.FsFile;
+  readonly dump: RdbDump;
+
+  constructor(keyspace: Keyspace, readonly path: string, now: number, options: RdbSaveOptions) {
+    this.temp = `${path}.${Deno.pid}.tmp`;
+    this.file = Deno.openSync(this.temp, { write: true, create: true, truncate: true });
+    const file = this.file;
+    this.dump = new RdbDump(keyspace, now, options, (chunk) => {
+      for (let at = 0; at < chunk.length;) at += file.writeSync(chunk.subarray(at));
+    });
+  }
 
   /** Ends the file (EOF, checksum), syncs it and renames it over the destination. */
   finishSync(): RdbCounts {
     // With a synchronous sink, end() has handed every byte over before it returns.
-    void this.writer.end();
+    void this.dump.writer.end();
     this.file.syncDataSync();
     this.file.close();
     Deno.renameSync(this.temp, this.path);
     syncDirectorySync(directoryOf(this.path));
-    return { keys: this.keys, bytes: this.writer.bytesWritten };
+    return { keys: this.dump.keys, bytes: this.dump.writer.bytesWritten };
   }
 
   /** As {@link finishSync}, with the sync off the event loop (a background save's). */
   async finish(): Promise<RdbCounts> {
-    await this.writer.end();
+    await this.dump.writer.end();
     await this.file.syncData();
     this.file.close();
     await Deno.rename(this.temp, this.path);
     await syncDirectory(directoryOf(this.path));
-    return { keys: this.keys, bytes: this.writer.bytesWritten };
+    return { keys: this.dump.keys, bytes: this.dump.writer.bytesWritten };
   }
 
   /** Drops the temporary file after a failure. */
@@ -130,7 +151,7 @@ export function saveRdbSync(
 ): RdbCounts {
   const dump = new DumpFile(keyspace, path, now, options);
   try {
-    dump.slice(new Snapshot(keyspace, now, false), Infinity);
+    dump.dump.slice(new Snapshot(keyspace, now, false), Infinity);
     return dump.finishSync();
   } catch (e) {
     dump.discard();
@@ -152,7 +173,7 @@ export async function saveRdb(
   const dump = new DumpFile(keyspace, path, now, options);
   const snapshot = new Snapshot(keyspace, now, true);
   try {
-    while (dump.slice(snapshot, SLICE_MS)) await new Promise((resolve) => setTimeout(resolve, 0));
+    await writeInSlices(dump.dump, snapshot);
     return await dump.finish();
   } catch (e) {
     snapshot.close();
@@ -161,10 +182,35 @@ export async function saveRdb(
   }
 }
 
+/**
+ * A point-in-time RDB image of `keyspace` as of `now`, built in memory a slice at a time while
+ * the server keeps serving (a full resynchronisation's payload). Throws if a FLUSHALL or SWAPDB
+ * aborted the snapshot.
+ */
+export async function snapshotRdb(
+  keyspace: Keyspace,
+  now: number,
+  options: RdbSaveOptions,
+): Promise<Uint8Array> {
+  const out = new ByteBuffer(64 * 1024);
+  const dump = new RdbDump(keyspace, now, options, (chunk) => out.pushBytes(chunk));
+  const snapshot = new Snapshot(keyspace, now, true);
+  try {
+    await writeInSlices(dump, snapshot);
+  } catch (e) {
+    snapshot.close();
+    throw e;
+  }
+  await dump.writer.end();
+  return out.view().slice();
+}
+
 /** What a load found. */
 export interface RdbLoadCounts extends RdbCounts {
   /** Keys in the file whose TTL had already passed, left out. */
   expired: number;
+  /** The file's AUX fields (`redis-ver`, a follower's `repl-id`, ...). */
+  aux: Map<string, string>;
 }
 
 /**
@@ -183,28 +229,47 @@ export async function loadRdb(
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
+  // The readable stream closes the file when it ends or fails.
+  const fileSize = (await file.stat()).size;
+  return loadRdbFrom(keyspace, file.readable, fileSize, now, false);
+}
+
+/**
+ * Loads an RDB image of `size` bytes from `source` into `keyspace`. Keys already expired are
+ * left out unless `keepExpired` (a follower keeps them until its leader's DEL, as Redis's
+ * replicas do).
+ */
+export async function loadRdbFrom(
+  keyspace: Keyspace,
+  source: RdbSource,
+  size: number,
+  now: number,
+  keepExpired: boolean,
+): Promise<RdbLoadCounts> {
   let keys = 0;
   let expired = 0;
-  // The readable stream closes the file when it ends or fails.
   // RESIZEDB is only a hint: never trust it beyond what the file could hold (a key takes
   // at least 3 bytes).
-  const fileSize = (await file.stat()).size;
-  const maxKeys = Math.floor(fileSize / 3);
+  const maxKeys = Math.floor(size / 3);
   let current = 0;
-  const summary = await readRdb(file.readable, {
+  const aux = new Map<string, string>();
+  const summary = await readRdb(source, {
+    aux(key, value) {
+      aux.set(key, value);
+    },
     selectDb(index) {
       current = index;
     },
-    resizeDb(size) {
+    resizeDb(hint) {
       if (current >= keyspace.count) return;
       const database = keyspace.db(current);
-      const keys = Math.min(size, maxKeys);
+      const keys = Math.min(hint, maxKeys);
       // Keys and values take about what they take in the file (more when it is compressed:
       // the arena then grows as usual).
-      database.reserve(database.size + keys, Math.round(fileSize * (keys / Math.max(1, size))));
+      database.reserve(database.size + keys, Math.round(size * (keys / Math.max(1, hint))));
     },
     entry(db, key, value, expireAt) {
-      if (expireAt >= 0 && expireAt <= now) {
+      if (!keepExpired && expireAt >= 0 && expireAt <= now) {
         expired++;
         return;
       }
@@ -214,5 +279,5 @@ export async function loadRdb(
       keys++;
     },
   }, { databases: keyspace.count });
-  return { keys, bytes: summary.bytes, expired };
+  return { keys, bytes: summary.bytes, expired, aux };
 }

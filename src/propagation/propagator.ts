@@ -47,6 +47,14 @@ export class Propagator {
     this.#db = -1;
   }
 
+  /**
+   * Makes the next command start with a SELECT: a follower that just copied the dataset
+   * must learn the database from the stream.
+   */
+  forceSelect(): void {
+    this.#db = -1;
+  }
+
   /** Removes a consumer. */
   removeSink(sink: PropagationSink): void {
     this.#sinks = this.#sinks.filter((s) => s !== sink);

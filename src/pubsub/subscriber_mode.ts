@@ -54,5 +54,6 @@ export function subscriberPong(client: ClientState, argv: readonly Uint8Array[])
 
 /** The `client-output-buffer-limit` class that applies to the client now. */
 export function outputLimitClass(client: ClientState): ClientClass {
+  if (client.link === "replica") return "replica";
   return isSubscriber(client) ? "pubsub" : "normal";
 }

@@ -4,12 +4,14 @@
  */
 import { ByteBuffer } from "../util/bytes.ts";
 import {
+  DeferredReply,
   DoubleReply,
   ErrorReply,
   MapReply,
   NoReply,
   NullArray,
   PushReply,
+  RawReply,
   type Reply,
   ReplySequence,
   SetReply,
@@ -165,6 +167,8 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     return;
   }
   if (reply instanceof NoReply) return;
+  if (reply instanceof RawReply) return out.pushBytes(reply.bytes);
+  if (reply instanceof DeferredReply) return encodeReply(out, reply.immediate, proto);
   throw new TypeError("Reply value has no RESP encoding");
 }
 

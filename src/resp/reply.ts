@@ -28,7 +28,9 @@ export type Reply =
   | PushReply
   | ReplySequence
   | NullArray
-  | NoReply;
+  | NoReply
+  | RawReply
+  | DeferredReply;
 
 /** A `+` status reply; constructed once per distinct text and reused. */
 export class SimpleString {
@@ -142,6 +144,36 @@ export class NoReply {
   private constructor() {}
   /** The only instance. */
   static readonly instance: NoReply = new NoReply();
+}
+
+/**
+ * Bytes already in wire form, sent as they are: the replication handshake's answer to PSYNC
+ * followed by the stream a follower missed.
+ */
+export class RawReply {
+  /** The bytes. */
+  readonly bytes: Uint8Array;
+  /** Wraps wire bytes. */
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * A reply that is not known yet (WAIT): the connection holds the client's later commands
+ * until `promise` settles, as Redis blocks a client. Where a command cannot block (inside
+ * EXEC), `immediate` is the answer instead.
+ */
+export class DeferredReply {
+  /** The eventual reply. */
+  readonly promise: Promise<Reply>;
+  /** The reply when the command cannot wait. */
+  readonly immediate: Reply;
+  /** Wraps the eventual reply and its non-blocking stand-in. */
+  constructor(promise: Promise<Reply>, immediate: Reply) {
+    this.promise = promise;
+    this.immediate = immediate;
+  }
 }
 
 /** `+OK`. */

@@ -79,6 +79,11 @@ export class ClientState {
   watching: Map<number, Set<string>> | null = null;
   /** Set when a watched key was touched: EXEC then fails (Redis's CLIENT_DIRTY_CAS). */
   watchTouched = false;
+  /**
+   * What replication made of this connection: `replica` once a follower of ours sent PSYNC on
+   * it, `leader` for a follower's link to its leader; `none` for every other client.
+   */
+  link: "none" | "replica" | "leader" = "none";
 
   /** Creates the state for a newly accepted connection. */
   constructor(id: number, addr: string, laddr: string, authenticated: boolean) {
@@ -92,11 +97,12 @@ export class ClientState {
 
   /** One CLIENT LIST / CLIENT INFO line with Redis's field names, without a line break. */
   describe(at: number = now()): string {
-    // Redis's getClientFlagsString order: P (subscriber), x (MULTI), d (watched key touched),
-    // e (no-evict), T (no-touch); N when none.
+    // Redis's getClientFlagsString order: S (replica), M (master), P (subscriber), x (MULTI),
+    // d (watched key touched), e (no-evict), T (no-touch); N when none.
     const subscriber = this.subscribedChannels + this.subscribedPatterns +
         this.subscribedShardChannels > 0;
-    const flags = (subscriber ? "P" : "") + (this.multi !== null ? "x" : "") +
+    const link = this.link === "replica" ? "S" : this.link === "leader" ? "M" : "";
+    const flags = link + (subscriber ? "P" : "") + (this.multi !== null ? "x" : "") +
         (this.watchTouched ? "d" : "") + (this.noEvict ? "e" : "") + (this.noTouch ? "T" : "") ||
       "N";
     const multi = this.multi === null ? -1 : this.multi.commands.length;

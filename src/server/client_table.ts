@@ -11,6 +11,13 @@ export interface ClientHandle {
   readonly state: ClientState;
   /** Closes the connection as soon as possible (pending replies are dropped). */
   kill(): void;
+  /**
+   * Appends encoded bytes to the client's output, in order with its replies, under its output
+   * buffer limit: how pub/sub messages and a follower's replication stream reach it.
+   */
+  pushFrame(frame: Uint8Array): void;
+  /** Bytes produced for the client and not yet accepted by its socket. */
+  readonly pendingOutputBytes: number;
 }
 
 /** The table of connected clients. */

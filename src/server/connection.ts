@@ -9,6 +9,7 @@
 import { dispatch } from "../commands/dispatch.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { encodeError, encodeReply } from "../resp/encoder.ts";
+import { DeferredReply, type Reply } from "../resp/reply.ts";
 import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { now, withBatchTime } from "../util/clock.ts";
@@ -54,6 +55,8 @@ export class Connection implements ClientHandle, MessageSink {
   #closed = false;
   /** True while a batch's replies may not leave yet (running, or waiting for the AOF). */
   #batchOpen = false;
+  /** The reply of a blocked command (WAIT) the client's later commands wait for. */
+  #blocked: Promise<Reply> | null = null;
 
   /** Wraps an accepted socket. */
   constructor(socket: Deno.Conn, state: ClientState, host: ConnectionHost) {
@@ -93,19 +96,15 @@ export class Connection implements ClientHandle, MessageSink {
         this.#end += n;
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
-        this.#batchOpen = true;
-        const keepOpen = withBatchTime(() => this.#processInput());
-        const durable = this.#host.commitWrites();
-        if (durable !== null && !(await durable)) {
-          // Acknowledging writes that are not on disk would be a lie: drop the replies.
-          log.warn("Client {id} closed: its writes could not be made durable", {
-            id: this.state.id,
-          });
-          this.#out.reset();
-          break;
+        const ran = this.#runBatch();
+        let keepOpen = typeof ran === "boolean" ? ran : await ran;
+        // A blocked command (WAIT) holds the commands after it until its reply is known.
+        while (keepOpen && this.#blocked !== null && !this.#closed) {
+          const reply = await this.#blocked;
+          this.#blocked = null;
+          encodeReply(this.#out, reply, this.state.proto);
+          keepOpen = await this.#runBatch();
         }
-        this.#batchOpen = false;
-        this.#startWriting();
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
           await this.#drain();
           break;
@@ -122,7 +121,39 @@ export class Connection implements ClientHandle, MessageSink {
     }
   }
 
-  /** Runs every complete command in the buffer; false when the connection must close. */
+  /**
+   * Runs the buffered commands and hands their replies to the socket once their writes are
+   * committed; false when the connection must close. Synchronous unless the replies must wait
+   * for the AOF (`appendfsync always`).
+   */
+  #runBatch(): boolean | Promise<boolean> {
+    this.#batchOpen = true;
+    const keepOpen = withBatchTime(() => this.#processInput());
+    const durable = this.#host.commitWrites();
+    if (durable !== null) return this.#releaseWhenDurable(durable, keepOpen);
+    this.#batchOpen = false;
+    this.#startWriting();
+    return keepOpen;
+  }
+
+  async #releaseWhenDurable(durable: Promise<boolean>, keepOpen: boolean): Promise<boolean> {
+    if (!(await durable)) {
+      // Acknowledging writes that are not on disk would be a lie: drop the replies.
+      log.warn("Client {id} closed: its writes could not be made durable", {
+        id: this.state.id,
+      });
+      this.#out.reset();
+      return false;
+    }
+    this.#batchOpen = false;
+    this.#startWriting();
+    return keepOpen;
+  }
+
+  /**
+   * Runs every complete command in the buffer, stopping after one that blocks; false when the
+   * connection must close.
+   */
   #processInput(): boolean {
     const ctx = this.#host.ctx;
     const state = this.state;
@@ -155,7 +186,12 @@ export class Connection implements ClientHandle, MessageSink {
       const argv = parser.command;
       if (argv === null) break;
       if (argv.length === 0) continue;
-      encodeReply(out, dispatch(ctx, state, argv), state.proto);
+      const reply = dispatch(ctx, state, argv);
+      if (reply instanceof DeferredReply) {
+        this.#blocked = reply.promise;
+        break;
+      }
+      encodeReply(out, reply, state.proto);
       const hardLimit = limits[outputLimitClass(state)].hard;
       if (hardLimit > 0 && out.length + this.#unsentOfSending > hardLimit) {
         this.#outputLimitReached();

@@ -12,6 +12,7 @@ import { monotonicMs, now } from "../util/clock.ts";
 import { Keyspace } from "../store/keyspace.ts";
 import { Propagator } from "../propagation/propagator.ts";
 import { Persistence } from "../persistence/persistence.ts";
+import { Replication } from "../replication/replication.ts";
 import { logger } from "../util/logger.ts";
 import { REDIS_COMPAT_VERSION, VERSION } from "../version.ts";
 import { ClientState } from "./client.ts";
@@ -52,6 +53,9 @@ export class Server implements ServerContext {
   readonly propagator: Propagator = new Propagator();
   /** Restoring the dataset, the AOF and its rewrites. */
   readonly persistence: Persistence;
+  /** Leader or follower: followers, backlog, the link to a leader. */
+  readonly replication: Replication;
+  #lastReplicationCron = 0;
   #identity: ServerIdentity | null = null;
   #listener: Deno.TcpListener | null = null;
   /** Live connections and the promise of each one's run loop. */
@@ -68,6 +72,7 @@ export class Server implements ServerContext {
     this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
     this.keyspace.events.removed = (db, key) => this.propagator.command(db, ["DEL", key]);
     this.persistence = new Persistence(this, config);
+    this.replication = new Replication(this, () => this.commitWrites());
     this.#applyEviction();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
@@ -136,6 +141,7 @@ export class Server implements ServerContext {
       version: VERSION,
     });
     this.#startCron();
+    this.replication.start();
     this.#acceptLoop(this.#listener);
   }
 
@@ -164,6 +170,7 @@ export class Server implements ServerContext {
         resolve();
       }, SHUTDOWN_GRACE_MS);
     });
+    await this.replication.close();
     await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
     await Promise.allSettled([...this.#live.values()]);
     clearTimeout(timer);
@@ -219,6 +226,7 @@ export class Server implements ServerContext {
     log.debug("Accepted client {id} from {addr}", { id: state.id, addr: state.addr });
     const done = conn.run().finally(() => {
       unwatchAll(this, state);
+      this.replication.detach(state);
       this.clients.remove(state.id);
       pubsubHub(this).detach(state);
       this.#live.delete(conn);
@@ -249,13 +257,18 @@ export class Server implements ServerContext {
     this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     this.propagator.flush();
     this.persistence.cron();
+    if (at - this.#lastReplicationCron >= 1000) {
+      this.#lastReplicationCron = at;
+      this.replication.cron(at);
+    }
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
     const limits = this.config.values["client-output-buffer-limit"];
     for (const conn of this.#live.keys()) {
       const state = conn.state;
       const limit = limits[outputLimitClass(state)];
-      if (timeoutMs > 0 && at - state.lastInteraction > timeoutMs) {
+      // Replication links are never idle-closed, as in Redis.
+      if (timeoutMs > 0 && state.link === "none" && at - state.lastInteraction > timeoutMs) {
         log.debug("Closing idle client {id}", { id: state.id });
         conn.kill();
         continue;

@@ -54,10 +54,20 @@ export interface KeyspaceCounters {
   dirty: number;
 }
 
-/** Callbacks the keyspace makes for changes no command asked for. */
+/**
+ * What happens to a key whose TTL has passed when it is looked up: `delete` removes it (a
+ * leader); `hide` reports it missing but keeps it, and `keep` still returns it (a follower,
+ * which waits for its leader's DEL: `keep` while it applies the leader's own commands, so
+ * they act on exactly the dataset the leader saw, as Redis's replicas do).
+ */
+export type ExpiryMode = "delete" | "hide" | "keep";
+
+/** Callbacks the keyspace makes for changes no command asked for, and how expiry behaves. */
 export interface KeyspaceEvents {
   /** A key of database `db` is about to be removed because it expired or was evicted. */
   removed: ((db: number, key: Uint8Array) => void) | null;
+  /** How lookups treat keys past their TTL. */
+  expiry: ExpiryMode;
 }
 
 /**
@@ -297,8 +307,12 @@ export class Database {
   #liveOrExpire(id: number, now: number): number {
     const at = this.#table.expireAt(id);
     if (at < 0 || at > now) return id;
-    this.#expire(id);
-    return -1;
+    const mode = this.#events.expiry;
+    if (mode === "delete") {
+      this.#expire(id);
+      return -1;
+    }
+    return mode === "keep" ? id : -1;
   }
 
   /** Removes a key whose TTL passed, telling the listener first. */
@@ -468,9 +482,13 @@ export class Database {
   /** A random live key, or undefined when the database is empty; expired picks are deleted. */
   randomKey(now: number): string | undefined {
     const table = this.#table;
-    while (table.size > 0) {
-      const id = this.#liveOrExpire(table.randomId(), now);
+    // A follower does not delete expired picks: after 100 of them, one is returned anyway, as
+    // Redis's replicas do, instead of looping forever over a database of expired keys.
+    for (let tries = 0; table.size > 0; tries++) {
+      const pick = table.randomId();
+      const id = this.#liveOrExpire(pick, now);
       if (id >= 0) return table.keyString(id);
+      if (tries >= 100 && this.#events.expiry !== "delete") return table.keyString(pick);
     }
     return undefined;
   }

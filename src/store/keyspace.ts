@@ -37,7 +37,7 @@ export class Keyspace {
     dirty: 0,
   };
   /** Listeners for removals no command asked for (expiry, eviction). */
-  readonly events: KeyspaceEvents = { removed: null };
+  readonly events: KeyspaceEvents = { removed: null, expiry: "delete" };
   /** Heap bytes in use before any key existed; part of `used_memory`, as in Redis. */
   baselineBytes = 0;
   #eviction: EvictionSettings = { maxmemory: 0, maxkeys: 0, policy: "noeviction", samples: 5 };
@@ -52,9 +52,42 @@ export class Keyspace {
     );
   }
 
-  /** Whether a memory or key limit is set, so dispatch must check it before commands. */
+  /**
+   * Whether a memory or key limit applies, so dispatch must check it before commands. A
+   * follower's does not: its leader evicts and sends the DELs (Redis's
+   * `replica-ignore-maxmemory yes`).
+   */
   get limited(): boolean {
-    return this.#eviction.maxmemory > 0 || this.#eviction.maxkeys > 0;
+    return (this.#eviction.maxmemory > 0 || this.#eviction.maxkeys > 0) && !this.#follower;
+  }
+
+  #follower = false;
+
+  /**
+   * Whether this is a follower's keyspace: expired keys are hidden but kept until the leader's
+   * DEL, no active expiry, no eviction.
+   */
+  get follower(): boolean {
+    return this.#follower;
+  }
+
+  set follower(value: boolean) {
+    this.#follower = value;
+    this.events.expiry = value ? "hide" : "delete";
+  }
+
+  /**
+   * Runs `body` (applying the leader's commands on a follower) with expired keys visible, so
+   * the commands act on the dataset the leader had.
+   */
+  asLeaderSaw<T>(body: () => T): T {
+    if (!this.#follower) return body();
+    this.events.expiry = "keep";
+    try {
+      return body();
+    } finally {
+      this.events.expiry = "hide";
+    }
   }
 
   /** The eviction settings in force. */
@@ -168,6 +201,7 @@ export class Keyspace {
    * within `budgetMs` of wall time overall. Keys nobody reads again still go.
    */
   activeExpireCycle(now: number, budgetMs: number, clock: () => number): number {
+    if (this.#follower) return 0;
     const deadline = clock() + budgetMs;
     let total = 0;
     for (const db of this.#dbs) {

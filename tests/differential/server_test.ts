@@ -77,12 +77,14 @@ const COMMANDS = [
 ];
 
 /** The `# Section` headers and the field names of an INFO text. */
-function parseInfo(text: string): { sections: string[]; fields: Set<string> } {
+function parseInfo(text: string): { sections: string[]; fields: Map<string, string> } {
   const sections: string[] = [];
-  const fields = new Set<string>();
+  const fields = new Map<string, string>();
   for (const line of unshow(text).split("\r\n")) {
     if (line.startsWith("# ")) sections.push(line.slice(2));
-    else if (line.includes(":")) fields.add(line.slice(0, line.indexOf(":")));
+    else if (line.includes(":")) {
+      fields.set(line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1));
+    }
   }
   return { sections, fields };
 }
@@ -249,7 +251,7 @@ Deno.test("server commands answer exactly like redis-server", async (t) => {
     await t.step(
       "INFO has the same section headers for the sections gocache has",
       async () => {
-        const cases = [[], ["server"], ["clients"], ["persistence"], ["stats"], [
+        const cases = [[], ["server"], ["clients"], ["persistence"], ["stats"], ["replication"], [
           "SERVER",
           "clients",
         ]];
@@ -257,13 +259,26 @@ Deno.test("server commands answer exactly like redis-server", async (t) => {
           const { redis, gocache } = await c.call("INFO", ...args);
           assert.equal(gocache.type, redis.type, `INFO ${args.join(" ")}: reply type`);
           const r = parseInfo(textOf(redis)).sections.filter((s) =>
-            ["Server", "Clients", "Memory", "Persistence", "Stats", "Keyspace"].includes(s)
+            ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Keyspace"]
+              .includes(s)
           );
-          // gocache has no replication or cpu sections yet.
+          // gocache has no cpu, modules, errorstats or cluster sections yet.
           assert.deepEqual(parseInfo(textOf(gocache)).sections, r, `INFO ${args.join(" ")}`);
         }
       },
     );
+
+    await t.step("INFO replication of a leader without followers has Redis's fields", async () => {
+      const { redis, gocache } = await c.call("INFO", "replication");
+      const fields = (reply: typeof redis) => [...parseInfo(textOf(reply)).fields.keys()];
+      assert.deepEqual(fields(gocache), fields(redis));
+      const values = (reply: typeof redis) => parseInfo(textOf(reply)).fields;
+      for (
+        const field of ["role", "connected_slaves", "repl_backlog_active", "second_repl_offset"]
+      ) {
+        assert.equal(values(gocache).get(field), values(redis).get(field), field);
+      }
+    });
 
     await t.step("INFO has the fields gocache claims, under Redis's names", async () => {
       const { redis, gocache } = await c.call("INFO");

@@ -1,0 +1,224 @@
+/**
+ * A node's replication role, the one owner of it: a leader (its writes feed the stream its
+ * followers copy), or a follower of another node (its dataset is the leader's; clients may read,
+ * writes are refused). REPLICAOF switches between the two; dispatch asks {@link refusal} before
+ * a command runs whenever {@link guarded} says a role rule may apply, so a leader without
+ * `min-replicas-to-write` pays one property read per command.
+ */
+import type { ServerContext } from "../commands/context.ts";
+import type { Command } from "../commands/registry.ts";
+import { ErrorReply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { now } from "../util/clock.ts";
+import { logger } from "../util/logger.ts";
+import { FollowerLink } from "./follower.ts";
+import { ReplicationLeader } from "./leader.ts";
+
+const log = logger("replication");
+
+const READONLY = new ErrorReply("READONLY You can't write against a read only replica.");
+const MASTERDOWN = new ErrorReply(
+  "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+);
+const NOREPLICAS = new ErrorReply("NOREPLICAS Not enough good replicas to write.");
+
+/** The replication role; see the module comment. */
+export class Replication {
+  /** The leader side: id, offset, backlog, followers (a follower has followers too). */
+  readonly leader: ReplicationLeader;
+  #ctx: ServerContext;
+  #commit: () => Promise<boolean> | null;
+  #follower: FollowerLink | null = null;
+  #guarded = false;
+  #lastPing = 0;
+
+  /**
+   * Replication for the node `ctx`; `commit` hands writes applied from a leader to the AOF
+   * (the server's `commitWrites`).
+   */
+  constructor(ctx: ServerContext, commit: () => Promise<boolean> | null) {
+    this.#ctx = ctx;
+    this.#commit = commit;
+    this.leader = new ReplicationLeader(ctx);
+    ctx.config.onChange((names) => {
+      if (names.includes("repl-backlog-size")) this.leader.resizeBacklog();
+      this.#updateGuard();
+    });
+  }
+
+  /** Takes the configured role (`replicaof`) once the server listens. */
+  start(): void {
+    const target = this.#ctx.config.values.replicaof;
+    if (target === null) this.leader.ownWrites = true;
+    else this.follow(target.host, target.port);
+    this.#updateGuard();
+  }
+
+  /** Whether dispatch must ask {@link refusal} before running a command. */
+  get guarded(): boolean {
+    return this.#guarded;
+  }
+
+  /** The link to the leader, when this node follows one. */
+  get follower(): FollowerLink | null {
+    return this.#follower;
+  }
+
+  #updateGuard(): void {
+    this.#guarded = this.#follower !== null ||
+      this.#ctx.config.values["min-replicas-to-write"] > 0;
+  }
+
+  /**
+   * Why `client` may not run `cmd` under the node's role (Redis's READONLY, MASTERDOWN and
+   * NOREPLICAS), or null. The leader's own commands on a follower always run.
+   */
+  refusal(client: ClientState, cmd: Command): ErrorReply | null {
+    if (client.link === "leader") return null;
+    const values = this.#ctx.config.values;
+    const follower = this.#follower;
+    if (follower !== null) {
+      if (
+        !values["replica-serve-stale-data"] && follower.state !== "connected" &&
+        !cmd.def.flags.includes("stale")
+      ) return MASTERDOWN;
+      if (cmd.write && values["replica-read-only"]) return READONLY;
+      return null;
+    }
+    const needed = values["min-replicas-to-write"];
+    if (cmd.write && needed > 0) {
+      if (this.leader.goodReplicas(values["min-replicas-max-lag"]) < needed) return NOREPLICAS;
+    }
+    return null;
+  }
+
+  /**
+   * REPLICAOF host port: drops any current link and follows `host:port`. The dataset stays
+   * until the leader's copy replaces it; a former leader asks to continue from its own history,
+   * which succeeds when the new leader was its follower (Redis's PSYNC2).
+   */
+  follow(host: string, port: number): void {
+    const wasLeader = this.#follower === null;
+    void this.#follower?.stop();
+    this.leader.ownWrites = false;
+    this.#ctx.keyspace.follower = true;
+    this.#ctx.propagator.flush();
+    log.info("Following leader {host}:{port}", { host, port });
+    const resumable = wasLeader ? this.leader.backlog !== null : true;
+    this.#follower = new FollowerLink(
+      this.#ctx,
+      this.leader,
+      host,
+      port,
+      resumable,
+      this.#commit,
+    );
+    this.#ctx.config.values.replicaof = { host, port };
+    this.#updateGuard();
+  }
+
+  /** REPLICAOF NO ONE: stops following and becomes a leader under a new replication id. */
+  async promote(): Promise<void> {
+    const follower = this.#follower;
+    if (follower === null) return;
+    this.#follower = null;
+    this.#ctx.config.values.replicaof = null;
+    this.#ctx.keyspace.follower = false;
+    this.leader.shiftId();
+    this.leader.ownWrites = true;
+    this.#updateGuard();
+    log.info("Leader mode enabled (was following {host}:{port})", {
+      host: follower.host,
+      port: follower.port,
+    });
+    await follower.stop();
+  }
+
+  /** Forgets a closed connection (a follower of ours, or one that announced itself). */
+  detach(client: ClientState): void {
+    this.leader.detach(client);
+  }
+
+  /** Once a second: leader pings and timeouts. */
+  cron(at: number = now()): void {
+    const period = this.#ctx.config.values["repl-ping-replica-period"] * 1000;
+    const pingDue = at - this.#lastPing >= period;
+    if (pingDue) this.#lastPing = at;
+    this.leader.cron(at, pingDue);
+  }
+
+  /** Stops the link and ends pending WAITs (shutdown). */
+  async close(): Promise<void> {
+    this.leader.close();
+    await this.#follower?.stop();
+  }
+
+  /** INFO replication, with Redis's field names. */
+  infoFields(): [string, string | number][] {
+    const leader = this.leader;
+    const values = this.#ctx.config.values;
+    const fields: [string, string | number][] = [];
+    const follower = this.#follower;
+    if (follower === null) {
+      fields.push(["role", "master"]);
+    } else {
+      fields.push(
+        ["role", "slave"],
+        ["master_host", follower.host],
+        ["master_port", follower.port],
+        ["master_link_status", follower.state === "connected" ? "up" : "down"],
+        ["master_last_io_seconds_ago", follower.lastIoSecondsAgo],
+        ["master_sync_in_progress", follower.sync !== null ? 1 : 0],
+        ["slave_read_repl_offset", leader.offset],
+        ["slave_repl_offset", leader.offset],
+      );
+      if (follower.sync !== null) {
+        const { total, read } = follower.sync;
+        fields.push(
+          ["master_sync_total_bytes", total],
+          ["master_sync_read_bytes", read],
+          ["master_sync_left_bytes", total < 0 ? -1 : total - read],
+          ["master_sync_perc", total <= 0 ? "0.00" : ((read * 100) / total).toFixed(2)],
+        );
+      }
+      if (follower.state !== "connected") {
+        fields.push([
+          "master_link_down_since_seconds",
+          Math.floor((now() - follower.downSince) / 1000),
+        ]);
+      }
+      fields.push(
+        ["slave_priority", values["replica-priority"]],
+        ["slave_read_only", values["replica-read-only"] ? 1 : 0],
+        ["replica_announced", 1],
+      );
+    }
+    const at = now();
+    let n = 0;
+    const replicas: [string, string][] = [];
+    for (const r of leader.replicas) {
+      const lag = Math.floor((at - r.ackAt) / 1000);
+      replicas.push([
+        `slave${n++}`,
+        `ip=${r.ip},port=${r.port},state=${r.state},offset=${r.ackOffset},lag=${lag}`,
+      ]);
+    }
+    fields.push(["connected_slaves", replicas.length], ...replicas);
+    if (follower === null && values["min-replicas-to-write"] > 0) {
+      fields.push(["min_slaves_good_slaves", leader.goodReplicas(values["min-replicas-max-lag"])]);
+    }
+    const backlog = leader.backlog;
+    fields.push(
+      ["master_failover_state", "no-failover"],
+      ["master_replid", leader.replid],
+      ["master_replid2", leader.replid2],
+      ["master_repl_offset", leader.offset],
+      ["second_repl_offset", leader.secondOffset],
+      ["repl_backlog_active", backlog === null ? 0 : 1],
+      ["repl_backlog_size", values["repl-backlog-size"]],
+      ["repl_backlog_first_byte_offset", backlog === null ? 0 : backlog.firstOffset],
+      ["repl_backlog_histlen", backlog === null ? 0 : backlog.historyLength],
+    );
+    return fields;
+  }
+}
