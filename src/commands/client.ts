@@ -6,6 +6,7 @@ import type { CommandDef } from "./registry.ts";
 import { ErrorReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ClientHandle } from "../server/client_table.ts";
+import { isSubscriber } from "../pubsub/subscriber_mode.ts";
 import { asciiLower, fromUtf8, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 
@@ -59,7 +60,13 @@ function typeFilter(args: Args): string {
   if (!CLIENT_TYPES.includes(type)) {
     throw new CommandError(`ERR Unknown client type '${toBinaryString(raw)}'`);
   }
-  return type;
+  return type === "slave" ? "replica" : type;
+}
+
+/** The class Redis gives a client (`getClientType`): a follower of ours, a subscriber, or normal. */
+function clientType(state: ClientState): string {
+  if (state.link === "replica") return "replica";
+  return isSubscriber(state) ? "pubsub" : "normal";
 }
 
 function list(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
@@ -79,7 +86,7 @@ function list(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Rep
   let text = "";
   for (const handle of ctx.clients.all()) {
     if (ids !== null && !ids.has(handle.state.id)) continue;
-    if (type !== null && type !== "normal") continue;
+    if (type !== null && clientType(handle.state) !== type) continue;
     text += handle.state.describe(at) + "\n";
   }
   return new VerbatimReply(text);
@@ -99,6 +106,8 @@ function kill(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const args = new Args(argv, 2);
   const filters: ((h: ClientHandle) => boolean)[] = [];
   let skipMe = true;
+  // The link to our leader is not in the client table: TYPE master drops it (it reconnects).
+  let killLeaderLink = false;
   if (args.remaining % 2 !== 0) throw new CommandError("ERR syntax error");
   while (args.hasMore) {
     const option = args.keyword();
@@ -108,7 +117,8 @@ function kill(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
       filters.push((h) => h.state.id === id);
     } else if (option === "type") {
       const type = typeFilter(args);
-      filters.push(() => type === "normal");
+      if (type === "master") killLeaderLink = true;
+      filters.push((h) => clientType(h.state) === type);
     } else if (option === "addr") {
       const addr = args.text();
       filters.push((h) => h.state.addr === addr);
@@ -134,6 +144,11 @@ function kill(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
     !(skipMe && h.state === client) && filters.every((f) => f(h))
   );
   for (const victim of victims) ctx.clients.kill(victim, client);
+  const follower = ctx.replication.follower;
+  if (killLeaderLink && follower !== null && follower.state !== "connect") {
+    follower.disconnect();
+    return victims.length + 1;
+  }
   return victims.length;
 }
 
