@@ -29,7 +29,11 @@ function unsubscriber(kind: SubscriptionKind): Handler {
 }
 
 function publisher(kind: "channel" | "shard"): Handler {
-  return (ctx, _client, argv) => pubsubHub(ctx).publish(kind, argv[1], argv[2]);
+  return (ctx, _client, argv) => {
+    // Followers deliver the message to their own subscribers too, as Redis's do.
+    ctx.replication.forwardToFollowers(argv);
+    return pubsubHub(ctx).publish(kind, argv[1], argv[2]);
+  };
 }
 
 /**

@@ -10,6 +10,8 @@ import type { Command } from "../commands/registry.ts";
 import { ErrorReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { now } from "../util/clock.ts";
+import { ByteBuffer } from "../util/bytes.ts";
+import { encodeCommandInto } from "../resp/encoder.ts";
 import { logger } from "../util/logger.ts";
 import { FollowerLink } from "./follower.ts";
 import { ReplicationLeader } from "./leader.ts";
@@ -132,6 +134,22 @@ export class Replication {
       port: follower.port,
     });
     await follower.stop();
+  }
+
+  /**
+   * Sends a command to the followers only (PUBLISH: not a write, so not in the AOF). It joins
+   * the stream after the writes of the batch being run, once they have been flushed.
+   */
+  forwardToFollowers(argv: readonly Uint8Array[]): void {
+    const leader = this.leader;
+    if (this.#follower !== null || leader.backlog === null) return;
+    const out = new ByteBuffer(64);
+    encodeCommandInto(out, argv);
+    const bytes = out.view();
+    queueMicrotask(() => {
+      this.#ctx.propagator.flush();
+      leader.feedStream(bytes);
+    });
   }
 
   /** Forgets a closed connection (a follower of ours, or one that announced itself). */

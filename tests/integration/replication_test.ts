@@ -220,3 +220,15 @@ Deno.test("REPLICAOF NO ONE promotes a follower that keeps its data and takes wr
   assert.equal(plain(await l.call("GET", "new")), "2");
   assert.equal(await infoField(follower.port, "stats", "sync_partial_ok"), "1");
 });
+
+Deno.test("PUBLISH on a leader reaches subscribers of its followers", async () => {
+  await using leader = await startServer();
+  await using follower = await startServer({ args: follow(leader.port) });
+  await waitForCatchUp(leader.port, follower.port);
+  await using sub = await RespConn.connect(follower.port);
+  assert.deepEqual(plain(await sub.call("SUBSCRIBE", "news")), ["subscribe", "news", 1]);
+  await using l = await RespConn.connect(leader.port);
+  // The leader's own count: no subscriber on the leader itself.
+  assert.equal(plain(await l.call("PUBLISH", "news", "hello")), 0);
+  assert.deepEqual(plain(await sub.read()), ["message", "news", "hello"]);
+});
