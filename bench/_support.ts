@@ -72,3 +72,31 @@ export function cpuSeconds(pid: number): number {
   // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the command name.
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * Fills the server on `port` with `keys` keys of 32-byte values using redis-benchmark SET over
+ * a key space far larger than `keys`, until DBSIZE reaches it.
+ */
+export async function fillKeys(port: number, keys: number): Promise<void> {
+  for (let round = 0; round < 6; round++) {
+    const n = Number(await cli(port, "DBSIZE"));
+    if (n >= keys) return;
+    await run("redis-benchmark", [
+      "-p",
+      String(port),
+      "-t",
+      "set",
+      "-n",
+      String(keys - n + 1000),
+      "-r",
+      String(keys * 100),
+      "-d",
+      "32",
+      "-P",
+      "64",
+      "-c",
+      "20",
+      "-q",
+    ]);
+  }
+}

@@ -8,7 +8,15 @@
  *   deno task bench:persistence [--keys 1000000]
  */
 import { parseArgs } from "node:util";
-import { cli, freePort, run, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
+import {
+  cli,
+  fillKeys,
+  freePort,
+  run,
+  type ServerKind,
+  spawnServer,
+  waitForPing,
+} from "./_support.ts";
 
 const { values } = parseArgs({ options: { keys: { type: "string", default: "1000000" } } });
 const KEYS = Number(values.keys);
@@ -30,31 +38,6 @@ async function start(node: Node): Promise<{ child: Deno.ChildProcess; ms: number
 async function stop(node: Node, child: Deno.ChildProcess): Promise<void> {
   await cli(node.port, "SHUTDOWN", "NOSAVE");
   await child.status;
-}
-
-async function fill(port: number): Promise<void> {
-  // Random keys over a space far larger than KEYS until DBSIZE reaches KEYS.
-  for (let round = 0; round < 6; round++) {
-    const n = Number(await cli(port, "DBSIZE"));
-    if (n >= KEYS) return;
-    await run("redis-benchmark", [
-      "-p",
-      String(port),
-      "-t",
-      "set",
-      "-n",
-      String(KEYS - n + 1000),
-      "-r",
-      String(KEYS * 100),
-      "-d",
-      "32",
-      "-P",
-      "64",
-      "-c",
-      "20",
-      "-q",
-    ]);
-  }
 }
 
 function makeNode(name: ServerKind, appendonly: boolean): Node {
@@ -101,7 +84,7 @@ const results: Record<string, Record<string, number>> = { gocache: {}, redis: {}
 for (const name of ["gocache", "redis"] as const) {
   const node = makeNode(name, false);
   let { child } = await start(node);
-  await fill(node.port);
+  await fillKeys(node.port, KEYS);
   const t0 = performance.now();
   await cli(node.port, "SAVE");
   results[name].save = performance.now() - t0;
@@ -118,7 +101,7 @@ for (const name of ["gocache", "redis"] as const) {
 for (const name of ["gocache", "redis"] as const) {
   const node = makeNode(name, true);
   let { child } = await start(node);
-  await fill(node.port);
+  await fillKeys(node.port, KEYS);
   await stop(node, child);
   ({ child, ms: results[name].aofLoad } = await start(node));
   await stop(node, child);

@@ -307,8 +307,8 @@ export class FollowerLink {
     const reader = this.#reader as LinkReader;
     const buf = reader.bytes;
     const ctx = this.#ctx;
-    const begin = reader.start;
-    let pos = begin;
+    let pos = reader.start;
+    let fed = pos;
     let result = 0;
     ctx.keyspace.asLeaderSaw(() => {
       while (pos < reader.end) {
@@ -318,19 +318,17 @@ export class FollowerLink {
           result = -1;
           break;
         }
-        if (argv.length > 0) {
-          if (isGetAck(argv)) {
-            // The ack counts the GETACK itself, as Redis's replicas do.
-            this.#leader.feedStream(buf.subarray(pos, next));
-            void this.#send(["REPLCONF", "ACK", this.offset]);
-          } else {
-            dispatch(ctx, this.#client, argv);
-            this.#leader.feedStream(buf.subarray(pos, next));
-          }
-        } else this.#leader.feedStream(buf.subarray(pos, next));
+        if (argv.length > 0 && isGetAck(argv)) {
+          // The ack counts the GETACK itself, as Redis's replicas do.
+          this.#leader.feedStream(buf.subarray(fed, next));
+          fed = next;
+          void this.#send(["REPLCONF", "ACK", this.offset]);
+        } else if (argv.length > 0) dispatch(ctx, this.#client, argv);
         pos = next;
       }
     });
+    // This node's own stream (its followers, its backlog) gets exactly the bytes applied.
+    if (pos > fed) this.#leader.feedStream(buf.subarray(fed, pos));
     reader.start = pos;
     return result;
   }
