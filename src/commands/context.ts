@@ -39,6 +39,16 @@ export interface AofStatus {
   readonly writeError: string | null;
 }
 
+/** Where in a leader's history a dataset stands: its replication id, offset and stream db. */
+export interface ReplicationOrigin {
+  /** Replication id. */
+  readonly replid: string;
+  /** Offset of the last byte of the stream the dataset includes. */
+  readonly offset: number;
+  /** Database the stream's next command applies to without a SELECT. */
+  readonly db: number;
+}
+
 /** What handlers see of persistence (INFO persistence, BGREWRITEAOF, MISCONF). */
 export interface PersistenceView {
   /** The append-only file, when `appendonly` is on. */
@@ -67,6 +77,8 @@ export interface PersistenceView {
   readonly lastBgsaveSeconds: number;
   /** Changes since the last save. */
   readonly changesSinceSave: number;
+  /** The replication history the dump loaded at start recorded, if any. */
+  readonly loadedReplication: ReplicationOrigin | null;
   /** SAVE: Redis's error text, or null once the dump is written. */
   save(): string | null;
   /** BGSAVE [SCHEDULE]: whether it started (or was scheduled), with Redis's reply text. */

@@ -23,6 +23,17 @@ import { loadAof } from "./aof_loader.ts";
 import { writeAtomically } from "./atomic_file.ts";
 import { writeSnapshotCommands } from "./aof_rewrite.ts";
 import { loadRdb, type RdbCounts, saveRdb, saveRdbSync } from "./rdb_file.ts";
+import type { ReplicationOrigin } from "../commands/context.ts";
+
+/** The replication history recorded in a dump's AUX fields, if complete. */
+function replicationOrigin(aux: Map<string, string>): ReplicationOrigin | null {
+  const replid = aux.get("repl-id");
+  const offset = Number(aux.get("repl-offset"));
+  const db = Number(aux.get("repl-stream-db") ?? 0);
+  if (replid === undefined || !/^[0-9a-f]{40}$/.test(replid)) return null;
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(db) || db < 0) return null;
+  return { replid, offset, db };
+}
 
 const log = logger("persistence");
 
@@ -110,6 +121,12 @@ export class Persistence {
    * exists and appends to it from then on. Throws `AofLoadError` for a file that cannot be
    * replayed.
    */
+  /**
+   * The replication history the loaded dump recorded (its `repl-id`, `repl-offset` and
+   * `repl-stream-db` AUX fields), so a restarted follower can ask its leader to continue.
+   */
+  loadedReplication: ReplicationOrigin | null = null;
+
   async open(): Promise<void> {
     const v = this.#config.values;
     const keyspace = this.#ctx.keyspace;
@@ -129,6 +146,7 @@ export class Persistence {
     } else {
       const rdb = await loadRdb(keyspace, this.rdbPath, now());
       fromRdb = rdb !== null;
+      this.loadedReplication = rdb === null ? null : replicationOrigin(rdb.aux);
       if (rdb === null) log.info("No data files in {dir}: starting empty", { dir: v.dir });
       else {
         log.info("DB loaded from disk {path}: {keys} keys in {ms} ms", {
@@ -238,6 +256,7 @@ export class Persistence {
     return [this.#ctx.keyspace, this.rdbPath, now(), {
       compression: v.rdbcompression,
       checksum: v.rdbchecksum,
+      extra: this.#ctx.replication.rdbAux(),
     }];
   }
 

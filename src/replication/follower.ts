@@ -81,6 +81,7 @@ export class FollowerLink {
     port: number,
     resumable: boolean,
     commit: () => Promise<boolean> | null,
+    streamDb: number,
   ) {
     this.#ctx = ctx;
     this.#commit = commit;
@@ -90,6 +91,7 @@ export class FollowerLink {
     this.#resumable = resumable;
     this.#client = new ClientState(0, `${host}:${port}`, "", true);
     this.#client.link = "leader";
+    this.#client.db = streamDb;
     leader.streamDb = () => this.#client.db;
     this.#running = this.#run();
   }

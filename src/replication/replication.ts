@@ -51,9 +51,27 @@ export class Replication {
   /** Takes the configured role (`replicaof`) once the server listens. */
   start(): void {
     const target = this.#ctx.config.values.replicaof;
+    const origin = this.#ctx.persistence.loadedReplication;
+    if (origin !== null) this.leader.resetHistory(origin.replid, origin.offset);
     if (target === null) this.leader.ownWrites = true;
-    else this.follow(target.host, target.port);
+    else this.follow(target.host, target.port, origin?.db ?? 0);
     this.#updateGuard();
+  }
+
+  /**
+   * AUX fields for a dump: where the dataset stands in the replication history, so a node
+   * restarted from it can continue with its leader or followers instead of copying everything.
+   */
+  rdbAux(): [string, string][] {
+    const leader = this.leader;
+    if (leader.backlog === null) return [];
+    // On a leader, writes of the running batch are in the dataset but not yet in the stream.
+    const pending = this.#follower === null ? this.#ctx.propagator.pendingBytes : 0;
+    return [
+      ["repl-stream-db", String(leader.streamDb())],
+      ["repl-id", leader.replid],
+      ["repl-offset", String(leader.offset + pending)],
+    ];
   }
 
   /** Whether dispatch must ask {@link refusal} before running a command. */
@@ -99,7 +117,7 @@ export class Replication {
    * until the leader's copy replaces it; a former leader asks to continue from its own history,
    * which succeeds when the new leader was its follower (Redis's PSYNC2).
    */
-  follow(host: string, port: number): void {
+  follow(host: string, port: number, streamDb = 0): void {
     const wasLeader = this.#follower === null;
     void this.#follower?.stop();
     this.leader.ownWrites = false;
@@ -114,6 +132,7 @@ export class Replication {
       port,
       resumable,
       this.#commit,
+      streamDb,
     );
     this.#ctx.config.values.replicaof = { host, port };
     this.#updateGuard();

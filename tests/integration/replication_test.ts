@@ -232,3 +232,42 @@ Deno.test("PUBLISH on a leader reaches subscribers of its followers", async () =
   assert.equal(plain(await l.call("PUBLISH", "news", "hello")), 0);
   assert.deepEqual(plain(await sub.read()), ["message", "news", "hello"]);
 });
+
+Deno.test("a restarted follower continues from its dump's offset, or copies again when the backlog moved past it", async (t) => {
+  await using leader = await startServer({ args: ["--repl-backlog-size", "16kb"] });
+  await using l = await RespConn.connect(leader.port);
+  const dir = await Deno.makeTempDir({ prefix: "gocache-follower-" });
+  const followerArgs = [...follow(leader.port), "--save", "3600 1"];
+  try {
+    {
+      await using follower = await startServer({ dir, args: followerArgs });
+      await pipelined(l, workload(1_000, 7));
+      await waitForCatchUp(leader.port, follower.port);
+      await follower.stop();
+    }
+
+    await t.step("restarted while the backlog still holds its offset: +CONTINUE", async () => {
+      await l.call("SET", "while-down", "1");
+      await using follower = await startServer({ dir, args: followerArgs });
+      await waitForCatchUp(leader.port, follower.port);
+      assert.equal(await infoField(leader.port, "stats", "sync_full"), "1");
+      assert.equal(await infoField(leader.port, "stats", "sync_partial_ok"), "1");
+      await waitForSameData(leader.port, follower.port);
+      await follower.stop();
+    });
+
+    await t.step("restarted after more writes than the backlog holds: a full copy", async () => {
+      await pipelined(
+        l,
+        Array.from({ length: 2000 }, (_, i) => ["SET", `big:${i}`, "z".repeat(100)]),
+      );
+      await using follower = await startServer({ dir, args: followerArgs });
+      await waitForCatchUp(leader.port, follower.port);
+      assert.equal(await infoField(leader.port, "stats", "sync_full"), "2");
+      assert.equal(await infoField(leader.port, "stats", "sync_partial_err"), "1");
+      await waitForSameData(leader.port, follower.port);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
