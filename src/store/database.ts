@@ -105,6 +105,7 @@ export class Database {
   #lastStamp = 0;
   #expireCursor = 0;
   #guard: ChangeGuard | null = null;
+  #guards: ChangeGuard[] = [];
   /** Clients watching keys of this database (WATCH), or null when none does. */
   #watchers: Map<string, Set<KeyWatcher>> | null = null;
   /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
@@ -194,9 +195,32 @@ export class Database {
     }
   }
 
-  /** Installs (or with null removes) the guard a running snapshot uses. */
-  setGuard(guard: ChangeGuard | null): void {
-    this.#guard = guard;
+  /**
+   * Installs the guard of a snapshot that starts. Snapshots may overlap (a BGSAVE and a
+   * follower's full copy): each gets told of every change.
+   */
+  addGuard(guard: ChangeGuard): void {
+    this.#guards.push(guard);
+    this.#installGuards();
+  }
+
+  /** Removes the guard of a snapshot that ended. */
+  removeGuard(guard: ChangeGuard): void {
+    this.#guards = this.#guards.filter((g) => g !== guard);
+    this.#installGuards();
+  }
+
+  #installGuards(): void {
+    const guards = this.#guards;
+    // The write path calls one guard (or none) whatever the number of snapshots.
+    this.#guard = guards.length === 0 ? null : guards.length === 1 ? guards[0] : {
+      beforeChange: (id) => {
+        for (const g of guards) g.beforeChange(id);
+      },
+      beforeReset: () => {
+        for (const g of guards) g.beforeReset();
+      },
+    };
   }
 
   /** Chooses what accesses record (set by the keyspace from `maxmemory-policy`). */

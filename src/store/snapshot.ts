@@ -135,7 +135,7 @@ export class Snapshot {
     this.startedAt = now;
     this.#walks = keyspace.all().map((db) => new DatabaseWalk(db, () => this.#abort()));
     this.#guarded = guarded;
-    if (guarded) { for (const walk of this.#walks) walk.db.setGuard(walk); }
+    if (guarded) { for (const walk of this.#walks) walk.db.addGuard(walk); }
   }
 
   /** Whether a FLUSHALL, FLUSHDB or SWAPDB made the snapshot unusable. */
@@ -226,6 +226,6 @@ export class Snapshot {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#guarded) { for (const walk of this.#walks) walk.db.setGuard(null); }
+    if (this.#guarded) { for (const walk of this.#walks) walk.db.removeGuard(walk); }
   }
 }

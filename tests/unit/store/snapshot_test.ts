@@ -108,3 +108,29 @@ Deno.test("only keys changed before the walk reached them are copied", () => {
   assert.ok(snapshot.retainedKeys <= 50, `${snapshot.retainedKeys} copies`);
   snapshot.close();
 });
+
+Deno.test("overlapping snapshots (a BGSAVE and a follower's copy) each yield the dataset of their start", () => {
+  const ks = new Keyspace(1);
+  const db = ks.db(0);
+  for (let i = 0; i < 50; i++) db.set(`k${i}`, `first-${i}`, false, T0);
+  const atFirst = contents(ks, 0);
+  const first = new Snapshot(ks, T0);
+  const firstEntries: SnapshotEntry[] = [];
+  const keep = (into: SnapshotEntry[]) => (e: SnapshotEntry) =>
+    into.push({ ...e, key: e.key.slice(), value: e.value.slice() });
+  first.step(10, keep(firstEntries));
+  for (let i = 0; i < 50; i += 2) db.set(`k${i}`, `second-${i}`, false, T0);
+  const atSecond = contents(ks, 0);
+  const second = new Snapshot(ks, T0);
+  const secondEntries: SnapshotEntry[] = [];
+  second.step(5, keep(secondEntries));
+  for (let i = 0; i < 50; i++) db.set(`k${i}`, `third-${i}`, false, T0);
+  for (let i = 0; i < 10; i++) db.delete(`k${i}`);
+  while (second.step(3, keep(secondEntries)));
+  second.close();
+  for (let i = 10; i < 20; i++) db.set(`k${i}`, `fourth-${i}`, false, T0);
+  while (first.step(3, keep(firstEntries)));
+  first.close();
+  assert.deepEqual(collect(firstEntries), atFirst);
+  assert.deepEqual(collect(secondEntries), atSecond);
+});
