@@ -1,6 +1,7 @@
 /**
  * Replication commands with Redis 7.0's replies: REPLICAOF (and SLAVEOF), ROLE, WAIT, and the
- * follower-to-leader handshake a follower sends on its link: REPLCONF and PSYNC. The work is
+ * follower-to-leader handshake a follower sends on its link: REPLCONF and PSYNC (SYNC, the
+ * older form, which `redis-cli --rdb` uses). The work is
  * done by the node's {@link Replication}; handlers only read arguments and shape replies.
  */
 import { DeferredReply, NO_REPLY, OK, type Reply, SimpleString } from "../resp/reply.ts";
@@ -116,6 +117,7 @@ function psync(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     throw new CommandError("NOMASTERLINK Can't SYNC while not connected with my master");
   }
   if (client.link === "replica") return NO_REPLY;
+  if (argv.length === 1) return replication.leader.psync(client, "?", -1, true);
   const replid = new TextDecoder().decode(argv[1]);
   const from = Number(new TextDecoder().decode(argv[2]));
   return replication.leader.psync(client, replid, Number.isSafeInteger(from) ? from : -1);
@@ -186,6 +188,16 @@ export const replicationCommands: readonly CommandDef[] = [
     acl: ["@dangerous"],
     summary: "Internal command used for replication",
     since: "2.8.0",
+    handler: psync,
+  },
+  {
+    name: "sync",
+    arity: 1,
+    flags: ["admin", "noscript", "no_async_loading", "no_multi"],
+    group: "server",
+    acl: ["@dangerous"],
+    summary: "Internal command used for replication",
+    since: "1.0.0",
     handler: psync,
   },
 ];

@@ -12,7 +12,7 @@
 import type { ServerContext } from "../commands/context.ts";
 import { snapshotRdb } from "../persistence/rdb_file.ts";
 import { encodeCommandInto } from "../resp/encoder.ts";
-import { ErrorReply, RawReply, type Reply, SimpleString } from "../resp/reply.ts";
+import { ErrorReply, NO_REPLY, RawReply, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ClientHandle } from "../server/client_table.ts";
 import { ByteBuffer } from "../util/bytes.ts";
@@ -220,9 +220,9 @@ export class ReplicationLeader {
   /**
    * PSYNC from `client`: resumes from the backlog when `replid` is this node's id (or its
    * previous one, up to where that history ends) and the backlog still holds `from`, else starts
-   * a full copy. `refusal` is non-null when this node cannot serve followers now.
+   * a full copy. `legacy` is SYNC: always a full copy, without the +FULLRESYNC line.
    */
-  psync(client: ClientState, replid: string, from: number): Reply {
+  psync(client: ClientState, replid: string, from: number, legacy = false): Reply {
     const handle = this.#ctx.clients.get(client.id);
     if (handle === undefined) return new ErrorReply("ERR the client is gone");
     const backlog = this.#ensureBacklog();
@@ -266,7 +266,8 @@ export class ReplicationLeader {
       offset,
     });
     void this.#sendCopy(link, offset);
-    return new SimpleString(`FULLRESYNC ${this.replid} ${offset}`);
+    // SYNC (the protocol before PSYNC) gets the copy with no +FULLRESYNC line before it.
+    return legacy ? NO_REPLY : new SimpleString(`FULLRESYNC ${this.replid} ${offset}`);
   }
 
   async #sendCopy(link: ReplicaLink, offset: number): Promise<void> {

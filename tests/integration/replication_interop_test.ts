@@ -79,3 +79,27 @@ Deno.test("a follower hides an expired key but keeps it until its leader's DEL",
   assert.equal(plain(await r.call("GET", "fleeting")), null);
   await waitFor(async () => plain(await f.call("DBSIZE")) === 0, { what: "the leader's DEL" });
 });
+
+Deno.test("redis-cli --rdb takes a dump from gocache over SYNC, and redis-check-rdb accepts it", async () => {
+  await using leader = await startServer();
+  await using l = await RespConn.connect(leader.port);
+  await pipelined(l, writes("dump", 1000));
+  const file = await Deno.makeTempFile({ suffix: ".rdb" });
+  try {
+    const fetch = await new Deno.Command("redis-cli", {
+      args: ["-p", String(leader.port), "--rdb", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(fetch.code, 0, new TextDecoder().decode(fetch.stderr));
+    const check = await new Deno.Command("redis-check-rdb", { args: [file], stdout: "piped" })
+      .output();
+    const report = new TextDecoder().decode(check.stdout);
+    assert.equal(check.code, 0, report);
+    const keys = Number(plain(await l.call("DBSIZE"))) +
+      Number(plain(await l.call("SELECT", 5)) === "OK" ? plain(await l.call("DBSIZE")) : 0);
+    assert.match(report, new RegExp(`${keys} keys read`));
+  } finally {
+    await Deno.remove(file);
+  }
+});
