@@ -8,6 +8,7 @@
 import type { Snapshot, SnapshotEntry } from "../store/snapshot.ts";
 import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
+import { nextTurn } from "../util/event_loop.ts";
 
 /** Milliseconds of walking per event-loop turn. */
 const SLICE_MS = 4;
@@ -75,7 +76,7 @@ export async function writeSnapshotCommands(
     if (snapshot.aborted) throw new Error("the dataset was flushed or swapped during the rewrite");
     if (!more) flush();
     progress?.(keys);
-    if (more) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (more) await nextTurn();
   }
   return { commands: encoder.commands, bytes };
 }

@@ -12,6 +12,7 @@ import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { directoryOf, syncDirectory, syncDirectorySync } from "./atomic_file.ts";
 import { type RdbSource, RdbWriter, readRdb } from "./rdb/mod.ts";
 import { ByteBuffer } from "../util/bytes.ts";
+import { nextTurn } from "../util/event_loop.ts";
 
 /** Milliseconds of walking per event-loop turn in a background save. */
 const SLICE_MS = 4;
@@ -85,7 +86,7 @@ class RdbDump {
 
 /** Writes the whole snapshot through `dump`, {@link SLICE_MS} per event-loop turn. */
 async function writeInSlices(dump: RdbDump, snapshot: Snapshot): Promise<void> {
-  while (dump.slice(snapshot, SLICE_MS)) await new Promise((resolve) => setTimeout(resolve, 0));
+  while (dump.slice(snapshot, SLICE_MS)) await nextTurn();
 }
 
 /** An RDB file being written to a temporary path next to its destination. */
