@@ -290,8 +290,10 @@ export class ReplicationLeader {
     }
     if (this.#replicas.get(link.client.id) !== link) return;
     link.state = "send_bulk";
-    link.handle.pushFrame(encoder.encode(`$${image.length}\r\n`));
-    link.handle.pushFrame(image);
+    // The copy does not count towards the replica output limit, as in Redis: only the stream
+    // that piles up behind it does.
+    link.handle.pushFrame(encoder.encode(`$${image.length}\r\n`), true);
+    link.handle.pushFrame(image, true);
     const pending = link.pending as ByteBuffer;
     link.pending = null;
     if (pending.length > 0) link.handle.pushFrame(pending.view());

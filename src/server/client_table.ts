@@ -13,9 +13,10 @@ export interface ClientHandle {
   kill(): void;
   /**
    * Appends encoded bytes to the client's output, in order with its replies, under its output
-   * buffer limit: how pub/sub messages and a follower's replication stream reach it.
+   * buffer limit: how pub/sub messages and a follower's replication stream reach it. A
+   * `transfer` (a follower's copy of the dataset) does not count towards the limit.
    */
-  pushFrame(frame: Uint8Array): void;
+  pushFrame(frame: Uint8Array, transfer?: boolean): void;
   /** Bytes produced for the client and not yet accepted by its socket. */
   readonly pendingOutputBytes: number;
 }

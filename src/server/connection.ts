@@ -48,6 +48,8 @@ export class Connection implements ClientHandle, MessageSink {
   #out = new ByteBuffer(INITIAL_READ_BUFFER);
   #sending = new ByteBuffer(INITIAL_READ_BUFFER);
   #unsentOfSending = 0;
+  /** Bytes of a bulk transfer not yet written (see {@link pendingOutputBytes}). */
+  #unsentTransfer = 0;
   #writer: Promise<void> | null = null;
   #in = new Uint8Array(INITIAL_READ_BUFFER);
   #start = 0;
@@ -66,9 +68,13 @@ export class Connection implements ClientHandle, MessageSink {
     this.#parser = new RequestParser(host.ctx.config.values["proto-max-bulk-len"]);
   }
 
-  /** Reply bytes produced but not yet accepted by the socket. */
+  /**
+   * Reply bytes produced but not yet accepted by the socket, those of a bulk transfer (a
+   * follower's copy of the dataset) excepted: like Redis, the output limits apply to what
+   * accumulates besides it.
+   */
   get pendingOutputBytes(): number {
-    return this.#out.length + this.#unsentOfSending;
+    return this.#out.length + this.#unsentOfSending - this.#unsentTransfer;
   }
 
   /** Closes the socket at once; a pending read or write fails and {@link run} ends. */
@@ -193,7 +199,7 @@ export class Connection implements ClientHandle, MessageSink {
       }
       encodeReply(out, reply, state.proto);
       const hardLimit = limits[outputLimitClass(state)].hard;
-      if (hardLimit > 0 && out.length + this.#unsentOfSending > hardLimit) {
+      if (hardLimit > 0 && this.pendingOutputBytes > hardLimit) {
         this.#outputLimitReached();
         return false;
       }
@@ -211,13 +217,15 @@ export class Connection implements ClientHandle, MessageSink {
   }
 
   /**
-   * Appends an out-of-band frame (a pub/sub message or confirmation) to the output buffer, in
-   * order with the replies, and starts writing unless a batch is still being produced. The
-   * client's output limit applies: a subscriber that does not read is closed at the hard limit.
+   * Appends an out-of-band frame (a pub/sub message or confirmation, the replication stream) to
+   * the output buffer, in order with the replies, and starts writing unless a batch is still
+   * being produced. The client's output limit applies: a subscriber that does not read is
+   * closed at the hard limit. A `transfer` (a follower's copy of the dataset) is not counted.
    */
-  pushFrame(frame: Uint8Array): void {
+  pushFrame(frame: Uint8Array, transfer = false): void {
     if (this.#closed || this.state.killed) return;
     this.#out.pushBytes(frame);
+    if (transfer) this.#unsentTransfer += frame.length;
     const hard = this.#host.ctx.config.values["client-output-buffer-limit"][
       outputLimitClass(this.state)
     ].hard;
@@ -301,8 +309,13 @@ export class Connection implements ClientHandle, MessageSink {
         this.#unsentOfSending = data.length;
         let written = 0;
         while (written < data.length) {
-          written += await this.#socket.write(written === 0 ? data : data.subarray(written));
+          const n = await this.#socket.write(written === 0 ? data : data.subarray(written));
+          written += n;
           this.#unsentOfSending = data.length - written;
+          // A transfer is the oldest data queued when it is pushed: it leaves first.
+          if (this.#unsentTransfer > 0) {
+            this.#unsentTransfer = Math.max(0, this.#unsentTransfer - n);
+          }
         }
         stats.netOutputBytes += data.length;
         batch.reset();
@@ -315,7 +328,8 @@ export class Connection implements ClientHandle, MessageSink {
       this.#close();
     } finally {
       this.#unsentOfSending = 0;
-      this.state.outputBufferBytes = this.#out.length;
+      this.#unsentTransfer = Math.min(this.#unsentTransfer, this.#out.length);
+      this.state.outputBufferBytes = this.pendingOutputBytes;
       this.#writer = null;
       if (this.#host.shuttingDown) this.#close();
     }

@@ -271,3 +271,32 @@ Deno.test("a restarted follower continues from its dump's offset, or copies agai
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a follower that falls too far behind is dropped at the replica output limit and copies again", async () => {
+  await using leader = await startServer({
+    args: ["--client-output-buffer-limit", "replica 256kb 0 0", "--repl-backlog-size", "64kb"],
+  });
+  await using follower = await startServer({ args: follow(leader.port) });
+  await using l = await RespConn.connect(leader.port);
+  await waitForCatchUp(leader.port, follower.port);
+  // A stopped follower reads nothing: the leader's buffer for it fills up.
+  Deno.kill(follower.pid, "SIGSTOP");
+  try {
+    // Well beyond what the kernel's socket buffers absorb (a few MB on loopback).
+    const value = "w".repeat(1000);
+    await pipelined(l, Array.from({ length: 20_000 }, (_, i) => ["SET", `far:${i}`, value]));
+    await waitFor(
+      async () => await infoField(leader.port, "replication", "connected_slaves") === "0",
+      { what: "the leader to drop the follower" },
+    );
+    assert.equal(
+      await infoField(leader.port, "stats", "client_output_buffer_limit_disconnections"),
+      "1",
+    );
+  } finally {
+    Deno.kill(follower.pid, "SIGCONT");
+  }
+  await waitForCatchUp(leader.port, follower.port);
+  assert.equal(await infoField(leader.port, "stats", "sync_full"), "2");
+  await waitForSameData(leader.port, follower.port);
+});
