@@ -19,11 +19,12 @@
 import { appendCommand, type CommandArg } from "../resp/command_writer.ts";
 import { ReplyDecoder, RespDecodeError, RespPush, type RespValue } from "../resp/reply_decoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
+import { monotonicMs } from "../util/clock.ts";
 import { ConnectionError, messageOf, TimeoutError } from "./errors.ts";
 
 /** A waiter for one or more replies, in the order the commands were written. */
 export abstract class ReplySink {
-  /** `performance.now()` after which the wait fails with TimeoutError (Infinity: never). */
+  /** `monotonicMs()` after which the wait fails with TimeoutError (Infinity: never). */
   deadline = Infinity;
   /** Set once the sink has failed; it then only absorbs its remaining replies. */
   failed = false;
@@ -215,7 +216,7 @@ export class RespConnection {
   /** Adds a sink to the reply queue and arms the timeout for it. */
   #enqueue(sink: ReplySink): void {
     if (this.#timeoutMs > 0) {
-      sink.deadline = performance.now() + this.#timeoutMs;
+      sink.deadline = monotonicMs() + this.#timeoutMs;
       this.#timer ??= setTimeout(() => this.#checkTimeouts(), this.#timeoutMs);
     }
     this.#queue.push(sink);
@@ -298,7 +299,7 @@ export class RespConnection {
   /** Fails every sink whose deadline has passed; re-arms for the next one. */
   #checkTimeouts(): void {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = monotonicMs();
     const queue = this.#queue;
     let i = Math.max(this.#timeoutScan, this.#head);
     for (; i < queue.length; i++) {
