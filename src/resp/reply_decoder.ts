@@ -291,7 +291,7 @@ export class ReplyDecoder {
         this.#pos = cr + 2;
         switch (type) {
           case SIMPLE:
-            value = isOk(buf, from, cr) ? SIMPLE_OK : new RespSimple(decodeText(buf, from, cr));
+            value = commonSimple(buf, from, cr) ?? new RespSimple(decodeText(buf, from, cr));
             break;
           case ERROR:
             value = new RespError(decodeText(buf, from, cr));
@@ -532,11 +532,23 @@ export class ReplyDecoder {
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The one `+OK` value: the commonest reply of all is not rebuilt each time (it is immutable). */
-const SIMPLE_OK = new RespSimple("OK");
+/**
+ * The commonest status replies (`OK`, `PONG`, and `QUEUED` for every command of a transaction)
+ * as shared values, so they are not rebuilt per reply; RespSimple is immutable.
+ */
+const COMMON_SIMPLE = [new RespSimple("OK"), new RespSimple("PONG"), new RespSimple("QUEUED")];
+const COMMON_SIMPLE_BYTES = COMMON_SIMPLE.map((s) => new TextEncoder().encode(s.value));
 
-function isOk(buf: Uint8Array, from: number, end: number): boolean {
-  return end - from === 2 && buf[from] === 79 && buf[from + 1] === 75;
+/** The shared value for a common status line, or null. */
+function commonSimple(buf: Uint8Array, from: number, end: number): RespSimple | null {
+  for (let i = 0; i < COMMON_SIMPLE.length; i++) {
+    const bytes = COMMON_SIMPLE_BYTES[i];
+    if (end - from !== bytes.length) continue;
+    let j = 0;
+    while (j < bytes.length && buf[from + j] === bytes[j]) j++;
+    if (j === bytes.length) return COMMON_SIMPLE[i];
+  }
+  return null;
 }
 const DOUBLE_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BIG_NUMBER_PATTERN = /^[+-]?\d+$/;
