@@ -53,7 +53,9 @@ class BatchSink extends ReplySink {
   remaining: number;
   start = 0;
   #lastRead = -1;
-  #now = 0;
+  /** Latency (µs) of the replies of the current read, and how many there were so far. */
+  #latency = 0;
+  #sameRead = 0;
   resolve!: () => void;
   reject!: (e: Error) => void;
   readonly promise: Promise<void>;
@@ -74,11 +76,16 @@ class BatchSink extends ReplySink {
   reply(value: RespValue): boolean {
     const reads = this.reads();
     if (reads !== this.#lastRead) {
+      // Replies delivered by one read share one latency: record them once, with their count.
+      if (this.#sameRead > 0) this.run.record(this.#latency, this.#sameRead);
       this.#lastRead = reads;
-      this.#now = monotonicMs();
+      this.#latency = (monotonicMs() - this.start) * 1000;
+      this.#sameRead = 0;
     }
-    this.run.recordReply(value, (this.#now - this.start) * 1000);
+    this.#sameRead++;
+    if (value instanceof RespError) this.run.recordError(value);
     if (--this.remaining > 0) return false;
+    this.run.record(this.#latency, this.#sameRead);
     this.resolve();
     return true;
   }
@@ -134,13 +141,15 @@ export class BenchRun {
     return new BenchRun(spec, clients, progress, slot);
   }
 
-  /** Counts one reply and its latency in microseconds. */
-  recordReply(value: RespValue, micros: number): void {
-    this.histogram.record(micros);
-    if (value instanceof RespError) {
-      this.#errors++;
-      this.#firstError ??= value.message;
-    }
+  /** Records `count` replies that took `micros` microseconds. */
+  record(micros: number, count: number): void {
+    this.histogram.record(micros, count);
+  }
+
+  /** Counts an error reply, keeping the first one's text. */
+  recordError(error: RespError): void {
+    this.#errors++;
+    this.#firstError ??= error.message;
   }
 
   /** How many requests the next batch may take (0: done). */
