@@ -5,6 +5,7 @@
 import { VERSION } from "../version.ts";
 import { printErr, printOut } from "./output.ts";
 import { aofRewriteCommand } from "./aof_rewrite.ts";
+import { benchCommand } from "./bench.ts";
 import { serveCommand } from "./serve.ts";
 import { snapshotCommand } from "./snapshot.ts";
 import type { Subcommand } from "./subcommand.ts";
@@ -15,6 +16,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   serveCommand,
   aofRewriteCommand,
   snapshotCommand,
+  benchCommand,
 ];
 
 function usage(): string {

@@ -20,3 +20,10 @@ export function printOut(text: string): void {
 export function printErr(text: string): void {
   writeAll(Deno.stderr, text);
 }
+
+/** Writes text on standard output as is (no newline added): progress bars redraw a line. */
+export function writeOut(text: string): void {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}

@@ -16,6 +16,8 @@
  * @module
  */
 
+export { encodeCommand } from "./command_writer.ts";
+
 const CR = 13;
 const LF = 10;
 const MINUS = 45;
@@ -75,7 +77,6 @@ for (const type of [SIMPLE, ERROR, DOUBLE, BIG_NUMBER]) LINE_LIMITS[type] = -1;
 
 // ignoreBOM keeps a leading U+FEFF: it is part of the value, not a byte order mark.
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
 
 /**
  * An error reply (`-` or RESP3 `!`). It is a value, not a thrown exception, because an error
@@ -290,7 +291,7 @@ export class ReplyDecoder {
         this.#pos = cr + 2;
         switch (type) {
           case SIMPLE:
-            value = new RespSimple(decodeText(buf, from, cr));
+            value = commonSimple(buf, from, cr) ?? new RespSimple(decodeText(buf, from, cr));
             break;
           case ERROR:
             value = new RespError(decodeText(buf, from, cr));
@@ -530,6 +531,25 @@ export class ReplyDecoder {
 }
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The commonest status replies (`OK`, `PONG`, and `QUEUED` for every command of a transaction)
+ * as shared values, so they are not rebuilt per reply; RespSimple is immutable.
+ */
+const COMMON_SIMPLE = [new RespSimple("OK"), new RespSimple("PONG"), new RespSimple("QUEUED")];
+const COMMON_SIMPLE_BYTES = COMMON_SIMPLE.map((s) => new TextEncoder().encode(s.value));
+
+/** The shared value for a common status line, or null. */
+function commonSimple(buf: Uint8Array, from: number, end: number): RespSimple | null {
+  for (let i = 0; i < COMMON_SIMPLE.length; i++) {
+    const bytes = COMMON_SIMPLE_BYTES[i];
+    if (end - from !== bytes.length) continue;
+    let j = 0;
+    while (j < bytes.length && buf[from + j] === bytes[j]) j++;
+    if (j === bytes.length) return COMMON_SIMPLE[i];
+  }
+  return null;
+}
 const DOUBLE_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BIG_NUMBER_PATTERN = /^[+-]?\d+$/;
 
@@ -616,95 +636,4 @@ function latin1(buf: Uint8Array, from: number, end: number): string {
 
 function hex2(byte: number): string {
   return byte.toString(16).padStart(2, "0");
-}
-
-/**
- * Encodes a command as a RESP2 multibulk request, the form every Redis server accepts from
- * clients. Strings are UTF-8 encoded and numbers are sent in decimal (infinities as `inf`).
- */
-export function encodeCommand(args: readonly (string | Uint8Array | number)[]): Uint8Array {
-  const count = args.length;
-  const parts: (string | Uint8Array)[] = new Array(count);
-  const lengths: number[] = new Array(count);
-  let size = 3 + decimalLength(count);
-  for (let i = 0; i < count; i++) {
-    const arg = args[i];
-    const part = typeof arg === "number" ? numberText(arg) : arg;
-    const length = typeof part === "string" ? utf8Length(part) : part.length;
-    parts[i] = part;
-    lengths[i] = length;
-    size += 5 + decimalLength(length) + length;
-  }
-  const out = new Uint8Array(size);
-  out[0] = ARRAY;
-  let at = writeDecimal(out, 1, count);
-  out[at++] = CR;
-  out[at++] = LF;
-  for (let i = 0; i < count; i++) {
-    const part = parts[i];
-    const length = lengths[i];
-    out[at++] = BULK;
-    at = writeDecimal(out, at, length);
-    out[at++] = CR;
-    out[at++] = LF;
-    if (typeof part !== "string") {
-      out.set(part, at);
-    } else if (length === part.length && length <= 64) {
-      for (let j = 0; j < length; j++) out[at + j] = part.charCodeAt(j);
-    } else {
-      utf8Encoder.encodeInto(part, out.subarray(at, at + length));
-    }
-    at += length;
-    out[at++] = CR;
-    out[at++] = LF;
-  }
-  return out;
-}
-
-function numberText(n: number): string {
-  if (n === Infinity) return "inf";
-  if (n === -Infinity) return "-inf";
-  if (Number.isNaN(n)) return "nan";
-  return String(n);
-}
-
-/** Byte length of the UTF-8 encoding `TextEncoder` produces (lone surrogates become U+FFFD). */
-function utf8Length(text: string): number {
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) length += 1;
-    else if (c < 0x800) length += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        length += 4;
-        i++;
-      } else {
-        length += 3;
-      }
-    } else {
-      length += 3;
-    }
-  }
-  return length;
-}
-
-function decimalLength(n: number): number {
-  let digits = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    digits++;
-  }
-  return digits;
-}
-
-/** Writes a non-negative integer in decimal at `at`, returning the index after it. */
-function writeDecimal(out: Uint8Array, at: number, n: number): number {
-  const end = at + decimalLength(n);
-  for (let i = end - 1; i >= at; i--) {
-    out[i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return end;
 }
