@@ -15,7 +15,7 @@ import { encodeCommandInto } from "../resp/encoder.ts";
 import { ErrorReply, NO_REPLY, RawReply, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ClientHandle } from "../server/client_table.ts";
-import { ByteBuffer } from "../util/bytes.ts";
+import { ByteBuffer, concatBytes } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import { ReplicationBacklog } from "./backlog.ts";
@@ -248,11 +248,7 @@ export class ReplicationLeader {
         bytes: backlog.offset + 1 - from,
       });
       const head = encoder.encode(`+CONTINUE ${this.replid}\r\n`);
-      const missed = backlog.copyFrom(from);
-      const wire = new Uint8Array(head.length + missed.length);
-      wire.set(head, 0);
-      wire.set(missed, head.length);
-      return new RawReply(wire);
+      return new RawReply(concatBytes([head, backlog.copyFrom(from)]));
     }
     if (replid !== "?") this.partialSyncsFailed++;
     this.fullSyncs++;

@@ -4,6 +4,8 @@
  * follower parses in place from {@link LinkReader.bytes}.
  */
 
+import { concatBytes } from "../util/bytes.ts";
+
 const decoder = new TextDecoder();
 
 /** Reads from one socket through a growable buffer. */
@@ -113,13 +115,7 @@ export class LinkReader {
         throw new Error("connection closed by the leader during the transfer");
       }
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 }
 
