@@ -89,6 +89,7 @@ async function serve(argv: string[]): Promise<number> {
   let code = 0;
   try {
     await Deno.mkdir(v.dir, { recursive: true });
+    server.startMetrics();
     await server.openPersistence();
     server.start();
     await server.stopped;
@@ -97,6 +98,7 @@ async function serve(argv: string[]): Promise<number> {
     printErr(`gocache serve: cannot start: ${e instanceof Error ? e.message : e}`);
     code = EXIT_FAILURE;
     await server.persistence.close();
+    await server.metrics.close();
   }
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);

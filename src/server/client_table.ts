@@ -11,6 +11,8 @@ export interface ClientHandle {
   readonly state: ClientState;
   /** Closes the connection as soon as possible (pending replies are dropped). */
   kill(): void;
+  /** Appends an encoded out-of-band frame (a MONITOR line) to the client's output. */
+  pushFrame(frame: Uint8Array): void;
 }
 
 /** The table of connected clients. */

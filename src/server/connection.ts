@@ -22,6 +22,8 @@ const INITIAL_READ_BUFFER = 16 * 1024;
 /** Unsent reply bytes above which the connection stops reading until the client catches up. */
 export const BACKPRESSURE_BYTES = 1024 * 1024;
 const log = logger("connection");
+/** What a protocol error is counted as (INFO errorstats). */
+const PROTOCOL_ERROR = { code: "ERR" };
 
 /** What a connection needs from its server beyond the handlers' view. */
 export interface ConnectionHost {
@@ -142,7 +144,7 @@ export class Connection implements ClientHandle, MessageSink {
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         encodeError(out, `ERR Protocol error: ${e.message}`);
-        ctx.stats.errorReplies++;
+        ctx.stats.countError(PROTOCOL_ERROR);
         log.debug("Protocol error from client {id} ({addr}): {reason}", {
           id: state.id,
           addr: state.addr,
@@ -156,6 +158,7 @@ export class Connection implements ClientHandle, MessageSink {
       if (argv === null) break;
       if (argv.length === 0) continue;
       encodeReply(out, dispatch(ctx, state, argv), state.proto);
+      if (state.ownMonitorLines !== null) this.#flushOwnMonitorLines();
       const hardLimit = limits[outputLimitClass(state)].hard;
       if (hardLimit > 0 && out.length + this.#unsentOfSending > hardLimit) {
         this.#outputLimitReached();
@@ -191,6 +194,13 @@ export class Connection implements ClientHandle, MessageSink {
     }
     this.state.outputBufferBytes = this.pendingOutputBytes;
     if (!this.#batchOpen) this.#startWriting();
+  }
+
+  /** Sends the MONITOR lines about this client's own command, after its reply. */
+  #flushOwnMonitorLines(): void {
+    const lines = this.state.ownMonitorLines as Uint8Array[];
+    this.state.ownMonitorLines = null;
+    for (const line of lines) this.#out.pushBytes(line);
   }
 
   #outputLimitReached(): void {
