@@ -6,8 +6,9 @@
  *
  * Why not prom-client: recording a command through its labelled Counter and Histogram costs
  * 300-550 ns (`deno task bench:metrics`, bench/metrics_recording.ts; bound label children
- * are no faster) against 5-8 ns for the typed arrays in latency.ts, while the whole in-process path of a GET is 700-900 ns (bench:path): it would
- * cost far more than the 3% of throughput the metrics may take. So commands are counted in
+ * are no faster) against 5-8 ns for the typed arrays in latency.ts, while the whole in-process
+ * path of a GET is 700-900 ns (bench:path): it would cost far more than the 3% of throughput
+ * the metrics may take. So commands are counted in
  * plain fields and typed arrays, and this module renders them on scrape; a scrape is rare, a
  * command is not.
  */

@@ -63,29 +63,6 @@ export class LatencyHistograms {
     return this.buckets[id * SLOTS + slot];
   }
 
-  /**
-   * An estimate of the `q` quantile (0..1) of command `id`'s durations in microseconds, by
-   * linear interpolation inside the bucket that holds it (as Prometheus's histogram_quantile);
-   * 0 when nothing was recorded.
-   */
-  quantile(id: number, q: number): number {
-    const total = this.counts[id];
-    if (total === 0) return 0;
-    const rank = q * total;
-    let seen = 0;
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const n = this.buckets[id * SLOTS + slot];
-      if (n > 0 && seen + n >= rank) {
-        const lower = slot === 0 ? 0 : LATENCY_BOUNDS_US[slot - 1];
-        if (slot === SLOTS - 1) return lower;
-        const upper = LATENCY_BOUNDS_US[slot];
-        return lower + ((upper - lower) * (rank - seen)) / n;
-      }
-      seen += n;
-    }
-    return LATENCY_BOUNDS_US[LATENCY_BOUNDS_US.length - 1];
-  }
-
   /** Zeroes everything (CONFIG RESETSTAT). */
   reset(): void {
     this.buckets.fill(0);

@@ -11,9 +11,20 @@ import { Snapshot, type SnapshotEntry } from "../store/snapshot.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { directoryOf, syncDirectory, syncDirectorySync } from "./atomic_file.ts";
 import { RdbWriter, readRdb } from "./rdb/mod.ts";
+import { monotonicMs } from "../util/clock.ts";
 
 /** Milliseconds of walking per event-loop turn in a background save. */
 const SLICE_MS = 4;
+/**
+ * Milliseconds of loading between two event-loop turns: the load gives other work (the
+ * metrics endpoint answering `/readyz` 503, signals) a turn this often.
+ */
+export const LOAD_SLICE_MS = 20;
+
+/** A promise settling on a later event-loop turn (after pending I/O has been polled). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /** How a dump is written. */
 export interface RdbSaveOptions {
@@ -191,6 +202,7 @@ export async function loadRdb(
   const fileSize = (await file.stat()).size;
   const maxKeys = Math.floor(fileSize / 3);
   let current = 0;
+  let sliceStart = monotonicMs();
   const summary = await readRdb(file.readable, {
     selectDb(index) {
       current = index;
@@ -203,7 +215,7 @@ export async function loadRdb(
       // the arena then grows as usual).
       database.reserve(database.size + keys, Math.round(fileSize * (keys / Math.max(1, size))));
     },
-    entry(db, key, value, expireAt) {
+    entry(db, key, value, expireAt): void | Promise<void> {
       if (expireAt >= 0 && expireAt <= now) {
         expired++;
         return;
@@ -212,6 +224,12 @@ export async function loadRdb(
       const id = database.setBytes(key, 0, key.length, value, 0, value.length, false, now);
       if (expireAt >= 0) database.setExpireAtId(id, expireAt);
       keys++;
+      if ((keys & 1023) === 0 && monotonicMs() - sliceStart > LOAD_SLICE_MS) {
+        return nextTurn().then(() => {
+          sliceStart = monotonicMs();
+        });
+      }
+      return;
     },
   }, { databases: keyspace.count });
   return { keys, bytes: summary.bytes, expired };
