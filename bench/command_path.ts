@@ -4,11 +4,16 @@
  * throughout so the keyspace is touched as under redis-benchmark -r. It isolates what gocache's
  * own code costs from the network, where compare.sh cannot.
  *
- *   deno task bench:path [--keys 100000]
+ *   deno task bench:path [--keys 100000] [--set name=value ...]
+ *
+ * `--set` changes a parameter as CONFIG SET would, e.g. `--set slowlog-log-slower-than=-1` (no
+ * command timing at all) or `--set metrics-port=1` (timing as with the metrics endpoint on; no
+ * endpoint is started here).
  */
 import { parseArgs } from "node:util";
 import { dispatch } from "../src/commands/dispatch.ts";
 import { Config, defaultValues } from "../src/config/config.ts";
+import { type ConfigValues, findParam } from "../src/config/schema.ts";
 import { encodeReply } from "../src/resp/encoder.ts";
 import { RequestParser } from "../src/resp/request_parser.ts";
 import { ClientState } from "../src/server/client.ts";
@@ -16,12 +21,24 @@ import { Server } from "../src/server/server.ts";
 import { ByteBuffer } from "../src/util/bytes.ts";
 import { withBatchTime } from "../src/util/clock.ts";
 
-const { values } = parseArgs({ options: { keys: { type: "string", default: "100000" } } });
+const { values } = parseArgs({
+  options: {
+    keys: { type: "string", default: "100000" },
+    set: { type: "string", multiple: true, default: [] },
+  },
+});
 const KEYS = Number(values.keys);
 const BATCHES = 65536;
 const PIPELINE = 16;
 
-const server = new Server(new Config(defaultValues()));
+const config = defaultValues() as unknown as Record<string, unknown>;
+for (const pair of values.set) {
+  const at = pair.indexOf("=");
+  const spec = findParam(pair.slice(0, at));
+  if (at < 0 || spec === undefined) throw new Error(`--set ${pair}: expected a known name=value`);
+  config[spec.name] = spec.parse(pair.slice(at + 1));
+}
+const server = new Server(new Config(config as unknown as ConfigValues));
 const client = new ClientState(1, "127.0.0.1:1", "127.0.0.1:2", true);
 const encoder = new TextEncoder();
 
@@ -41,7 +58,10 @@ const workloads: [string, () => string][] = [
   ["INCR", () => command("INCR", randomKey("counter:"))],
 ];
 
-const lines: string[] = [`${KEYS} keys, ${BATCHES} batches of ${PIPELINE}, best of 3 passes`];
+const lines: string[] = [
+  `${KEYS} keys, ${BATCHES} batches of ${PIPELINE}, best of 3 passes` +
+  (values.set.length > 0 ? `, ${values.set.join(" ")}` : ""),
+];
 for (const [name, make] of workloads) {
   const batches: Uint8Array[] = [];
   for (let b = 0; b < BATCHES; b++) {

@@ -4,6 +4,9 @@
  * to close, so no handler ever touches a socket.
  */
 import { ClientState } from "./client.ts";
+import { logger } from "../util/logger.ts";
+
+const log = logger("clients");
 
 /** What the table needs from a live connection. */
 export interface ClientHandle {
@@ -55,6 +58,13 @@ export class ClientTable {
    * Redis; any other is closed at once.
    */
   kill(target: ClientHandle, by: ClientState): void {
+    log.info("Client {id} ({addr}) killed by client {by} ({byAddr})", {
+      id: target.state.id,
+      addr: target.state.addr,
+      name: target.state.name,
+      by: by.id,
+      byAddr: by.addr,
+    });
     if (target.state === by) {
       by.closeAfterReply = true;
       return;

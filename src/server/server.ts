@@ -89,6 +89,12 @@ export class Server implements ServerContext {
     this.#applyEviction();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
+      log.info("Configuration changed: {params}", {
+        params: names,
+        values: Object.fromEntries(
+          names.map((n) => [n, n === "requirepass" ? "(redacted)" : config.text(n)]),
+        ),
+      });
       if (names.some((n) => n.startsWith("maxmemory") || n === "maxkeys")) this.#applyEviction();
       if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
     });
