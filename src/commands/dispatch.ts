@@ -8,7 +8,7 @@ import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
 import type { Command } from "./registry.ts";
-import { monotonicMs, now } from "../util/clock.ts";
+import { now } from "../util/clock.ts";
 import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
@@ -127,7 +127,7 @@ export function execute(
   ctx.stats.commandsProcessed++;
   const dirtyBefore = ctx.keyspace.counters.dirty;
   const observer = ctx.observer;
-  const started = observer.timing ? monotonicMs() : 0;
+  const started = observer.timing ? observer.start() : 0;
   let reply: Reply;
   try {
     reply = (cmd.handler as NonNullable<Command["handler"]>)(ctx, client, argv);

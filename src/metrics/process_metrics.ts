@@ -2,7 +2,8 @@
  * The process families every Prometheus client library exports under these standard names
  * (`process_resident_memory_bytes`, `process_cpu_seconds_total`, `process_start_time_seconds`,
  * `process_open_fds`, ...), so that stock dashboards and alerts work unchanged. File
- * descriptors and virtual memory come from /proc and are left out where it does not exist.
+ * descriptors and virtual memory come from /proc and are left out where it does not exist. The
+ * JavaScript heap in use goes with them, as `gocache_memory_heap_used_bytes`.
  */
 import process from "node:process";
 import type { Exposition } from "./exposition.ts";
@@ -60,9 +61,9 @@ function collect(out: Exposition, startedAtMs: number): void {
     out.single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", virtual);
   }
   out.single(
-    "process_heap_bytes",
+    "gocache_memory_heap_used_bytes",
     "gauge",
-    "JavaScript heap in use, in bytes.",
+    "JavaScript heap in use, in bytes (INFO's used_memory_heap).",
     memory.heapUsed,
   );
   out.single(

@@ -22,6 +22,8 @@ const INITIAL_READ_BUFFER = 16 * 1024;
 /** Unsent reply bytes above which the connection stops reading until the client catches up. */
 export const BACKPRESSURE_BYTES = 1024 * 1024;
 const log = logger("connection");
+/** Reply size past which its encoding is not counted in the next command's time. */
+const LARGE_REPLY_BYTES = 16 * 1024;
 /** What a protocol error is counted as (INFO errorstats). */
 const PROTOCOL_ERROR = { code: "ERR" };
 
@@ -96,7 +98,14 @@ export class Connection implements ClientHandle, MessageSink {
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
         this.#batchOpen = true;
-        const keepOpen = withBatchTime(() => this.#processInput());
+        const observer = this.#host.ctx.observer;
+        observer.beginBatch();
+        let keepOpen: boolean;
+        try {
+          keepOpen = withBatchTime(() => this.#processInput());
+        } finally {
+          observer.endBatch();
+        }
         const durable = this.#host.commitWrites();
         if (durable !== null && !(await durable)) {
           // Acknowledging writes that are not on disk would be a lie: drop the replies.
@@ -157,7 +166,10 @@ export class Connection implements ClientHandle, MessageSink {
       const argv = parser.command;
       if (argv === null) break;
       if (argv.length === 0) continue;
+      const before = out.length;
       encodeReply(out, dispatch(ctx, state, argv), state.proto);
+      // Encoding a large reply takes time of its own: not the next command's (see observer.ts).
+      if (out.length - before > LARGE_REPLY_BYTES) ctx.observer.breakChain();
       if (state.ownMonitorLines !== null) this.#flushOwnMonitorLines();
       const hardLimit = limits[outputLimitClass(state)].hard;
       if (hardLimit > 0 && out.length + this.#unsentOfSending > hardLimit) {

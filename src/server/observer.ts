@@ -10,6 +10,13 @@
  * It is `performance.now()` (through util/clock): `Date.now()` costs about half as much here
  * (~50 vs ~100 ns a read, measured on this machine) but counts whole milliseconds, useless for
  * commands that take microseconds.
+ *
+ * A read costs as much as a whole PING, so within a connection's batch of pipelined commands
+ * the clock is read once per command, not twice: the end of one command is the start of the
+ * next ({@link beginBatch}). A command's time then also covers encoding the previous reply and
+ * parsing its own request, both small; a reply large enough for its encoding to matter breaks
+ * the chain ({@link breakChain}), so the next command reads its own start. Outside batches (EXEC
+ * aside, which runs inside one) every command reads the clock before and after.
  */
 import type { Config } from "../config/config.ts";
 import type { Command, CommandTable } from "../commands/registry.ts";
@@ -34,6 +41,10 @@ export class CommandObserver {
   readonly #clients: ClientTable;
   readonly #config: Config;
   #slowerThan = -1;
+  /** Whether a connection is running a batch while commands are timed. */
+  #inBatch = false;
+  /** When the last command of the running batch ended, or -1. */
+  #mark = -1;
 
   /** An observer for the commands of `commands`, configured (and reconfigured) by `config`. */
   constructor(commands: CommandTable, clients: ClientTable, config: Config) {
@@ -56,6 +67,28 @@ export class CommandObserver {
     this.active = this.timing || this.#monitors.size > 0;
   }
 
+  /** A connection starts running a batch of commands (see the module comment). */
+  beginBatch(): void {
+    this.#inBatch = this.timing;
+    this.#mark = -1;
+  }
+
+  /** The batch is over: the next command reads its own start. */
+  endBatch(): void {
+    this.#inBatch = false;
+    this.#mark = -1;
+  }
+
+  /** The next command reads its own start (the time since the last one is not its own). */
+  breakChain(): void {
+    this.#mark = -1;
+  }
+
+  /** The start of a command about to run (only called when {@link timing}). */
+  start(): number {
+    return this.#mark >= 0 ? this.#mark : monotonicMs();
+  }
+
   /** Starts feeding `client` every command run (MONITOR). */
   addMonitor(client: ClientState): void {
     this.#monitors.add(client);
@@ -69,12 +102,14 @@ export class CommandObserver {
   }
 
   /**
-   * Observes a command that just ran for `client`; `startMs` is the clock read before it ran
-   * (when {@link timing}).
+   * Observes a command that just ran for `client`; `startMs` is what {@link start} returned
+   * before it ran (when {@link timing}).
    */
   after(client: ClientState, cmd: Command, argv: Uint8Array[], startMs: number): void {
     if (this.timing) {
-      const micros = (monotonicMs() - startMs) * 1000;
+      const end = monotonicMs();
+      if (this.#inBatch) this.#mark = end;
+      const micros = (end - startMs) * 1000;
       this.latency.record(cmd.id, micros);
       if (this.#slowerThan >= 0 && micros >= this.#slowerThan && !cmd.hidden.slowlog) {
         this.slowlog.push({
