@@ -29,6 +29,20 @@ function usage(): string {
   ].join("\n");
 }
 
+/** Joins `--name -1` into `--name=-1`: parseArgs would read a negative value as an option. */
+function attachNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = argv[i + 1];
+    if (arg.startsWith("--") && !arg.includes("=") && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parseFlags(
   argv: string[],
 ): { help: boolean; file?: string; overrides: Record<string, string> } {
@@ -37,9 +51,10 @@ function parseFlags(
     help: { type: "boolean", short: "h" },
   };
   for (const p of PARAMS) options[p.name] = { type: "string" };
+  const args = attachNegativeValues(argv);
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
     throw new UsageError(`gocache serve: ${describeParseError(e)}`);
   }

@@ -96,7 +96,16 @@ Deno.test({
 
 Deno.test("/healthz answers, unknown paths are 404 and other methods 405", async () => {
   const metricsPort = freePort();
-  await using _server = await startServer({ args: ["--metrics-port", String(metricsPort)] });
+  await using server = await startServer({
+    // A negative flag value is a value, not an option.
+    args: ["--metrics-port", String(metricsPort), "--slowlog-log-slower-than", "-1"],
+  });
+  await using conn = await RespConn.connect(server.port);
+  const slowlog = await conn.call("CONFIG", "GET", "slowlog-log-slower-than");
+  assert.deepEqual(
+    (slowlog as Uint8Array[]).map((b) => new TextDecoder().decode(b)),
+    ["slowlog-log-slower-than", "-1"],
+  );
   assert.deepEqual(await httpGet(metricsPort, "/healthz"), { status: 200, body: "ok\n" });
   assert.deepEqual(await httpGet(metricsPort, "/readyz"), { status: 200, body: "ready\n" });
   assert.equal((await httpGet(metricsPort, "/nope")).status, 404);
