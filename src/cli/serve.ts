@@ -29,6 +29,20 @@ function usage(): string {
   ].join("\n");
 }
 
+/** Joins `--name -1` into `--name=-1`: parseArgs would read a negative value as an option. */
+function attachNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = argv[i + 1];
+    if (arg.startsWith("--") && !arg.includes("=") && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parseFlags(
   argv: string[],
 ): { help: boolean; file?: string; overrides: Record<string, string> } {
@@ -37,9 +51,10 @@ function parseFlags(
     help: { type: "boolean", short: "h" },
   };
   for (const p of PARAMS) options[p.name] = { type: "string" };
+  const args = attachNegativeValues(argv);
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
     throw new UsageError(`gocache serve: ${describeParseError(e)}`);
   }
@@ -89,6 +104,7 @@ async function serve(argv: string[]): Promise<number> {
   let code = 0;
   try {
     await Deno.mkdir(v.dir, { recursive: true });
+    server.startMetrics();
     await server.openPersistence();
     server.start();
     await server.stopped;
@@ -97,6 +113,7 @@ async function serve(argv: string[]): Promise<number> {
     printErr(`gocache serve: cannot start: ${e instanceof Error ? e.message : e}`);
     code = EXIT_FAILURE;
     await server.persistence.close();
+    await server.metrics.close();
   }
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);

@@ -109,6 +109,8 @@ function reset(ctx: ServerContext, client: ClientState): Reply {
   client.name = "";
   client.noEvict = false;
   client.noTouch = false;
+  client.monitor = false;
+  ctx.observer.removeMonitor(client);
   client.authenticated = ctx.config.values.requirepass === "";
   return RESET;
 }

@@ -10,6 +10,8 @@ import type { Propagator } from "../propagation/propagator.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { CommandTable } from "./registry.ts";
 import type { Replication } from "../replication/replication.ts";
+import type { CommandObserver } from "../server/observer.ts";
+import type { Metrics } from "../metrics/mod.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
 export interface ServerIdentity {
@@ -111,6 +113,10 @@ export interface ServerContext {
   readonly persistence: PersistenceView;
   /** The node's replication role: leader or follower, followers, backlog, WAIT. */
   readonly replication: Replication;
+  /** Command durations, the slow log and MONITOR clients. */
+  readonly observer: CommandObserver;
+  /** Metrics collectors and readiness checks (other modules add theirs here). */
+  readonly metrics: Metrics;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

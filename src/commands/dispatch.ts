@@ -54,13 +54,15 @@ const NOT_IN_MULTI = new ErrorReply("ERR Command not allowed inside a transactio
  */
 function refuse(ctx: ServerContext, client: ClientState, reply: ErrorReply, cmd?: Command): Reply {
   if (cmd !== undefined) cmd.rejectedCalls++;
-  ctx.stats.errorReplies++;
   if (cmd?.name === "exec") {
     // Redis answers a refused EXEC this way even outside MULTI, so the client knows it is out.
     client.multi = null;
     const reason = reply.message.replace(/^ERR /, "");
-    return new ErrorReply(`EXECABORT Transaction discarded because of: ${reason}`);
+    const abort = new ErrorReply(`EXECABORT Transaction discarded because of: ${reason}`);
+    ctx.stats.countError(abort);
+    return abort;
   }
+  ctx.stats.countError(reply);
   if (client.multi !== null) client.multi.failed = true;
   return reply;
 }
@@ -96,7 +98,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   const refusal = subscriberRefusal(client, cmd);
   if (refusal !== null) {
     cmd.rejectedCalls++;
-    ctx.stats.errorReplies++;
+    ctx.stats.countError(refusal);
     return refusal;
   }
   if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
@@ -128,6 +130,8 @@ export function execute(
   client.commandsProcessed++;
   ctx.stats.commandsProcessed++;
   const dirtyBefore = ctx.keyspace.counters.dirty;
+  const observer = ctx.observer;
+  const started = observer.timing ? observer.start() : 0;
   let reply: Reply;
   try {
     reply = (cmd.handler as NonNullable<Command["handler"]>)(ctx, client, argv);
@@ -139,7 +143,8 @@ export function execute(
   cmd.calls++;
   if (reply instanceof ErrorReply) {
     cmd.failedCalls++;
-    ctx.stats.errorReplies++;
+    ctx.stats.countError(reply);
   }
+  if (observer.active) observer.after(client, cmd, argv, started);
   return reply;
 }

@@ -6,6 +6,7 @@ import { now, nowMicros } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import type { CommandDef } from "./registry.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
+import { commandstats, cpu, errorstats } from "./info_stats.ts";
 
 type Section = (ctx: ServerContext) => [string, string | number][];
 
@@ -134,29 +135,28 @@ const SECTIONS: Record<string, Section> = {
       `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.averageTtl(at)}`,
     ]);
   },
-  commandstats: (ctx) => {
-    const out: [string, string][] = [];
-    for (const cmd of ctx.commands.all()) {
-      for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
-        if (c.calls + c.rejectedCalls === 0) continue;
-        out.push([
-          `cmdstat_${c.fullName}`,
-          `calls=${c.calls},rejected_calls=${c.rejectedCalls},failed_calls=${c.failedCalls}`,
-        ]);
-      }
-    }
-    return out;
-  },
+  cpu,
+  commandstats,
+  errorstats,
+  cluster: () => [["cluster_enabled", 0]],
 };
 
-const DEFAULT_SECTIONS = [
-  "server",
-  "clients",
-  "memory",
-  "persistence",
-  "stats",
-  "replication",
-  "keyspace",
+/**
+ * Sections in the order Redis prints them, whatever order they were asked in. Each is in INFO
+ * `all`; those marked default are also in bare INFO and `default`.
+ */
+const ORDER: readonly { name: string; isDefault: boolean }[] = [
+  { name: "server", isDefault: true },
+  { name: "clients", isDefault: true },
+  { name: "memory", isDefault: true },
+  { name: "persistence", isDefault: true },
+  { name: "stats", isDefault: true },
+  { name: "replication", isDefault: true },
+  { name: "cpu", isDefault: true },
+  { name: "commandstats", isDefault: false },
+  { name: "errorstats", isDefault: true },
+  { name: "cluster", isDefault: true },
+  { name: "keyspace", isDefault: true },
 ];
 
 /** Redis's human-readable sizes (`1.50M`). */
@@ -171,16 +171,22 @@ function humanBytes(n: number): string {
   return unit === 0 ? `${n}B` : `${value.toFixed(2)}${units[unit]}`;
 }
 
-/** Builds the INFO text for the requested section names (Redis's `default`/`all`/`everything`). */
+/**
+ * Builds the INFO text for the requested section names, as Redis 7 selects them: none means
+ * `default`; `default`, `all` and `everything` (all, modules included: we have none) add their
+ * sets; names combine (`INFO default commandstats`); unknown names add nothing; sections come
+ * in Redis's order.
+ */
 export function infoText(ctx: ServerContext, requested: readonly string[]): string {
-  let names: string[];
-  if (requested.length === 0 || requested.includes("default")) names = DEFAULT_SECTIONS;
-  else if (requested.includes("all") || requested.includes("everything")) {
-    names = Object.keys(SECTIONS);
-  } else names = Object.keys(SECTIONS).filter((s) => requested.includes(s));
+  const asked = new Set(requested.length === 0 ? ["default"] : requested);
+  const all = asked.has("all") || asked.has("everything");
+  const names = ORDER.filter((s) =>
+    SECTIONS[s.name] !== undefined &&
+    (all || asked.has(s.name) || (s.isDefault && asked.has("default")))
+  ).map((s) => s.name);
   const parts: string[] = [];
   for (const name of names) {
-    const title = name[0].toUpperCase() + name.slice(1);
+    const title = name === "cpu" ? "CPU" : name[0].toUpperCase() + name.slice(1);
     const lines = SECTIONS[name](ctx).map(([k, v]) => `${k}:${v}\r\n`).join("");
     parts.push(`# ${title}\r\n${lines}`);
   }

@@ -12,6 +12,7 @@ import { introspectionCommands } from "./key_introspection.ts";
 import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
+import { diagnosticCommands } from "./diagnostics.ts";
 import { stringCommands } from "./strings.ts";
 import { substringCommands } from "./substrings.ts";
 import { transactionCommands } from "./transactions.ts";
@@ -24,6 +25,7 @@ export function createCommandTable(): CommandTable {
     ...connectionCommands,
     ...clientCommands,
     ...serverCommands,
+    ...diagnosticCommands,
     ...commandCommands,
     ...databaseCommands,
     ...stringCommands,

@@ -98,6 +98,13 @@ export class Command {
   readonly noMulti: boolean;
   /** Whether the command may change the dataset (its `write` flag): it is propagated if it did. */
   readonly write: boolean;
+  /** Whether MONITOR and SLOWLOG leave it out (`admin` commands and `skip_slowlog`). */
+  readonly hidden: { monitor: boolean; slowlog: boolean };
+  /**
+   * Dense index of this command (subcommands included) in its table, numbered by the table:
+   * the per-command metrics live in typed arrays at this index.
+   */
+  id = -1;
   /** Calls run (including those that replied with an error). */
   calls = 0;
   /** Calls that replied with an error. */
@@ -115,6 +122,10 @@ export class Command {
     this.denyOom = def.flags.includes("denyoom");
     this.write = def.flags.includes("write");
     this.noMulti = def.flags.includes("no_multi");
+    this.hidden = {
+      monitor: def.flags.includes("admin"),
+      slowlog: def.flags.includes("skip_slowlog"),
+    };
     this.handler = def.handler ?? null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {
@@ -134,6 +145,7 @@ export class Command {
 export class CommandTable {
   #byName = new Map<string, Command>();
   #index = new NameIndex<Command>();
+  #byId: Command[] = [];
 
   /** Builds the table from the families' declarations; a name declared twice is an error. */
   constructor(defs: readonly CommandDef[]) {
@@ -142,7 +154,16 @@ export class CommandTable {
       const cmd = new Command(def);
       this.#byName.set(def.name, cmd);
       this.#index.set(def.name, cmd);
+      for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
+        c.id = this.#byId.length;
+        this.#byId.push(c);
+      }
     }
+  }
+
+  /** Every command and subcommand, by id (see {@link Command.id}). */
+  get byId(): readonly Command[] {
+    return this.#byId;
   }
 
   /** The command with this name, in any case. */

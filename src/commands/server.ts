@@ -150,11 +150,8 @@ export const serverCommands: readonly CommandDef[] = [
         handler: (ctx) => {
           ctx.stats.reset();
           ctx.keyspace.resetCounters();
-          for (const cmd of ctx.commands.all()) {
-            for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
-              c.calls = c.failedCalls = c.rejectedCalls = 0;
-            }
-          }
+          ctx.observer.latency.reset();
+          for (const c of ctx.commands.byId) c.calls = c.failedCalls = c.rejectedCalls = 0;
           return OK;
         },
       },

@@ -53,6 +53,10 @@ export interface ConfigValues {
   loglevel: LogLevelName;
   "log-format": "text" | "json";
   logfile: string;
+  "slowlog-log-slower-than": number;
+  "slowlog-max-len": number;
+  "metrics-port": number;
+  "metrics-bind": string;
   maxclients: number;
   timeout: number;
   "proto-max-bulk-len": number;
@@ -208,6 +212,30 @@ function memoryParam<K extends ConfigName>(
   };
 }
 
+/** A live integer parameter with Redis's `long long` range above `min` (as its errors print it). */
+function longParam<K extends ConfigName>(
+  name: K,
+  def: number,
+  min: number,
+  doc: string,
+): ParamSpec<K> {
+  return {
+    name,
+    default: String(def),
+    mutable: true,
+    doc,
+    parse(text) {
+      const value = parseInteger(text);
+      if (value === null) throw new ConfigValueError("argument couldn't be parsed into an integer");
+      if (value < min) {
+        throw new ConfigValueError(`argument must be between ${min} and ${LONG_MAX} inclusive`);
+      }
+      return value as ConfigValues[K];
+    },
+    format: (value) => String(value),
+  };
+}
+
 function enumParam<K extends ConfigName>(
   name: K,
   def: string,
@@ -351,6 +379,22 @@ export const PARAMS: readonly ParamSpec[] = [
   ),
   enumParam("log-format", "text", ["text", "json"], true, "Log line format: text or json."),
   stringParam("logfile", "", false, "Log file path; empty logs to standard output."),
+  longParam(
+    "slowlog-log-slower-than",
+    10000,
+    -1,
+    "Log commands that run at least this many microseconds (SLOWLOG); -1 disables the log.",
+  ),
+  longParam("slowlog-max-len", 128, 0, "Entries the slow log keeps (the oldest are dropped)."),
+  intParam(
+    "metrics-port",
+    0,
+    0,
+    65535,
+    false,
+    "Port of the HTTP endpoint for Prometheus (/metrics, /healthz, /readyz); 0 = off.",
+  ),
+  stringParam("metrics-bind", "127.0.0.1", false, "Address the metrics endpoint listens on."),
   // Redis's range (an unsigned int); it errors on values the process cannot serve, we do not.
   intParam("maxclients", 10000, 1, 4294967295, true, "Maximum number of connected clients."),
   intParam("timeout", 0, 0, 2147483647, true, "Close a client idle this many seconds (0 = never)."),

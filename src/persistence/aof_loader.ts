@@ -15,6 +15,9 @@ import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
 import { ClientState } from "../server/client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import { logger } from "../util/logger.ts";
+import { monotonicMs } from "../util/clock.ts";
+import { LOAD_SLICE_MS } from "./rdb_file.ts";
+import { nextTurn } from "../util/event_loop.ts";
 
 const log = logger("aof");
 const ARRAY = 42;
@@ -68,8 +71,12 @@ export async function loadAof(
   let commands = 0;
   /** Where the MULTI of a transaction still open began. */
   let multiAt = -1;
-  ctx.propagator.suppressed(() => {
+  let complete = false;
+  // Replayed in slices, giving the event loop a turn between them (see LOAD_SLICE_MS).
+  const slice = () => {
+    const sliceStart = monotonicMs();
     while (pos < data.length) {
+      if ((commands & 1023) === 1023 && monotonicMs() - sliceStart > LOAD_SLICE_MS) return;
       if (data[pos] !== ARRAY) {
         throw new AofLoadError(path, pos, "a command does not start with '*'");
       }
@@ -92,7 +99,12 @@ export async function loadAof(
       commands++;
       pos = next;
     }
-  });
+    complete = true;
+  };
+  while (!complete) {
+    ctx.propagator.suppressed(slice);
+    if (!complete) await nextTurn();
+  }
   // A transaction without its EXEC at the end is a torn write too: none of it is applied.
   if (client.multi !== null) pos = multiAt;
   if (pos === data.length) return { commands, bytes: pos, truncatedAt: null };

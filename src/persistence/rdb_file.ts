@@ -13,9 +13,15 @@ import { directoryOf, syncDirectory, syncDirectorySync } from "./atomic_file.ts"
 import { type RdbSource, RdbWriter, readRdb } from "./rdb/mod.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { nextTurn } from "../util/event_loop.ts";
+import { monotonicMs } from "../util/clock.ts";
 
 /** Milliseconds of walking per event-loop turn in a background save. */
 const SLICE_MS = 4;
+/**
+ * Milliseconds of loading between two event-loop turns: the load gives other work (the
+ * metrics endpoint answering `/readyz` 503, signals) a turn this often.
+ */
+export const LOAD_SLICE_MS = 20;
 
 /** How a dump is written. */
 export interface RdbSaveOptions {
@@ -254,6 +260,7 @@ export async function loadRdbFrom(
   const maxKeys = Math.floor(size / 3);
   let current = 0;
   const aux = new Map<string, string>();
+  let sliceStart = monotonicMs();
   const summary = await readRdb(source, {
     aux(key, value) {
       aux.set(key, value);
@@ -269,7 +276,7 @@ export async function loadRdbFrom(
       // the arena then grows as usual).
       database.reserve(database.size + keys, Math.round(size * (keys / Math.max(1, hint))));
     },
-    entry(db, key, value, expireAt) {
+    entry(db, key, value, expireAt): void | Promise<void> {
       if (!keepExpired && expireAt >= 0 && expireAt <= now) {
         expired++;
         return;
@@ -278,6 +285,12 @@ export async function loadRdbFrom(
       const id = database.setBytes(key, 0, key.length, value, 0, value.length, false, now);
       if (expireAt >= 0) database.setExpireAtId(id, expireAt);
       keys++;
+      if ((keys & 1023) === 0 && monotonicMs() - sliceStart > LOAD_SLICE_MS) {
+        return nextTurn().then(() => {
+          sliceStart = monotonicMs();
+        });
+      }
+      return;
     },
   }, { databases: keyspace.count });
   return { keys, bytes: summary.bytes, expired, aux };

@@ -57,6 +57,13 @@ export class ClientState {
   noEvict = false;
   /** CLIENT NO-TOUCH. */
   noTouch = false;
+  /** Whether the client receives the MONITOR feed. */
+  monitor = false;
+  /**
+   * MONITOR lines about this client's own command, held until its reply is written (Redis
+   * feeds monitors after the reply is buffered); the connection sends them after the reply.
+   */
+  ownMonitorLines: Uint8Array[] | null = null;
   /** Full name of the last command run (`client|list`), for CLIENT LIST. */
   lastCommand = "NULL";
   /** Set when the connection must close once pending replies are written (QUIT, kill self). */
@@ -97,12 +104,13 @@ export class ClientState {
 
   /** One CLIENT LIST / CLIENT INFO line with Redis's field names, without a line break. */
   describe(at: number = now()): string {
-    // Redis's getClientFlagsString order: S (replica), M (master), P (subscriber), x (MULTI),
-    // d (watched key touched), e (no-evict), T (no-touch); N when none.
+    // Redis's getClientFlagsString order: O (monitor), S (replica), M (master), P (subscriber),
+    // x (MULTI), d (watched key touched), e (no-evict), T (no-touch); N when none.
     const subscriber = this.subscribedChannels + this.subscribedPatterns +
         this.subscribedShardChannels > 0;
     const link = this.link === "replica" ? "S" : this.link === "leader" ? "M" : "";
-    const flags = link + (subscriber ? "P" : "") + (this.multi !== null ? "x" : "") +
+    const flags = (this.monitor ? "O" : "") + link + (subscriber ? "P" : "") +
+        (this.multi !== null ? "x" : "") +
         (this.watchTouched ? "d" : "") + (this.noEvict ? "e" : "") + (this.noTouch ? "T" : "") ||
       "N";
     const multi = this.multi === null ? -1 : this.multi.commands.length;

@@ -4,6 +4,9 @@
  * to close, so no handler ever touches a socket.
  */
 import { ClientState } from "./client.ts";
+import { logger } from "../util/logger.ts";
+
+const log = logger("clients");
 
 /** What the table needs from a live connection. */
 export interface ClientHandle {
@@ -13,8 +16,8 @@ export interface ClientHandle {
   kill(): void;
   /**
    * Appends encoded bytes to the client's output, in order with its replies, under its output
-   * buffer limit: how pub/sub messages and a follower's replication stream reach it. A
-   * `transfer` (a follower's copy of the dataset) does not count towards the limit.
+   * buffer limit: how pub/sub messages, MONITOR lines and a follower's replication stream reach
+   * it. A `transfer` (a follower's copy of the dataset) does not count towards the limit.
    */
   pushFrame(frame: Uint8Array, transfer?: boolean): void;
   /** Bytes produced for the client and not yet accepted by its socket. */
@@ -61,6 +64,13 @@ export class ClientTable {
    * Redis; any other is closed at once.
    */
   kill(target: ClientHandle, by: ClientState): void {
+    log.info("Client {id} ({addr}) killed by client {by} ({byAddr})", {
+      id: target.state.id,
+      addr: target.state.addr,
+      name: target.state.name,
+      by: by.id,
+      byAddr: by.addr,
+    });
     if (target.state === by) {
       by.closeAfterReply = true;
       return;

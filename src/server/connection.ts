@@ -23,6 +23,10 @@ const INITIAL_READ_BUFFER = 16 * 1024;
 /** Unsent reply bytes above which the connection stops reading until the client catches up. */
 export const BACKPRESSURE_BYTES = 1024 * 1024;
 const log = logger("connection");
+/** Reply size past which its encoding is not counted in the next command's time. */
+const LARGE_REPLY_BYTES = 16 * 1024;
+/** What a protocol error is counted as (INFO errorstats). */
+const PROTOCOL_ERROR = { code: "ERR" };
 
 /** What a connection needs from its server beyond the handlers' view. */
 export interface ConnectionHost {
@@ -134,7 +138,14 @@ export class Connection implements ClientHandle, MessageSink {
    */
   #runBatch(): boolean | Promise<boolean> {
     this.#batchOpen = true;
-    const keepOpen = withBatchTime(() => this.#processInput());
+    const observer = this.#host.ctx.observer;
+    observer.beginBatch();
+    let keepOpen: boolean;
+    try {
+      keepOpen = withBatchTime(() => this.#processInput());
+    } finally {
+      observer.endBatch();
+    }
     const durable = this.#host.commitWrites();
     if (durable !== null) return this.#releaseWhenDurable(durable, keepOpen);
     this.#batchOpen = false;
@@ -179,7 +190,7 @@ export class Connection implements ClientHandle, MessageSink {
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         encodeError(out, `ERR Protocol error: ${e.message}`);
-        ctx.stats.errorReplies++;
+        ctx.stats.countError(PROTOCOL_ERROR);
         log.debug("Protocol error from client {id} ({addr}): {reason}", {
           id: state.id,
           addr: state.addr,
@@ -197,7 +208,11 @@ export class Connection implements ClientHandle, MessageSink {
         this.#blocked = reply.promise;
         break;
       }
+      const before = out.length;
       encodeReply(out, reply, state.proto);
+      // Encoding a large reply takes time of its own: not the next command's (see observer.ts).
+      if (out.length - before > LARGE_REPLY_BYTES) ctx.observer.breakChain();
+      if (state.ownMonitorLines !== null) this.#flushOwnMonitorLines();
       const hardLimit = limits[outputLimitClass(state)].hard;
       if (hardLimit > 0 && this.pendingOutputBytes > hardLimit) {
         this.#outputLimitReached();
@@ -235,6 +250,13 @@ export class Connection implements ClientHandle, MessageSink {
     }
     this.state.outputBufferBytes = this.pendingOutputBytes;
     if (!this.#batchOpen) this.#startWriting();
+  }
+
+  /** Sends the MONITOR lines about this client's own command, after its reply. */
+  #flushOwnMonitorLines(): void {
+    const lines = this.state.ownMonitorLines as Uint8Array[];
+    this.state.ownMonitorLines = null;
+    for (const line of lines) this.#out.pushBytes(line);
   }
 
   #outputLimitReached(): void {

@@ -19,6 +19,11 @@ import { ClientState } from "./client.ts";
 import { ClientTable } from "./client_table.ts";
 import { Connection } from "./connection.ts";
 import { ServerStats } from "./stats.ts";
+import { CommandObserver } from "./observer.ts";
+import { Metrics } from "../metrics/mod.ts";
+import { registerServerMetrics } from "../metrics/server_metrics.ts";
+import { registerProcessMetrics } from "../metrics/process_metrics.ts";
+import { registerReplicationMetrics } from "../metrics/replication_metrics.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 
@@ -56,6 +61,12 @@ export class Server implements ServerContext {
   /** Leader or follower: followers, backlog, the link to a leader. */
   readonly replication: Replication;
   #lastReplicationCron = 0;
+  /** Command durations, the slow log and MONITOR clients. */
+  readonly observer: CommandObserver;
+  /** Metrics collectors, readiness checks and their HTTP endpoint. */
+  readonly metrics: Metrics = new Metrics();
+  #loading = false;
+  #loaded = false;
   #identity: ServerIdentity | null = null;
   #listener: Deno.TcpListener | null = null;
   /** Live connections and the promise of each one's run loop. */
@@ -73,9 +84,24 @@ export class Server implements ServerContext {
     this.keyspace.events.removed = (db, key) => this.propagator.command(db, ["DEL", key]);
     this.persistence = new Persistence(this, config);
     this.replication = new Replication(this, () => this.commitWrites());
+    this.observer = new CommandObserver(this.commands, this.clients, config);
+    registerServerMetrics(this.metrics.registry, this, () => this.#loading);
+    registerProcessMetrics(this.metrics.registry, performance.timeOrigin);
+    registerReplicationMetrics(this.metrics.registry, this.metrics.readiness, this);
+    this.metrics.readiness.add("dataset-loaded", () => this.#loaded);
+    this.metrics.readiness.add(
+      "accepting-connections",
+      () => this.#listener !== null && !this.#shuttingDown,
+    );
     this.#applyEviction();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
+      log.info("Configuration changed: {params}", {
+        params: names,
+        values: Object.fromEntries(
+          names.map((n) => [n, n === "requirepass" ? "(redacted)" : config.text(n)]),
+        ),
+      });
       if (names.some((n) => n.startsWith("maxmemory") || n === "maxkeys")) this.#applyEviction();
       if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
     });
@@ -111,8 +137,23 @@ export class Server implements ServerContext {
    * Restores the dataset and opens the files writes go to, before {@link start} (see
    * `Persistence.open`).
    */
-  openPersistence(): Promise<void> {
-    return this.persistence.open();
+  async openPersistence(): Promise<void> {
+    this.#loading = true;
+    try {
+      await this.persistence.open();
+      this.#loaded = true;
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  /**
+   * Starts the metrics endpoint when `metrics-port` is set; called before
+   * {@link openPersistence} so that `/readyz` answers (503) while the dataset loads.
+   */
+  startMetrics(): void {
+    const v = this.config.values;
+    if (v["metrics-port"] > 0) this.metrics.start(v["metrics-bind"], v["metrics-port"]);
   }
 
   /** Hands the writes of a batch to the AOF; see `ConnectionHost.commitWrites`. */
@@ -175,6 +216,7 @@ export class Server implements ServerContext {
     await Promise.allSettled([...this.#live.values()]);
     clearTimeout(timer);
     await this.persistence.close(request.save);
+    await this.metrics.close();
     log.info("Server stopped");
     this.#resolveStopped();
   }
@@ -229,6 +271,7 @@ export class Server implements ServerContext {
       this.replication.detach(state);
       this.clients.remove(state.id);
       pubsubHub(this).detach(state);
+      this.observer.removeMonitor(state);
       this.#live.delete(conn);
       log.debug("Client {id} closed", { id: state.id });
     });

@@ -75,14 +75,15 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
     });
 
     await t.step(
-      "every parameter gocache has is one Redis has, but log-format and maxkeys",
+      "every parameter gocache has is one Redis has, but log-format, maxkeys and metrics-*",
       async () => {
         const { redis, gocache } = await c.call("CONFIG", "GET", "*");
         const redisNames = new Set(pairsOf(redis).map(([k]) => textOf(k)));
         // log-format (text or JSON log lines) is gocache's own.
         const extra = pairsOf(gocache).map(([k]) => textOf(k)).filter((n) => !redisNames.has(n));
-        // maxkeys (a limit on the number of keys) is gocache's own too.
-        assert.deepEqual(extra.sort(), ["log-format", "maxkeys"]);
+        // maxkeys (a limit on the number of keys) is gocache's own too, and so is the
+        // Prometheus endpoint (metrics-port, metrics-bind).
+        assert.deepEqual(extra.sort(), ["log-format", "maxkeys", "metrics-bind", "metrics-port"]);
       },
     );
 

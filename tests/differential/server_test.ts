@@ -251,20 +251,53 @@ Deno.test("server commands answer exactly like redis-server", async (t) => {
     await t.step(
       "INFO has the same section headers for the sections gocache has",
       async () => {
-        const cases = [[], ["server"], ["clients"], ["persistence"], ["stats"], ["replication"], [
-          "SERVER",
-          "clients",
-        ]];
+        const cases = [
+          [],
+          ["server"],
+          ["clients"],
+          ["persistence"],
+          ["stats"],
+          ["replication"],
+          [
+            "SERVER",
+            "clients",
+          ],
+          ["default"],
+          ["all"],
+          ["everything"],
+          ["default", "commandstats"],
+          [
+            "keyspace",
+            "cpu",
+            "server",
+          ],
+          ["errorstats", "cluster"],
+          ["commandstats", "nosuch"],
+        ];
+        // Keyspace is left out when empty: both servers get a key first.
+        await c.assertSame(["SET", "info:key", "1"]);
         for (const args of cases) {
           const { redis, gocache } = await c.call("INFO", ...args);
           assert.equal(gocache.type, redis.type, `INFO ${args.join(" ")}: reply type`);
           const r = parseInfo(textOf(redis)).sections.filter((s) =>
-            ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Keyspace"]
-              .includes(s)
+            [
+              "Server",
+              "Clients",
+              "Memory",
+              "Persistence",
+              "Stats",
+              "Replication",
+              "CPU",
+              "Commandstats",
+              "Errorstats",
+              "Cluster",
+              "Keyspace",
+            ].includes(s)
           );
-          // gocache has no cpu, modules, errorstats or cluster sections yet.
+          // gocache has no modules or latencystats sections yet.
           assert.deepEqual(parseInfo(textOf(gocache)).sections, r, `INFO ${args.join(" ")}`);
         }
+        await c.assertSame(["DEL", "info:key"]);
       },
     );
 
@@ -314,6 +347,7 @@ Deno.test("server commands answer exactly like redis-server", async (t) => {
         assert.deepEqual(pick(gocache), pick(redis), `INFO ${section}`);
       };
       await counters("stats", ["total_commands_processed", "total_error_replies"]);
+      await counters("errorstats", ["errorstat_ERR"]);
       // Redis also reports usec and usec_per_call, which depend on timing.
       const calls = (line: string) => line.replace(/usec=\d+,usec_per_call=[\d.]+,/, "");
       const { redis, gocache } = await p.call("INFO", "commandstats");

@@ -21,6 +21,11 @@ export interface StartOptions {
    * temporary directory, removed on stop.
    */
   dir?: string;
+  /**
+   * Return once the metrics endpoint listens (needs `--metrics-port`), before the dataset is
+   * loaded and the RESP port is bound; `port` is then -1.
+   */
+  untilMetrics?: boolean;
 }
 
 /** A running gocache subprocess. */
@@ -152,8 +157,9 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     if (!line.startsWith("{")) return;
     try {
       const record = JSON.parse(line);
-      if (record.logger === "gocache.server" && typeof record.properties?.port === "number") {
-        resolvePort(record.properties.port);
+      const wanted = options.untilMetrics ? "gocache.metrics" : "gocache.server";
+      if (record.logger === wanted && typeof record.properties?.port === "number") {
+        resolvePort(options.untilMetrics ? -1 : record.properties.port);
       }
     } catch {
       // Not a JSON log line.
