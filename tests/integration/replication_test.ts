@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { startServer } from "../support/server.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { freePort } from "../support/redis_server.ts";
+import { httpGet, parseSamples, scrape, valueOf } from "../support/prometheus.ts";
 import {
   datasetDigest,
   infoField,
@@ -299,4 +301,41 @@ Deno.test("a follower that falls too far behind is dropped at the replica output
   await waitForCatchUp(leader.port, follower.port);
   assert.equal(await infoField(leader.port, "stats", "sync_full"), "2");
   await waitForSameData(leader.port, follower.port);
+});
+
+Deno.test("replication shows in the metrics: role, offsets, followers' lag, link state and readiness", async () => {
+  const leaderMetrics = freePort();
+  const followerMetrics = freePort();
+  await using leader = await startServer({ args: ["--metrics-port", String(leaderMetrics)] });
+  await using follower = await startServer({
+    args: [...follow(leader.port), "--metrics-port", String(followerMetrics)],
+  });
+  await using l = await RespConn.connect(leader.port);
+  await l.call("SET", "k", "v");
+  await waitForCatchUp(leader.port, follower.port);
+  const offset = Number(await infoField(leader.port, "replication", "master_repl_offset"));
+  await waitFor(async () => {
+    const leaderSamples = parseSamples(await scrape(leaderMetrics));
+    return valueOf(leaderSamples, "gocache_replication_follower_offset_lag_bytes") === 0;
+  }, { what: "the follower's ack to reach the leader's metrics" });
+  const leaderSamples = parseSamples(await scrape(leaderMetrics));
+  assert.equal(valueOf(leaderSamples, "gocache_role", { role: "master" }), 1);
+  assert.equal(valueOf(leaderSamples, "gocache_replication_offset_bytes"), offset);
+  assert.equal(valueOf(leaderSamples, "gocache_replication_connected_followers"), 1);
+  assert.ok(valueOf(leaderSamples, "gocache_replication_follower_lag_seconds")! < 5);
+  assert.equal(valueOf(leaderSamples, "gocache_replication_syncs_total", { kind: "full" }), 1);
+  const followerSamples = parseSamples(await scrape(followerMetrics));
+  assert.equal(valueOf(followerSamples, "gocache_role", { role: "slave" }), 1);
+  assert.equal(valueOf(followerSamples, "gocache_replication_link_up"), 1);
+  assert.equal(valueOf(followerSamples, "gocache_replication_offset_bytes"), offset);
+  assert.equal((await httpGet(followerMetrics, "/readyz")).status, 200);
+  // With its leader gone, a follower is not ready for traffic.
+  await leader.stop();
+  await waitFor(async () => (await httpGet(followerMetrics, "/readyz")).status === 503, {
+    what: "/readyz to turn 503",
+  });
+  assert.equal(
+    valueOf(parseSamples(await scrape(followerMetrics)), "gocache_replication_link_up"),
+    0,
+  );
 });
