@@ -146,6 +146,8 @@ export class Replication {
     this.#ctx.config.values.replicaof = null;
     this.#ctx.keyspace.follower = false;
     this.leader.shiftId();
+    // A leader's stream names its database with a SELECT after every copy.
+    this.leader.streamDb = () => 0;
     this.leader.ownWrites = true;
     this.#updateGuard();
     log.info("Leader mode enabled (was following {host}:{port})", {
