@@ -14,9 +14,7 @@ import { Snapshot } from "../store/snapshot.ts";
 import { now } from "../util/clock.ts";
 import { printErr, printOut } from "./output.ts";
 import type { Subcommand } from "./subcommand.ts";
-import { describeParseError, UsageError } from "./usage.ts";
-
-const EXIT_FAILURE = 1;
+import { describeParseError, EXIT_FAILURE, failuresAsExit, UsageError } from "./usage.ts";
 
 function usage(): string {
   return [
@@ -105,14 +103,10 @@ export const aofRewriteCommand: Subcommand = {
       printOut(usage());
       return 0;
     }
-    try {
-      return await rewrite(options.input, options.output, options.quiet);
-    } catch (e) {
-      if (e instanceof AofLoadError || e instanceof Deno.errors.NotFound) {
-        printErr(`gocache aof-rewrite: ${e.message}`);
-        return EXIT_FAILURE;
-      }
-      throw e;
-    }
+    return await failuresAsExit(
+      "gocache aof-rewrite",
+      (e) => e instanceof AofLoadError || e instanceof Deno.errors.NotFound,
+      () => rewrite(options.input, options.output, options.quiet),
+    );
   },
 };

@@ -24,9 +24,9 @@ import {
   type Summary,
 } from "./bench_report.ts";
 import { parseRatio, type TestName, TESTS, type Workload } from "./bench_workload.ts";
-import { printErr, printOut, writeOut } from "./output.ts";
+import { printOut, writeOut } from "./output.ts";
 import type { Subcommand } from "./subcommand.ts";
-import { describeParseError, EXIT_FAILURE, UsageError } from "./usage.ts";
+import { describeParseError, failuresAsExit, UsageError } from "./usage.ts";
 
 function usage(): string {
   return [
@@ -269,14 +269,10 @@ export const benchCommand: Subcommand = {
       printOut(usage());
       return 0;
     }
-    try {
-      return await runAll(options);
-    } catch (e) {
-      if (e instanceof ClientError || e instanceof BenchFailure) {
-        printErr(`gocache bench: ${e.message}`);
-        return EXIT_FAILURE;
-      }
-      throw e;
-    }
+    return await failuresAsExit(
+      "gocache bench",
+      (e) => e instanceof ClientError || e instanceof BenchFailure,
+      () => runAll(options),
+    );
   },
 };

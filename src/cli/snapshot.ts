@@ -16,13 +16,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { printErr, printOut } from "./output.ts";
+import { printOut } from "./output.ts";
 import { EXPORT_FORMATS, type ExportFormat, exportSnapshot } from "./snapshot_export.ts";
 import { formatInspection, inspectionJson, inspectSnapshot } from "./snapshot_inspect.ts";
 import { isIoError, readSnapshotFile, SnapshotError } from "./snapshot_read.ts";
 import { saveRemote } from "./snapshot_save.ts";
 import type { Subcommand } from "./subcommand.ts";
-import { describeParseError, EXIT_FAILURE, UsageError } from "./usage.ts";
+import { describeParseError, failuresAsExit, UsageError } from "./usage.ts";
 
 const DEFAULT_TOP = 10;
 const DEFAULT_TIMEOUT_S = 60;
@@ -209,12 +209,10 @@ export const snapshotCommand: Subcommand = {
         `gocache snapshot: unknown action '${action}' (expected inspect, verify, export or save)`,
       );
     }
-    try {
-      return await run(rest);
-    } catch (e) {
-      if (!(e instanceof SnapshotError) && !isIoError(e)) throw e;
-      printErr(`gocache snapshot ${action}: ${e.message}`);
-      return EXIT_FAILURE;
-    }
+    return await failuresAsExit(
+      `gocache snapshot ${action}`,
+      (e) => e instanceof SnapshotError || isIoError(e),
+      () => run(rest),
+    );
   },
 };

@@ -1,4 +1,5 @@
 /** Command-line usage errors: one line on stderr and exit code 2, as the CLI contract says. */
+import { printErr } from "./output.ts";
 
 /** A mistake in how the command line was written (unknown flag, bad value, missing argument). */
 export class UsageError extends Error {
@@ -30,5 +31,24 @@ export function describeParseError(e: unknown): string {
       return `unexpected argument '${word}'`;
     default:
       return message.split("\n")[0];
+  }
+}
+
+/**
+ * Runs a subcommand's work; an error `expected` recognises (a bad file, a server that does not
+ * answer) is printed as one line after `prefix` and exits {@link EXIT_FAILURE}, anything else
+ * is a bug and propagates.
+ */
+export async function failuresAsExit(
+  prefix: string,
+  expected: (e: unknown) => boolean,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (!expected(e)) throw e;
+    printErr(`${prefix}: ${(e as Error).message}`);
+    return EXIT_FAILURE;
   }
 }
