@@ -65,7 +65,16 @@ export class Persistence {
   #bgsaveScheduled = false;
   readonly #ctx: ServerContext;
   readonly #config: Config;
-  #sink = (chunk: Uint8Array) => this.aof?.append(chunk);
+  /**
+   * Whether the AOF received writes since the last {@link commitWrites}: those of the batch
+   * being committed, and any flushed earlier in it (a full resynchronization flushes the stream
+   * before it starts), must be durable before `always` lets the replies go.
+   */
+  #appendedSinceCommit = false;
+  #sink = (chunk: Uint8Array) => {
+    this.#appendedSinceCommit = true;
+    this.aof?.append(chunk);
+  };
 
   /** Persistence for the server `ctx`, configured by `config`. */
   constructor(ctx: ServerContext, config: Config) {
@@ -169,8 +178,10 @@ export class Persistence {
   /** Hands the writes of a batch to the AOF; see `ConnectionHost.commitWrites`. */
   commitWrites(): Promise<boolean> | null {
     const propagator = this.#ctx.propagator;
-    if (propagator.pendingBytes === 0) return null;
-    propagator.flush();
+    const flushing = propagator.pendingBytes > 0;
+    if (flushing) propagator.flush();
+    if (!flushing && !this.#appendedSinceCommit) return null;
+    this.#appendedSinceCommit = false;
     return this.aof !== null && this.aof.policy === "always" ? this.aof.durable() : null;
   }
 
