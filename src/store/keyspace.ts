@@ -42,6 +42,7 @@ export class Keyspace {
   baselineBytes = 0;
   #eviction: EvictionSettings = { maxmemory: 0, maxkeys: 0, policy: "noeviction", samples: 5 };
   #evictFrom = 0;
+  #follower = false;
   readonly #dbs: Database[];
 
   /** Creates `count` empty databases. */
@@ -60,8 +61,6 @@ export class Keyspace {
   get limited(): boolean {
     return (this.#eviction.maxmemory > 0 || this.#eviction.maxkeys > 0) && !this.#follower;
   }
-
-  #follower = false;
 
   /**
    * Whether this is a follower's keyspace: expired keys are hidden but kept until the leader's
