@@ -104,8 +104,10 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
     if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);
     // The arguments are views of the read buffer: the queue keeps its own copies.
-    const { bytes, spans, commands } = client.multi;
+    const transaction = client.multi;
+    const { bytes, spans, commands } = transaction;
     commands.push(cmd);
+    if (!cmd.boundedCost) transaction.unbounded = true;
     spans.push(argv.length);
     for (let i = 0; i < argv.length; i++) {
       spans.push(bytes.length, argv[i].length);
@@ -131,7 +133,7 @@ export function execute(
   ctx.stats.commandsProcessed++;
   const dirtyBefore = ctx.keyspace.counters.dirty;
   const observer = ctx.observer;
-  const started = observer.timing ? observer.start() : 0;
+  const started = observer.timing ? observer.start(cmd, client) : -1;
   let reply: Reply;
   try {
     reply = (cmd.handler as NonNullable<Command["handler"]>)(ctx, client, argv);

@@ -74,6 +74,16 @@ export interface CommandDef {
   subcommands?: readonly CommandDef[];
 }
 
+/** Commands without Redis's `fast` flag whose cost is bounded in gocache (see boundedCost). */
+const BOUNDED_STRING_WRITES: ReadonlySet<string> = new Set([
+  "set",
+  "setex",
+  "psetex",
+  "mset",
+  "msetnx",
+  "del",
+]);
+
 /** A command in the table, with precomputed facts for the hot path and call counters. */
 export class Command {
   /** Lower-case name. */
@@ -98,6 +108,13 @@ export class Command {
   readonly noMulti: boolean;
   /** Whether the command may change the dataset (its `write` flag): it is propagated if it did. */
   readonly write: boolean;
+  /**
+   * Whether a call takes a time bounded by its request's size, never by the dataset's: Redis's
+   * `fast` commands, plus the string writes that Redis leaves unflagged only because replacing
+   * a large aggregate value may be slow, which gocache's string-only keyspace never is. The
+   * observer times these in chunks instead of one by one (see server/observer.ts).
+   */
+  readonly boundedCost: boolean;
   /** Whether MONITOR and SLOWLOG leave it out (`admin` commands and `skip_slowlog`). */
   readonly hidden: { monitor: boolean; slowlog: boolean };
   /**
@@ -122,6 +139,7 @@ export class Command {
     this.denyOom = def.flags.includes("denyoom");
     this.write = def.flags.includes("write");
     this.noMulti = def.flags.includes("no_multi");
+    this.boundedCost = def.flags.includes("fast") || BOUNDED_STRING_WRITES.has(this.fullName);
     this.hidden = {
       monitor: def.flags.includes("admin"),
       slowlog: def.flags.includes("skip_slowlog"),

@@ -35,11 +35,13 @@ function multi(_ctx: ServerContext, client: ClientState): Reply {
     spans: [],
     bytes: new ByteBuffer(4096),
     failed: false,
+    unbounded: false,
   };
   transaction.commands.length = 0;
   transaction.spans.length = 0;
   transaction.bytes.reset(64 * 1024);
   transaction.failed = false;
+  transaction.unbounded = false;
   client.multi = transaction;
   return OK;
 }

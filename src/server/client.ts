@@ -27,6 +27,11 @@ export interface QueuedTransaction {
   readonly bytes: ByteBuffer;
   /** Whether a command was refused while queueing (EXEC then answers EXECABORT). */
   failed: boolean;
+  /**
+   * Whether a queued command's cost is not bounded by its request ({@link Command.boundedCost}):
+   * otherwise EXEC's is, and the observer times it with its chunk.
+   */
+  unbounded: boolean;
 }
 
 /** Per-client state; one instance per connection, owned by the client table. */

@@ -47,9 +47,21 @@ export function nowMicros(): number {
   return ms * 1000 + frac;
 }
 
+/** The source of {@link monotonicMs}: `performance.now`, or a test's fake. */
+let monotonic: () => number = () => performance.now();
+
 /** A monotonic millisecond counter for measuring durations (time budgets), never wall time. */
 export function monotonicMs(): number {
-  return performance.now();
+  return monotonic();
+}
+
+/** Replaces the monotonic counter (tests only); returns a function restoring the previous one. */
+export function useMonotonicClock(read: () => number): () => void {
+  const previous = monotonic;
+  monotonic = read;
+  return () => {
+    monotonic = previous;
+  };
 }
 
 /** Replaces the clock (tests only); returns a function restoring the previous one. */
