@@ -103,16 +103,12 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   }
   if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
     if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);
-    // The arguments are views of the read buffer: the queue keeps its own copies.
+    // The arguments are views of the read buffer, copied only if EXEC is not in the same batch
+    // (see keepQueuedArguments).
     const transaction = client.multi;
-    const { bytes, spans, commands } = transaction;
-    commands.push(cmd);
+    transaction.commands.push(cmd);
+    transaction.args.push(argv);
     if (!cmd.boundedCost) transaction.unbounded = true;
-    spans.push(argv.length);
-    for (let i = 0; i < argv.length; i++) {
-      spans.push(bytes.length, argv[i].length);
-      bytes.pushBytes(argv[i]);
-    }
     return QUEUED;
   }
   return execute(ctx, client, cmd, argv);

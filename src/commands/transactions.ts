@@ -7,8 +7,8 @@
  * answer a null array and run nothing.
  */
 import { ErrorReply, NullArray, OK, type Reply, ReplySequence } from "../resp/reply.ts";
-import type { ClientState } from "../server/client.ts";
-import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
+import type { ClientState, QueuedTransaction } from "../server/client.ts";
+import { toBinaryString } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { execute } from "./dispatch.ts";
 import { CommandError } from "./errors.ts";
@@ -32,14 +32,12 @@ function multi(_ctx: ServerContext, client: ClientState): Reply {
   if (client.multi !== null) throw new CommandError("ERR MULTI calls can not be nested");
   const transaction = client.transaction ??= {
     commands: [],
-    spans: [],
-    bytes: new ByteBuffer(4096),
+    args: [],
+    detached: 0,
     failed: false,
     unbounded: false,
   };
-  transaction.commands.length = 0;
-  transaction.spans.length = 0;
-  transaction.bytes.reset(64 * 1024);
+  clearQueue(transaction);
   transaction.failed = false;
   transaction.unbounded = false;
   client.multi = transaction;
@@ -52,35 +50,54 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   client.multi = null;
   const touched = client.watchTouched;
   unwatchAll(ctx, client);
-  if (transaction.failed) return EXECABORT;
-  if (touched) return NullArray.instance;
+  if (transaction.failed || touched) {
+    clearQueue(transaction);
+    return transaction.failed ? EXECABORT : NullArray.instance;
+  }
   const propagator = ctx.propagator;
   propagator.beginBlock();
   try {
-    const buffer = transaction.bytes.bytes;
-    const { commands, spans } = transaction;
+    const { commands, args } = transaction;
     const replies: Reply[] = [];
-    let at = 0;
     for (let c = 0; c < commands.length; c++) {
-      const command = commands[c];
-      const argc = spans[at++];
-      const argv: Uint8Array[] = new Array(argc);
-      for (let i = 0; i < argc; i++, at += 2) {
-        argv[i] = new Uint8Array(buffer.buffer, buffer.byteOffset + spans[at], spans[at + 1]);
-      }
-      const reply = execute(ctx, client, command, argv);
+      const reply = execute(ctx, client, commands[c], args[c]);
       // A SUBSCRIBE-family command answers with its confirmations, one element each.
       if (reply instanceof ReplySequence) replies.push(...reply.items);
       else replies.push(reply);
     }
     return replies;
   } finally {
+    clearQueue(transaction);
     propagator.endBlock();
   }
 }
 
+/** Empties a transaction record, letting go of the arguments it held. */
+function clearQueue(transaction: QueuedTransaction): void {
+  transaction.commands.length = 0;
+  transaction.args.length = 0;
+  transaction.detached = 0;
+}
+
+/**
+ * Copies the queued arguments of `client`'s open transaction that are still views into the
+ * buffer its requests were parsed from: callers run this once they are done with a buffer they
+ * will reuse (a connection at the end of each batch, a follower after each read of its link).
+ */
+export function keepQueuedArguments(client: ClientState): void {
+  const transaction = client.multi;
+  if (transaction === null) return;
+  const { args } = transaction;
+  for (let c = transaction.detached; c < args.length; c++) {
+    const argv = args[c];
+    for (let i = 0; i < argv.length; i++) argv[i] = argv[i].slice();
+  }
+  transaction.detached = args.length;
+}
+
 function discard(ctx: ServerContext, client: ClientState): Reply {
   if (client.multi === null) throw new CommandError("ERR DISCARD without MULTI");
+  clearQueue(client.multi);
   client.multi = null;
   unwatchAll(ctx, client);
   return OK;

@@ -9,6 +9,7 @@
  */
 import type { ServerContext } from "../commands/context.ts";
 import { dispatch } from "../commands/dispatch.ts";
+import { keepQueuedArguments } from "../commands/transactions.ts";
 import { loadRdbFrom } from "../persistence/rdb_file.ts";
 import { encodeCommandInto } from "../resp/encoder.ts";
 import { RequestParser } from "../resp/request_parser.ts";
@@ -329,6 +330,8 @@ export class FollowerLink {
         pos = next;
       }
     });
+    // The link's next read reuses the buffer that a transaction's queued arguments may view.
+    keepQueuedArguments(this.#client);
     // This node's own stream (its followers, its backlog) gets exactly the bytes applied.
     if (pos > fed) this.#leader.feedStream(buf.subarray(fed, pos));
     reader.start = pos;

@@ -5,26 +5,22 @@
 import type { Protocol } from "../resp/encoder.ts";
 import { now } from "../util/clock.ts";
 import type { Command } from "../commands/registry.ts";
-import type { ByteBuffer } from "../util/bytes.ts";
 
 /**
- * What MULTI has queued so far. One record per client, reused by each of its transactions, so
- * that queueing allocates nothing in the steady state.
+ * What MULTI has queued so far. One record per client, reused by each of its transactions.
  */
 export interface QueuedTransaction {
   /** The queued commands, in order. */
   readonly commands: Command[];
   /**
-   * For each queued command in order: its argument count, then the start and length of each
-   * argument in {@link QueuedTransaction.bytes}.
+   * The arguments of each queued command. Queueing keeps the request's own views into the read
+   * buffer: an EXEC in the same batch (a pipelined transaction) runs them without a copy. Before
+   * that buffer changes, the connection copies the views still in it ({@link detached}, see
+   * transactions.ts keepQueuedArguments).
    */
-  readonly spans: number[];
-  /**
-   * The queued arguments' bytes, copied out of the read buffer (which the next read reuses)
-   * into one buffer the client keeps between transactions: queueing allocates no array per
-   * argument.
-   */
-  readonly bytes: ByteBuffer;
+  readonly args: Uint8Array[][];
+  /** How many of {@link args} (from the first) own their bytes. */
+  detached: number;
   /** Whether a command was refused while queueing (EXEC then answers EXECABORT). */
   failed: boolean;
   /**

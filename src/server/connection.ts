@@ -7,6 +7,7 @@
  * handlers only ever see the client's state.
  */
 import { dispatch } from "../commands/dispatch.ts";
+import { keepQueuedArguments } from "../commands/transactions.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { encodeError, encodeReply } from "../resp/encoder.ts";
 import { DeferredReply, type Reply } from "../resp/reply.ts";
@@ -223,6 +224,8 @@ export class Connection implements ClientHandle, MessageSink {
         break;
       }
     }
+    // The next read reuses the buffer that a transaction's queued arguments may still view.
+    if (state.multi !== null) keepQueuedArguments(state);
     if (pos >= end) {
       this.#start = this.#end = 0;
     } else this.#start = pos;
