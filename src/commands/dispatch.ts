@@ -106,8 +106,9 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     // The arguments are views of the read buffer, copied only if EXEC is not in the same batch
     // (see keepQueuedArguments).
     const transaction = client.multi;
-    transaction.commands.push(cmd);
-    transaction.args.push(argv);
+    const at = transaction.length++;
+    transaction.commands[at] = cmd;
+    transaction.args[at] = argv;
     if (!cmd.boundedCost) transaction.unbounded = true;
     return QUEUED;
   }

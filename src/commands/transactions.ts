@@ -31,6 +31,7 @@ export function unwatchAll(ctx: ServerContext, client: ClientState): void {
 function multi(_ctx: ServerContext, client: ClientState): Reply {
   if (client.multi !== null) throw new CommandError("ERR MULTI calls can not be nested");
   const transaction = client.transaction ??= {
+    length: 0,
     commands: [],
     args: [],
     detached: 0,
@@ -57,9 +58,9 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   const propagator = ctx.propagator;
   propagator.beginBlock();
   try {
-    const { commands, args } = transaction;
+    const { commands, args, length } = transaction;
     const replies: Reply[] = [];
-    for (let c = 0; c < commands.length; c++) {
+    for (let c = 0; c < length; c++) {
       const reply = execute(ctx, client, commands[c], args[c]);
       // A SUBSCRIBE-family command answers with its confirmations, one element each.
       if (reply instanceof ReplySequence) replies.push(...reply.items);
@@ -72,10 +73,14 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   }
 }
 
+/** What an emptied slot of a transaction record holds instead of a request's arguments. */
+const NO_ARGUMENTS: Uint8Array[] = [];
+
 /** Empties a transaction record, letting go of the arguments it held. */
 function clearQueue(transaction: QueuedTransaction): void {
-  transaction.commands.length = 0;
-  transaction.args.length = 0;
+  const { args } = transaction;
+  for (let c = 0; c < transaction.length; c++) args[c] = NO_ARGUMENTS;
+  transaction.length = 0;
   transaction.detached = 0;
 }
 
@@ -87,12 +92,12 @@ function clearQueue(transaction: QueuedTransaction): void {
 export function keepQueuedArguments(client: ClientState): void {
   const transaction = client.multi;
   if (transaction === null) return;
-  const { args } = transaction;
-  for (let c = transaction.detached; c < args.length; c++) {
+  const { args, length } = transaction;
+  for (let c = transaction.detached; c < length; c++) {
     const argv = args[c];
     for (let i = 0; i < argv.length; i++) argv[i] = argv[i].slice();
   }
-  transaction.detached = args.length;
+  transaction.detached = length;
 }
 
 function discard(ctx: ServerContext, client: ClientState): Reply {

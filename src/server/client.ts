@@ -10,6 +10,12 @@ import type { Command } from "../commands/registry.ts";
  * What MULTI has queued so far. One record per client, reused by each of its transactions.
  */
 export interface QueuedTransaction {
+  /**
+   * How many commands are queued: the first `length` slots of {@link commands} and
+   * {@link args}. The arrays keep their slots between transactions, so queueing does not grow
+   * them again each time.
+   */
+  length: number;
   /** The queued commands, in order. */
   readonly commands: Command[];
   /**
@@ -114,7 +120,7 @@ export class ClientState {
         (this.multi !== null ? "x" : "") +
         (this.watchTouched ? "d" : "") + (this.noEvict ? "e" : "") + (this.noTouch ? "T" : "") ||
       "N";
-    const multi = this.multi === null ? -1 : this.multi.commands.length;
+    const multi = this.multi === null ? -1 : this.multi.length;
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=-1 name=${this.name}` +
       ` age=${Math.floor((at - this.createdAt) / 1000)}` +
       ` idle=${Math.floor((at - this.lastInteraction) / 1000)} flags=${flags} db=${this.db}` +

@@ -7,7 +7,14 @@ Deno.test("CLIENT LIST shows subscriptions, MULTI and a touched WATCH as Redis d
   assert.match(client.describe(), / flags=N .* sub=0 psub=0 ssub=0 multi=-1 /);
   client.subscribedChannels = 2;
   client.subscribedPatterns = 1;
-  client.multi = { commands: [], args: [], detached: 0, failed: false, unbounded: false };
+  client.multi = {
+    length: 0,
+    commands: [],
+    args: [],
+    detached: 0,
+    failed: false,
+    unbounded: false,
+  };
   client.watchTouched = true;
   client.noTouch = true;
   assert.match(client.describe(), / flags=PxdT .* sub=2 psub=1 ssub=0 multi=0 /);
