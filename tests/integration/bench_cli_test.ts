@@ -202,3 +202,34 @@ Deno.test("bench draws a progress bar on a terminal and none when stdout is a pi
   assert.doesNotMatch(piped.stdout, /\[#|\r/);
   assert.match(piped.stdout, /GET\s+\d+\s+0\s+/);
 });
+
+Deno.test("bench logs in with -a and --db, counts error replies and shows the first", async () => {
+  await using server = await startServer({ args: ["--requirepass", "s3cret"] });
+  await using client = await connect({ port: server.port, password: "s3cret", db: 3 });
+  await client.set("counter:__rand_int__", "not a number");
+  const { code, stdout, stderr } = await runCli([
+    "bench",
+    "-p",
+    String(server.port),
+    "-a",
+    "s3cret",
+    "--db",
+    "3",
+    "-c",
+    "3",
+    "-n",
+    "500",
+    "-P",
+    "7",
+    "-t",
+    "incr,get",
+    "-q",
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^INCR\s+500\s+500\s/m);
+  assert.match(stdout, /^GET\s+500\s+0\s/m);
+  assert.match(stdout, /INCR: first error reply: ERR value is not an integer or out of range/);
+  const wrong = await runCli(["bench", "-p", String(server.port), "-a", "nope", "-n", "10"]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /^gocache bench: WRONGPASS/);
+});
