@@ -19,6 +19,7 @@ interface JsonReport {
     rps: number;
     latencyMs: Record<"avg" | "p50" | "p95" | "p99" | "p999" | "max", number>;
     timeline: { t: number; rps: number }[];
+    cpuMicrosPerRequest: number;
   }[];
   comparisons: { test: string; ratio: number; a: { rps: number }; b: { rps: number } }[];
 }
@@ -55,6 +56,7 @@ Deno.test("bench sends exactly -n requests per test and reports ordered percenti
     assert.equal(r.requests, 2000, r.test);
     assert.equal(r.errors, 0, r.test);
     assert.ok(r.rps > 0);
+    assert.ok(r.cpuMicrosPerRequest > 0 && r.cpuMicrosPerRequest < 1e6, r.test);
     const l = r.latencyMs;
     assert.ok(l.p50 <= l.p95 && l.p95 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, r.test);
   }
