@@ -1,18 +1,20 @@
 /**
  * Is `gocache bench` a fair load generator? It runs redis-benchmark and `gocache bench` with the
  * same -c/-n/-P/-t against the same server (redis-server, gocache, or both), one test at a time
- * with both tools back to back (alternating which goes first), and prints both throughputs per test (medians over the rounds)
- * and their ratio (gocache bench / redis-benchmark). The goal is a ratio within 0.85-1.15.
- * Throughput on a shared machine is noisy, so it also prints each tool's CPU time (user + system)
- * per request, which is far steadier. For redis-benchmark it is the process's CPU time (from
- * /proc) minus that of a run of one batch per connection (start-up, connecting), divided by the
- * extra requests; gocache bench reports the CPU time of its timed phase itself (`--json`
- * `cpuMicrosPerRequest`), since Deno's start-up time varies too much to subtract.
+ * with both tools back to back (alternating which goes first), and prints both throughputs per
+ * test (medians over the rounds) and their ratio (gocache bench / redis-benchmark). The goal is
+ * a ratio within 0.85-1.15. Throughput on a shared machine is noisy, so it also prints each
+ * tool's CPU time (user + system) per request, which is far steadier. For redis-benchmark it is
+ * the process's CPU time (from /proc) minus that of a run of one batch per connection (start-up,
+ * connecting), divided by the extra requests; gocache bench reports the CPU time of its timed
+ * phase itself (`--json` `cpuMicrosPerRequest`), since Deno's start-up time varies too much to
+ * subtract.
  *
  *   deno task bench:client [--servers redis,gocache] [-c 50] [-n 100000] [-P 1]
  *                          [-t ping,set,get,incr,mset] [--rounds 3] [--threads 1]
  *
- * redis-benchmark's `ping` is its PING_MBULK line (our PING is a multibulk command too).
+ * Our `ping` is compared with redis-benchmark's PING_MBULK (`-t ping_mbulk`; its `-t ping` would
+ * also run PING_INLINE): ours is a multibulk command too.
  */
 import { parseArgs } from "node:util";
 import { freePort, spawnServer, waitForPing } from "./_support.ts";
@@ -81,7 +83,7 @@ async function redisBenchmark(port: number, test: string, requests: number): Pro
     "-n",
     String(requests),
     "-t",
-    test,
+    test === "ping" ? "ping_mbulk" : test,
     "--csv",
   ]);
   for (const line of out.split("\n")) {

@@ -2,9 +2,9 @@
  * One `gocache bench` connection: a raw TCP socket driven the way redis-benchmark drives its
  * clients, because at `-P 16` on a small machine the generator's CPU per request decides how
  * much of the machine is left for the server. Per batch of `-P` requests it does one socket
- * write of bytes from a RequestBuilder (bench_workload.ts), socket reads into one reused buffer until the
- * {@link ReplyCounter} has counted that many replies, two clock reads and one histogram record:
- * no reply decoding, no promise or closure per request.
+ * write of bytes from a RequestBuilder (bench_workload.ts), socket reads into one reused buffer
+ * until the {@link ReplyCounter} has counted that many replies, two clock reads and one
+ * histogram record: no reply decoding, no promise or closure per request.
  *
  * @module
  */

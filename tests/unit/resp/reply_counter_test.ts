@@ -197,7 +197,7 @@ Deno.test("malformed framing is reported, never thrown, and stops the count", ()
   }
 });
 
-Deno.test("random well-formed streams, split at random places, count as ReplyDecoder decodes", () => {
+Deno.test("random well-formed streams split anywhere count as ReplyDecoder decodes", () => {
   const rand = random(8);
   for (let round = 0; round < 400; round++) {
     let text = "";
