@@ -8,7 +8,8 @@
  * the process's CPU time (from /proc) minus that of a run of one batch per connection (start-up,
  * connecting), divided by the extra requests; gocache bench reports the CPU time of its timed
  * phase itself (`--json` `cpuMicrosPerRequest`), since Deno's start-up time varies too much to
- * subtract.
+ * subtract. The server's CPU time per request under each tool is printed too: when it is the
+ * same, both tools load the server alike and a throughput gap is the server's own variation.
  *
  *   deno task bench:client [--servers redis,gocache] [-c 50] [-n 100000] [-P 1]
  *                          [-t ping,set,get,incr,mset] [--rounds 3] [--threads 1]
@@ -17,7 +18,7 @@
  * also run PING_INLINE): ours is a multibulk command too.
  */
 import { parseArgs } from "node:util";
-import { freePort, spawnServer, waitForPing } from "./_support.ts";
+import { cpuSeconds, freePort, spawnServer, waitForPing } from "./_support.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -45,6 +46,8 @@ interface Sample {
   rps: number;
   /** redis-benchmark: CPU seconds (user + system) of its process; gocache bench: µs/request. */
   cpu: number;
+  /** The server's CPU time per request during the run, in µs. */
+  server: number;
 }
 
 /**
@@ -88,9 +91,9 @@ async function redisBenchmark(port: number, test: string, requests: number): Pro
   ]);
   for (const line of out.split("\n")) {
     const cells = line.split('","').map((cell) => cell.replace(/^"|"$/g, ""));
-    if (cells[0] === REDIS_NAMES[test]) return { rps: Number(cells[1]), cpu };
+    if (cells[0] === REDIS_NAMES[test]) return { rps: Number(cells[1]), cpu, server: NaN };
   }
-  return { rps: NaN, cpu };
+  return { rps: NaN, cpu, server: NaN };
 }
 
 /** One run of gocache bench (`--json`) with `requests` requests. */
@@ -115,7 +118,7 @@ async function gocacheBench(port: number, test: string, requests: number): Promi
     results: { test: string; rps: number; cpuMicrosPerRequest: number }[];
   };
   const result = report.results.find((r) => r.test === test);
-  return { rps: result?.rps ?? NaN, cpu: result?.cpuMicrosPerRequest ?? NaN };
+  return { rps: result?.rps ?? NaN, cpu: result?.cpuMicrosPerRequest ?? NaN, server: NaN };
 }
 
 function median(xs: number[]): number {
@@ -131,8 +134,14 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
   type Tool = "tool" | "ours";
   const samples = new Map<string, Record<Tool, Sample[]>>();
   const baselines = new Map<string, number>();
-  const runTool = (who: Tool, t: string, requests: number) =>
-    who === "tool" ? redisBenchmark(port, t, requests) : gocacheBench(port, t, requests);
+  /** Runs a tool, adding the server's CPU time per request (the same for a fair generator). */
+  const runTool = async (who: Tool, t: string, requests: number) => {
+    const before = cpuSeconds(child.pid);
+    const sample = who === "tool"
+      ? await redisBenchmark(port, t, requests)
+      : await gocacheBench(port, t, requests);
+    return { ...sample, server: (cpuSeconds(child.pid) - before) * 1e6 / requests };
+  };
   for (const t of TESTS) samples.set(t, { tool: [], ours: [] });
   try {
     await waitForPing(port);
@@ -166,6 +175,7 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
       (ours / tool).toFixed(3),
       perRequest(s.tool.map((x) => x.cpu), base),
       reported(s.ours.map((x) => x.cpu)),
+      `${reported(s.tool.map((x) => x.server))} / ${reported(s.ours.map((x) => x.server))}`,
     ];
   });
 }
@@ -178,6 +188,7 @@ const rows = [[
   "ratio",
   "redis-benchmark CPU us/req",
   "gocache bench CPU us/req",
+  "server CPU us/req",
 ]];
 for (const kind of values.servers.split(",")) {
   if (kind !== "redis" && kind !== "gocache") throw new Error(`unknown server '${kind}'`);
@@ -187,7 +198,8 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 const lines = [
   `-c ${values.clients} -n ${values.requests} -P ${values.pipeline}, medians of ${ROUNDS} rounds, ` +
   `gocache bench --threads ${values.threads}; CPU us/req: user + system time per request ` +
-  `(redis-benchmark: beyond a run of ${BASELINE} requests; gocache bench: its timed phase)`,
+  `(redis-benchmark: beyond a run of ${BASELINE} requests; gocache bench: its timed phase; ` +
+  `server: under redis-benchmark / under gocache bench)`,
   ...rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()),
 ];
 Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));

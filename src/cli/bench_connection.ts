@@ -45,7 +45,7 @@ const READ_SIZE = 64 * 1024;
 export class BenchConnection {
   /** `host:port`, for messages. */
   readonly address: string;
-  /** Counts this connection's replies; replaced by a fresh one between phases (warm-up, run). */
+  /** Counts this connection's replies (a fresh one after AUTH and SELECT). */
   counter = new ReplyCounter();
   readonly #conn: Deno.TcpConn;
   readonly #buffer = new Uint8Array(READ_SIZE);

@@ -10,7 +10,6 @@
  */
 import { TimeoutError } from "../client/errors.ts";
 import { monotonicMs } from "../util/clock.ts";
-import { ReplyCounter } from "../resp/reply_counter.ts";
 import { type BatchSource, BenchConnection } from "./bench_connection.ts";
 import { Histogram, type HistogramData } from "../util/histogram.ts";
 import { RequestBuilder, type Workload } from "./bench_workload.ts";
@@ -45,34 +44,6 @@ export interface RunResult {
   firstError: string | null;
   /** Latencies in microseconds. */
   histogram: HistogramData;
-}
-
-/** Warm-up batches per thread, and the most time the warm-up may take. */
-const WARM_UP_BATCHES = 2000;
-const WARM_UP_MS = 300;
-
-/** Whether this thread (isolate) has warmed up; once is enough for every later test. */
-let warmedUp = false;
-
-/**
- * Sends untimed batches of PING (`-P` per batch, side-effect free) on `connections` until
- * {@link WARM_UP_BATCHES} round trips are done or {@link WARM_UP_MS} have passed. The generator
- * is JavaScript: its first round trips run unoptimized code, and at `-n 100000` (a quarter of a
- * second at `-P 16`) that start-up would be a visible part of the measurement, which the native
- * redis-benchmark does not have. The connections' counters start afresh afterwards.
- */
-async function warmUp(connections: BenchConnection[], pipeline: number): Promise<void> {
-  let batches = WARM_UP_BATCHES;
-  const until = monotonicMs() + WARM_UP_MS;
-  const source: BatchSource = {
-    claim: (now) => batches-- > 0 && now < until ? pipeline : 0,
-    completed() {},
-  };
-  const ping = { test: "ping", dataSize: 0, keyspace: 0, zipf: 0, getShare: 0 } as const;
-  await Promise.all(
-    connections.map((connection) => connection.drive(source, new RequestBuilder(ping, pipeline))),
-  );
-  for (const connection of connections) connection.counter = new ReplyCounter();
 }
 
 /** A run that makes no progress for this long fails, as a client's reply timeout would. */
@@ -117,10 +88,6 @@ export class BenchRun implements BatchSource {
     try {
       for (let i = 0; i < spec.clients; i++) {
         connections.push(await BenchConnection.open(spec, STALL_MS));
-      }
-      if (!warmedUp) {
-        await warmUp(connections, spec.pipeline);
-        warmedUp = true;
       }
     } catch (e) {
       for (const connection of connections) connection.close();
