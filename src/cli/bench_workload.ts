@@ -97,6 +97,8 @@ export class RequestBuilder {
   readonly #slotsPerRequest: number;
   /** Trailing key digits rewritten per key; the leading ones stay '0'. */
   readonly #digits: number;
+  /** For a fixed template: the view of a whole pipeline, so a full batch allocates nothing. */
+  readonly #full: Uint8Array;
 
   /** Prepares the templates of `workload` for pipelines of up to `pipeline` requests. */
   constructor(workload: Workload, pipeline: number) {
@@ -118,6 +120,7 @@ export class RequestBuilder {
     const first = this.#templates[0];
     this.#slotsPerRequest = first.slots.length;
     this.#slots = new Int32Array(this.#mixed ? 0 : pipeline * first.slots.length);
+    this.#full = this.#buffer.subarray(0, this.#mixed ? 0 : pipeline * first.bytes.length);
     if (!this.#mixed) {
       for (let r = 0; r < pipeline; r++) {
         const at = r * first.bytes.length;
@@ -138,7 +141,8 @@ export class RequestBuilder {
       const used = count * this.#slotsPerRequest;
       for (let k = 0; k < used; k++) this.#writeKey(slots[k]);
     }
-    return this.#buffer.subarray(0, count * this.#templates[0].bytes.length);
+    const length = count * this.#templates[0].bytes.length;
+    return length === this.#full.length ? this.#full : this.#buffer.subarray(0, length);
   }
 
   #mixedBatch(count: number): Uint8Array {
