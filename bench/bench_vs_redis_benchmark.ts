@@ -1,16 +1,24 @@
 /**
  * Is `gocache bench` a fair load generator? It runs redis-benchmark and `gocache bench` with the
  * same -c/-n/-P/-t against the same server (redis-server, gocache, or both), one test at a time
- * with both tools back to back (alternating which goes first), and prints both throughputs per test (medians over the rounds)
- * and their ratio (gocache bench / redis-benchmark). The goal is a ratio within 0.85-1.15.
+ * with both tools back to back (alternating which goes first), and prints both throughputs per
+ * test (medians over the rounds) and their ratio (gocache bench / redis-benchmark). The goal is
+ * a ratio within 0.85-1.15. Throughput on a shared machine is noisy, so it also prints each
+ * tool's CPU time (user + system) per request, which is far steadier. For redis-benchmark it is
+ * the process's CPU time (from /proc) minus that of a run of one batch per connection (start-up,
+ * connecting), divided by the extra requests; gocache bench reports the CPU time of its timed
+ * phase itself (`--json` `cpuMicrosPerRequest`), since Deno's start-up time varies too much to
+ * subtract. The server's CPU time per request under each tool is printed too: when it is the
+ * same, both tools load the server alike and a throughput gap is the server's own variation.
  *
  *   deno task bench:client [--servers redis,gocache] [-c 50] [-n 100000] [-P 1]
  *                          [-t ping,set,get,incr,mset] [--rounds 3] [--threads 1]
  *
- * redis-benchmark's `ping` is its PING_MBULK line (our PING is a multibulk command too).
+ * Our `ping` is compared with redis-benchmark's PING_MBULK (`-t ping_mbulk`; its `-t ping` would
+ * also run PING_INLINE): ours is a multibulk command too.
  */
 import { parseArgs } from "node:util";
-import { freePort, run, spawnServer, waitForPing } from "./_support.ts";
+import { cpuSeconds, freePort, spawnServer, waitForPing } from "./_support.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -27,7 +35,38 @@ const { values } = parseArgs({
 });
 const TESTS = values.tests.split(",");
 const ROUNDS = Number(values.rounds);
-const COMMON = ["-c", values.clients, "-n", values.requests, "-P", values.pipeline];
+const REQUESTS = Number(values.requests);
+/** The baseline run: one batch per connection. */
+const BASELINE = Number(values.clients) * Number(values.pipeline);
+const COMMON = ["-c", values.clients, "-P", values.pipeline];
+
+/** What one run of a tool measured. */
+interface Sample {
+  /** Throughput it reported. */
+  rps: number;
+  /** redis-benchmark: CPU seconds (user + system) of its process; gocache bench: µs/request. */
+  cpu: number;
+  /** The server's CPU time per request during the run, in µs. */
+  server: number;
+}
+
+/**
+ * Runs a program to completion; returns its standard output and its CPU time, read by a shell
+ * from its own children's times in /proc once the program has been waited for.
+ */
+async function runMeasured(cmd: string, args: string[]): Promise<{ out: string; cpu: number }> {
+  const script = '"$@"; cat /proc/$$/stat >&2';
+  const result = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", cmd, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stat = new TextDecoder().decode(result.stderr).trim().split("\n").at(-1) ?? "";
+  // Fields 16 and 17 of /proc/PID/stat (cutime, cstime), counted after the command name.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return { out: new TextDecoder().decode(result.stdout), cpu: ticks / 100 };
+}
 
 /** redis-benchmark's names for our tests. */
 const REDIS_NAMES: Record<string, string> = {
@@ -38,27 +77,28 @@ const REDIS_NAMES: Record<string, string> = {
   mset: "MSET (10 keys)",
 };
 
-/** Throughput of one test from redis-benchmark --csv. */
-async function redisBenchmark(port: number, test: string): Promise<Map<string, number>> {
-  const out = await run("redis-benchmark", [
+/** One run of redis-benchmark (`--csv`) with `requests` requests. */
+async function redisBenchmark(port: number, test: string, requests: number): Promise<Sample> {
+  const { out, cpu } = await runMeasured("redis-benchmark", [
     "-p",
     String(port),
     ...COMMON,
+    "-n",
+    String(requests),
     "-t",
-    test,
+    test === "ping" ? "ping_mbulk" : test,
     "--csv",
   ]);
-  const rates = new Map<string, number>();
   for (const line of out.split("\n")) {
     const cells = line.split('","').map((cell) => cell.replace(/^"|"$/g, ""));
-    if (cells[0] === REDIS_NAMES[test]) rates.set(test, Number(cells[1]));
+    if (cells[0] === REDIS_NAMES[test]) return { rps: Number(cells[1]), cpu, server: NaN };
   }
-  return rates;
+  return { rps: NaN, cpu, server: NaN };
 }
 
-/** Throughput of one test from gocache bench --json. */
-async function gocacheBench(port: number, test: string): Promise<Map<string, number>> {
-  const out = await run(Deno.execPath(), [
+/** One run of gocache bench (`--json`) with `requests` requests. */
+async function gocacheBench(port: number, test: string, requests: number): Promise<Sample> {
+  const { out } = await runMeasured(Deno.execPath(), [
     "run",
     "-A",
     MAIN,
@@ -66,14 +106,19 @@ async function gocacheBench(port: number, test: string): Promise<Map<string, num
     "-p",
     String(port),
     ...COMMON,
+    "-n",
+    String(requests),
     "-t",
     test,
     "--threads",
     values.threads,
     "--json",
   ]);
-  const report = JSON.parse(out) as { results: { test: string; rps: number }[] };
-  return new Map(report.results.map((r) => [r.test, r.rps]));
+  const report = JSON.parse(out) as {
+    results: { test: string; rps: number; cpuMicrosPerRequest: number }[];
+  };
+  const result = report.results.find((r) => r.test === test);
+  return { rps: result?.rps ?? NaN, cpu: result?.cpuMicrosPerRequest ?? NaN, server: NaN };
 }
 
 function median(xs: number[]): number {
@@ -86,21 +131,27 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "gocache-bench-client-" });
   const child = spawnServer(kind, port, dir);
-  const samples = new Map<string, { tool: number[]; ours: number[] }>();
+  type Tool = "tool" | "ours";
+  const samples = new Map<string, Record<Tool, Sample[]>>();
+  const baselines = new Map<string, number>();
+  /** Runs a tool, adding the server's CPU time per request (the same for a fair generator). */
+  const runTool = async (who: Tool, t: string, requests: number) => {
+    const before = cpuSeconds(child.pid);
+    const sample = who === "tool"
+      ? await redisBenchmark(port, t, requests)
+      : await gocacheBench(port, t, requests);
+    return { ...sample, server: (cpuSeconds(child.pid) - before) * 1e6 / requests };
+  };
   for (const t of TESTS) samples.set(t, { tool: [], ours: [] });
   try {
     await waitForPing(port);
+    for (const t of TESTS) baselines.set(t, (await runTool("tool", t, BASELINE)).cpu);
     // Both tools measure a test back to back (who goes first alternates), so load from
     // elsewhere on the machine drifts as little as possible between the two numbers.
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of TESTS.entries()) {
         const order = (round + i) % 2 === 0 ? ["tool", "ours"] as const : ["ours", "tool"] as const;
-        for (const who of order) {
-          const rates = who === "tool"
-            ? await redisBenchmark(port, t)
-            : await gocacheBench(port, t);
-          samples.get(t)?.[who].push(rates.get(t) ?? NaN);
-        }
+        for (const who of order) samples.get(t)?.[who].push(await runTool(who, t, REQUESTS));
       }
     }
   } finally {
@@ -108,15 +159,37 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
     await child.status;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+  const perRequest = (cpu: number[], baseline: number) =>
+    ((median(cpu) - baseline) * 1e6 / (REQUESTS - BASELINE)).toFixed(2);
+  const reported = (micros: number[]) => median(micros).toFixed(2);
   return TESTS.map((t) => {
     const s = samples.get(t) ?? { tool: [], ours: [] };
-    const tool = median(s.tool);
-    const ours = median(s.ours);
-    return [kind, t.toUpperCase(), tool.toFixed(0), ours.toFixed(0), (ours / tool).toFixed(3)];
+    const base = baselines.get(t) ?? 0;
+    const tool = median(s.tool.map((x) => x.rps));
+    const ours = median(s.ours.map((x) => x.rps));
+    return [
+      kind,
+      t.toUpperCase(),
+      tool.toFixed(0),
+      ours.toFixed(0),
+      (ours / tool).toFixed(3),
+      perRequest(s.tool.map((x) => x.cpu), base),
+      reported(s.ours.map((x) => x.cpu)),
+      `${reported(s.tool.map((x) => x.server))} / ${reported(s.ours.map((x) => x.server))}`,
+    ];
   });
 }
 
-const rows = [["server", "test", "redis-benchmark req/s", "gocache bench req/s", "ratio"]];
+const rows = [[
+  "server",
+  "test",
+  "redis-benchmark req/s",
+  "gocache bench req/s",
+  "ratio",
+  "redis-benchmark CPU us/req",
+  "gocache bench CPU us/req",
+  "server CPU us/req",
+]];
 for (const kind of values.servers.split(",")) {
   if (kind !== "redis" && kind !== "gocache") throw new Error(`unknown server '${kind}'`);
   rows.push(...await measure(kind));
@@ -124,7 +197,9 @@ for (const kind of values.servers.split(",")) {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 const lines = [
   `-c ${values.clients} -n ${values.requests} -P ${values.pipeline}, medians of ${ROUNDS} rounds, ` +
-  `gocache bench --threads ${values.threads}`,
+  `gocache bench --threads ${values.threads}; CPU us/req: user + system time per request ` +
+  `(redis-benchmark: beyond a run of ${BASELINE} requests; gocache bench: its timed phase; ` +
+  `server: under redis-benchmark / under gocache bench)`,
   ...rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()),
 ];
 Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));

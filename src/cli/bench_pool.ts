@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { monotonicMs } from "../util/clock.ts";
 import { Histogram } from "../util/histogram.ts";
 import { BenchRun, type RunResult, type RunSpec } from "./bench_runner.ts";
@@ -65,6 +66,11 @@ export interface TestOutcome {
   histogram: Histogram;
   /** Throughput over time. */
   timeline: TimelinePoint[];
+  /**
+   * CPU time (user + system, all threads) this process used while the test ran: the
+   * generator's own cost, which takes from the server on a small machine.
+   */
+  cpuSeconds: number;
 }
 
 const SAMPLE_MS = 100;
@@ -174,6 +180,7 @@ export class BenchPool {
         return done.map((message) => expect(message, "done").result);
       };
     }
+    const cpuBefore = process.cpuUsage();
     const started = monotonicMs();
     const samples: { t: number; done: number }[] = [{ t: 0, done: 0 }];
     const sample = () => {
@@ -191,6 +198,7 @@ export class BenchPool {
       clearInterval(timer);
     }
     const seconds = (monotonicMs() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     sample();
     const histogram = new Histogram();
     for (const result of results) histogram.merge(Histogram.from(result.histogram));
@@ -205,6 +213,7 @@ export class BenchPool {
       rps: seconds > 0 ? total / seconds : 0,
       histogram,
       timeline: toTimeline(samples),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
   }
 

@@ -30,6 +30,8 @@ export interface Summary {
   latencyMs: { avg: number; p50: number; p95: number; p99: number; p999: number; max: number };
   /** Throughput over time. */
   timeline: { t: number; rps: number }[];
+  /** The generator's CPU time (user + system) per request, in microseconds. */
+  cpuMicrosPerRequest: number;
 }
 
 /** A test run against both servers of `--compare`. */
@@ -69,6 +71,9 @@ export function summarize(outcome: TestOutcome): Summary {
       t: Math.round(p.t * 1000) / 1000,
       rps: Math.round(p.rps),
     })),
+    cpuMicrosPerRequest: outcome.requests > 0
+      ? Math.round((outcome.cpuSeconds * 1e6 / outcome.requests) * 1000) / 1000
+      : 0,
   };
 }
 

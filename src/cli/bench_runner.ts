@@ -1,18 +1,16 @@
 /**
  * Runs one benchmark test on a group of connections in the current thread (the main thread, or
- * one Worker of `--threads`). Each connection keeps one batch of `-P` requests in flight: it
- * copies the batch from the templates, writes it with one socket write, and waits for the batch's
- * replies through a single reply sink (one promise per batch, not per request). Latency is
- * measured as redis-benchmark does: from the batch's write to the socket read that delivered
- * each reply, the clock being read once per read, not per reply.
+ * one Worker of `--threads`). Each {@link BenchConnection} keeps one batch of `-P` requests in
+ * flight and asks the run for the next batch, so `-n` is shared between the connections as they
+ * finish; `--duration` stops handing out batches at the deadline. Every batch is recorded once
+ * in the HDR histogram, and progress is published in shared memory for the sampler. A run that
+ * stops making progress for 30 s fails, as the client's reply timeout did.
  *
  * @module
  */
-import { type Client, connect } from "../client/client.ts";
-import { ReplySink } from "../client/connection.ts";
-import { RespError, type RespValue } from "../resp/reply_decoder.ts";
-import { ByteBuffer } from "../util/bytes.ts";
+import { TimeoutError } from "../client/errors.ts";
 import { monotonicMs } from "../util/clock.ts";
+import { type BatchSource, BenchConnection } from "./bench_connection.ts";
 import { Histogram, type HistogramData } from "../util/histogram.ts";
 import { RequestBuilder, type Workload } from "./bench_workload.ts";
 
@@ -48,69 +46,29 @@ export interface RunResult {
   histogram: HistogramData;
 }
 
-/** Collects one batch's replies and records their latencies. */
-class BatchSink extends ReplySink {
-  remaining: number;
-  start = 0;
-  #lastRead = -1;
-  /** Latency (µs) of the replies of the current read, and how many there were so far. */
-  #latency = 0;
-  #sameRead = 0;
-  resolve!: () => void;
-  reject!: (e: Error) => void;
-  readonly promise: Promise<void>;
-
-  constructor(
-    count: number,
-    readonly run: BenchRun,
-    readonly reads: () => number,
-  ) {
-    super();
-    this.remaining = count;
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  reply(value: RespValue): boolean {
-    const reads = this.reads();
-    if (reads !== this.#lastRead) {
-      // Replies delivered by one read share one latency: record them once, with their count.
-      if (this.#sameRead > 0) this.run.record(this.#latency, this.#sameRead);
-      this.#lastRead = reads;
-      this.#latency = (monotonicMs() - this.start) * 1000;
-      this.#sameRead = 0;
-    }
-    this.#sameRead++;
-    if (value instanceof RespError) this.run.recordError(value);
-    if (--this.remaining > 0) return false;
-    this.run.record(this.#latency, this.#sameRead);
-    this.resolve();
-    return true;
-  }
-
-  fail(error: Error): void {
-    this.reject(error);
-  }
-}
+/** A run that makes no progress for this long fails, as a client's reply timeout would. */
+const STALL_MS = 30_000;
 
 /** One thread's connections for one test; see the module comment. */
-export class BenchRun {
+export class BenchRun implements BatchSource {
   readonly #spec: RunSpec;
-  readonly #clients: Client[];
+  readonly #connections: BenchConnection[];
   readonly #progress: Int32Array;
   readonly #slot: number;
   readonly histogram = new Histogram();
   #remaining: number;
   #deadline = Infinity;
   #completed = 0;
-  #errors = 0;
-  #firstError: string | null = null;
+  #failure: Error | null = null;
 
-  private constructor(spec: RunSpec, clients: Client[], progress: Int32Array, slot: number) {
+  private constructor(
+    spec: RunSpec,
+    connections: BenchConnection[],
+    progress: Int32Array,
+    slot: number,
+  ) {
     this.#spec = spec;
-    this.#clients = clients;
+    this.#connections = connections;
     this.#progress = progress;
     this.#slot = slot;
     this.#remaining = spec.requests;
@@ -121,77 +79,81 @@ export class BenchRun {
    * Progress (replies so far) is published in `progress[slot]`.
    */
   static async prepare(spec: RunSpec, progress: Int32Array, slot: number): Promise<BenchRun> {
-    const clients: Client[] = [];
+    const connections: BenchConnection[] = [];
+    let stalled = false;
+    const guard = setTimeout(() => {
+      stalled = true;
+      for (const connection of connections) connection.close();
+    }, STALL_MS);
     try {
       for (let i = 0; i < spec.clients; i++) {
-        clients.push(
-          await connect({
-            host: spec.host,
-            port: spec.port,
-            password: spec.password,
-            db: spec.db,
-            timeoutMs: 30_000,
-          }),
-        );
+        connections.push(await BenchConnection.open(spec, STALL_MS));
       }
     } catch (e) {
-      await Promise.all(clients.map((client) => client.close()));
-      throw e;
+      for (const connection of connections) connection.close();
+      if (!stalled) throw e;
+      throw new TimeoutError(`No reply from ${spec.host}:${spec.port} within ${STALL_MS} ms`);
+    } finally {
+      clearTimeout(guard);
     }
-    return new BenchRun(spec, clients, progress, slot);
-  }
-
-  /** Records `count` replies that took `micros` microseconds. */
-  record(micros: number, count: number): void {
-    this.histogram.record(micros, count);
-  }
-
-  /** Counts an error reply, keeping the first one's text. */
-  recordError(error: RespError): void {
-    this.#errors++;
-    this.#firstError ??= error.message;
+    return new BenchRun(spec, connections, progress, slot);
   }
 
   /** How many requests the next batch may take (0: done). */
-  #claim(): number {
-    if (this.#spec.requests === 0) {
-      return monotonicMs() < this.#deadline ? this.#spec.pipeline : 0;
-    }
+  claim(now: number): number {
+    if (this.#failure !== null) return 0;
+    if (this.#spec.requests === 0) return now < this.#deadline ? this.#spec.pipeline : 0;
     const n = Math.min(this.#spec.pipeline, this.#remaining);
     this.#remaining -= n;
     return n;
   }
 
-  async #drive(client: Client): Promise<void> {
-    const conn = client.connection;
-    const builder = new RequestBuilder(this.#spec);
-    const out = new ByteBuffer(64 * 1024);
-    const reads = () => conn.reads;
-    for (let n = this.#claim(); n > 0; n = this.#claim()) {
-      out.length = 0;
-      builder.append(out, n);
-      const sink = new BatchSink(n, this, reads);
-      sink.start = monotonicMs();
-      conn.writeEncoded(out.view(), sink);
-      await sink.promise;
-      this.#completed += n;
-      Atomics.store(this.#progress, this.#slot, this.#completed);
-    }
+  /** Records a batch: every request with the batch's latency, as redis-benchmark does. */
+  completed(count: number, micros: number): void {
+    this.histogram.record(micros, count);
+    this.#completed += count;
+    Atomics.store(this.#progress, this.#slot, this.#completed);
+  }
+
+  /** Stops the run with `error` (the first one wins) by closing every connection. */
+  #abort(error: unknown): void {
+    if (this.#failure !== null) return;
+    this.#failure = error instanceof Error ? error : new Error(String(error));
+    for (const connection of this.#connections) connection.close();
   }
 
   /** Runs the test to the end and closes the connections. */
   async go(): Promise<RunResult> {
     if (this.#spec.requests === 0) this.#deadline = monotonicMs() + this.#spec.durationMs;
+    let seen = -1;
+    let since = monotonicMs();
+    const watchdog = setInterval(() => {
+      if (this.#completed !== seen) {
+        seen = this.#completed;
+        since = monotonicMs();
+      } else if (monotonicMs() - since > STALL_MS) {
+        const where = this.#connections[0]?.address ?? "the server";
+        this.#abort(new TimeoutError(`No reply from ${where} within ${STALL_MS} ms`));
+      }
+    }, 1000);
     try {
-      await Promise.all(this.#clients.map((client) => this.#drive(client)));
+      await Promise.all(
+        this.#connections.map((connection) =>
+          connection.drive(this, new RequestBuilder(this.#spec, this.#spec.pipeline))
+            .catch((e) => this.#abort(e))
+        ),
+      );
     } finally {
-      await Promise.all(this.#clients.map((client) => client.close()));
+      clearInterval(watchdog);
+      for (const connection of this.#connections) connection.close();
     }
-    return {
-      requests: this.#completed,
-      errors: this.#errors,
-      firstError: this.#firstError,
-      histogram: this.histogram.toJSON(),
-    };
+    if (this.#failure !== null) throw this.#failure;
+    let errors = 0;
+    let firstError: string | null = null;
+    for (const { counter } of this.#connections) {
+      errors += counter.errors;
+      firstError ??= counter.firstError;
+    }
+    return { requests: this.#completed, errors, firstError, histogram: this.histogram.toJSON() };
   }
 }

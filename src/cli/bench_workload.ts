@@ -2,13 +2,12 @@
  * What `gocache bench` sends: each test is a set of pre-encoded command templates, as
  * redis-benchmark builds them. Keys are `key:__rand_int__` (`counter:__rand_int__` for INCR);
  * with a key space (`-r N`) the 12 placeholder bytes are overwritten in place with a zero-padded
- * random number below N for each request, uniform or Zipf-distributed, so building a request is
- * a copy and a few digit writes, never an encoding.
+ * random number below N for each request, uniform or Zipf-distributed. A connection's pipeline
+ * is encoded once; a batch only rewrites key digits, never encodes.
  *
  * @module
  */
 import { encodeCommand } from "../resp/command_writer.ts";
-import type { ByteBuffer } from "../util/bytes.ts";
 import { ZipfSampler } from "../util/zipf.ts";
 
 /** The tests `-t` accepts, in the order they run. */
@@ -76,47 +75,101 @@ function templatesOf(workload: Workload): Template[] {
   }
 }
 
-/** Builds request batches for one connection. */
+/** Digits of a key number (`__rand_int__` is 12 bytes). */
+const KEY_DIGITS = PLACEHOLDER.length;
+
+/**
+ * Builds one connection's pipelines of requests. The `-P` requests of a pipeline are encoded
+ * once into a reusable buffer; for each batch only the random key digits are rewritten in place
+ * (redis-benchmark's `__rand_int__` trick), so a batch costs no encoding and no allocation. The
+ * mixed test picks GET or SET per request, so its batches are copied from the two templates.
+ */
 export class RequestBuilder {
   readonly #templates: Template[];
   readonly #keyspace: number;
   readonly #getShare: number;
   readonly #zipf: ZipfSampler | null;
   readonly #mixed: boolean;
+  /** The pipeline's bytes; for a fixed template, `-P` encoded copies of it. */
+  readonly #buffer: Uint8Array;
+  /** For a fixed template: every key position in `#buffer`, and how many per request. */
+  readonly #slots: Int32Array;
+  readonly #slotsPerRequest: number;
+  /** Trailing key digits rewritten per key; the leading ones stay '0'. */
+  readonly #digits: number;
+  /** For a fixed template: the view of a whole pipeline, so a full batch allocates nothing. */
+  readonly #full: Uint8Array;
 
-  /** Prepares the templates of `workload`. */
-  constructor(workload: Workload) {
-    this.#templates = templatesOf(workload);
+  /** Prepares the templates of `workload` for pipelines of up to `pipeline` requests. */
+  constructor(workload: Workload, pipeline: number) {
     this.#keyspace = workload.keyspace;
+    this.#templates = templatesOf(workload);
+    if (this.#keyspace > 0) {
+      for (const t of this.#templates) {
+        for (const slot of t.slots) t.bytes.fill(48, slot, slot + KEY_DIGITS);
+      }
+    }
+    this.#digits = Math.min(KEY_DIGITS, String(Math.max(0, this.#keyspace - 1)).length);
     this.#getShare = workload.getShare;
     this.#mixed = workload.test === "mixed";
     this.#zipf = workload.zipf > 0 && workload.keyspace > 0
       ? new ZipfSampler(workload.keyspace, workload.zipf)
       : null;
-  }
-
-  /** Appends `count` requests to `out`. */
-  append(out: ByteBuffer, count: number): void {
-    for (let n = 0; n < count; n++) {
-      const t = this.#mixed && Math.random() >= this.#getShare
-        ? this.#templates[1]
-        : this.#templates[0];
-      const at = out.length;
-      out.pushBytes(t.bytes);
-      if (this.#keyspace > 0) {
-        for (const slot of t.slots) this.#writeKey(out.bytes, at + slot);
+    const longest = Math.max(...this.#templates.map((t) => t.bytes.length));
+    this.#buffer = new Uint8Array(longest * pipeline);
+    const first = this.#templates[0];
+    this.#slotsPerRequest = first.slots.length;
+    this.#slots = new Int32Array(this.#mixed ? 0 : pipeline * first.slots.length);
+    this.#full = this.#buffer.subarray(0, this.#mixed ? 0 : pipeline * first.bytes.length);
+    if (!this.#mixed) {
+      for (let r = 0; r < pipeline; r++) {
+        const at = r * first.bytes.length;
+        this.#buffer.set(first.bytes, at);
+        first.slots.forEach((slot, k) => this.#slots[r * first.slots.length + k] = at + slot);
       }
     }
   }
 
-  /** Overwrites the 12 placeholder bytes at `at` with a zero-padded key number. */
-  #writeKey(bytes: Uint8Array, at: number): void {
+  /**
+   * The bytes of the next `count` requests (at most the pipeline depth), with fresh random keys
+   * under `-r`. The view is valid until the next call.
+   */
+  next(count: number): Uint8Array {
+    if (this.#mixed) return this.#mixedBatch(count);
+    if (this.#keyspace > 0) {
+      const slots = this.#slots;
+      const used = count * this.#slotsPerRequest;
+      for (let k = 0; k < used; k++) this.#writeKey(slots[k]);
+    }
+    const length = count * this.#templates[0].bytes.length;
+    return length === this.#full.length ? this.#full : this.#buffer.subarray(0, length);
+  }
+
+  #mixedBatch(count: number): Uint8Array {
+    const buffer = this.#buffer;
+    let at = 0;
+    for (let n = 0; n < count; n++) {
+      const t = Math.random() >= this.#getShare ? this.#templates[1] : this.#templates[0];
+      buffer.set(t.bytes, at);
+      if (this.#keyspace > 0) {
+        for (const slot of t.slots) this.#writeKey(at + slot);
+      }
+      at += t.bytes.length;
+    }
+    return buffer.subarray(0, at);
+  }
+
+  /** Writes a random key number below the key space into the key placeholder at `at`. */
+  #writeKey(at: number): void {
     let n = this.#zipf === null
       ? Math.floor(Math.random() * this.#keyspace)
       : this.#zipf.next() - 1;
-    for (let i = at + 11; i >= at; i--) {
-      bytes[i] = 48 + (n % 10);
-      n = Math.floor(n / 10);
+    const bytes = this.#buffer;
+    const stop = at + KEY_DIGITS - this.#digits;
+    for (let i = at + KEY_DIGITS - 1; i >= stop; i--) {
+      const q = Math.floor(n / 10);
+      bytes[i] = 48 + n - q * 10;
+      n = q;
     }
   }
 }

@@ -19,6 +19,7 @@ interface JsonReport {
     rps: number;
     latencyMs: Record<"avg" | "p50" | "p95" | "p99" | "p999" | "max", number>;
     timeline: { t: number; rps: number }[];
+    cpuMicrosPerRequest: number;
   }[];
   comparisons: { test: string; ratio: number; a: { rps: number }; b: { rps: number } }[];
 }
@@ -55,6 +56,7 @@ Deno.test("bench sends exactly -n requests per test and reports ordered percenti
     assert.equal(r.requests, 2000, r.test);
     assert.equal(r.errors, 0, r.test);
     assert.ok(r.rps > 0);
+    assert.ok(r.cpuMicrosPerRequest > 0 && r.cpuMicrosPerRequest < 1e6, r.test);
     const l = r.latencyMs;
     assert.ok(l.p50 <= l.p95 && l.p95 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, r.test);
   }
@@ -201,4 +203,35 @@ Deno.test("bench draws a progress bar on a terminal and none when stdout is a pi
   assert.equal(piped.code, 0);
   assert.doesNotMatch(piped.stdout, /\[#|\r/);
   assert.match(piped.stdout, /GET\s+\d+\s+0\s+/);
+});
+
+Deno.test("bench logs in with -a and --db, counts error replies and shows the first", async () => {
+  await using server = await startServer({ args: ["--requirepass", "s3cret"] });
+  await using client = await connect({ port: server.port, password: "s3cret", db: 3 });
+  await client.set("counter:__rand_int__", "not a number");
+  const { code, stdout, stderr } = await runCli([
+    "bench",
+    "-p",
+    String(server.port),
+    "-a",
+    "s3cret",
+    "--db",
+    "3",
+    "-c",
+    "3",
+    "-n",
+    "500",
+    "-P",
+    "7",
+    "-t",
+    "incr,get",
+    "-q",
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^INCR\s+500\s+500\s/m);
+  assert.match(stdout, /^GET\s+500\s+0\s/m);
+  assert.match(stdout, /INCR: first error reply: ERR value is not an integer or out of range/);
+  const wrong = await runCli(["bench", "-p", String(server.port), "-a", "nope", "-n", "10"]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /^gocache bench: WRONGPASS/);
 });

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { parseRatio, RequestBuilder, type Workload } from "../../../src/cli/bench_workload.ts";
 import { split } from "../../../src/cli/bench_pool.ts";
 import { ReplyDecoder, type RespValue } from "../../../src/resp/reply_decoder.ts";
-import { ByteBuffer } from "../../../src/util/bytes.ts";
 
 const text = new TextDecoder();
 
 function build(workload: Partial<Workload>, count: number): string[][] {
+  const pipeline = Math.min(count, 16);
   const builder = new RequestBuilder({
     test: "set",
     dataSize: 3,
@@ -18,11 +18,11 @@ function build(workload: Partial<Workload>, count: number): string[][] {
     zipf: 0,
     getShare: 0.5,
     ...workload,
-  });
-  const out = new ByteBuffer(16);
-  builder.append(out, count);
+  }, pipeline);
   const decoder = new ReplyDecoder();
-  decoder.push(out.view());
+  for (let left = count; left > 0; left -= pipeline) {
+    decoder.push(builder.next(Math.min(pipeline, left)).slice());
+  }
   const commands: string[][] = [];
   for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
     commands.push((frame as RespValue[]).map((arg) => text.decode(arg as Uint8Array)));
