@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { Keyspace } from "../src/store/keyspace.ts";
+import { mulberry32 } from "../src/util/prng.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,17 +21,8 @@ const REQUESTS = Number(values.requests);
 const KEYS = Number(values.keys);
 const ROOM = Math.floor(KEYS * Number(values.room));
 
-/** Mulberry32: a small seeded PRNG so every policy sees the same trace. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so every policy sees the same trace. */
+const prng = mulberry32;
 
 function zipfTrace(n: number, keys: number, s: number, random: () => number): Int32Array {
   const cdf = new Float64Array(keys);

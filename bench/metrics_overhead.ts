@@ -111,7 +111,7 @@ try {
         `CPU per request ${(median(m.cpu) / median(d.cpu)).toFixed(3)}`,
     );
   }
-  console.log(lines.join("\n"));
+  Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));
 } finally {
   for (const v of variants) {
     v.process.kill("SIGTERM");

@@ -16,6 +16,7 @@ import { plain, RespConn } from "../support/resp_conn.ts";
 import { startServer } from "../support/server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { bytes, concat } from "../support/bytes.ts";
+import { mulberry32 } from "../../src/util/prng.ts";
 
 const PAYLOADS = 10_000;
 const CONCURRENCY = 16;
@@ -30,20 +31,13 @@ const INLINE_MAX = 64 * 1024;
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
 
-/** mulberry32: small, fast and good enough to drive a fuzzer reproducibly. */
+/** Seeded randomness (mulberry32), so that a fuzzer's failures replay. */
 class Rng {
-  #state: number;
+  /** A float in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** An integer in [min, max]. */

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ReplyCounter } from "../../../src/resp/reply_counter.ts";
 import { ReplyDecoder, RespError, RespPush } from "../../../src/resp/reply_decoder.ts";
+import { mulberry32 } from "../../../src/util/prng.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
@@ -46,17 +47,8 @@ function oracle(stream: Uint8Array): { replies: number; errors: number; failed: 
   return { replies, errors, failed: false };
 }
 
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so failures reproduce. */
+const random = mulberry32;
 
 /** One random well-formed frame of any RESP2/RESP3 type, nested up to `depth` levels. */
 function frame(rand: () => number, depth: number): string {

@@ -22,6 +22,7 @@ import {
   RespVerbatim,
 } from "../../../src/resp/reply_decoder.ts";
 import { bytes, concat } from "../../support/bytes.ts";
+import { mulberry32 } from "../../../src/util/prng.ts";
 
 const utf8 = new TextEncoder();
 
@@ -452,18 +453,6 @@ Deno.test("long arrays and long lines arriving in small chunks decode in linear 
 
 // ---------------------------------------------------------------------------------------------
 // Property tests
-
-/** A small deterministic PRNG, so the test encoder's choices replay with the fast-check seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The test's own RESP encoder. Where the protocol has several encodings of a value (three

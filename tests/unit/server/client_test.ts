@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { ClientState } from "../../../src/server/client.ts";
-import { ByteBuffer } from "../../../src/util/bytes.ts";
 
 Deno.test("CLIENT LIST shows subscriptions, MULTI and a touched WATCH as Redis does", () => {
   const client = new ClientState(7, "127.0.0.1:1", "127.0.0.1:2", true);
