@@ -18,7 +18,7 @@
  * also run PING_INLINE): ours is a multibulk command too.
  */
 import { parseArgs } from "node:util";
-import { cpuSeconds, freePort, spawnServer, waitForPing } from "./_support.ts";
+import { cpuSeconds, freePort, median, spawnServer, waitForPing } from "./_support.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -119,12 +119,6 @@ async function gocacheBench(port: number, test: string, requests: number): Promi
   };
   const result = report.results.find((r) => r.test === test);
   return { rps: result?.rps ?? NaN, cpu: result?.cpuMicrosPerRequest ?? NaN, server: NaN };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function measure(kind: "redis" | "gocache"): Promise<string[][]> {

@@ -10,7 +10,7 @@
  *   deno task bench:metrics-overhead [-t set,get,incr] [-n 400000] [-P 16] [--rounds 5]
  */
 import { parseArgs } from "node:util";
-import { cpuSeconds, freePort, run, spawnServer, waitForPing } from "./_support.ts";
+import { cpuSeconds, freePort, median, run, spawnServer, waitForPing } from "./_support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,11 +29,6 @@ interface Variant {
   readonly process: Deno.ChildProcess;
   /** Per test: throughput and CPU µs per request of each round. */
   readonly results: Map<string, { rps: number[]; cpu: number[] }>;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Requests per second redis-benchmark reports for `test` against `port`. */

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { freePort, spawnServer, waitForPing } from "./_support.ts";
+import { concatBytes } from "../src/util/bytes.ts";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 
 const { values } = parseArgs({
@@ -62,13 +63,7 @@ async function publisher(port: number, channel: (i: number) => string): Promise<
       for (let i = sent; i < Math.min(MESSAGES, sent + BATCH); i++) {
         parts.push(encodeCommand(["PUBLISH", channel(i), payload]));
       }
-      const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        data.set(p, at);
-        at += p.length;
-      }
-      await conn.write(data);
+      await conn.write(concatBytes(parts));
       for (let replies = 0; replies < parts.length;) {
         const n = await conn.read(buf);
         if (n === null) throw new Error("publisher closed");

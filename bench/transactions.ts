@@ -11,7 +11,8 @@
  *                                [--warmup 1]
  */
 import { parseArgs } from "node:util";
-import { cpuSeconds, freePort, spawnServer, waitForPing } from "./_support.ts";
+import { cpuSeconds, freePort, median, spawnServer, waitForPing } from "./_support.ts";
+import { concatBytes } from "../src/util/bytes.ts";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 
 const { values } = parseArgs({
@@ -43,14 +44,7 @@ function batch(): Uint8Array {
       encodeCommand(["EXEC"]),
     );
   }
-  const size = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 async function client(port: number, batches: Uint8Array[]): Promise<void> {
@@ -112,10 +106,9 @@ try {
         }`,
     );
   }
-  ratios.sort((a, b) => a - b);
   lines.push(
     `MULTI/SET/INCR/EXEC, ${CLIENTS} clients, ${PIPELINE} blocks pipelined: median ratio ` +
-      ratios[Math.floor(ratios.length / 2)].toFixed(2),
+      median(ratios).toFixed(2),
   );
   Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));
 } finally {
