@@ -42,8 +42,6 @@ function propagate(
   }
 }
 
-/** Commands that run at once inside MULTI instead of being queued (Redis's list). */
-const RUN_IN_MULTI = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 const QUEUED = new SimpleString("QUEUED");
 const NOT_IN_MULTI = new ErrorReply("ERR Command not allowed inside a transaction");
 
@@ -54,7 +52,7 @@ const NOT_IN_MULTI = new ErrorReply("ERR Command not allowed inside a transactio
  */
 function refuse(ctx: ServerContext, client: ClientState, reply: ErrorReply, cmd?: Command): Reply {
   if (cmd !== undefined) cmd.rejectedCalls++;
-  if (cmd?.name === "exec") {
+  if (cmd?.runsQueue) {
     // Redis answers a refused EXEC this way even outside MULTI, so the client knows it is out.
     client.multi = null;
     const reason = reply.message.replace(/^ERR /, "");
@@ -101,7 +99,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     ctx.stats.countError(refusal);
     return refusal;
   }
-  if (client.multi !== null && !RUN_IN_MULTI.has(cmd.name)) {
+  if (client.multi !== null && !cmd.runsInMulti) {
     if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);
     // The arguments are views of the read buffer, copied only if EXEC is not in the same batch
     // (see keepQueuedArguments).

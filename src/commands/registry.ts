@@ -7,6 +7,7 @@ import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import { NameIndex } from "./name_index.ts";
+import type { CommandNames } from "../resp/request_parser.ts";
 
 /**
  * Runs one command: reads its arguments, works on server state, returns the reply. The argument
@@ -74,6 +75,12 @@ export interface CommandDef {
   subcommands?: readonly CommandDef[];
 }
 
+function sameBytes(buf: Uint8Array, start: number, end: number, bytes: Uint8Array): boolean {
+  if (end - start !== bytes.length) return false;
+  for (let i = start; i < end; i++) if (buf[i] !== bytes[i - start]) return false;
+  return true;
+}
+
 /** Commands without Redis's `fast` flag whose cost is bounded in gocache (see boundedCost). */
 const BOUNDED_STRING_WRITES: ReadonlySet<string> = new Set([
   "set",
@@ -82,6 +89,16 @@ const BOUNDED_STRING_WRITES: ReadonlySet<string> = new Set([
   "mset",
   "msetnx",
   "del",
+]);
+
+/** Commands that run at once inside MULTI instead of being queued (Redis's list). */
+const RUN_IN_MULTI: ReadonlySet<string> = new Set([
+  "exec",
+  "discard",
+  "multi",
+  "watch",
+  "quit",
+  "reset",
 ]);
 
 /** A command in the table, with precomputed facts for the hot path and call counters. */
@@ -106,6 +123,10 @@ export class Command {
   readonly subcommandIndex: NameIndex<Command> | null;
   /** Whether MULTI refuses to queue it (its `no_multi` flag). */
   readonly noMulti: boolean;
+  /** Whether it runs at once inside MULTI instead of being queued (EXEC, DISCARD, ...). */
+  readonly runsInMulti: boolean;
+  /** Whether it is EXEC, which runs a queued transaction (its cost is that of the queue). */
+  readonly runsQueue: boolean;
   /** Whether the command may change the dataset (its `write` flag): it is propagated if it did. */
   readonly write: boolean;
   /**
@@ -139,12 +160,18 @@ export class Command {
     this.denyOom = def.flags.includes("denyoom");
     this.write = def.flags.includes("write");
     this.noMulti = def.flags.includes("no_multi");
+    this.runsInMulti = parent === undefined && RUN_IN_MULTI.has(def.name);
+    this.runsQueue = parent === undefined && def.name === "exec";
     this.boundedCost = def.flags.includes("fast") || BOUNDED_STRING_WRITES.has(this.fullName);
     this.hidden = {
       monitor: def.flags.includes("admin"),
       slowlog: def.flags.includes("skip_slowlog"),
     };
     this.handler = def.handler ?? null;
+    this.spellings = [
+      Uint8Array.from(def.name, (c) => c.charCodeAt(0)),
+      Uint8Array.from(def.name.toUpperCase(), (c) => c.charCodeAt(0)),
+    ];
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {
       const index = new NameIndex<Command>();
@@ -153,6 +180,12 @@ export class Command {
     } else this.subcommandIndex = null;
   }
 
+  /**
+   * The name's bytes in lower and in upper case: a request that spells the name one of these
+   * ways gets this shared array as its first argument instead of a view of its own.
+   */
+  readonly spellings: readonly [Uint8Array, Uint8Array];
+
   /** Whether `argc` words (name included) satisfy the arity. */
   arityAllows(argc: number): boolean {
     return this.arity > 0 ? argc === this.arity : argc >= -this.arity;
@@ -160,10 +193,13 @@ export class Command {
 }
 
 /** The registry of all commands. */
-export class CommandTable {
+export class CommandTable implements CommandNames {
   #byName = new Map<string, Command>();
   #index = new NameIndex<Command>();
   #byId: Command[] = [];
+  /** The spelling {@link intern} returned last, and its command. */
+  #interned: Uint8Array | null = null;
+  #internedCommand: Command | null = null;
 
   /** Builds the table from the families' declarations; a name declared twice is an error. */
   constructor(defs: readonly CommandDef[]) {
@@ -191,7 +227,26 @@ export class CommandTable {
 
   /** The command named by request bytes (any case); no string is built. */
   lookup(name: Uint8Array): Command | undefined {
+    // The parser interns a request's name just before dispatch looks it up.
+    if (name === this.#interned) return this.#internedCommand as Command;
     return this.#index.get(name);
+  }
+
+  /** See {@link CommandNames.intern}. */
+  intern(buf: Uint8Array, start: number, end: number): Uint8Array | null {
+    const cmd = this.#index.getRange(buf, start, end);
+    if (cmd === undefined) return null;
+    const [lower, upper] = cmd.spellings;
+    const spelling = sameBytes(buf, start, end, lower)
+      ? lower
+      : sameBytes(buf, start, end, upper)
+      ? upper
+      : null;
+    if (spelling !== null) {
+      this.#interned = spelling;
+      this.#internedCommand = cmd;
+    }
+    return spelling;
   }
 
   /** Every top-level command. */

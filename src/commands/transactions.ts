@@ -59,13 +59,16 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   propagator.beginBlock();
   try {
     const { commands, args, length } = transaction;
-    const replies: Reply[] = [];
+    const replies: Reply[] = new Array(length);
+    let n = 0;
     for (let c = 0; c < length; c++) {
       const reply = execute(ctx, client, commands[c], args[c]);
       // A SUBSCRIBE-family command answers with its confirmations, one element each.
-      if (reply instanceof ReplySequence) replies.push(...reply.items);
-      else replies.push(reply);
+      if (reply instanceof ReplySequence) {
+        for (const item of reply.items) replies[n++] = item;
+      } else replies[n++] = reply;
     }
+    replies.length = n;
     return replies;
   } finally {
     clearQueue(transaction);

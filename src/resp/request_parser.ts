@@ -50,15 +50,62 @@ export function parseStrictInteger(buf: Uint8Array, start: number, end: number):
   return value === null ? null : Number(value);
 }
 
+/**
+ * Shared arrays for command names as clients usually spell them (all lower or all upper case),
+ * so that the parser need not build a view for each request's name. The command table is one.
+ */
+export interface CommandNames {
+  /**
+   * The shared bytes of the command name `buf[start, end)` when it is spelled exactly as one
+   * of a command's usual spellings, else null. Nothing may write into the array returned.
+   */
+  intern(buf: Uint8Array, start: number, end: number): Uint8Array | null;
+}
+
+/** Largest argument count for which a request's argument array is allocated at its full size. */
+const PRESIZED_ARGS = 64;
+
+/** Where the line {@link scanLength} read last ends (its CR). */
+let scannedCr = 0;
+
+/**
+ * The common case of a length line, read in one pass: 1 to 15 digits without a leading zero
+ * (or a lone 0), then CR and one more byte, all before `end`. Returns the value and leaves the
+ * CR's index in {@link scannedCr}; returns -1 for anything else (a sign, an incomplete line, a
+ * malformed one), which the general path then reads and judges with Redis's rules.
+ */
+function scanLength(buf: Uint8Array, from: number, end: number): number {
+  let i = from;
+  let value = 0;
+  const limit = Math.min(end, from + 15);
+  while (i < limit) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+    i++;
+  }
+  if (i === from || i + 1 >= end || buf[i] !== CR) return -1;
+  if (buf[from] === 48 && i - from > 1) return -1;
+  scannedCr = i;
+  return value;
+}
+
 /** Per-connection request parser state; see the module comment. */
 export class RequestParser {
   /** Largest bulk argument accepted (`proto-max-bulk-len`). */
   maxBulkLength: number;
   /** When true, Redis's small limits for clients that have not authenticated yet apply. */
   unauthenticated = false;
+  /**
+   * Shared arrays for the usual spellings of command names, used as a request's first argument
+   * in place of a view (see commands/registry.ts); null to always build views.
+   */
+  names: CommandNames | null = null;
   /** The command completed by the last {@link parse} call, or null when more bytes are needed. */
   command: Uint8Array[] | null = null;
   #args: Uint8Array[] = [];
+  /** Arguments of the current command read so far. */
+  #argc = 0;
   #detached = 0;
   #argBytes = 0;
   #remaining = 0;
@@ -94,16 +141,20 @@ export class RequestParser {
     if (this.#remaining === 0) {
       if (pos >= end) return pos;
       if (buf[pos] !== 42) return this.#parseInline(buf, pos, end);
-      const cr = findByte(buf, CR, pos + 1, end);
-      if (cr < 0) {
-        if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big mbulk count string");
-        return pos;
+      let count = scanLength(buf, pos + 1, end);
+      let cr = scannedCr;
+      if (count < 0) {
+        cr = findByte(buf, CR, pos + 1, end);
+        if (cr < 0) {
+          if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big mbulk count string");
+          return pos;
+        }
+        if (cr + 1 >= end) return pos;
+        const parsed = parseStrictInteger(buf, pos + 1, cr);
+        if (parsed === null) throw new ProtocolError("invalid multibulk length");
+        count = parsed;
       }
-      if (cr + 1 >= end) return pos;
-      const count = parseStrictInteger(buf, pos + 1, cr);
-      if (count === null || count > MAX_MULTIBULK_LENGTH) {
-        throw new ProtocolError("invalid multibulk length");
-      }
+      if (count > MAX_MULTIBULK_LENGTH) throw new ProtocolError("invalid multibulk length");
       if (this.unauthenticated && count > UNAUTHENTICATED_MULTIBULK_LIMIT) {
         throw new ProtocolError("unauthenticated multibulk length");
       }
@@ -113,7 +164,10 @@ export class RequestParser {
         return pos;
       }
       this.#remaining = count;
-      this.#args = [];
+      // Sized up front (an array grown by push costs several times more), but never beyond what
+      // a small request needs: the count is the client's word, not yet backed by bytes.
+      this.#args = new Array(Math.min(count, PRESIZED_ARGS));
+      this.#argc = 0;
       this.#detached = 0;
       this.#argBytes = 0;
     }
@@ -123,28 +177,35 @@ export class RequestParser {
   /** Copies the arguments that still point into the caller's buffer, before it may change. */
   #detach(pos: number): number {
     const args = this.#args;
-    for (let i = this.#detached; i < args.length; i++) args[i] = args[i].slice();
-    this.#detached = args.length;
+    for (let i = this.#detached; i < this.#argc; i++) args[i] = args[i].slice();
+    this.#detached = this.#argc;
     return pos;
   }
 
   #parseBulks(buf: Uint8Array, pos: number, end: number): number {
+    const buffer = buf.buffer;
+    const base = buf.byteOffset;
+    const args = this.#args;
     while (this.#remaining > 0) {
       if (this.#bulkLength < 0) {
         if (pos >= end) return this.#detach(pos);
         if (buf[pos] !== 36) {
           throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[pos])}'`);
         }
-        const cr = findByte(buf, CR, pos + 1, end);
-        if (cr < 0) {
-          if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big bulk count string");
-          return this.#detach(pos);
+        let length = scanLength(buf, pos + 1, end);
+        let cr = scannedCr;
+        if (length < 0) {
+          cr = findByte(buf, CR, pos + 1, end);
+          if (cr < 0) {
+            if (end - pos > INLINE_MAX_SIZE) throw new ProtocolError("too big bulk count string");
+            return this.#detach(pos);
+          }
+          if (cr + 1 >= end) return this.#detach(pos);
+          const parsed = parseStrictInteger(buf, pos + 1, cr);
+          if (parsed === null || parsed < 0) throw new ProtocolError("invalid bulk length");
+          length = parsed;
         }
-        if (cr + 1 >= end) return this.#detach(pos);
-        const length = parseStrictInteger(buf, pos + 1, cr);
-        if (length === null || length < 0 || length > this.maxBulkLength) {
-          throw new ProtocolError("invalid bulk length");
-        }
+        if (length > this.maxBulkLength) throw new ProtocolError("invalid bulk length");
         if (this.unauthenticated && length > UNAUTHENTICATED_BULK_LIMIT) {
           throw new ProtocolError("unauthenticated bulk length");
         }
@@ -154,7 +215,10 @@ export class RequestParser {
       const length = this.#bulkLength;
       if (end - pos < length + 2) return this.#detach(pos);
       // A view built by the constructor costs ~26 ns against ~42 ns for subarray().
-      this.#args.push(new Uint8Array(buf.buffer, buf.byteOffset + pos, length));
+      const name = this.#argc === 0 && this.names !== null
+        ? this.names.intern(buf, pos, pos + length)
+        : null;
+      args[this.#argc++] = name ?? new Uint8Array(buffer, base + pos, length);
       this.#argBytes += length;
       pos += length + 2;
       this.#bulkLength = -1;

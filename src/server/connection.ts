@@ -71,6 +71,7 @@ export class Connection implements ClientHandle, MessageSink {
     this.state = state;
     this.#host = host;
     this.#parser = new RequestParser(host.ctx.config.values["proto-max-bulk-len"]);
+    this.#parser.names = host.ctx.commands;
   }
 
   /**

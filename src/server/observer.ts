@@ -112,7 +112,7 @@ export class CommandObserver {
     if (
       this.#inBatch &&
       (cmd.boundedCost ||
-        (cmd.name === "exec" && client.multi !== null && !client.multi.unbounded))
+        (cmd.runsQueue && client.multi !== null && !client.multi.unbounded))
     ) {
       if (this.#mark < 0) this.#mark = monotonicMs();
       return -1;

@@ -13,8 +13,11 @@ import {
   RequestParser,
 } from "../../../src/resp/request_parser.ts";
 import { bytes, concat, text } from "../../support/bytes.ts";
+import { createCommandTable } from "../../../src/commands/mod.ts";
 
 const MAX_BULK = 512 * 1024 * 1024;
+/** The server's command table, whose usual spellings of names the parser may intern. */
+const TABLE = createCommandTable();
 const KIB64 = 64 * 1024;
 
 /** The RESP multibulk form of `args`, built independently of the code under test. */
@@ -60,8 +63,11 @@ class Feeder {
   grows = 0;
   readonly #poison: boolean;
 
-  constructor(options: { maxBulk?: number; capacity?: number; poison?: boolean } = {}) {
+  constructor(
+    options: { maxBulk?: number; capacity?: number; poison?: boolean; names?: boolean } = {},
+  ) {
     this.parser = new RequestParser(options.maxBulk ?? MAX_BULK);
+    if (options.names) this.parser.names = TABLE;
     this.buf = new Uint8Array(options.capacity ?? 16);
     this.#poison = options.poison ?? true;
   }
@@ -131,8 +137,11 @@ class Feeder {
 }
 
 /** Feeds `chunks` one by one and reports the commands and the protocol error, if any. */
-function feed(chunks: Uint8Array[], options: { maxBulk?: number; unauth?: boolean } = {}): Outcome {
-  const feeder = new Feeder({ maxBulk: options.maxBulk });
+function feed(
+  chunks: Uint8Array[],
+  options: { maxBulk?: number; unauth?: boolean; names?: boolean } = {},
+): Outcome {
+  const feeder = new Feeder({ maxBulk: options.maxBulk, names: options.names });
   feeder.parser.unauthenticated = options.unauth ?? false;
   let error: string | null = null;
   try {
@@ -150,7 +159,10 @@ function feed(chunks: Uint8Array[], options: { maxBulk?: number; unauth?: boolea
 }
 
 /** Parses a whole byte-text buffer at once. */
-function whole(input: string | Uint8Array, options: { maxBulk?: number; unauth?: boolean } = {}) {
+function whole(
+  input: string | Uint8Array,
+  options: { maxBulk?: number; unauth?: boolean; names?: boolean } = {},
+) {
   return feed([typeof input === "string" ? bytes(input) : input], options);
 }
 
@@ -639,6 +651,80 @@ Deno.test("valid commands split into arbitrary chunks parse like the whole buffe
     ),
     { numRuns: 500 },
   );
+});
+
+/** A request whose name is a command's in some spelling (usual or not), or an unknown one. */
+const namedRequest: fc.Arbitrary<{ wire: Uint8Array; argv: string[] }> = fc.record({
+  name: fc.constantFrom("SET", "set", "Set", "GET", "get", "MULTI", "exec", "EXEC", "nosuch"),
+  args: fc.array(fc.uint8Array({ maxLength: 12 }), { maxLength: 3 }),
+}).map(({ name, args }) => ({
+  wire: multibulk([name, ...args]),
+  argv: [name, ...args.map(text)],
+}));
+
+Deno.test("interned names parse like views, whole or split into arbitrary chunks", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(namedRequest, request), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (requests, cuts) => {
+        const data = concat(requests.map((r) => r.wire));
+        const expected = { commands: requests.map((r) => r.argv), error: null, buffered: 0 };
+        assert.deepEqual(whole(data, { names: true }), expected);
+        assert.deepEqual(feed(splitAt(data, cuts), { names: true }), expected);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("a name spelled all lower or all upper case is one shared array; others are views", () => {
+  const parser = new RequestParser(MAX_BULK);
+  parser.names = TABLE;
+  const input = concat([
+    multibulk(["SET", "k", "v"]),
+    multibulk(["SET", "k2", "v2"]),
+    multibulk(["set", "k", "v"]),
+    multibulk(["SeT", "k", "v"]),
+    multibulk(["NOSUCH"]),
+  ]);
+  const names: Uint8Array[] = [];
+  for (let pos = 0; pos < input.length;) {
+    pos = parser.parse(input, pos, input.length);
+    names.push((parser.command as Uint8Array[])[0]);
+  }
+  assert.deepEqual(names.map(text), ["SET", "SET", "set", "SeT", "NOSUCH"]);
+  assert.equal(names[0], names[1]);
+  assert.notEqual(names[0], names[2]);
+  assert.notEqual(names[0].buffer, input.buffer);
+  assert.notEqual(names[2].buffer, input.buffer);
+  assert.equal(names[3].buffer, input.buffer);
+  assert.equal(names[4].buffer, input.buffer);
+  // The table resolves a shared spelling and a view alike, whichever was interned last.
+  assert.equal(TABLE.lookup(names[0])?.name, "set");
+  assert.equal(TABLE.lookup(names[3])?.name, "set");
+  assert.equal(TABLE.lookup(bytes("GET"))?.name, "get");
+  assert.equal(TABLE.lookup(names[2])?.name, "set");
+  assert.equal(TABLE.lookup(names[4]), undefined);
+});
+
+Deno.test("a request with more arguments than are allocated up front keeps every one", () => {
+  for (const count of [63, 64, 65, 200]) {
+    const args = Array.from({ length: count }, (_, i) => `a${i}`);
+    assert.deepEqual(whole(multibulk(args)).commands, [args]);
+    const input = multibulk(args);
+    assert.deepEqual(feed(splitAt(input, [7, 100, 301])).commands, [args]);
+  }
+});
+
+Deno.test("a length line of 16 or more digits is judged by Redis's rules, not the quick path", () => {
+  assert.equal(errorOf("*1\r\n$0000000000000001\r\na\r\n"), "invalid bulk length");
+  assert.equal(errorOf("*1\r\n$1000000000000000\r\n"), "invalid bulk length");
+  assert.equal(errorOf("*01\r\n$1\r\na\r\n"), "invalid multibulk length");
+  assert.equal(errorOf("*1\r\n$01\r\na\r\n"), "invalid bulk length");
+  assert.deepEqual(whole("*1\r\n$0\r\n\r\n").commands, [[""]]);
+  assert.deepEqual(whole("*000000000000002\r\n").error, "invalid multibulk length");
+  assert.equal(errorOf("*100000000000000\r\n"), "invalid multibulk length");
 });
 
 /** Bytes that steer random input towards the parser's interesting states. */
