@@ -6,8 +6,10 @@
  * gocache/redis.
  *
  * `--warmup` rounds run first on both servers and are not counted.
+ * Rounds are long (800k blocks) and many: on a shared two-core machine, short rounds moved the
+ * median by ±0.15 from one run to the next.
  *
- *   deno task bench:transactions [--clients 50] [--pipeline 16] [--blocks 4000] [--reps 3]
+ *   deno task bench:transactions [--clients 50] [--pipeline 16] [--blocks 16000] [--reps 7]
  *                                [--warmup 1]
  */
 import { parseArgs } from "node:util";
@@ -19,8 +21,8 @@ const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "50" },
     pipeline: { type: "string", default: "16" },
-    blocks: { type: "string", default: "4000" },
-    reps: { type: "string", default: "3" },
+    blocks: { type: "string", default: "16000" },
+    reps: { type: "string", default: "7" },
     warmup: { type: "string", default: "1" },
     keys: { type: "string", default: "100000" },
   },

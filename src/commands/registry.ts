@@ -81,6 +81,21 @@ function sameBytes(buf: Uint8Array, start: number, end: number, bytes: Uint8Arra
   return true;
 }
 
+/** FNV-1a of `buf[start, end)` as it is (case matters here). */
+function hashExact(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** One exact spelling of a command's name, chained by hash in the table's spelling index. */
+interface Spelling {
+  bytes: Uint8Array;
+  hash: number;
+  command: Command;
+  next: Spelling | null;
+}
+
 /** Commands without Redis's `fast` flag whose cost is bounded in gocache (see boundedCost). */
 const BOUNDED_STRING_WRITES: ReadonlySet<string> = new Set([
   "set",
@@ -168,10 +183,6 @@ export class Command {
       slowlog: def.flags.includes("skip_slowlog"),
     };
     this.handler = def.handler ?? null;
-    this.spellings = [
-      Uint8Array.from(def.name, (c) => c.charCodeAt(0)),
-      Uint8Array.from(def.name.toUpperCase(), (c) => c.charCodeAt(0)),
-    ];
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {
       const index = new NameIndex<Command>();
@@ -179,12 +190,6 @@ export class Command {
       this.subcommandIndex = index;
     } else this.subcommandIndex = null;
   }
-
-  /**
-   * The name's bytes in lower and in upper case: a request that spells the name one of these
-   * ways gets this shared array as its first argument instead of a view of its own.
-   */
-  readonly spellings: readonly [Uint8Array, Uint8Array];
 
   /** Whether `argc` words (name included) satisfy the arity. */
   arityAllows(argc: number): boolean {
@@ -197,6 +202,12 @@ export class CommandTable implements CommandNames {
   #byName = new Map<string, Command>();
   #index = new NameIndex<Command>();
   #byId: Command[] = [];
+  /**
+   * Every command's name in lower and in upper case, by exact bytes: a request that spells its
+   * name one of these ways gets the shared array as its first argument instead of a view.
+   */
+  #spellings: (Spelling | null)[] = [];
+  #spellingMask = 0;
   /** The spelling {@link intern} returned last, and its command. */
   #interned: Uint8Array | null = null;
   #internedCommand: Command | null = null;
@@ -213,6 +224,7 @@ export class CommandTable implements CommandNames {
         this.#byId.push(c);
       }
     }
+    this.#indexSpellings();
   }
 
   /** Every command and subcommand, by id (see {@link Command.id}). */
@@ -234,19 +246,30 @@ export class CommandTable implements CommandNames {
 
   /** See {@link CommandNames.intern}. */
   intern(buf: Uint8Array, start: number, end: number): Uint8Array | null {
-    const cmd = this.#index.getRange(buf, start, end);
-    if (cmd === undefined) return null;
-    const [lower, upper] = cmd.spellings;
-    const spelling = sameBytes(buf, start, end, lower)
-      ? lower
-      : sameBytes(buf, start, end, upper)
-      ? upper
-      : null;
-    if (spelling !== null) {
-      this.#interned = spelling;
-      this.#internedCommand = cmd;
+    const hash = hashExact(buf, start, end);
+    for (let s = this.#spellings[hash & this.#spellingMask]; s !== null; s = s.next) {
+      if (s.hash === hash && sameBytes(buf, start, end, s.bytes)) {
+        this.#interned = s.bytes;
+        this.#internedCommand = s.command;
+        return s.bytes;
+      }
     }
-    return spelling;
+    return null;
+  }
+
+  #indexSpellings(): void {
+    let size = 16;
+    while (size < this.#byName.size * 4) size *= 2;
+    this.#spellings = new Array(size).fill(null);
+    this.#spellingMask = size - 1;
+    for (const command of this.#byName.values()) {
+      for (const text of [command.name, command.name.toUpperCase()]) {
+        const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+        const hash = hashExact(bytes, 0, bytes.length);
+        const at = hash & this.#spellingMask;
+        this.#spellings[at] = { bytes, hash, command, next: this.#spellings[at] };
+      }
+    }
   }
 
   /** Every top-level command. */
