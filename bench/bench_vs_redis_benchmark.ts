@@ -13,6 +13,12 @@
  *
  *   deno task bench:client [--servers redis,gocache] [-c 50] [-n 100000] [-P 1]
  *                          [-t ping,set,get,incr,mset] [--rounds 3] [--threads 1]
+ *                          [--syscalls] [--syscall-requests 10000]
+ *
+ * `--syscalls` then runs each tool once more per test under `strace -f -c` and prints the socket
+ * and epoll system calls each makes per request. Where a tool is the bottleneck (-P 1 on a small
+ * machine) this is what separates the two: a tool that needs more kernel work per request
+ * measures itself more than the server.
  *
  * Our `ping` is compared with redis-benchmark's PING_MBULK (`-t ping_mbulk`; its `-t ping` would
  * also run PING_INLINE): ours is a multibulk command too.
@@ -31,6 +37,8 @@ const { values } = parseArgs({
     tests: { type: "string", short: "t", default: "ping,set,get,incr,mset" },
     rounds: { type: "string", default: "3" },
     threads: { type: "string", default: "1" },
+    syscalls: { type: "boolean", default: false },
+    "syscall-requests": { type: "string", default: "10000" },
   },
 });
 const TESTS = values.tests.split(",");
@@ -68,6 +76,50 @@ async function runMeasured(cmd: string, args: string[]): Promise<{ out: string; 
   return { out: new TextDecoder().decode(result.stdout), cpu: ticks / 100 };
 }
 
+/** The system calls of a load generator's network loop: sockets and epoll. */
+const LOOP_SYSCALLS = [
+  "sendto",
+  "recvfrom",
+  "sendmsg",
+  "recvmsg",
+  "epoll_ctl",
+  "epoll_wait",
+  "epoll_pwait",
+  "epoll_pwait2",
+];
+
+/**
+ * Runs a program under `strace -f -c` and returns how many times it made each of
+ * {@link LOOP_SYSCALLS}, from strace's summary table.
+ */
+async function countSyscalls(cmd: string, args: string[]): Promise<Map<string, number>> {
+  const file = await Deno.makeTempFile({ prefix: "gocache-strace-" });
+  try {
+    await new Deno.Command("strace", {
+      args: ["-f", "-c", "-o", file, cmd, ...args],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    const counts = new Map<string, number>();
+    for (const line of (await Deno.readTextFile(file)).split("\n")) {
+      // "% time  seconds  usecs/call  calls  [errors]  syscall"
+      const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line);
+      if (m && LOOP_SYSCALLS.includes(m[2])) counts.set(m[2], Number(m[1]));
+    }
+    return counts;
+  } finally {
+    await Deno.remove(file).catch(() => {});
+  }
+}
+
+/** "7.00 (epoll_ctl 5.00, sendto 1.00, ...)": calls per request, in all and the main ones. */
+function perRequestCalls(counts: Map<string, number>, requests: number): string {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const parts = [...counts].filter(([, n]) => n / requests >= 0.05).sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${(n / requests).toFixed(2)}`);
+  return `${(total / requests).toFixed(2)} (${parts.join(", ")})`;
+}
+
 /** redis-benchmark's names for our tests. */
 const REDIS_NAMES: Record<string, string> = {
   ping: "PING_MBULK",
@@ -77,9 +129,9 @@ const REDIS_NAMES: Record<string, string> = {
   mset: "MSET (10 keys)",
 };
 
-/** One run of redis-benchmark (`--csv`) with `requests` requests. */
-async function redisBenchmark(port: number, test: string, requests: number): Promise<Sample> {
-  const { out, cpu } = await runMeasured("redis-benchmark", [
+/** redis-benchmark's arguments for `requests` requests of `test`, reported as CSV. */
+function redisBenchmarkArgs(port: number, test: string, requests: number): string[] {
+  return [
     "-p",
     String(port),
     ...COMMON,
@@ -88,17 +140,12 @@ async function redisBenchmark(port: number, test: string, requests: number): Pro
     "-t",
     test === "ping" ? "ping_mbulk" : test,
     "--csv",
-  ]);
-  for (const line of out.split("\n")) {
-    const cells = line.split('","').map((cell) => cell.replace(/^"|"$/g, ""));
-    if (cells[0] === REDIS_NAMES[test]) return { rps: Number(cells[1]), cpu, server: NaN };
-  }
-  return { rps: NaN, cpu, server: NaN };
+  ];
 }
 
-/** One run of gocache bench (`--json`) with `requests` requests. */
-async function gocacheBench(port: number, test: string, requests: number): Promise<Sample> {
-  const { out } = await runMeasured(Deno.execPath(), [
+/** `gocache bench`'s arguments (to `deno`) for the same run, reported as JSON. */
+function gocacheBenchArgs(port: number, test: string, requests: number): string[] {
+  return [
     "run",
     "-A",
     MAIN,
@@ -113,7 +160,25 @@ async function gocacheBench(port: number, test: string, requests: number): Promi
     "--threads",
     values.threads,
     "--json",
-  ]);
+  ];
+}
+
+/** One run of redis-benchmark (`--csv`) with `requests` requests. */
+async function redisBenchmark(port: number, test: string, requests: number): Promise<Sample> {
+  const { out, cpu } = await runMeasured(
+    "redis-benchmark",
+    redisBenchmarkArgs(port, test, requests),
+  );
+  for (const line of out.split("\n")) {
+    const cells = line.split('","').map((cell) => cell.replace(/^"|"$/g, ""));
+    if (cells[0] === REDIS_NAMES[test]) return { rps: Number(cells[1]), cpu, server: NaN };
+  }
+  return { rps: NaN, cpu, server: NaN };
+}
+
+/** One run of gocache bench (`--json`) with `requests` requests. */
+async function gocacheBench(port: number, test: string, requests: number): Promise<Sample> {
+  const { out } = await runMeasured(Deno.execPath(), gocacheBenchArgs(port, test, requests));
   const report = JSON.parse(out) as {
     results: { test: string; rps: number; cpuMicrosPerRequest: number }[];
   };
@@ -148,6 +213,17 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
         for (const who of order) samples.get(t)?.[who].push(await runTool(who, t, REQUESTS));
       }
     }
+    if (values.syscalls) {
+      const n = Number(values["syscall-requests"]);
+      for (const t of TESTS) {
+        const tool = await countSyscalls("redis-benchmark", redisBenchmarkArgs(port, t, n));
+        const ours = await countSyscalls(Deno.execPath(), gocacheBenchArgs(port, t, n));
+        syscallRows.push(
+          [kind, t.toUpperCase(), "redis-benchmark", perRequestCalls(tool, n)],
+          [kind, t.toUpperCase(), "gocache bench", perRequestCalls(ours, n)],
+        );
+      }
+    }
   } finally {
     child.kill("SIGKILL");
     await child.status;
@@ -174,6 +250,9 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
   });
 }
 
+/** With --syscalls: server, test, tool, socket and epoll calls per request. */
+const syscallRows: string[][] = [];
+
 const rows = [[
   "server",
   "test",
@@ -196,4 +275,16 @@ const lines = [
   `server: under redis-benchmark / under gocache bench)`,
   ...rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()),
 ];
+if (syscallRows.length > 0) {
+  const table = [
+    ["server", "test", "tool", "socket + epoll system calls per request"],
+    ...syscallRows,
+  ];
+  const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  lines.push(
+    "",
+    `under strace -f -c, -n ${values["syscall-requests"]}:`,
+    ...table.map((row) => row.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()),
+  );
+}
 Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));
