@@ -327,6 +327,11 @@ export class Connection implements ClientHandle, MessageSink {
   async #writeLoop(): Promise<void> {
     const stats = this.#host.ctx.stats;
     try {
+      // The first write waits one microtask: the run loop asks for its next read, and the other
+      // connections whose reads completed in this event-loop turn run their batches, before any
+      // reply is sent. Same system calls per request (strace), about 1.3x the pipelined
+      // throughput (compare.sh -P 16, bench:transactions).
+      await undefined;
       while (this.#out.length > 0 && !this.#closed) {
         const batch = this.#out;
         this.#out = this.#sending;
