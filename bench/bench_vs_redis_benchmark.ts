@@ -11,9 +11,14 @@
  * subtract. The server's CPU time per request under each tool is printed too: when it is the
  * same, both tools load the server alike and a throughput gap is the server's own variation.
  *
- *   deno task bench:client [--servers redis,gocache] [-c 50] [-n 100000] [-P 1]
+ *   deno task bench:client [--servers redis,gocache] [-c 50] [-n N] [-P 1,16]
  *                          [-t ping,set,get,incr,mset] [--rounds 3] [--threads 1]
  *                          [--syscalls] [--syscall-requests 10000]
+ *
+ * `-P` takes a list of pipeline depths, each measured in turn. Without `-n`, a depth of 1 runs
+ * 100,000 requests per test and a deeper pipeline 1,000,000: 100,000 pipelined requests last
+ * about 70 ms on this machine, mostly the tools' start of run (connections, JIT warm-up).
+ * The last line counts the ratios inside 0.85-1.15.
  *
  * `--syscalls` then runs each tool once more per test under `strace -f -c` and prints the socket
  * and epoll system calls each makes per request. Where a tool is the bottleneck (-P 1 on a small
@@ -32,8 +37,8 @@ const { values } = parseArgs({
   options: {
     servers: { type: "string", default: "redis,gocache" },
     clients: { type: "string", short: "c", default: "50" },
-    requests: { type: "string", short: "n", default: "100000" },
-    pipeline: { type: "string", short: "P", default: "1" },
+    requests: { type: "string", short: "n" },
+    pipeline: { type: "string", short: "P", default: "1,16" },
     tests: { type: "string", short: "t", default: "ping,set,get,incr,mset" },
     rounds: { type: "string", default: "3" },
     threads: { type: "string", default: "1" },
@@ -43,10 +48,34 @@ const { values } = parseArgs({
 });
 const TESTS = values.tests.split(",");
 const ROUNDS = Number(values.rounds);
-const REQUESTS = Number(values.requests);
-/** The baseline run: one batch per connection. */
-const BASELINE = Number(values.clients) * Number(values.pipeline);
-const COMMON = ["-c", values.clients, "-P", values.pipeline];
+const DEPTHS = values.pipeline.split(",").map(Number);
+
+/** What one measurement of both tools runs: its pipeline depth and request counts. */
+interface Depth {
+  /** `-P`. */
+  pipeline: number;
+  /** `-n` of a timed run. */
+  requests: number;
+  /** `-n` of the baseline run: one batch per connection. */
+  baseline: number;
+  /** `-c` and `-P`, as both tools take them. */
+  common: string[];
+}
+
+/** The runs of pipeline depth `pipeline` (see the module comment for the default `-n`). */
+function depth(pipeline: number): Depth {
+  const requests = values.requests !== undefined
+    ? Number(values.requests)
+    : pipeline === 1
+    ? 100_000
+    : 1_000_000;
+  return {
+    pipeline,
+    requests,
+    baseline: Number(values.clients) * pipeline,
+    common: ["-c", values.clients, "-P", String(pipeline)],
+  };
+}
 
 /** What one run of a tool measured. */
 interface Sample {
@@ -130,11 +159,11 @@ const REDIS_NAMES: Record<string, string> = {
 };
 
 /** redis-benchmark's arguments for `requests` requests of `test`, reported as CSV. */
-function redisBenchmarkArgs(port: number, test: string, requests: number): string[] {
+function redisBenchmarkArgs(d: Depth, port: number, test: string, requests: number): string[] {
   return [
     "-p",
     String(port),
-    ...COMMON,
+    ...d.common,
     "-n",
     String(requests),
     "-t",
@@ -144,7 +173,7 @@ function redisBenchmarkArgs(port: number, test: string, requests: number): strin
 }
 
 /** `gocache bench`'s arguments (to `deno`) for the same run, reported as JSON. */
-function gocacheBenchArgs(port: number, test: string, requests: number): string[] {
+function gocacheBenchArgs(d: Depth, port: number, test: string, requests: number): string[] {
   return [
     "run",
     "-A",
@@ -152,7 +181,7 @@ function gocacheBenchArgs(port: number, test: string, requests: number): string[
     "bench",
     "-p",
     String(port),
-    ...COMMON,
+    ...d.common,
     "-n",
     String(requests),
     "-t",
@@ -164,10 +193,15 @@ function gocacheBenchArgs(port: number, test: string, requests: number): string[
 }
 
 /** One run of redis-benchmark (`--csv`) with `requests` requests. */
-async function redisBenchmark(port: number, test: string, requests: number): Promise<Sample> {
+async function redisBenchmark(
+  d: Depth,
+  port: number,
+  test: string,
+  requests: number,
+): Promise<Sample> {
   const { out, cpu } = await runMeasured(
     "redis-benchmark",
-    redisBenchmarkArgs(port, test, requests),
+    redisBenchmarkArgs(d, port, test, requests),
   );
   for (const line of out.split("\n")) {
     const cells = line.split('","').map((cell) => cell.replace(/^"|"$/g, ""));
@@ -177,8 +211,13 @@ async function redisBenchmark(port: number, test: string, requests: number): Pro
 }
 
 /** One run of gocache bench (`--json`) with `requests` requests. */
-async function gocacheBench(port: number, test: string, requests: number): Promise<Sample> {
-  const { out } = await runMeasured(Deno.execPath(), gocacheBenchArgs(port, test, requests));
+async function gocacheBench(
+  d: Depth,
+  port: number,
+  test: string,
+  requests: number,
+): Promise<Sample> {
+  const { out } = await runMeasured(Deno.execPath(), gocacheBenchArgs(d, port, test, requests));
   const report = JSON.parse(out) as {
     results: { test: string; rps: number; cpuMicrosPerRequest: number }[];
   };
@@ -186,51 +225,50 @@ async function gocacheBench(port: number, test: string, requests: number): Promi
   return { rps: result?.rps ?? NaN, cpu: result?.cpuMicrosPerRequest ?? NaN, server: NaN };
 }
 
-async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "gocache-bench-client-" });
-  const child = spawnServer(kind, port, dir);
+/**
+ * Measures every test at pipeline depth `d` against the server on `port`: a baseline run, then
+ * both tools back to back for each round. Returns one table row per test.
+ */
+async function measureDepth(
+  kind: string,
+  d: Depth,
+  port: number,
+  serverPid: number,
+): Promise<string[][]> {
   type Tool = "tool" | "ours";
   const samples = new Map<string, Record<Tool, Sample[]>>();
   const baselines = new Map<string, number>();
   /** Runs a tool, adding the server's CPU time per request (the same for a fair generator). */
   const runTool = async (who: Tool, t: string, requests: number) => {
-    const before = cpuSeconds(child.pid);
+    const before = cpuSeconds(serverPid);
     const sample = who === "tool"
-      ? await redisBenchmark(port, t, requests)
-      : await gocacheBench(port, t, requests);
-    return { ...sample, server: (cpuSeconds(child.pid) - before) * 1e6 / requests };
+      ? await redisBenchmark(d, port, t, requests)
+      : await gocacheBench(d, port, t, requests);
+    return { ...sample, server: (cpuSeconds(serverPid) - before) * 1e6 / requests };
   };
   for (const t of TESTS) samples.set(t, { tool: [], ours: [] });
-  try {
-    await waitForPing(port);
-    for (const t of TESTS) baselines.set(t, (await runTool("tool", t, BASELINE)).cpu);
-    // Both tools measure a test back to back (who goes first alternates), so load from
-    // elsewhere on the machine drifts as little as possible between the two numbers.
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, t] of TESTS.entries()) {
-        const order = (round + i) % 2 === 0 ? ["tool", "ours"] as const : ["ours", "tool"] as const;
-        for (const who of order) samples.get(t)?.[who].push(await runTool(who, t, REQUESTS));
-      }
+  for (const t of TESTS) baselines.set(t, (await runTool("tool", t, d.baseline)).cpu);
+  // Both tools measure a test back to back (who goes first alternates), so load from
+  // elsewhere on the machine drifts as little as possible between the two numbers.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, t] of TESTS.entries()) {
+      const order = (round + i) % 2 === 0 ? ["tool", "ours"] as const : ["ours", "tool"] as const;
+      for (const who of order) samples.get(t)?.[who].push(await runTool(who, t, d.requests));
     }
-    if (values.syscalls) {
-      const n = Number(values["syscall-requests"]);
-      for (const t of TESTS) {
-        const tool = await countSyscalls("redis-benchmark", redisBenchmarkArgs(port, t, n));
-        const ours = await countSyscalls(Deno.execPath(), gocacheBenchArgs(port, t, n));
-        syscallRows.push(
-          [kind, t.toUpperCase(), "redis-benchmark", perRequestCalls(tool, n)],
-          [kind, t.toUpperCase(), "gocache bench", perRequestCalls(ours, n)],
-        );
-      }
+  }
+  if (values.syscalls) {
+    const n = Number(values["syscall-requests"]);
+    for (const t of TESTS) {
+      const tool = await countSyscalls("redis-benchmark", redisBenchmarkArgs(d, port, t, n));
+      const ours = await countSyscalls(Deno.execPath(), gocacheBenchArgs(d, port, t, n));
+      syscallRows.push(
+        [kind, String(d.pipeline), t.toUpperCase(), "redis-benchmark", perRequestCalls(tool, n)],
+        [kind, String(d.pipeline), t.toUpperCase(), "gocache bench", perRequestCalls(ours, n)],
+      );
     }
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   const perRequest = (cpu: number[], baseline: number) =>
-    ((median(cpu) - baseline) * 1e6 / (REQUESTS - BASELINE)).toFixed(2);
+    ((median(cpu) - baseline) * 1e6 / (d.requests - d.baseline)).toFixed(2);
   const reported = (micros: number[]) => median(micros).toFixed(2);
   return TESTS.map((t) => {
     const s = samples.get(t) ?? { tool: [], ours: [] };
@@ -239,6 +277,8 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
     const ours = median(s.ours.map((x) => x.rps));
     return [
       kind,
+      String(d.pipeline),
+      String(d.requests),
       t.toUpperCase(),
       tool.toFixed(0),
       ours.toFixed(0),
@@ -250,11 +290,32 @@ async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
   });
 }
 
+/** Starts a `kind` server and measures every pipeline depth against it. */
+async function measure(kind: "redis" | "gocache"): Promise<string[][]> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "gocache-bench-client-" });
+  const child = spawnServer(kind, port, dir);
+  try {
+    await waitForPing(port);
+    const rows: string[][] = [];
+    for (const pipeline of DEPTHS) {
+      rows.push(...await measureDepth(kind, depth(pipeline), port, child.pid));
+    }
+    return rows;
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 /** With --syscalls: server, test, tool, socket and epoll calls per request. */
 const syscallRows: string[][] = [];
 
 const rows = [[
   "server",
+  "P",
+  "n",
   "test",
   "redis-benchmark req/s",
   "gocache bench req/s",
@@ -267,17 +328,23 @@ for (const kind of values.servers.split(",")) {
   if (kind !== "redis" && kind !== "gocache") throw new Error(`unknown server '${kind}'`);
   rows.push(...await measure(kind));
 }
+const ratios = rows.slice(1).map((row) => Number(row[6]));
+const inside = ratios.filter((r) => r >= 0.85 && r <= 1.15).length;
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 const lines = [
-  `-c ${values.clients} -n ${values.requests} -P ${values.pipeline}, medians of ${ROUNDS} rounds, ` +
+  `-c ${values.clients}, medians of ${ROUNDS} rounds, ` +
   `gocache bench --threads ${values.threads}; CPU us/req: user + system time per request ` +
-  `(redis-benchmark: beyond a run of ${BASELINE} requests; gocache bench: its timed phase; ` +
+  `(redis-benchmark: beyond a run of one batch per connection; gocache bench: its timed phase; ` +
   `server: under redis-benchmark / under gocache bench)`,
   ...rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()),
+  `ratios inside 0.85-1.15: ${inside} of ${ratios.length}` +
+  (inside < ratios.length
+    ? ` (outside: ${ratios.filter((r) => r < 0.85 || r > 1.15).join(", ")})`
+    : ""),
 ];
 if (syscallRows.length > 0) {
   const table = [
-    ["server", "test", "tool", "socket + epoll system calls per request"],
+    ["server", "P", "test", "tool", "socket + epoll system calls per request"],
     ...syscallRows,
   ];
   const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
