@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { startServer } from "../support/server.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 function command(...args: string[]): string {
   return `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
@@ -14,6 +15,8 @@ function command(...args: string[]): string {
 Deno.test("queued arguments survive later reads into the same buffer, split requests too", async () => {
   await using server = await startServer();
   await using conn = await RespConn.connect(server.port);
+  await using admin = await RespConn.connect(server.port);
+  const id = plain(await conn.call("CLIENT", "ID"));
   const first = "a".repeat(300);
   const second = "b".repeat(3000);
   const third = "c".repeat(100);
@@ -26,9 +29,14 @@ Deno.test("queued arguments survive later reads into the same buffer, split requ
   assert.equal(plain(await conn.read()), "QUEUED");
   // A request split across two reads, then one with EXEC in the same batch.
   const split = command("APPEND", "k3", third);
-  await conn.sendRaw(split.slice(0, 20));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  await conn.sendRaw(split.slice(20));
+  await conn.sendRaw(split.slice(0, 27));
+  // The first part ends inside the value's length line ("$10"): the server has read it when
+  // those 3 bytes wait in the query buffer, with APPEND and k3 already parsed.
+  await waitFor(async () => {
+    const list = String(plain(await admin.call("CLIENT", "LIST", "ID", String(id))));
+    return list.includes(" qbuf=3 ");
+  }, { what: "the first part of the split request in the query buffer" });
+  await conn.sendRaw(split.slice(27));
   assert.equal(plain(await conn.read()), "QUEUED");
   await conn.sendRaw(command("SET", "k4", "dddd") + command("EXEC"));
   assert.equal(plain(await conn.read()), "QUEUED");
