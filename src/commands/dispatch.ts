@@ -33,13 +33,15 @@ function propagate(
   client: ClientState,
   argv: Uint8Array[],
   dirtyBefore: number,
-): void {
+): boolean {
   const rewritten = ctx.propagator.takeRewrite();
   if (rewritten !== null) {
     for (const command of rewritten) ctx.propagator.command(client.db, command);
-  } else if (ctx.keyspace.counters.dirty !== dirtyBefore) {
-    ctx.propagator.command(client.db, argv);
+    return rewritten.length > 0;
   }
+  if (ctx.keyspace.counters.dirty === dirtyBefore) return false;
+  ctx.propagator.command(client.db, argv);
+  return true;
 }
 
 const QUEUED = new SimpleString("QUEUED");
@@ -136,7 +138,9 @@ export function execute(
     if (!(e instanceof CommandError)) throw e;
     reply = e.reply;
   }
-  if (cmd.write && ctx.propagator.active) propagate(ctx, client, argv, dirtyBefore);
+  if (cmd.write && ctx.propagator.active && propagate(ctx, client, argv, dirtyBefore)) {
+    client.replOffset = ctx.replication.leader.pendingOffset;
+  }
   cmd.calls++;
   if (reply instanceof ErrorReply) {
     cmd.failedCalls++;

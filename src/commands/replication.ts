@@ -58,8 +58,8 @@ function wait(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const timeout = args.integer("ERR timeout is not an integer or out of range");
   if (timeout < 0) throw new CommandError("ERR timeout is negative");
   const leader = replication.leader;
-  // Writes of this batch not yet flushed are part of the stream the replicas must reach.
-  const target = leader.offset + (leader.backlog === null ? 0 : ctx.propagator.pendingBytes);
+  // As in Redis, the client's own last write: later writes of other clients do not count.
+  const target = client.replOffset;
   const acked = leader.ackedCount(target);
   if (acked >= count || client.multi !== null) return acked;
   const waiting = leader.wait(target, count);

@@ -72,7 +72,8 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
     return replies;
   } finally {
     clearQueue(transaction);
-    propagator.endBlock();
+    // EXEC is the block's last word in the stream: WAIT waits for it too.
+    if (propagator.endBlock()) client.replOffset = ctx.replication.leader.pendingOffset;
   }
 }
 

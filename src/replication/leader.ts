@@ -110,6 +110,14 @@ export class ReplicationLeader {
     return this.#backlog;
   }
 
+  /**
+   * The offset the stream reaches once the writes encoded in this batch are flushed: where a
+   * write that just ran ends (see ClientState.replOffset).
+   */
+  get pendingOffset(): number {
+    return this.offset + (this.#backlog === null ? 0 : this.#ctx.propagator.pendingBytes);
+  }
+
   /** The attached followers, in attach order. */
   get replicas(): IterableIterator<ReplicaLink> {
     return this.#replicas.values();

@@ -85,6 +85,11 @@ export class ClientState {
   outputSoftLimitSince = 0;
   /** Commands run by this client. */
   commandsProcessed = 0;
+  /**
+   * The replication offset just after this client's last propagated write (Redis's `woff`):
+   * what its WAIT waits for, so that other clients' writes do not make it wait longer.
+   */
+  replOffset = 0;
   /** The transaction being queued after MULTI, or null outside one. */
   multi: QueuedTransaction | null = null;
   /** The record reused by this client's transactions (see {@link QueuedTransaction}). */
