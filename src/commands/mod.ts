@@ -13,6 +13,7 @@ import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
 import { diagnosticCommands } from "./diagnostics.ts";
+import { dumpCommands } from "./dump.ts";
 import { stringCommands } from "./strings.ts";
 import { substringCommands } from "./substrings.ts";
 import { transactionCommands } from "./transactions.ts";
@@ -32,6 +33,7 @@ export function createCommandTable(): CommandTable {
     ...counterCommands,
     ...substringCommands,
     ...keyCommands,
+    ...dumpCommands,
     ...expireCommands,
     ...introspectionCommands,
     ...transactionCommands,

@@ -297,6 +297,19 @@ export class Database {
     return stamp;
   }
 
+  /**
+   * Sets a key's access record as RESTORE's IDLETIME and FREQ give it (Redis's
+   * `objectSetLRUOrLFU`): the LFU counter under LFU tracking, the idle time otherwise; a hint
+   * that is -1, or that does not apply to the tracking in force, is ignored.
+   */
+  setAccessHint(key: string, idleSeconds: number, frequency: number, now: number): void {
+    const id = this.#table.findString(key);
+    if (id < 0) return;
+    if (this.#tracking === "lfu") {
+      if (frequency >= 0) this.#table.setAccess(id, minutes(now) * 256 + frequency);
+    } else if (idleSeconds >= 0) this.#table.setAccess(id, now - idleSeconds * 1000);
+  }
+
   /** Redis's LFU counter of a key (0-255) after decay, for OBJECT FREQ; undefined if untracked. */
   frequency(key: string, now: number): number | undefined {
     if (this.#tracking !== "lfu") return undefined;

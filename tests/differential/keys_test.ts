@@ -99,6 +99,8 @@ const KEY_COMMANDS = [
   "memory|doctor",
   "memory|malloc-stats",
   "memory|purge",
+  "dump",
+  "restore",
 ];
 
 /** Name, arity, flags, key positions and ACL categories of a COMMAND INFO entry. */

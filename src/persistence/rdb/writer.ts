@@ -165,6 +165,23 @@ export class RdbWriter {
   }
 
   /**
+   * Writes a string value alone, its type byte and encoding without a key: the body of a DUMP
+   * payload (see dump.ts). Allowed in any state before {@link end}.
+   */
+  value(bytes: Uint8Array): void | Promise<void> {
+    if (this.#state === "ended") this.#expect("new", "value()");
+    this.#out.begin();
+    this.#out.byte(TYPE_STRING);
+    this.#putString(bytes, true);
+    return this.#out.result();
+  }
+
+  /** Hands the bytes written so far to the sink (the end of a DUMP payload's body). */
+  flush(): void {
+    this.#out.flush();
+  }
+
+  /**
    * Writes the EOF opcode and the checksum trailer, hands over the last chunk and resolves when
    * the sink has taken everything; rejects with the sink's error if one failed.
    */

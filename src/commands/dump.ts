@@ -1,0 +1,112 @@
+/**
+ * DUMP and RESTORE: a value serialized in Redis's format (../persistence/rdb/dump.ts), so that
+ * keys move between gocache and redis-server in either direction (MIGRATE-style tooling, copies
+ * between instances). Replies and error texts are Redis 7.0's; RESTORE is propagated as a SET
+ * with an absolute expiry, the deterministic form the AOF and followers need.
+ */
+import { OK, type Reply } from "../resp/reply.ts";
+import type { ClientState } from "../server/client.ts";
+import { DumpPayloadError, dumpString, restoreString } from "../persistence/rdb/dump.ts";
+import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
+import { now } from "../util/clock.ts";
+import type { ServerContext } from "./context.ts";
+import { CommandError, SYNTAX_ERROR } from "./errors.ts";
+import type { CommandDef } from "./registry.ts";
+import { ONE } from "./keys.ts";
+import { database, intArg, isWord, stringValue } from "./_values.ts";
+
+const BUSYKEY = "BUSYKEY Target key name already exists.";
+
+function dump(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const value = stringValue(
+    database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch),
+  );
+  if (value === undefined) return null;
+  return dumpString(fromBinaryString(value), ctx.config.values.rdbcompression);
+}
+
+/** A non-negative integer option value, or Redis's error naming the option. */
+function hint(arg: Uint8Array, max: number, error: string): number {
+  const n = Number(intArg(arg));
+  if (n < 0 || n > max) throw new CommandError(error);
+  return n;
+}
+
+function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  let replace = false;
+  let absolute = false;
+  let idleSeconds = -1;
+  let frequency = -1;
+  for (let i = 4; i < argv.length; i++) {
+    const more = argv.length - i - 1;
+    if (isWord(argv[i], "replace")) replace = true;
+    else if (isWord(argv[i], "absttl")) absolute = true;
+    else if (isWord(argv[i], "idletime") && more >= 1 && frequency === -1) {
+      idleSeconds = hint(argv[++i], Infinity, "ERR Invalid IDLETIME value, must be >= 0");
+    } else if (isWord(argv[i], "freq") && more >= 1 && idleSeconds === -1) {
+      frequency = hint(argv[++i], 255, "ERR Invalid FREQ value, must be >= 0 and <= 255");
+    } else throw new CommandError(SYNTAX_ERROR.message);
+  }
+  const db = database(ctx, client);
+  const key = toBinaryString(argv[1]);
+  const t = now();
+  if (!replace && db.has(key, t)) throw new CommandError(BUSYKEY);
+  let ttl = Number(intArg(argv[2]));
+  if (ttl < 0) throw new CommandError("ERR Invalid TTL value, must be >= 0");
+  let value: Uint8Array;
+  try {
+    value = restoreString(argv[3], ctx.config.values["proto-max-bulk-len"]);
+  } catch (e) {
+    if (!(e instanceof DumpPayloadError)) throw e;
+    throw new CommandError(
+      e.kind === "footer"
+        ? "ERR DUMP payload version or checksum are wrong"
+        : "ERR Bad data format",
+    );
+  }
+  const deleted = replace && db.delete(key);
+  if (ttl !== 0 && !absolute) ttl += t;
+  if (ttl !== 0 && ttl <= t) {
+    // Already expired: the key is only gone (if REPLACE removed one).
+    ctx.propagator.rewrite(...(deleted ? [["DEL", argv[1]]] : []));
+    return OK;
+  }
+  db.set(key, toBinaryString(value), false, t);
+  if (ttl !== 0) db.setExpireAt(key, ttl);
+  db.setAccessHint(key, idleSeconds, frequency, t);
+  ctx.propagator.rewrite(["SET", argv[1], value, ...(ttl !== 0 ? ["PXAT", ttl] : [])]);
+  return OK;
+}
+
+/** DUMP and RESTORE declarations (arity, flags and key positions as Redis 7.0 declares them). */
+export const dumpCommands: readonly CommandDef[] = [
+  {
+    name: "dump",
+    arity: 2,
+    flags: ["readonly"],
+    keys: ONE,
+    group: "generic",
+    summary: "Return a serialized version of the value stored at the specified key.",
+    since: "2.6.0",
+    complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the " +
+      "number of Redis objects composing the value and M their average size. For small string " +
+      "values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+    handler: dump,
+  },
+  {
+    name: "restore",
+    arity: -4,
+    flags: ["write", "denyoom"],
+    keys: ONE,
+    group: "generic",
+    acl: ["@keyspace", "@dangerous"],
+    summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
+    since: "2.6.0",
+    complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized " +
+      "value, where N is the number of Redis objects composing the value and M their average " +
+      "size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, " +
+      "so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because " +
+      "inserting values into sorted sets is O(log(N)).",
+    handler: restore,
+  },
+];

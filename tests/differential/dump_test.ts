@@ -1,0 +1,141 @@
+/**
+ * DUMP and RESTORE against redis-server: the same payload bytes for values Redis does not
+ * compress, payloads carried across in both directions (compressed ones included), and the same
+ * replies and errors for every option, refusal and expiry case.
+ */
+import assert from "node:assert/strict";
+import { type Arg, type ConnPair, type Shape, withBoth } from "./_diff.ts";
+import { plain } from "../support/resp_conn.ts";
+
+async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
+  for (const command of commands) await c.assertSame(command);
+}
+
+/** A PTTL in whole seconds: the two servers ran their RESTORE a moment apart. */
+const seconds = (shape: Shape): Shape =>
+  shape.type === "integer" && Number(shape.value) > 0
+    ? { type: "integer", value: Math.round(Number(shape.value) / 1000) }
+    : shape;
+
+const enc = new TextEncoder();
+const VALUES: Uint8Array[] = [
+  enc.encode("hello"),
+  enc.encode(""),
+  enc.encode("0"),
+  enc.encode("-128"),
+  enc.encode("32767"),
+  enc.encode("-2147483648"),
+  enc.encode("9223372036854775807"),
+  enc.encode("007"),
+  new Uint8Array([0, 13, 10, 255, 128]),
+  enc.encode("x".repeat(500)),
+  enc.encode("abcdefghij".repeat(300)),
+];
+
+Deno.test("DUMP and RESTORE answer exactly like redis-server", async (t) => {
+  await withBoth({}, async (both) => {
+    await using c = await both.connect();
+    const step = (name: string, body: () => Promise<void>) =>
+      t.step(name, async () => {
+        await c.assertSame(["FLUSHALL"]);
+        await body();
+      });
+
+    await step("DUMP gives Redis's bytes for values it stores uncompressed", async () => {
+      await c.assertSame(["DUMP", "missing"]);
+      for (const value of VALUES) {
+        await c.assertSame(["SET", "k", value]);
+        const { redis, gocache } = await c.call("DUMP", "k");
+        assert.equal(redis.type, "bulk");
+        assert.equal(gocache.type, "bulk");
+        // Redis's LZF finds other matches than ours: compressed payloads differ in bytes only.
+        if (value.length <= 20) assert.deepEqual(gocache, redis, `DUMP of ${value.length} bytes`);
+      }
+    });
+
+    await step("payloads move both ways and restore the same value", async () => {
+      for (const value of VALUES) {
+        await c.assertSame(["SET", "k", value]);
+        const fromRedis = await c.redis.call("DUMP", "k") as Uint8Array;
+        const fromGocache = await c.gocache.call("DUMP", "k") as Uint8Array;
+        assert.equal(plain(await c.gocache.call("RESTORE", "r", 0, fromRedis)), "OK");
+        assert.equal(plain(await c.redis.call("RESTORE", "r", 0, fromGocache)), "OK");
+        await c.assertSame(["GET", "r"]);
+        await c.assertSame(["DEL", "r"]);
+        assert.deepEqual(await c.redis.call("GET", "k"), value);
+      }
+    });
+
+    await step(
+      "RESTORE refuses existing keys, bad TTLs, bad options and bad payloads",
+      async () => {
+        await c.assertSame(["SET", "k", "v"]);
+        const payload = await c.redis.call("DUMP", "k") as Uint8Array;
+        const flipped = payload.slice();
+        flipped[2] ^= 1;
+        const newer = payload.slice();
+        newer[payload.length - 10] = 11;
+        await script(c, [
+          ["RESTORE", "k", 0, payload],
+          ["RESTORE", "n", -1, payload],
+          ["RESTORE", "n", "x", payload],
+          ["RESTORE", "n", 0, payload, "BOGUS"],
+          ["RESTORE", "n", 0, payload, "IDLETIME"],
+          ["RESTORE", "n", 0, payload, "IDLETIME", -1],
+          ["RESTORE", "n", 0, payload, "IDLETIME", "x"],
+          ["RESTORE", "n", 0, payload, "FREQ", 256],
+          ["RESTORE", "n", 0, payload, "FREQ", 1, "IDLETIME", 1],
+          ["RESTORE", "n", 0, payload, "IDLETIME", 1, "FREQ", 1],
+          ["RESTORE", "n", 0, flipped],
+          ["RESTORE", "n", 0, newer],
+          ["RESTORE", "n", 0, "short"],
+          ["RESTORE", "n", 0, ""],
+          ["RESTORE", "n", 0],
+          ["DUMP"],
+          ["DUMP", "a", "b"],
+          ["EXISTS", "n"],
+        ]);
+      },
+    );
+
+    await step("REPLACE, relative and absolute TTLs, and TTLs already past", async () => {
+      await c.assertSame(["SET", "k", "v"]);
+      const payload = await c.redis.call("DUMP", "k") as Uint8Array;
+      const future = Date.now() + 100_000;
+      await script(c, [
+        ["RESTORE", "k", 0, payload, "REPLACE"],
+        ["PTTL", "k"],
+        ["RESTORE", "a", 0, payload, "ABSTTL"],
+        ["PTTL", "a"],
+        ["RESTORE", "gone", 1, payload, "ABSTTL"],
+        ["EXISTS", "gone"],
+        ["RESTORE", "k", 1, payload, "REPLACE", "ABSTTL"],
+        ["EXISTS", "k"],
+        ["RESTORE", "k", 1000, payload, "ABSTTL"],
+        ["EXISTS", "k"],
+      ]);
+      await c.assertSame(["RESTORE", "t", 100_000, payload], {});
+      await c.assertSame(["PTTL", "t"], { normalize: seconds });
+      await c.assertSame(["RESTORE", "u", future, payload, "ABSTTL"]);
+      await c.assertSame(["PTTL", "u"], { normalize: seconds });
+      await c.assertSame(["GET", "u"]);
+    });
+
+    await step("IDLETIME and FREQ set what OBJECT reports", async () => {
+      await c.assertSame(["SET", "k", "v"]);
+      const payload = await c.redis.call("DUMP", "k") as Uint8Array;
+      await script(c, [
+        ["RESTORE", "idle", 0, payload, "IDLETIME", 1000],
+        ["OBJECT", "IDLETIME", "idle"],
+        ["RESTORE", "freq", 0, payload, "FREQ", 100],
+        ["OBJECT", "IDLETIME", "freq"],
+        ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+        ["RESTORE", "lfu", 0, payload, "FREQ", 100],
+        ["OBJECT", "FREQ", "lfu"],
+        ["RESTORE", "lfu2", 0, payload, "IDLETIME", 1000],
+        ["OBJECT", "FREQ", "lfu2"],
+        ["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+      ]);
+    });
+  });
+});
