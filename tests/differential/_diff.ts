@@ -225,6 +225,11 @@ export class ConnPair {
   }
 }
 
+/** Sends each command to both servers in turn, asserting the same reply every time. */
+export async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
+  for (const command of commands) await c.assertSame(command);
+}
+
 /** Compares two replies after normalization and returns redis-server's. */
 function compare(replies: Replies, what: string, options: SameOptions): Shape {
   const normalize = options.normalize ?? ((s: Shape) => s);

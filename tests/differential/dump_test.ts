@@ -4,12 +4,8 @@
  * replies and errors for every option, refusal and expiry case.
  */
 import assert from "node:assert/strict";
-import { type Arg, type ConnPair, type Shape, withBoth } from "./_diff.ts";
+import { script, type Shape, withBoth } from "./_diff.ts";
 import { plain } from "../support/resp_conn.ts";
-
-async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
-  for (const command of commands) await c.assertSame(command);
-}
 
 /** A PTTL in whole seconds: the two servers ran their RESTORE a moment apart. */
 const seconds = (shape: Shape): Shape =>

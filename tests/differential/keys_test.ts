@@ -10,6 +10,7 @@ import {
   type ConnPair,
   intOf,
   itemsOf,
+  script,
   type Shape,
   textOf,
   unshow,
@@ -18,10 +19,6 @@ import {
 import { waitFor } from "../support/wait_for.ts";
 
 /** Sends every command of a script and asserts identical replies, one by one. */
-async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
-  for (const command of commands) await c.assertSame(command);
-}
-
 /** An array reply with its elements sorted (KEYS order is unspecified). */
 function sorted(shape: Shape): Shape {
   if (shape.type !== "array") return shape;

@@ -4,7 +4,7 @@
  * scripts to redis-server and gocache must get the same replies, RESP types included.
  */
 import assert from "node:assert/strict";
-import { type Arg, type ConnPair, type Shape, textOf, unshow, withBoth } from "./_diff.ts";
+import { type Arg, type ConnPair, script, type Shape, textOf, unshow, withBoth } from "./_diff.ts";
 
 /** Every byte value 0-255, so that binary payloads cover NUL, CR, LF and 0x80-0xFF. */
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -40,10 +40,6 @@ const STRING_COMMANDS = [
 const INT64_MIN = "-9223372036854775808";
 
 /** Sends each command in turn and asserts both servers answer each the same way. */
-async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
-  for (const command of commands) await c.assertSame(command);
-}
-
 /**
  * Treats a positive integer reply within `slack` below `expected` as `expected`: the two servers
  * run the commands a few milliseconds apart, so remaining TTLs may differ by that much.

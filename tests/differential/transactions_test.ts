@@ -4,11 +4,7 @@
  * WATCH conflicts caused by a second connection, by the client itself and by FLUSHALL, and
  * RESP3 null replies.
  */
-import { type Arg, type ConnPair, withBoth } from "./_diff.ts";
-
-async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
-  for (const command of commands) await c.assertSame(command);
-}
+import { script, withBoth } from "./_diff.ts";
 
 Deno.test("transactions answer exactly like redis-server", async (t) => {
   await withBoth({}, async (both) => {
