@@ -3,8 +3,15 @@ import { Args } from "./args.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
-import { ErrorReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
-import type { ClientState } from "../server/client.ts";
+import {
+  ErrorReply,
+  NO_REPLY,
+  OK,
+  type Reply,
+  SimpleString,
+  VerbatimReply,
+} from "../resp/reply.ts";
+import { type ClientState, REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT } from "../server/client.ts";
 import type { ClientHandle } from "../server/client_table.ts";
 import { isSubscriber } from "../pubsub/subscriber_mode.ts";
 import { asciiLower, fromUtf8, toBinaryString } from "../util/bytes.ts";
@@ -44,6 +51,8 @@ const HELP = [
   "    Protect current client connection from eviction.",
   "NO-TOUCH (ON|OFF)",
   "    Will not touch LRU/LFU stats when this mode is on.",
+  "REPLY (ON|OFF|SKIP)",
+  "    Control the replies sent to the current connection.",
   "SETINFO <option> <value>",
   "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
   "SETNAME <name>",
@@ -178,6 +187,20 @@ function onOff(argv: Uint8Array[]): boolean {
   return value === "on";
 }
 
+/** CLIENT REPLY ON|OFF|SKIP: Redis's flags; only ON answers (see connection.ts). */
+function reply(_ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  const mode = asciiLower(argv[2]);
+  if (mode === "on") {
+    client.replyFlags &= ~(REPLY_OFF | REPLY_SKIP);
+    return OK;
+  }
+  if (mode === "off") client.replyFlags |= REPLY_OFF;
+  else if (mode === "skip") {
+    if (!(client.replyFlags & REPLY_OFF)) client.replyFlags |= REPLY_SKIP_NEXT;
+  } else throw new CommandError("ERR syntax error");
+  return NO_REPLY;
+}
+
 function sub(
   name: string,
   arity: number,
@@ -243,6 +266,7 @@ export const clientCommands: readonly CommandDef[] = [
           return OK;
         },
       ),
+      sub("reply", 3, "Instructs the server whether to reply to commands.", reply),
       sub(
         "help",
         2,

@@ -36,6 +36,22 @@ export interface QueuedTransaction {
   unbounded: boolean;
 }
 
+/** CLIENT REPLY OFF: no reply is sent to this client. */
+export const REPLY_OFF = 1;
+/** CLIENT REPLY SKIP, in force: the reply of the current command is not sent. */
+export const REPLY_SKIP = 2;
+/** CLIENT REPLY SKIP, just run: the next command's reply is to be skipped. */
+export const REPLY_SKIP_NEXT = 4;
+
+/**
+ * The CLIENT REPLY flags after a command ran (Redis's `resetClient`): a skip in force ends, and
+ * a skip asked for by this command applies to the next one.
+ */
+export function afterReply(flags: number): number {
+  flags &= ~REPLY_SKIP;
+  return flags & REPLY_SKIP_NEXT ? (flags & ~REPLY_SKIP_NEXT) | REPLY_SKIP : flags;
+}
+
 /** Per-client state; one instance per connection, owned by the client table. */
 export class ClientState {
   /** Unique, increasing client id (CLIENT ID). */
@@ -73,6 +89,12 @@ export class ClientState {
   ownMonitorLines: Uint8Array[] | null = null;
   /** Full name of the last command run (`client|list`), for CLIENT LIST. */
   lastCommand = "NULL";
+  /**
+   * CLIENT REPLY state, Redis's flags: {@link REPLY_OFF} silences every reply, {@link REPLY_SKIP}
+   * the current command's, and {@link REPLY_SKIP_NEXT} turns into REPLY_SKIP for the next
+   * command (see {@link afterReply}). 0 for normal replies.
+   */
+  replyFlags = 0;
   /** Set when the connection must close once pending replies are written (QUIT, kill self). */
   closeAfterReply = false;
   /** Set when the connection must close now, replies or not (CLIENT KILL, timeouts). */

@@ -15,7 +15,7 @@ import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { now, withBatchTime } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
-import type { ClientState } from "./client.ts";
+import { afterReply, type ClientState, REPLY_OFF, REPLY_SKIP } from "./client.ts";
 import type { ClientHandle } from "./client_table.ts";
 import type { MessageSink } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
@@ -114,7 +114,8 @@ export class Connection implements ClientHandle, MessageSink {
         while (keepOpen && this.#blocked !== null && !this.#closed) {
           const reply = await this.#blocked;
           this.#blocked = null;
-          encodeReply(this.#out, reply, this.state.proto);
+          if (this.state.replyFlags === 0) encodeReply(this.#out, reply, this.state.proto);
+          else this.#replyUnlessSilenced(reply);
           keepOpen = await this.#runBatch();
         }
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
@@ -211,7 +212,8 @@ export class Connection implements ClientHandle, MessageSink {
         break;
       }
       const before = out.length;
-      encodeReply(out, reply, state.proto);
+      if (state.replyFlags === 0) encodeReply(out, reply, state.proto);
+      else this.#replyUnlessSilenced(reply);
       // Encoding a large reply takes time of its own: not the next command's (see observer.ts).
       if (out.length - before > LARGE_REPLY_BYTES) ctx.observer.breakChain();
       if (state.ownMonitorLines !== null) this.#flushOwnMonitorLines();
@@ -254,6 +256,16 @@ export class Connection implements ClientHandle, MessageSink {
     }
     this.state.outputBufferBytes = this.pendingOutputBytes;
     if (!this.#batchOpen) this.#startWriting(false);
+  }
+
+  /**
+   * Encodes a command's reply unless CLIENT REPLY OFF or SKIP silences it, then moves the
+   * CLIENT REPLY flags on to the next command.
+   */
+  #replyUnlessSilenced(reply: Reply): void {
+    const flags = this.state.replyFlags;
+    if ((flags & (REPLY_OFF | REPLY_SKIP)) === 0) encodeReply(this.#out, reply, this.state.proto);
+    this.state.replyFlags = afterReply(flags);
   }
 
   /** Sends the MONITOR lines about this client's own command, after its reply. */

@@ -101,6 +101,36 @@ Deno.test("CLIENT subcommands answer exactly like redis-server", async (t) => {
       await c.assertSame(["CLIENT", "x".repeat(200)]);
     });
 
+    await t.step(
+      "CLIENT REPLY OFF, ON and SKIP silence replies byte for byte as Redis",
+      async () => {
+        await both.assertSameBytes([
+          ["CLIENT", "REPLY", "OFF"],
+          ["SET", "reply:x", "1"],
+          ["GET", "reply:x"],
+          ["NOSUCHCOMMAND"],
+          ["CLIENT", "REPLY", "SKIP"],
+          ["CLIENT", "REPLY", "ON"],
+          ["GET", "reply:x"],
+          ["CLIENT", "REPLY", "SKIP"],
+          ["GET", "reply:x"],
+          ["ECHO", "after one skipped"],
+          ["CLIENT", "REPLY", "SKIP"],
+          ["CLIENT", "REPLY", "SKIP"],
+          ["ECHO", "skipped"],
+          ["ECHO", "shown"],
+          ["CLIENT", "REPLY", "SKIP"],
+          ["MULTI"],
+          ["ECHO", "queued"],
+          ["EXEC"],
+          ["CLIENT", "REPLY", "FOO"],
+          ["CLIENT", "REPLY"],
+          ["CLIENT", "REPLY", "ON", "x"],
+          ["DEL", "reply:x"],
+        ]);
+      },
+    );
+
     await t.step("CLIENT HELP is an array of status lines with Redis's first line", async () => {
       // gocache implements fewer subcommands, so only the shape and the heading are compared.
       const { redis, gocache } = await c.call("CLIENT", "HELP");

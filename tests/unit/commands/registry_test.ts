@@ -88,6 +88,7 @@ Deno.test("the commands the foundation promises are all present", () => {
     "list",
     "no-evict",
     "no-touch",
+    "reply",
     "setinfo",
     "setname",
   ]);
