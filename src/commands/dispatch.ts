@@ -33,15 +33,13 @@ function propagate(
   client: ClientState,
   argv: Uint8Array[],
   dirtyBefore: number,
-): boolean {
+): void {
   const rewritten = ctx.propagator.takeRewrite();
   if (rewritten !== null) {
     for (const command of rewritten) ctx.propagator.command(client.db, command);
-    return rewritten.length > 0;
+  } else if (ctx.keyspace.counters.dirty !== dirtyBefore) {
+    ctx.propagator.command(client.db, argv);
   }
-  if (ctx.keyspace.counters.dirty === dirtyBefore) return false;
-  ctx.propagator.command(client.db, argv);
-  return true;
 }
 
 const QUEUED = new SimpleString("QUEUED");
@@ -129,6 +127,8 @@ export function execute(
   client.commandsProcessed++;
   ctx.stats.commandsProcessed++;
   const dirtyBefore = ctx.keyspace.counters.dirty;
+  const propagator = ctx.propagator;
+  const streamBefore = propagator.active ? propagator.pendingBytes : -1;
   const observer = ctx.observer;
   const started = observer.timing ? observer.start(cmd, client) : -1;
   let reply: Reply;
@@ -138,7 +138,10 @@ export function execute(
     if (!(e instanceof CommandError)) throw e;
     reply = e.reply;
   }
-  if (cmd.write && ctx.propagator.active && propagate(ctx, client, argv, dirtyBefore)) {
+  if (cmd.write && propagator.active) propagate(ctx, client, argv, dirtyBefore);
+  // Whatever the command sent down the stream (its write, a lazily expired key's DEL, EXEC's
+  // block) is what its client's WAIT waits for, as Redis's `woff`.
+  if (streamBefore >= 0 && propagator.pendingBytes !== streamBefore) {
     client.replOffset = ctx.replication.leader.pendingOffset;
   }
   cmd.calls++;

@@ -13,7 +13,7 @@ import type { ServerContext } from "./context.ts";
 import { CommandError, SYNTAX_ERROR } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { ONE } from "./keys.ts";
-import { database, intArg, isWord, stringValue } from "./_values.ts";
+import { database, INT64_MAX, intArg, isWord, stringValue } from "./_values.ts";
 
 const BUSYKEY = "BUSYKEY Target key name already exists.";
 
@@ -51,7 +51,7 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
   const key = toBinaryString(argv[1]);
   const t = now();
   if (!replace && db.has(key, t)) throw new CommandError(BUSYKEY);
-  let ttl = Number(intArg(argv[2]));
+  const ttl = intArg(argv[2]);
   if (ttl < 0) throw new CommandError("ERR Invalid TTL value, must be >= 0");
   let value: Uint8Array;
   try {
@@ -65,16 +65,22 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
     );
   }
   const deleted = replace && db.delete(key);
-  if (ttl !== 0 && !absolute) ttl += t;
-  if (ttl !== 0 && ttl <= t) {
-    // Already expired: the key is only gone (if REPLACE removed one).
+  // Redis adds now to a relative TTL in 64 bits: a sum past the range wraps negative there and
+  // counts as already expired. A follower keeps the key whatever its own clock says, as Redis's
+  // replicas do: its leader decides when the key expires.
+  const at = ttl == 0 ? 0n : absolute ? BigInt(ttl) : BigInt(ttl) + BigInt(t);
+  const expired = at !== 0n && (at > INT64_MAX || at <= BigInt(t));
+  if (expired && ctx.replication.follower === null) {
     ctx.propagator.rewrite(...(deleted ? [["DEL", argv[1]]] : []));
     return OK;
   }
+  const expireAt = Number(at);
   db.set(key, toBinaryString(value), false, t);
-  if (ttl !== 0) db.setExpireAt(key, ttl);
+  if (expireAt !== 0) db.setExpireAt(key, expireAt);
   db.setAccessHint(key, idleSeconds, frequency, t);
-  ctx.propagator.rewrite(["SET", argv[1], value, ...(ttl !== 0 ? ["PXAT", ttl] : [])]);
+  // The eviction hints (IDLETIME, FREQ) stay on this node: followers and the AOF get the key
+  // and its expiry only.
+  ctx.propagator.rewrite(["SET", argv[1], value, ...(expireAt !== 0 ? ["PXAT", expireAt] : [])]);
   return OK;
 }
 

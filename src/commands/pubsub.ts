@@ -29,9 +29,9 @@ function unsubscriber(kind: SubscriptionKind): Handler {
 }
 
 function publisher(kind: "channel" | "shard"): Handler {
-  return (ctx, _client, argv) => {
+  return (ctx, client, argv) => {
     // Followers deliver the message to their own subscribers too, as Redis's do.
-    ctx.replication.forwardToFollowers(argv);
+    ctx.replication.forwardToFollowers(argv, client);
     return pubsubHub(ctx).publish(kind, argv[1], argv[2]);
   };
 }

@@ -72,8 +72,7 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
     return replies;
   } finally {
     clearQueue(transaction);
-    // EXEC is the block's last word in the stream: WAIT waits for it too.
-    if (propagator.endBlock()) client.replOffset = ctx.replication.leader.pendingOffset;
+    propagator.endBlock();
   }
 }
 

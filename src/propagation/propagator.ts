@@ -102,12 +102,10 @@ export class Propagator {
     this.#block = 1;
   }
 
-  /** Ends the block begun by {@link beginBlock}; true when the block wrote anything. */
-  endBlock(): boolean {
-    const wrote = this.#block === 2 && this.active;
-    if (wrote) encodeCommandInto(this.#out, ["EXEC"]);
+  /** Ends the block begun by {@link beginBlock}. */
+  endBlock(): void {
+    if (this.#block === 2 && this.active) encodeCommandInto(this.#out, ["EXEC"]);
     this.#block = 0;
-    return wrote;
   }
 
   #openBlock(): void {

@@ -159,9 +159,10 @@ export class Replication {
 
   /**
    * Sends a command to the followers only (PUBLISH: not a write, so not in the AOF). It joins
-   * the stream after the writes of the batch being run, once they have been flushed.
+   * the stream after the writes of the batch being run, once they have been flushed; then the
+   * client's WAIT waits for it (a WAIT in the same batch does not).
    */
-  forwardToFollowers(argv: readonly Uint8Array[]): void {
+  forwardToFollowers(argv: readonly Uint8Array[], client: ClientState): void {
     const leader = this.leader;
     if (this.#follower !== null || leader.backlog === null) return;
     const out = new ByteBuffer(64);
@@ -170,6 +171,7 @@ export class Replication {
     queueMicrotask(() => {
       this.#ctx.propagator.flush();
       leader.feedStream(bytes);
+      client.replOffset = leader.offset;
     });
   }
 

@@ -3,6 +3,7 @@
  * both protocols so that a handler's reply means the same thing whichever the client speaks.
  */
 import { ByteBuffer } from "../util/bytes.ts";
+import { int64Text } from "../util/int64.ts";
 import {
   DeferredReply,
   DoubleReply,
@@ -103,7 +104,7 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     case "number":
       if (Number.isSafeInteger(reply)) return pushHeader(out, 58, reply);
       out.pushByte(58);
-      out.pushAscii(BigInt(Math.trunc(reply)).toString());
+      out.pushAscii(int64Text(reply));
       return pushCrlf(out);
     case "string":
       return pushBulkBinary(out, reply);
@@ -184,7 +185,11 @@ export function encodeCommandInto(
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (typeof arg === "string") pushBulkBinary(out, arg);
-    else if (typeof arg === "number") pushBulkBinary(out, String(arg));
-    else pushBulk(out, arg);
+    else if (typeof arg === "number") {
+      pushBulkBinary(
+        out,
+        Number.isInteger(arg) && !Number.isSafeInteger(arg) ? int64Text(arg) : String(arg),
+      );
+    } else pushBulk(out, arg);
   }
 }

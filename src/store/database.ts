@@ -300,14 +300,15 @@ export class Database {
   /**
    * Sets a key's access record as RESTORE's IDLETIME and FREQ give it (Redis's
    * `objectSetLRUOrLFU`): the LFU counter under LFU tracking, the idle time otherwise; a hint
-   * that is -1, or that does not apply to the tracking in force, is ignored.
+   * that is -1, or that does not apply to the tracking in force, is ignored. An idle time
+   * reaching before 1970 is cut there (Redis's 24-bit LRU clock wraps instead).
    */
   setAccessHint(key: string, idleSeconds: number, frequency: number, now: number): void {
     const id = this.#table.findString(key);
     if (id < 0) return;
     if (this.#tracking === "lfu") {
       if (frequency >= 0) this.#table.setAccess(id, minutes(now) * 256 + frequency);
-    } else if (idleSeconds >= 0) this.#table.setAccess(id, now - idleSeconds * 1000);
+    } else if (idleSeconds >= 0) this.#table.setAccess(id, Math.max(0, now - idleSeconds * 1000));
   }
 
   /** Redis's LFU counter of a key (0-255) after decay, for OBJECT FREQ; undefined if untracked. */

@@ -10,6 +10,16 @@ export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 
 /**
+ * The decimal text of an integer held as a double beyond 2^53 (an expiry time near INT64_MAX,
+ * say), clamped to the int64 range: INT64_MAX is stored as 2^63, one past the range, and must
+ * not reach a client, the AOF or a follower as a number Redis would refuse.
+ */
+export function int64Text(n: number): string {
+  const value = BigInt(Math.trunc(n));
+  return (value > INT64_MAX ? INT64_MAX : value < INT64_MIN ? INT64_MIN : value).toString();
+}
+
+/**
  * Parses `buf[start, end)` as Redis's `string2ll` does: optional minus, no plus, no leading
  * zeros or spaces, at most 20 characters, within the signed 64-bit range. Returns a number when
  * the value is a safe integer, a bigint beyond that (so counters stay exact), or null when it is

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { script, type Shape, withBoth } from "./_diff.ts";
 import { plain } from "../support/resp_conn.ts";
+import { crc64 } from "../../src/persistence/rdb/crc64.ts";
 
 /** A PTTL in whole seconds: the two servers ran their RESTORE a moment apart. */
 const seconds = (shape: Shape): Shape =>
@@ -14,6 +15,17 @@ const seconds = (shape: Shape): Shape =>
     : shape;
 
 const enc = new TextEncoder();
+
+/** A payload with `body` and a correct footer for RDB version `version`. */
+function withFooter(body: Uint8Array, version = 10): Uint8Array {
+  const out = new Uint8Array(body.length + 10);
+  out.set(body);
+  out[body.length] = version & 0xff;
+  out[body.length + 1] = version >> 8;
+  const crc = crc64(out.subarray(0, body.length + 2));
+  new DataView(out.buffer).setBigUint64(body.length + 2, crc, true);
+  return out;
+}
 const VALUES: Uint8Array[] = [
   enc.encode("hello"),
   enc.encode(""),
@@ -69,8 +81,8 @@ Deno.test("DUMP and RESTORE answer exactly like redis-server", async (t) => {
         const payload = await c.redis.call("DUMP", "k") as Uint8Array;
         const flipped = payload.slice();
         flipped[2] ^= 1;
-        const newer = payload.slice();
-        newer[payload.length - 10] = 11;
+        // Version 11 under a checksum that matches it: only the version check can refuse it.
+        const newer = withFooter(payload.subarray(0, payload.length - 10), 11);
         await script(c, [
           ["RESTORE", "k", 0, payload],
           ["RESTORE", "n", -1, payload],
@@ -94,8 +106,42 @@ Deno.test("DUMP and RESTORE answer exactly like redis-server", async (t) => {
       },
     );
 
-    await step("REPLACE, relative and absolute TTLs, and TTLs already past", async () => {
+    await step(
+      "bytes after the value are ignored and a value may run into the footer",
+      async () => {
+        await script(c, [
+          ["RESTORE", "stray", 0, withFooter(new Uint8Array([0, 1, 120, 65, 66]))],
+          ["GET", "stray"],
+          ["RESTORE", "into", 0, withFooter(new Uint8Array([0, 12, 120, 121]))],
+          ["STRLEN", "into"],
+          ["RESTORE", "past", 0, withFooter(new Uint8Array([0, 20, 120]))],
+          ["EXISTS", "past"],
+        ]);
+      },
+    );
+
+    await step("TTLs at the edge of 64 bits", async () => {
       await c.assertSame(["SET", "k", "v"]);
+      const payload = await c.redis.call("DUMP", "k") as Uint8Array;
+      await script(c, [
+        // Now plus the largest TTL overflows: the key counts as already expired.
+        ["RESTORE", "h1", "9223372036854775807", payload],
+        ["EXISTS", "h1"],
+        ["RESTORE", "h2", "9223372036854775807", payload, "ABSTTL"],
+        ["PEXPIRETIME", "h2"],
+        ["EXPIRETIME", "h2"],
+        ["RESTORE", "h3", "9223372036854775808", payload],
+        // The same edge through SET and PEXPIREAT. Times past 2^53 are held as doubles: INT64_MAX
+        // comes back exactly, its neighbours below do not.
+        ["SET", "h4", "v", "PXAT", "9223372036854775807"],
+        ["PEXPIRETIME", "h4"],
+        ["PEXPIREAT", "h4", "9223372036854775807"],
+        ["PEXPIRETIME", "h4"],
+      ]);
+    });
+
+    await step("REPLACE, relative and absolute TTLs, and TTLs already past", async () => {
+      await c.assertSame(["SET", "k", "v", "EX", 1000]);
       const payload = await c.redis.call("DUMP", "k") as Uint8Array;
       const future = Date.now() + 100_000;
       await script(c, [

@@ -1,7 +1,8 @@
 /**
  * WAIT counts the followers that acknowledged the calling client's own last write, as in Redis
- * (its `woff`): a client that wrote nothing is answered at once, and another client's later
- * write does not make it wait. A scripted follower (PSYNC, then `REPLCONF ACK` only when the
+ * (its `woff`): a client that wrote nothing is answered at once, another client's later write
+ * does not make it wait, a transaction counts with its EXEC, and a PUBLISH (which goes down the
+ * stream) counts as the publisher's. A scripted follower (PSYNC, then `REPLCONF ACK` only when the
  * test says so) is attached to redis-server and to gocache, the same script runs on both, and
  * the WAIT replies are compared.
  */
@@ -92,17 +93,22 @@ class ScriptedFollower {
     }
   }
 
-  /** Acknowledges everything received so far. */
-  async ack(): Promise<void> {
-    await this.#conn.write(encoder.encode(`REPLCONF ACK ${this.offset}\r\n`));
+  /** Acknowledges `offset` (default: everything received so far). */
+  async ack(offset = this.offset): Promise<void> {
+    await this.#conn.write(encoder.encode(`REPLCONF ACK ${offset}\r\n`));
   }
 
-  /** Acknowledges once every byte the leader has sent so far has arrived. */
-  async ackAll(leaderPort: number): Promise<void> {
+  /** Waits until every byte the leader has sent so far has arrived. */
+  async receiveAll(leaderPort: number): Promise<void> {
     await waitFor(async () => {
       const sent = Number(await infoField(leaderPort, "replication", "master_repl_offset"));
       return this.offset >= sent;
     }, { what: "the follower to receive the stream" });
+  }
+
+  /** Acknowledges once every byte the leader has sent so far has arrived. */
+  async ackAll(leaderPort: number): Promise<void> {
+    await this.receiveAll(leaderPort);
     await this.ack();
   }
 
@@ -138,13 +144,27 @@ async function script(port: number): Promise<unknown[]> {
   replies.push(await wait(reader));
   await follower.ackAll(port);
   replies.push(await wait(writer));
+  // A transaction counts as acknowledged only with its EXEC, the last 14 bytes of the stream.
+  assert.equal(plain(await writer.call("MULTI")), "OK");
+  await writer.call("SET", "k", "x");
+  assert.deepEqual(plain(await writer.call("EXEC")), ["OK"]);
+  await follower.receiveAll(port);
+  await follower.ack(follower.offset - "*1\r\n$4\r\nEXEC\r\n".length);
+  replies.push(await wait(writer));
+  await follower.ackAll(port);
+  replies.push(await wait(writer));
+  // PUBLISH goes down the stream too: the publisher's WAIT waits for it.
+  await reader.call("PUBLISH", "channel", "message");
+  replies.push(await wait(reader));
+  await follower.ackAll(port);
+  replies.push(await wait(reader));
   return replies;
 }
 
 Deno.test("WAIT counts acknowledgements of the caller's own last write, as redis-server does", async () => {
   await using redis = await startRedis();
   await using server = await startServer();
-  const expected = [1, 1, 0, 1, 0, 1, 1];
+  const expected = [1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1];
   assert.deepEqual(await script(redis.port), expected, "redis-server");
   assert.deepEqual(await script(server.port), expected, "gocache");
 });

@@ -455,6 +455,10 @@ Deno.test("RESTORE reaches the AOF as SET with an absolute expiry and survives a
       const payload = await c.call("DUMP", "source") as Uint8Array;
       assert.equal(plain(await c.call("RESTORE", "copy", 100_000, payload)), "OK");
       expireAt = Number(plain(await c.call("PEXPIRETIME", "copy")));
+      // The largest absolute expiry: held as a double, written back as INT64_MAX.
+      const max = "9223372036854775807";
+      assert.equal(plain(await c.call("RESTORE", "far", max, payload, "ABSTTL")), "OK");
+      assert.equal(plain(await c.call("SET", "far2", "v", "PXAT", max)), "OK");
       // Already past with REPLACE: the old key is deleted, and only the DEL is written.
       assert.equal(plain(await c.call("RESTORE", "source", 1, payload, "REPLACE", "ABSTTL")), "OK");
       c.close();
@@ -468,6 +472,9 @@ Deno.test("RESTORE reaches the AOF as SET with an absolute expiry and survives a
     assert.equal(plain(await c.call("GET", "copy")), value);
     assert.equal(plain(await c.call("PEXPIRETIME", "copy")), expireAt);
     assert.equal(plain(await c.call("EXISTS", "source")), 0);
+    for (const key of ["far", "far2"]) {
+      assert.equal(String(plain(await c.call("PEXPIRETIME", key))), "9223372036854775807", key);
+    }
     c.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

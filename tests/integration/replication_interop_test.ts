@@ -103,3 +103,29 @@ Deno.test("redis-cli --rdb takes a dump from gocache over SYNC, and redis-check-
     await Deno.remove(file);
   }
 });
+
+Deno.test("a follower keeps a RESTOREd key whose absolute TTL has passed by the time it arrives", async () => {
+  await using redis = await startRedis([
+    "--repl-diskless-sync-delay",
+    "0",
+    "--enable-debug-command",
+    "yes",
+  ]);
+  await using r = await RespConn.connect(redis.port);
+  await using follower = await startServer({ args: ["--replicaof", `127.0.0.1 ${redis.port}`] });
+  await waitForCatchUp(redis.port, follower.port);
+  await r.call("SET", "source", "restored");
+  const payload = await r.call("DUMP", "source") as Uint8Array;
+  // The leader restores the key with a 1 ms TTL and makes it persistent 100 ms later, in one
+  // transaction: the follower gets RESTORE ... ABSTTL with a time already past, then PERSIST.
+  await r.call("MULTI");
+  await r.call("RESTORE", "k", 1, payload);
+  await r.call("DEBUG", "SLEEP", "0.1");
+  await r.call("PERSIST", "k");
+  assert.deepEqual(plain(await r.call("EXEC")), ["OK", "OK", 1]);
+  await waitForCatchUp(redis.port, follower.port);
+  await waitForSameData(redis.port, follower.port);
+  await using f = await RespConn.connect(follower.port);
+  assert.equal(plain(await f.call("GET", "k")), "restored");
+  assert.equal(plain(await f.call("TTL", "k")), -1);
+});

@@ -12,7 +12,7 @@
 import { RdbParser, STEP_DONE, STEP_NEED_MORE } from "./_parser.ts";
 import { crc64 } from "./crc64.ts";
 import { RdbError } from "./errors.ts";
-import { OP_EOF, OP_SELECTDB, RDB_VERSION, TYPE_STRING } from "./format.ts";
+import { OP_SELECTDB, RDB_VERSION, TYPE_STRING } from "./format.ts";
 import { RdbWriter } from "./writer.ts";
 
 /** Version and checksum bytes after the value. */
@@ -58,8 +58,8 @@ export function dumpString(value: Uint8Array, compression: boolean): Uint8Array 
  * The string value of a DUMP payload. Throws {@link DumpPayloadError}: `footer` when the payload
  * is shorter than its footer, names a newer RDB version or fails its checksum (Redis's
  * `verifyDumpPayload`); `format` when the value is not a well-formed string (other types
- * included: gocache holds strings only), is longer than `maxStringBytes`, or is followed by
- * stray bytes.
+ * included: gocache holds strings only) or is longer than `maxStringBytes`. Bytes after the
+ * value are ignored, as Redis ignores them.
  */
 export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint8Array {
   if (payload.length < FOOTER) throw new DumpPayloadError("footer", "Payload too short");
@@ -78,45 +78,36 @@ export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint
   if (end === 0 || payload[0] !== TYPE_STRING) {
     throw new DumpPayloadError("format", "Payload holds no string value");
   }
-  // The value as the only key of a one-record RDB image (empty key, no checksum), parsed by
-  // the snapshot reader.
-  const image = new Uint8Array(MAGIC.length + 2 + 1 + 1 + (end - 1) + 1 + 8);
+  // The value as the first key of an RDB image (empty key), parsed by the snapshot reader and
+  // left at that key. Like Redis's loader, it may read into the footer and ignores what follows
+  // the value; a value that runs past the footer is truncated.
+  const body = payload.subarray(1);
+  const image = new Uint8Array(MAGIC.length + 2 + 1 + 1 + body.length);
   let at = 0;
   image.set(MAGIC, at);
   at += MAGIC.length;
   image[at++] = OP_SELECTDB;
   image[at++] = 0;
-  image[at++] = payload[0];
+  image[at++] = TYPE_STRING;
   image[at++] = 0;
-  image.set(payload.subarray(1, end), at);
-  at += end - 1;
-  image[at] = OP_EOF;
-  const eofAt = at;
-  const found: { value: Uint8Array | null; end: number; count: number } = {
-    value: null,
-    end: -1,
-    count: 0,
-  };
+  image.set(body, at);
+  const found: { value: Uint8Array | null } = { value: null };
   const parser = new RdbParser({
     entry(_db, _key, value) {
-      if (found.count++ > 0) return;
       found.value = value;
-      found.end = parser.input.offset;
     },
   }, { maxStringBytes, copy: true });
   parser.input.push(image);
   try {
-    for (;;) {
+    while (found.value === null) {
       const step = parser.step();
-      if (step === STEP_DONE) break;
       if (step === STEP_NEED_MORE) throw new DumpPayloadError("format", "Truncated value");
+      if (step === STEP_DONE) break;
     }
   } catch (e) {
     if (e instanceof RdbError) throw new DumpPayloadError("format", e.message);
     throw e;
   }
-  if (found.value === null || found.count !== 1 || found.end !== eofAt) {
-    throw new DumpPayloadError("format", "Payload is not exactly one string value");
-  }
+  if (found.value === null) throw new DumpPayloadError("format", "Payload holds no value");
   return found.value;
 }

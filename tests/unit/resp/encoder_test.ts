@@ -115,13 +115,26 @@ Deno.test("integers are written in decimal, negative ones with a minus sign", ()
   same(Number.MIN_SAFE_INTEGER, ":-9007199254740991\r\n");
 });
 
-Deno.test("an integer number beyond the safe range is still a RESP integer of its value", () => {
-  for (const n of [2 ** 53, 2 ** 60, -(2 ** 60), 2 ** 63, 1e20, 1e21, -1e21, 1e300]) {
+Deno.test("an integer number beyond the safe range is a RESP integer, clamped to 64 bits", () => {
+  // RESP integers are signed 64-bit: 2^63 (how INT64_MAX is held as a double) and anything
+  // larger is sent as INT64_MAX, which every client can parse; smaller ones as their value.
+  const cases: [number, bigint][] = [
+    [2 ** 53, 2n ** 53n],
+    [2 ** 60, 2n ** 60n],
+    [-(2 ** 60), -(2n ** 60n)],
+    [2 ** 63, 2n ** 63n - 1n],
+    [-(2 ** 63), -(2n ** 63n)],
+    [1e20, 2n ** 63n - 1n],
+    [1e21, 2n ** 63n - 1n],
+    [-1e21, -(2n ** 63n)],
+    [1e300, 2n ** 63n - 1n],
+  ];
+  for (const [n, expected] of cases) {
     for (const proto of [2, 3] as const) {
       const frame = wire(n, proto);
       // String(1e21) is "1e+21", which is not a RESP integer.
       assert.match(frame, /^:-?\d+\r\n$/, `${n} as ${JSON.stringify(frame)}`);
-      assert.equal(Number(frame.slice(1, -2)), n);
+      assert.equal(BigInt(frame.slice(1, -2)), expected, String(n));
     }
   }
 });

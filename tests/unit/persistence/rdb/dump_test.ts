@@ -72,16 +72,14 @@ Deno.test("every truncation and every single-byte change of a payload is refused
   }
 });
 
-Deno.test("a newer version, another type, stray bytes or an oversized string are refused", () => {
+Deno.test("a newer version, another type, a value past the footer or an oversized string are refused", () => {
   refused(withFooter(new Uint8Array([0, 1, 120]), 11), "footer");
   refused(withFooter(new Uint8Array([0, 1, 120]), 10).subarray(0, 9), "footer");
   refused(withFooter(new Uint8Array([]), 10), "format");
   // A list (type 1) in a valid envelope: gocache holds strings only.
   refused(withFooter(new Uint8Array([1, 1, 1, 120])), "format");
-  // The value's length says more than the payload holds, or less.
-  refused(withFooter(new Uint8Array([0, 9, 120])), "format");
-  refused(withFooter(new Uint8Array([0, 1, 120, 0, 1, 107, 1, 118])), "format");
-  refused(withFooter(new Uint8Array([0, 1, 120, 0xfe, 1])), "format");
+  // The value's length runs past the footer.
+  refused(withFooter(new Uint8Array([0, 20, 120])), "format");
   // An LZF body that does not decompress to its stated length.
   refused(withFooter(new Uint8Array([0, 0xc3, 2, 30, 0, 120])), "format");
   assert.throws(
@@ -90,6 +88,19 @@ Deno.test("a newer version, another type, stray bytes or an oversized string are
   );
   // Versions up to ours are accepted, as Redis accepts older payloads.
   assert.deepEqual(restoreString(withFooter(new Uint8Array([0, 1, 120]), 9), MAX), enc.encode("x"));
+});
+
+Deno.test("as in Redis, bytes after the value are ignored and a value may run into the footer", () => {
+  const x = enc.encode("x");
+  assert.deepEqual(restoreString(withFooter(new Uint8Array([0, 1, 120, 65, 66])), MAX), x);
+  assert.deepEqual(
+    restoreString(withFooter(new Uint8Array([0, 1, 120, 0, 1, 107, 1, 118])), MAX),
+    x,
+  );
+  const intoFooter = withFooter(new Uint8Array([0, 12, 120, 121]));
+  const value = restoreString(intoFooter, MAX);
+  assert.equal(value.length, 12);
+  assert.deepEqual(value, intoFooter.subarray(2, 14));
 });
 
 Deno.test("random payloads, with or without a valid footer, end in a DumpPayloadError", () => {
