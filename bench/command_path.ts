@@ -5,13 +5,15 @@
  * throughout so the keyspace is touched as under redis-benchmark -r. It isolates what gocache's
  * own code costs from the network, where compare.sh cannot.
  *
- *   deno task bench:path [--keys 100000] [--set name=value ...] [--timing]
+ *   deno task bench:path [--keys 100000] [--set name=value ...] [--timing] [--propagate]
  *
  * `--set` changes a parameter as CONFIG SET would, e.g. `--set slowlog-log-slower-than=-1` (no
  * command timing at all) or `--set metrics-port=1` (timing as with the metrics endpoint on; no
  * endpoint is started here). `--timing` instead runs three servers in the same process, passes
  * interleaved so that a noisy machine weighs on all alike: no timing (slow log off, no
- * metrics), the defaults (slow log on), and the metrics endpoint on.
+ * metrics), the defaults (slow log on), and the metrics endpoint on. `--propagate` attaches a
+ * sink to the write stream, as an AOF or a follower does, so writes are encoded into it and
+ * the stream is flushed after each batch.
  */
 import { parseArgs } from "node:util";
 import { dispatch } from "../src/commands/dispatch.ts";
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "100000" },
     set: { type: "string", multiple: true, default: [] },
     timing: { type: "boolean", default: false },
+    propagate: { type: "boolean", default: false },
   },
 });
 const KEYS = Number(values.keys);
@@ -45,7 +48,10 @@ function serverWith(pairs: readonly string[]): Server {
     if (at < 0 || spec === undefined) throw new Error(`--set ${pair}: expected a known name=value`);
     config[spec.name] = spec.parse(pair.slice(at + 1));
   }
-  return new Server(new Config(config as unknown as ConfigValues));
+  const server = new Server(new Config(config as unknown as ConfigValues));
+  // As with an AOF or a follower attached: every write is encoded into the stream.
+  if (values.propagate) server.propagator.addSink(() => {});
+  return server;
 }
 
 const variants: [string, Server][] = values.timing
@@ -84,6 +90,7 @@ function pass(server: Server, batches: readonly Uint8Array[]): number {
       }
     });
     server.observer.endBatch();
+    server.propagator.flush();
     out.reset();
   }
   return performance.now() - start;
@@ -110,6 +117,7 @@ const lines: string[] = [
 ];
 if (values.timing) lines.push("ns/command: " + variants.map(([name]) => name).join(" | "));
 else if (values.set.length > 0) lines[0] += `, ${values.set.join(" ")}`;
+if (values.propagate) lines[0] += ", writes propagated";
 for (const [name, make] of workloads) {
   const batches: Uint8Array[] = [];
   for (let b = 0; b < BATCHES; b++) {
