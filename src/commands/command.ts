@@ -38,6 +38,7 @@ function groupCategories(cmd: Command): readonly string[] {
   const group = cmd.def.group;
   if (group === "connection") return ["@connection"];
   if (group === "string") return ["@string"];
+  if (group === "bitmap") return ["@bitmap"];
   if (group === "generic" || group === "keyspace") return ["@keyspace"];
   return [];
 }

@@ -12,6 +12,7 @@ import { introspectionCommands } from "./key_introspection.ts";
 import { keyCommands } from "./keys.ts";
 import { CommandTable } from "./registry.ts";
 import { serverCommands } from "./server.ts";
+import { bitmapCommands } from "./bitmaps.ts";
 import { diagnosticCommands } from "./diagnostics.ts";
 import { dumpCommands } from "./dump.ts";
 import { stringCommands } from "./strings.ts";
@@ -32,6 +33,7 @@ export function createCommandTable(): CommandTable {
     ...stringCommands,
     ...counterCommands,
     ...substringCommands,
+    ...bitmapCommands,
     ...keyCommands,
     ...dumpCommands,
     ...expireCommands,

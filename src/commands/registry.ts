@@ -40,6 +40,7 @@ export type CommandGroup =
   | "connection"
   | "server"
   | "string"
+  | "bitmap"
   | "generic"
   | "keyspace"
   | "transactions"

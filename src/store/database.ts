@@ -438,6 +438,18 @@ export class Database {
     this.#overwritten(id, keepTtl, now);
   }
 
+  /**
+   * Overwrites one byte of the live entry `id`'s string value in place (SETBIT inside the
+   * value): a write like {@link setValueAt} (dirty count, WATCH, snapshots), keeping the TTL,
+   * without copying the value.
+   */
+  setValueByte(id: number, index: number, byte: number, now: number): void {
+    this.#counters.dirty++;
+    this.#changing(id);
+    this.#table.setValueByte(id, index, byte);
+    this.#overwritten(id, true, now);
+  }
+
   #created(id: number, now: number): void {
     const stamp = this.#tracking === "lfu" ? minutes(now) * 256 + LFU_INIT : this.#stamp(now);
     this.#table.setAccess(id, stamp);

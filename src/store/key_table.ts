@@ -335,6 +335,11 @@ export class KeyTable {
     return toBinaryString(this.#mem.bytes, start, start + this.valueLength(id));
   }
 
+  /** Overwrites byte `index` (below the value's length) of entry `id`'s value in place. */
+  setValueByte(id: number, index: number, byte: number): void {
+    this.#mem.bytes[this.valueStart(id) + index] = byte;
+  }
+
   /** Entry `id`'s absolute expiry time in ms, or -1 when it has none. */
   expireAt(id: number): number {
     return this.#recF[id * 2 + 1];

@@ -225,6 +225,18 @@ export class ConnPair {
   }
 }
 
+/** Name, arity, flags, key positions and ACL categories of a COMMAND INFO entry. */
+export function infoSummary(shape: Shape): unknown {
+  const items = itemsOf(shape);
+  return {
+    name: textOf(items[0]),
+    arity: items[1],
+    flags: itemsOf(items[2]).map(textOf).sort(),
+    keys: items.slice(3, 6),
+    categories: itemsOf(items[6]).map(textOf),
+  };
+}
+
 /** Sends each command to both servers in turn, asserting the same reply every time. */
 export async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
   for (const command of commands) await c.assertSame(command);

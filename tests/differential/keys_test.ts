@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   type Arg,
   type ConnPair,
+  infoSummary,
   intOf,
   itemsOf,
   script,
@@ -99,18 +100,6 @@ const KEY_COMMANDS = [
   "dump",
   "restore",
 ];
-
-/** Name, arity, flags, key positions and ACL categories of a COMMAND INFO entry. */
-function infoSummary(shape: Shape): unknown {
-  const items = itemsOf(shape);
-  return {
-    name: textOf(items[0]),
-    arity: items[1],
-    flags: itemsOf(items[2]).map(textOf).sort(),
-    keys: items.slice(3, 6),
-    categories: itemsOf(items[6]).map(textOf),
-  };
-}
 
 /** A time far enough ahead that no step outlives it, in seconds. */
 const FUTURE = Math.floor(Date.now() / 1000) + 100_000;

@@ -38,9 +38,8 @@ const VALUES = [
 const INTEGERS = ["0", "1", "-1", "7", "-100", "9223372036854775807", "x", "1.0", ""];
 const FLOATS = ["0", "1.5", "-2.25", "1e3", "inf", "nan", "abc", "0.1", "-0"];
 const OFFSETS = ["0", "1", "2", "-1", "-3", "100", "-100", "x"];
-/** Expiry arguments: long enough never to lapse during the test, or invalid. */
+/** Expiry arguments: long enough never to lapse during the test (100 s even as PX), or invalid. */
 const TTLS = [
-  "100",
   "100000",
   "0",
   "-1",
@@ -59,6 +58,27 @@ const GETEX_OPTIONS = [
   ["PERSIST", "EX", "1"],
   ["EX"],
 ];
+/** Bit offsets: small ones, invalid ones, and the first past Redis's 512 MB limit. */
+const BIT_OFFSETS = ["0", "1", "7", "8", "15", "31", "100", "-1", "x", "4294967296"];
+const BIT_RANGES = [
+  [],
+  ["0", "-1"],
+  ["1", "2"],
+  ["-2", "-1"],
+  ["-1", "-2"],
+  ["5", "3"],
+  ["0", "-1", "BIT"],
+  ["3", "20", "BIT"],
+  ["-9", "-2", "bit"],
+  ["1", "1", "BYTE"],
+  ["0", "-1", "WORD"],
+  ["x", "1"],
+  ["0", "x"],
+  ["2"],
+  ["-3"],
+  ["0", "5", "BIT", "extra"],
+];
+const BITOP_MORE = [[], ["a"], ["b", "c"]];
 const LCS_OPTIONS = [[], ["LEN"], ["IDX"], ["IDX", "MINMATCHLEN", "1", "WITHMATCHLEN"], [
   "LEN",
   "IDX",
@@ -110,7 +130,14 @@ function commandMaker(random: () => number): () => Arg[] {
     ],
     () => ["PERSIST", key()],
     () => ["SET", key(), value(), pick(["EX", "PX", "EXAT", "PXAT"]), pick(TTLS)],
-    () => ["SET", key(), value(), pick(["EX", "PX"]), "100", pick(["NX", "XX", "GET", "KEEPTTL"])],
+    () => [
+      "SET",
+      key(),
+      value(),
+      pick(["EX", "PX"]),
+      "100000",
+      pick(["NX", "XX", "GET", "KEEPTTL"]),
+    ],
     () => ["GETEX", key(), ...pick(GETEX_OPTIONS)],
     () => [pick(["SETEX", "PSETEX"]), key(), pick(TTLS), value()],
     () => ["LCS", key(), key(), ...pick(LCS_OPTIONS)],
@@ -123,6 +150,11 @@ function commandMaker(random: () => number): () => Arg[] {
     () => ["ECHO", value()],
     () => ["PING", ...(random() < 0.5 ? [] : [value()])],
     () => ["MSET", key()],
+    () => ["SETBIT", key(), pick(BIT_OFFSETS), pick(["0", "1", "1", "2", "-1", "x"])],
+    () => ["GETBIT", key(), pick(BIT_OFFSETS)],
+    () => ["BITCOUNT", key(), ...pick(BIT_RANGES)],
+    () => ["BITPOS", key(), pick(["0", "1", "1", "2", "x"]), ...pick(BIT_RANGES)],
+    () => ["BITOP", pick(["AND", "OR", "XOR", "NOT", "nand"]), key(), key(), ...pick(BITOP_MORE)],
     () => ["DBSIZE"],
     () => ["MULTI"],
     () => ["EXEC"],
