@@ -9,6 +9,7 @@
 import { ErrorReply, NullArray, OK, type Reply, ReplySequence } from "../resp/reply.ts";
 import type { ClientState, QueuedTransaction } from "../server/client.ts";
 import { toBinaryString } from "../util/bytes.ts";
+import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { execute } from "./dispatch.ts";
 import { CommandError } from "./errors.ts";
@@ -45,11 +46,22 @@ function multi(_ctx: ServerContext, client: ClientState): Reply {
   return OK;
 }
 
+/** Whether a key the client watched while it was live has expired since (Redis's check). */
+function watchedKeyExpired(ctx: ServerContext, client: ClientState): boolean {
+  if (client.watching === null) return false;
+  const t = now();
+  for (const [index, keys] of client.watching) {
+    const db = ctx.keyspace.db(index);
+    for (const key of keys) if (db.watchedKeyExpired(key, client, t)) return true;
+  }
+  return false;
+}
+
 function exec(ctx: ServerContext, client: ClientState): Reply {
   const transaction = client.multi;
   if (transaction === null) throw new CommandError("ERR EXEC without MULTI");
   client.multi = null;
-  const touched = client.watchTouched;
+  const touched = client.watchTouched || watchedKeyExpired(ctx, client);
   unwatchAll(ctx, client);
   if (transaction.failed || touched) {
     clearQueue(transaction);
@@ -114,6 +126,7 @@ function discard(ctx: ServerContext, client: ClientState): Reply {
 function watch(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   if (client.multi !== null) throw new CommandError("ERR WATCH inside MULTI is not allowed");
   const db = ctx.keyspace.db(client.db);
+  const t = now();
   client.watching ??= new Map();
   let keys = client.watching.get(client.db);
   if (keys === undefined) client.watching.set(client.db, keys = new Set());
@@ -121,7 +134,7 @@ function watch(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     const key = toBinaryString(argv[i]);
     if (keys.has(key)) continue;
     keys.add(key);
-    db.watch(key, client);
+    db.watch(key, client, t);
   }
   return OK;
 }

@@ -106,8 +106,11 @@ export class Database {
   #expireCursor = 0;
   #guard: ChangeGuard | null = null;
   #guards: ChangeGuard[] = [];
-  /** Clients watching keys of this database (WATCH), or null when none does. */
-  #watchers: Map<string, Set<KeyWatcher>> | null = null;
+  /**
+   * Clients watching keys of this database (WATCH), or null when none does; for each, whether
+   * the key was already logically expired when watched (Redis's `watchedKey.expired`).
+   */
+  #watchers: Map<string, Map<KeyWatcher, boolean>> | null = null;
   /** Best eviction candidates seen so far, lowest score first (Redis's eviction pool). */
   #pool: PoolEntry[] = [];
 
@@ -148,28 +151,48 @@ export class Database {
     this.#table.reserve(count, bytes);
   }
 
-  /** Starts telling `watcher` when `key` is written, expires or is evicted (WATCH). */
-  watch(key: string, watcher: KeyWatcher): void {
+  /**
+   * Starts telling `watcher` when `key` is written, expires or is evicted (WATCH). A key that is
+   * already logically expired is remembered as such: as in Redis, its removal by expiry is then
+   * no change, while any write to it is.
+   */
+  watch(key: string, watcher: KeyWatcher, now: number): void {
     this.#watchers ??= new Map();
-    const set = this.#watchers.get(key);
-    if (set === undefined) this.#watchers.set(key, new Set([watcher]));
-    else set.add(watcher);
+    let watching = this.#watchers.get(key);
+    if (watching === undefined) this.#watchers.set(key, watching = new Map());
+    watching.set(watcher, this.#expiredKey(key, now));
   }
 
   /** Stops telling `watcher` about `key` (UNWATCH, EXEC, DISCARD, disconnect). */
   unwatch(key: string, watcher: KeyWatcher): void {
-    const set = this.#watchers?.get(key);
-    if (set === undefined) return;
-    set.delete(watcher);
-    if (set.size === 0) this.#watchers!.delete(key);
+    const watching = this.#watchers?.get(key);
+    if (watching === undefined) return;
+    watching.delete(watcher);
+    if (watching.size === 0) this.#watchers!.delete(key);
     if (this.#watchers!.size === 0) this.#watchers = null;
+  }
+
+  /**
+   * Whether `watcher`'s watched `key`, live when watched, has logically expired since, deleted
+   * or not: EXEC then fails, as Redis's `isWatchedKeyExpired` decides.
+   */
+  watchedKeyExpired(key: string, watcher: KeyWatcher, now: number): boolean {
+    return this.#watchers?.get(key)?.get(watcher) === false && this.#expiredKey(key, now);
+  }
+
+  /** Whether `key` is present but logically expired. */
+  #expiredKey(key: string, now: number): boolean {
+    const id = this.#table.findString(key);
+    if (id < 0) return false;
+    const at = this.#table.expireAt(id);
+    return at >= 0 && at <= now;
   }
 
   /**
    * Before the entry `id` (or, when `id` is -1, the absent key `key` about to be created)
    * changes: the snapshot guard keeps its old value, and its watchers are told.
    */
-  #changing(id: number, key?: Uint8Array | string): void {
+  #changing(id: number, key?: Uint8Array | string, expiring = false): void {
     if (id >= 0) this.#guard?.beforeChange(id);
     const watchers = this.#watchers;
     if (watchers === null) return;
@@ -178,8 +201,13 @@ export class Database {
     else if (typeof key === "string") name = key;
     else if (key !== undefined) name = toBinaryString(key);
     else return;
-    const set = watchers.get(name);
-    if (set !== undefined) { for (const w of set) w.watchTouched = true; }
+    const watching = watchers.get(name);
+    if (watching === undefined) return;
+    for (const [watcher, expiredWhenWatched] of watching) {
+      // A key already expired when watched and now removed by expiry: no logical change.
+      if (expiredWhenWatched && expiring) watching.set(watcher, false);
+      else watcher.watchTouched = true;
+    }
   }
 
   /**
@@ -188,10 +216,28 @@ export class Database {
    */
   #touchAllWatched(other?: Database): void {
     if (this.#watchers === null) return;
-    for (const [name, set] of this.#watchers) {
-      const exists = this.#table.findString(name) >= 0 ||
-        (other !== undefined && other.#table.findString(name) >= 0);
-      if (exists) { for (const w of set) w.watchTouched = true; }
+    const now = clockNow();
+    for (const [name, watching] of this.#watchers) {
+      const here = this.#table.findString(name) >= 0;
+      const there = other !== undefined && other.#table.findString(name) >= 0;
+      if (!here && !there) continue;
+      const expiredThere = there && other!.#expiredKey(name, now);
+      for (const [watcher, expiredWhenWatched] of watching) {
+        if (expiredWhenWatched) {
+          // An expired key gone (flushed, or swapped for nothing): no logical change; one
+          // swapped for another expired key: still expired.
+          if (!there) {
+            watching.set(watcher, false);
+            continue;
+          }
+          if (expiredThere) continue;
+        } else if (!here && expiredThere) {
+          // A missing key swapped for an expired one: as good as still missing.
+          watching.set(watcher, true);
+          continue;
+        }
+        watcher.watchTouched = true;
+      }
     }
   }
 
@@ -355,7 +401,7 @@ export class Database {
 
   /** Removes a key whose TTL passed, telling the listener first. */
   #expire(id: number): void {
-    this.#changing(id);
+    this.#changing(id, undefined, true);
     this.#announceRemoval(id);
     this.#table.remove(id);
     this.#counters.expiredKeys++;

@@ -129,6 +129,39 @@ Deno.test("transactions answer exactly like redis-server", async (t) => {
       await script(c, [["MULTI"], ["INCR", "k"], ["EXEC"]]);
     });
 
+    await step("a key already expired when watched only fails EXEC if written", async () => {
+      // PXAT 1 leaves a logically expired key in place until something looks at it.
+      await script(c, [
+        ["SET", "gone", "v", "PXAT", 1],
+        ["WATCH", "gone"],
+        ["EXISTS", "gone"],
+        ["MULTI"],
+        ["SET", "other", "1"],
+        ["EXEC"],
+        ["SET", "gone", "v", "PXAT", 1],
+        ["WATCH", "gone"],
+        ["FLUSHALL"],
+        ["MULTI"],
+        ["EXEC"],
+        ["SET", "gone", "v", "PXAT", 1],
+        ["WATCH", "gone"],
+        ["SET", "gone", "new"],
+        ["MULTI"],
+        ["EXEC"],
+      ]);
+    });
+
+    await step("a watched key that expires before EXEC fails it, deleted or not", async () => {
+      // hz 1: the active expiry cycle rarely runs in time to delete the key first.
+      await script(c, [["CONFIG", "SET", "hz", 1], ["SET", "short", "v", "PX", 50], [
+        "WATCH",
+        "short",
+      ]]);
+      // The TTL must pass: nothing to poll for without touching the key.
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      await script(c, [["MULTI"], ["SET", "other", "2"], ["EXEC"], ["CONFIG", "SET", "hz", 10]]);
+    });
+
     await step("FLUSHALL and SWAPDB touch every watched key", async () => {
       await script(c, [["SET", "k", "1"], ["WATCH", "k"]]);
       await other.assertSame(["FLUSHALL"]);
