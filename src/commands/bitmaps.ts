@@ -51,7 +51,9 @@ function setbit(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   const mask = 0x80 >> (offset & 7);
   if (value !== null && index < value.length) {
     const old = value[index];
-    db.setValueByte(id, index, on ? old | mask : old & ~mask, t);
+    const byte = on ? old | mask : old & ~mask;
+    // As in Redis 7.0, a bit set to what it was is no write: nothing touched or propagated.
+    if (byte !== old) db.setValueByte(id, index, byte, t);
     return (old & mask) !== 0 ? 1 : 0;
   }
   // Past the end (or no key): the value grows with zero bytes, as Redis pads it.

@@ -129,6 +129,22 @@ Deno.test("transactions answer exactly like redis-server", async (t) => {
       await script(c, [["MULTI"], ["INCR", "k"], ["EXEC"]]);
     });
 
+    await step("SETBIT that leaves the bit as it was does not fail a WATCH", async () => {
+      await script(c, [
+        ["SET", "bits", "\x0f"],
+        ["WATCH", "bits"],
+        ["SETBIT", "bits", 0, 0],
+        ["MULTI"],
+        ["GET", "bits"],
+        ["EXEC"],
+        ["WATCH", "bits"],
+        ["SETBIT", "bits", 0, 1],
+        ["MULTI"],
+        ["GET", "bits"],
+        ["EXEC"],
+      ]);
+    });
+
     await step("a key already expired when watched only fails EXEC if written", async () => {
       // PXAT 1 leaves a logically expired key in place until something looks at it.
       await script(c, [
