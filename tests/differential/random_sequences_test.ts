@@ -7,6 +7,8 @@
  * on keys that come and go, EXEC after the other connection touched a watched key, wrong
  * arity. GOCACHE_FUZZ_SEED reruns one seed; a failure names the seed and the step.
  *
+ * DBSIZE is left out: it counts keys whose absolute expiry is past but that no command has
+ * looked at yet, until each server's active expiry cycle removes them, at its own moment.
  * OBJECT ENCODING is left out: gocache derives it from the value's bytes, where Redis remembers
  * that APPEND, SETRANGE or INCRBYFLOAT wrote it (see encodingOf in src/commands/keys.ts).
  */
@@ -155,7 +157,6 @@ function commandMaker(random: () => number): () => Arg[] {
     () => ["BITCOUNT", key(), ...pick(BIT_RANGES)],
     () => ["BITPOS", key(), pick(["0", "1", "1", "2", "x"]), ...pick(BIT_RANGES)],
     () => ["BITOP", pick(["AND", "OR", "XOR", "NOT", "nand"]), key(), key(), ...pick(BITOP_MORE)],
-    () => ["DBSIZE"],
     () => ["MULTI"],
     () => ["EXEC"],
     () => ["DISCARD"],
