@@ -81,6 +81,7 @@ const BIT_RANGES = [
   ["0", "5", "BIT", "extra"],
 ];
 const BITOP_MORE = [[], ["a"], ["b", "c"]];
+const EXPIRE_NX_XX = [[], ["NX"], ["XX"]];
 const LCS_OPTIONS = [[], ["LEN"], ["IDX"], ["IDX", "MINMATCHLEN", "1", "WITHMATCHLEN"], [
   "LEN",
   "IDX",
@@ -124,10 +125,13 @@ function commandMaker(random: () => number): () => Arg[] {
     () => ["RENAME", key(), key()],
     () => ["RENAMENX", key(), key()],
     () => ["COPY", key(), key(), ...(random() < 0.5 ? ["REPLACE"] : [])],
+    () => [pick(["EXPIRE", "PEXPIRE"]), key(), pick(["1000000", "x", "-1"]), ...pick(EXPIRE_NX_XX)],
+    // GT and LT against absolute times only: two relative TTLs given a few ms apart compare
+    // by when each server ran them.
     () => [
-      "EXPIRE",
+      "EXPIREAT",
       key(),
-      pick(["1000", "2000", "x"]),
+      pick(["4102444800", "4102444900", "100", "x"]),
       ...(random() < 0.5 ? [] : [pick(["NX", "XX", "GT", "LT"])]),
     ],
     () => ["PERSIST", key()],
