@@ -237,6 +237,23 @@ export function infoSummary(shape: Shape): unknown {
   };
 }
 
+/**
+ * A test step runner whose steps start from empty servers: FLUSHALL on both (compared), in
+ * `select` when given, then the step's body.
+ */
+export function stepsFromEmpty(
+  t: Deno.TestContext,
+  c: ConnPair,
+  select?: number,
+): (name: string, body: () => Promise<void>) => Promise<boolean> {
+  return (name, body) =>
+    t.step(name, async () => {
+      await c.assertSame(["FLUSHALL"]);
+      if (select !== undefined) await c.assertSame(["SELECT", select]);
+      await body();
+    });
+}
+
 /** Sends each command to both servers in turn, asserting the same reply every time. */
 export async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
   for (const command of commands) await c.assertSame(command);

@@ -4,7 +4,7 @@
  * the operations on strings of unequal length, and every error in Redis's order of checks.
  */
 import assert from "node:assert/strict";
-import { type Arg, infoSummary, itemsOf, script, withBoth } from "./_diff.ts";
+import { type Arg, infoSummary, itemsOf, script, stepsFromEmpty, withBoth } from "./_diff.ts";
 
 const VALUES = ["\xff\xf0\x00", "foobar", "\x00\x00\x01", "\x80", ""];
 const ENDS = [-20, -9, -8, -3, -1, 0, 1, 2, 7, 8, 9, 23, 24, 100];
@@ -12,11 +12,7 @@ const ENDS = [-20, -9, -8, -3, -1, 0, 1, 2, 7, 8, 9, 23, 24, 100];
 Deno.test("bitmap commands answer exactly like redis-server", async (t) => {
   await withBoth({}, async (both) => {
     await using c = await both.connect();
-    const step = (name: string, body: () => Promise<void>) =>
-      t.step(name, async () => {
-        await c.assertSame(["FLUSHALL"]);
-        await body();
-      });
+    const step = stepsFromEmpty(t, c);
 
     await step("COMMAND INFO of every bitmap command agrees with Redis", async () => {
       // Key-spec flags aside: gocache does not declare them yet.

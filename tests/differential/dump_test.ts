@@ -4,7 +4,7 @@
  * replies and errors for every option, refusal and expiry case.
  */
 import assert from "node:assert/strict";
-import { script, type Shape, withBoth } from "./_diff.ts";
+import { script, type Shape, stepsFromEmpty, withBoth } from "./_diff.ts";
 import { plain } from "../support/resp_conn.ts";
 import { crc64 } from "../../src/persistence/rdb/crc64.ts";
 
@@ -43,11 +43,7 @@ const VALUES: Uint8Array[] = [
 Deno.test("DUMP and RESTORE answer exactly like redis-server", async (t) => {
   await withBoth({}, async (both) => {
     await using c = await both.connect();
-    const step = (name: string, body: () => Promise<void>) =>
-      t.step(name, async () => {
-        await c.assertSame(["FLUSHALL"]);
-        await body();
-      });
+    const step = stepsFromEmpty(t, c);
 
     await step("DUMP gives Redis's bytes for values it stores uncompressed", async () => {
       await c.assertSame(["DUMP", "missing"]);

@@ -13,6 +13,7 @@ import {
   itemsOf,
   script,
   type Shape,
+  stepsFromEmpty,
   textOf,
   unshow,
   withBoth,
@@ -107,12 +108,7 @@ const FUTURE = Math.floor(Date.now() / 1000) + 100_000;
 Deno.test("key commands answer exactly like redis-server", async (t) => {
   await withBoth({}, async (both) => {
     await using c = await both.connect();
-    const step = (name: string, body: () => Promise<void>) =>
-      t.step(name, async () => {
-        await c.assertSame(["FLUSHALL"]);
-        await c.assertSame(["SELECT", 0]);
-        await body();
-      });
+    const step = stepsFromEmpty(t, c, 0);
 
     await step("COMMAND INFO of every key command agrees with Redis", async () => {
       for (const name of KEY_COMMANDS) {

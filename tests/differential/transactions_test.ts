@@ -4,17 +4,13 @@
  * WATCH conflicts caused by a second connection, by the client itself and by FLUSHALL, and
  * RESP3 null replies.
  */
-import { script, withBoth } from "./_diff.ts";
+import { script, stepsFromEmpty, withBoth } from "./_diff.ts";
 
 Deno.test("transactions answer exactly like redis-server", async (t) => {
   await withBoth({}, async (both) => {
     await using c = await both.connect();
     await using other = await both.connect();
-    const step = (name: string, body: () => Promise<void>) =>
-      t.step(name, async () => {
-        await c.assertSame(["FLUSHALL"]);
-        await body();
-      });
+    const step = stepsFromEmpty(t, c);
 
     await step("a transaction queues its commands and EXEC returns their replies", async () => {
       await script(c, [
