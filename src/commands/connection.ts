@@ -4,7 +4,7 @@ import type { ServerContext } from "./context.ts";
 import { CommandError, WRONGPASS } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { MapReply, OK, PONG, type Reply, SimpleString } from "../resp/reply.ts";
-import type { ClientState } from "../server/client.ts";
+import { type ClientState, REPLY_OFF, REPLY_SKIP_NEXT } from "../server/client.ts";
 import { asciiLower, fromUtf8, timingSafeEqual, toBinaryString, utf8 } from "../util/bytes.ts";
 import { validateClientName } from "./client.ts";
 import { unwatchAll } from "./transactions.ts";
@@ -109,6 +109,8 @@ function reset(ctx: ServerContext, client: ClientState): Reply {
   client.name = "";
   client.noEvict = false;
   client.noTouch = false;
+  // CLIENT REPLY OFF and a SKIP still to come end; a SKIP already in force silences RESET.
+  client.replyFlags &= ~(REPLY_OFF | REPLY_SKIP_NEXT);
   client.monitor = false;
   ctx.observer.removeMonitor(client);
   client.authenticated = ctx.config.values.requirepass === "";

@@ -127,6 +127,13 @@ Deno.test("CLIENT subcommands answer exactly like redis-server", async (t) => {
           ["CLIENT", "REPLY"],
           ["CLIENT", "REPLY", "ON", "x"],
           ["DEL", "reply:x"],
+          // RESET turns replies back on; a SKIP in force still silences RESET itself.
+          ["CLIENT", "REPLY", "OFF"],
+          ["RESET"],
+          ["PING"],
+          ["CLIENT", "REPLY", "SKIP"],
+          ["RESET"],
+          ["PING"],
         ]);
       },
     );
