@@ -22,7 +22,7 @@ const MAX_VALUE_BYTES = (1 << 29) - 24;
 /** Redis's `getBitOffsetFromArgument`: a bit offset within `proto-max-bulk-len` bytes. */
 function bitOffset(ctx: ServerContext, arg: Uint8Array): number {
   const n = parseInt64Bytes(arg);
-  const limit = Math.min(ctx.config.values["proto-max-bulk-len"], MAX_VALUE_BYTES);
+  const limit = ctx.config.values["proto-max-bulk-len"];
   if (n === null || n < 0 || typeof n === "bigint" || Math.floor(n / 8) >= limit) {
     throw new CommandError(BAD_OFFSET);
   }
@@ -56,7 +56,11 @@ function setbit(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
     if (byte !== old) db.setValueByte(id, index, byte, t);
     return (old & mask) !== 0 ? 1 : 0;
   }
-  // Past the end (or no key): the value grows with zero bytes, as Redis pads it.
+  // Past the end (or no key): the value grows with zero bytes, as Redis pads it, up to the
+  // longest value gocache can read back as a string.
+  if (index >= MAX_VALUE_BYTES) {
+    throw new CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+  }
   const grown = new Uint8Array(index + 1);
   if (value !== null) grown.set(value);
   if (on) grown[index] = mask;
@@ -162,8 +166,15 @@ function bitpos(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
     ));
   }
   if (first > last) return -1;
-  for (let b = first; b <= last; b++) {
+  const skip = bit ? 0x00 : 0xff;
+  for (let b = first; b <= last;) {
+    // Whole bytes without the bit sought are passed over at once.
+    if ((b & 7) === 0 && b + 7 <= last && value[b >> 3] === skip) {
+      b += 8;
+      continue;
+    }
     if (((value[b >> 3] >> (7 - (b & 7))) & 1) === bit) return b;
+    b++;
   }
   // No clear bit in range: without an explicit end the string counts as padded with zeros.
   return bit === 0 && !endGiven ? last + 1 : -1;
@@ -200,22 +211,29 @@ function bitop(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     if (id >= 0) db.deleteId(id);
     return 0;
   }
+  // The first source, then each other one folded in (a missing or shorter one as zeros).
   const result = new Uint8Array(longest);
-  for (let i = 0; i < longest; i++) {
-    let byte = sources[0]?.[i] ?? 0;
-    if (kind === 3) byte = ~byte & 0xff;
-    for (let s = 1; s < sources.length; s++) {
-      const other = sources[s]?.[i] ?? 0;
-      if (kind === 0) byte &= other;
-      else if (kind === 1) byte |= other;
-      else byte ^= other;
+  if (sources[0] !== null) result.set(sources[0]);
+  if (kind === 3) {
+    for (let i = 0; i < longest; i++) result[i] = ~result[i];
+  }
+  for (let s = 1; s < sources.length; s++) {
+    const other = sources[s] ?? EMPTY;
+    const n = other.length;
+    if (kind === 0) {
+      for (let i = 0; i < n; i++) result[i] &= other[i];
+      result.fill(0, n);
+    } else if (kind === 1) {
+      for (let i = 0; i < n; i++) result[i] |= other[i];
+    } else {
+      for (let i = 0; i < n; i++) result[i] ^= other[i];
     }
-    result[i] = byte;
   }
   db.setBytes(dest, 0, dest.length, result, 0, result.length, false, t);
   return longest;
 }
 
+const EMPTY = new Uint8Array(0);
 const ONE_KEY = { first: 1, last: 1, step: 1 };
 
 /** Bitmap command declarations (arity, flags and key positions as Redis 7.0 declares them). */

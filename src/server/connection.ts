@@ -10,7 +10,7 @@ import { dispatch } from "../commands/dispatch.ts";
 import { keepQueuedArguments } from "../commands/transactions.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { encodeError, encodeReply } from "../resp/encoder.ts";
-import { DeferredReply, type Reply } from "../resp/reply.ts";
+import { DeferredReply, type Reply, ReplySequence } from "../resp/reply.ts";
 import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { now, withBatchTime } from "../util/clock.ts";
@@ -192,7 +192,9 @@ export class Connection implements ClientHandle, MessageSink {
         pos = parser.parse(buf, pos, end);
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
-        encodeError(out, `ERR Protocol error: ${e.message}`);
+        if ((state.replyFlags & (REPLY_OFF | REPLY_SKIP)) === 0) {
+          encodeError(out, `ERR Protocol error: ${e.message}`);
+        }
         ctx.stats.countError(PROTOCOL_ERROR);
         log.debug("Protocol error from client {id} ({addr}): {reason}", {
           id: state.id,
@@ -205,7 +207,11 @@ export class Connection implements ClientHandle, MessageSink {
       }
       const argv = parser.command;
       if (argv === null) break;
-      if (argv.length === 0) continue;
+      if (argv.length === 0) {
+        // An empty request still counts as a command for CLIENT REPLY SKIP, as in Redis.
+        if (state.replyFlags !== 0) state.replyFlags = afterReply(state.replyFlags);
+        continue;
+      }
       const reply = dispatch(ctx, state, argv);
       if (reply instanceof DeferredReply) {
         this.#blocked = reply.promise;
@@ -264,7 +270,10 @@ export class Connection implements ClientHandle, MessageSink {
    */
   #replyUnlessSilenced(reply: Reply): void {
     const flags = this.state.replyFlags;
-    if ((flags & (REPLY_OFF | REPLY_SKIP)) === 0) encodeReply(this.#out, reply, this.state.proto);
+    // Subscribe and unsubscribe confirmations are pushes: Redis sends them whatever the flags.
+    if ((flags & (REPLY_OFF | REPLY_SKIP)) === 0 || reply instanceof ReplySequence) {
+      encodeReply(this.#out, reply, this.state.proto);
+    }
     this.state.replyFlags = afterReply(flags);
   }
 

@@ -192,7 +192,7 @@ export class Database {
    * Before the entry `id` (or, when `id` is -1, the absent key `key` about to be created)
    * changes: the snapshot guard keeps its old value, and its watchers are told.
    */
-  #changing(id: number, key?: Uint8Array | string, expiring = false): void {
+  #changing(id: number, key?: Uint8Array | string, removing = false): void {
     if (id >= 0) this.#guard?.beforeChange(id);
     const watchers = this.#watchers;
     if (watchers === null) return;
@@ -204,8 +204,9 @@ export class Database {
     const watching = watchers.get(name);
     if (watching === undefined) return;
     for (const [watcher, expiredWhenWatched] of watching) {
-      // A key already expired when watched and now removed by expiry: no logical change.
-      if (expiredWhenWatched && expiring) watching.set(watcher, false);
+      // A key already expired when watched and now removed (by expiry, DEL, eviction, or a
+      // follower's copy of its leader's DEL): no logical change, as in Redis.
+      if (expiredWhenWatched && removing) watching.set(watcher, false);
       else watcher.watchTouched = true;
     }
   }
@@ -416,7 +417,7 @@ export class Database {
 
   /** Deletes the entry `id` chosen by {@link evictionCandidate}, telling the listener first. */
   evictId(id: number): void {
-    this.#changing(id);
+    this.#changing(id, undefined, true);
     this.#announceRemoval(id);
     this.#table.remove(id);
   }
@@ -512,7 +513,7 @@ export class Database {
   delete(key: string): boolean {
     const id = this.#table.findString(key);
     if (id < 0) return false;
-    this.#changing(id);
+    this.#changing(id, undefined, true);
     this.#table.remove(id);
     this.#counters.dirty++;
     return true;
@@ -520,7 +521,7 @@ export class Database {
 
   /** Deletes the entry `id` (from {@link find} or {@link evictionCandidate}). */
   deleteId(id: number): void {
-    this.#changing(id);
+    this.#changing(id, undefined, true);
     this.#table.remove(id);
     this.#counters.dirty++;
   }

@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { type Arg, infoSummary, itemsOf, script, stepsFromEmpty, withBoth } from "./_diff.ts";
 
-const VALUES = ["\xff\xf0\x00", "foobar", "\x00\x00\x01", "\x80", ""];
+const VALUES = [
+  "\xff\xf0\x00",
+  "foobar",
+  "\x00\x00\x01",
+  "\x80",
+  "",
+  // Runs of whole zero and one bytes, which BITPOS passes over a byte at a time.
+  "\x00".repeat(9) + "\x01" + "\xff".repeat(9) + "\xfe",
+];
 const ENDS = [-20, -9, -8, -3, -1, 0, 1, 2, 7, 8, 9, 23, 24, 100];
 
 Deno.test("bitmap commands answer exactly like redis-server", async (t) => {
@@ -55,6 +63,10 @@ Deno.test("bitmap commands answer exactly like redis-server", async (t) => {
         ["GETBIT", "b", 100],
         ["GETBIT", "b", 1000],
         ["GETBIT", "missing", 3],
+        // The largest offsets Redis reads (4294967295 is the last bit of 512 MB).
+        ["GETBIT", "missing", 4294967295],
+        ["GETBIT", "b", 4294967104],
+        ["GETBIT", "b", 4294967296],
         ["SET", "t", "x", "EX", 1000],
         ["SETBIT", "t", 20, 1],
         ["TTL", "t"],

@@ -138,6 +138,30 @@ Deno.test("CLIENT subcommands answer exactly like redis-server", async (t) => {
       },
     );
 
+    await t.step(
+      "CLIENT REPLY silences neither subscribe confirmations nor a SKIP's empty line",
+      async () => {
+        // Confirmations are pushes in Redis: sent whatever the flags.
+        await both.assertSameBytes([
+          ["CLIENT", "REPLY", "OFF"],
+          ["SUBSCRIBE", "ch", "ch2"],
+          // Named: unsubscribing from all lists channels in Redis's dict order.
+          ["UNSUBSCRIBE", "ch", "ch2"],
+          ["CLIENT", "REPLY", "ON"],
+        ]);
+        // An empty inline line is a command to SKIP: the first PING answers.
+        const { redis, gocache } = await both.rawBoth("CLIENT REPLY SKIP\r\n\r\nPING\r\nPING\r\n", {
+          marker: true,
+        });
+        assert.deepEqual(gocache, redis);
+        // A protocol error under OFF sends nothing (Redis then keeps the socket open; gocache
+        // closes it, as it does for every protocol error).
+        const silenced = await both.rawBoth("CLIENT REPLY OFF\r\n*1\r\n$x\r\n", { timeoutMs: 500 });
+        assert.equal(silenced.gocache.bytes, silenced.redis.bytes);
+        assert.equal(silenced.gocache.bytes, "");
+      },
+    );
+
     await t.step("CLIENT HELP is an array of status lines with Redis's first line", async () => {
       // gocache implements fewer subcommands, so only the shape and the heading are compared.
       const { redis, gocache } = await c.call("CLIENT", "HELP");

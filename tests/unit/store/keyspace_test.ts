@@ -156,3 +156,37 @@ Deno.test("a SCAN ends even while keys keep being added", () => {
   assert.equal(cursor, 0);
   assert.ok(added > 100, "the table grew during the scan");
 });
+
+Deno.test("a key expired when watched is no change when removed by any path, a write is", () => {
+  // Redis's watchedKey.expired: expiry, DEL, eviction and a follower's copy of its leader's DEL
+  // all remove a key that was already gone logically; a write to it is a change.
+  const db = new Keyspace(1).db(0);
+  for (const remove of ["expiry", "delete", "deleteId", "evict"] as const) {
+    db.set("k", "v");
+    db.setExpireAt("k", T0 - 1);
+    const watcher = { watchTouched: false };
+    db.watch("k", watcher, T0);
+    if (remove === "expiry") assert.equal(db.get("k", T0), undefined);
+    else if (remove === "delete") assert.equal(db.delete("k"), true);
+    else {
+      const id = db.table.findString("k");
+      if (remove === "deleteId") db.deleteId(id);
+      else db.evictId(id);
+    }
+    assert.equal(watcher.watchTouched, false, remove);
+    assert.equal(db.watchedKeyExpired("k", watcher, T0), false, remove);
+    db.set("k", "again");
+    assert.equal(watcher.watchTouched, true, `${remove}, then a write`);
+    db.unwatch("k", watcher);
+    db.delete("k");
+  }
+  // A key live when watched: its removal is a change, and its expiry fails EXEC even undeleted.
+  db.set("live", "v");
+  db.setExpireAt("live", T0 + 10);
+  const watcher = { watchTouched: false };
+  db.watch("live", watcher, T0);
+  assert.equal(db.watchedKeyExpired("live", watcher, T0 + 5), false);
+  assert.equal(db.watchedKeyExpired("live", watcher, T0 + 10), true);
+  db.delete("live");
+  assert.equal(watcher.watchTouched, true);
+});
