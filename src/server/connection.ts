@@ -114,8 +114,7 @@ export class Connection implements ClientHandle, MessageSink {
         while (keepOpen && this.#blocked !== null && !this.#closed) {
           const reply = await this.#blocked;
           this.#blocked = null;
-          if (this.state.replyFlags === 0) encodeReply(this.#out, reply, this.state.proto);
-          else this.#replyUnlessSilenced(reply);
+          this.#reply(reply);
           keepOpen = await this.#runBatch();
         }
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
@@ -218,8 +217,7 @@ export class Connection implements ClientHandle, MessageSink {
         break;
       }
       const before = out.length;
-      if (state.replyFlags === 0) encodeReply(out, reply, state.proto);
-      else this.#replyUnlessSilenced(reply);
+      this.#reply(reply);
       // Encoding a large reply takes time of its own: not the next command's (see observer.ts).
       if (out.length - before > LARGE_REPLY_BYTES) ctx.observer.breakChain();
       if (state.ownMonitorLines !== null) this.#flushOwnMonitorLines();
@@ -265,11 +263,12 @@ export class Connection implements ClientHandle, MessageSink {
   }
 
   /**
-   * Encodes a command's reply unless CLIENT REPLY OFF or SKIP silences it, then moves the
+   * Encodes a command's reply, unless CLIENT REPLY OFF or SKIP silences it, and moves the
    * CLIENT REPLY flags on to the next command.
    */
-  #replyUnlessSilenced(reply: Reply): void {
+  #reply(reply: Reply): void {
     const flags = this.state.replyFlags;
+    if (flags === 0) return encodeReply(this.#out, reply, this.state.proto);
     // Subscribe and unsubscribe confirmations are pushes: Redis sends them whatever the flags.
     if ((flags & (REPLY_OFF | REPLY_SKIP)) === 0 || reply instanceof ReplySequence) {
       encodeReply(this.#out, reply, this.state.proto);
