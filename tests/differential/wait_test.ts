@@ -93,9 +93,16 @@ class ScriptedFollower {
     }
   }
 
-  /** Acknowledges `offset` (default: everything received so far). */
-  async ack(offset = this.offset): Promise<void> {
+  /**
+   * Acknowledges `offset` (default: everything received so far) and waits until the leader
+   * reports it (INFO's `slave0` line), so that a WAIT sent next finds it already counted.
+   */
+  async ack(leaderPort: number, offset = this.offset): Promise<void> {
     await this.#conn.write(encoder.encode(`REPLCONF ACK ${offset}\r\n`));
+    await waitFor(async () => {
+      const line = await infoField(leaderPort, "replication", "slave0");
+      return line !== undefined && line.includes(`,offset=${offset},`);
+    }, { what: `the leader to record the acknowledgement of ${offset}` });
   }
 
   /** Waits until every byte the leader has sent so far has arrived. */
@@ -109,7 +116,7 @@ class ScriptedFollower {
   /** Acknowledges once every byte the leader has sent so far has arrived. */
   async ackAll(leaderPort: number): Promise<void> {
     await this.receiveAll(leaderPort);
-    await this.ack();
+    await this.ack(leaderPort);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -123,7 +130,7 @@ async function script(port: number): Promise<unknown[]> {
   await using writer = await RespConn.connect(port);
   await using reader = await RespConn.connect(port);
   await using follower = await ScriptedFollower.attach(port);
-  await follower.ack();
+  await follower.ack(port);
   await waitFor(async () => {
     const line = await infoField(port, "replication", "slave0");
     return line !== undefined && line.includes("state=online");
@@ -149,7 +156,7 @@ async function script(port: number): Promise<unknown[]> {
   await writer.call("SET", "k", "x");
   assert.deepEqual(plain(await writer.call("EXEC")), ["OK"]);
   await follower.receiveAll(port);
-  await follower.ack(follower.offset - "*1\r\n$4\r\nEXEC\r\n".length);
+  await follower.ack(port, follower.offset - "*1\r\n$4\r\nEXEC\r\n".length);
   replies.push(await wait(writer));
   await follower.ackAll(port);
   replies.push(await wait(writer));
