@@ -79,23 +79,24 @@ function getbit(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   return (value[index] & (0x80 >> (offset & 7))) !== 0 ? 1 : 0;
 }
 
+/** Whether a BITCOUNT / BITPOS unit argument (absent: BYTE) says BIT, else Redis's syntax error. */
+function inBits(unit: Uint8Array | undefined): boolean {
+  if (unit === undefined || isWord(unit, "byte")) return false;
+  if (isWord(unit, "bit")) return true;
+  throw new CommandError(SYNTAX);
+}
+
 /**
- * A BITCOUNT / BITPOS range as Redis normalizes it, in bits: negative ends count from the end,
- * both are clamped into the value; `first > last` is an empty range.
+ * A BITCOUNT / BITPOS range as Redis normalizes it, in bits: negative ends count from the end
+ * (`end` null: the last byte), both are clamped into the value; `first > last` is empty.
  */
 function bitRange(
   length: number,
-  startArg: Uint8Array,
-  endArg: Uint8Array | null,
-  unitArg: Uint8Array | null,
+  start: number,
+  end: number | null,
+  isBit: boolean,
 ): { first: number; last: number } {
-  let start = Number(intArg(startArg));
-  let isBit = false;
-  if (unitArg !== null) {
-    if (isWord(unitArg, "bit")) isBit = true;
-    else if (!isWord(unitArg, "byte")) throw new CommandError(SYNTAX);
-  }
-  let end = endArg === null ? length - 1 : Number(intArg(endArg));
+  if (end === null) end = length - 1;
   const total = isBit ? length * 8 : length;
   if (start < 0) start += total;
   if (end < 0) end += total;
@@ -140,7 +141,7 @@ function bitcount(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): 
     const start = Number(intArg(argv[2]));
     const end = Number(intArg(argv[3]));
     if (start < 0 && end < 0 && start > end) return 0;
-    ({ first, last } = bitRange(value.length, argv[2], argv[3], argv[4] ?? null));
+    ({ first, last } = bitRange(value.length, start, end, inBits(argv[4])));
   } else if (argv.length !== 2) throw new CommandError(SYNTAX);
   return first > last ? 0 : countBits(value, first, last);
 }
@@ -158,12 +159,11 @@ function bitpos(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   let last = value.length * 8 - 1;
   const endGiven = argv.length >= 5;
   if (argv.length >= 4) {
-    ({ first, last } = bitRange(
-      value.length,
-      argv[3],
-      endGiven ? argv[4] : null,
-      argv.length === 6 ? argv[5] : null,
-    ));
+    // Redis's order: the start, the unit, then the end.
+    const start = Number(intArg(argv[3]));
+    const isBit = inBits(argv[5]);
+    const end = endGiven ? Number(intArg(argv[4])) : null;
+    ({ first, last } = bitRange(value.length, start, end, isBit));
   }
   if (first > last) return -1;
   const skip = bit ? 0x00 : 0xff;
@@ -180,17 +180,11 @@ function bitpos(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   return bit === 0 && !endGiven ? last + 1 : -1;
 }
 
+/** BITOP's operations, by the index bitop() works with. */
+const BITOPS = ["and", "or", "xor", "not"];
+
 function bitop(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const op = argv[1];
-  const kind = isWord(op, "and")
-    ? 0
-    : isWord(op, "or")
-    ? 1
-    : isWord(op, "xor")
-    ? 2
-    : isWord(op, "not")
-    ? 3
-    : -1;
+  const kind = BITOPS.findIndex((name) => isWord(argv[1], name));
   if (kind < 0) throw new CommandError(SYNTAX);
   if (kind === 3 && argv.length !== 4) {
     throw new CommandError("ERR BITOP NOT must be called with a single source key.");

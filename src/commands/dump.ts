@@ -68,7 +68,8 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
   // Redis adds now to a relative TTL in 64 bits: a sum past the range wraps negative there and
   // counts as already expired. A follower keeps the key whatever its own clock says, as Redis's
   // replicas do: its leader decides when the key expires.
-  const at = ttl == 0 ? 0n : absolute ? BigInt(ttl) : BigInt(ttl) + BigInt(t);
+  // intArg gives a bigint only beyond 2^53, so a zero TTL is the number 0.
+  const at = ttl === 0 ? 0n : absolute ? BigInt(ttl) : BigInt(ttl) + BigInt(t);
   const expired = at !== 0n && (at > INT64_MAX || at <= BigInt(t));
   if (expired && ctx.replication.follower === null) {
     ctx.propagator.rewrite(...(deleted ? [["DEL", argv[1]]] : []));

@@ -211,6 +211,11 @@ export class Database {
     }
   }
 
+  /** Before the entry `id` is removed (expiry, DEL, eviction): {@link #changing} for removals. */
+  #removing(id: number): void {
+    this.#changing(id, undefined, true);
+  }
+
   /**
    * Before this database is emptied (or swapped with `other`): touches the watched keys that
    * exist here (or in `other`), as Redis's touchAllWatchedKeysInDb.
@@ -402,7 +407,7 @@ export class Database {
 
   /** Removes a key whose TTL passed, telling the listener first. */
   #expire(id: number): void {
-    this.#changing(id, undefined, true);
+    this.#removing(id);
     this.#announceRemoval(id);
     this.#table.remove(id);
     this.#counters.expiredKeys++;
@@ -417,7 +422,7 @@ export class Database {
 
   /** Deletes the entry `id` chosen by {@link evictionCandidate}, telling the listener first. */
   evictId(id: number): void {
-    this.#changing(id, undefined, true);
+    this.#removing(id);
     this.#announceRemoval(id);
     this.#table.remove(id);
   }
@@ -513,7 +518,7 @@ export class Database {
   delete(key: string): boolean {
     const id = this.#table.findString(key);
     if (id < 0) return false;
-    this.#changing(id, undefined, true);
+    this.#removing(id);
     this.#table.remove(id);
     this.#counters.dirty++;
     return true;
@@ -521,7 +526,7 @@ export class Database {
 
   /** Deletes the entry `id` (from {@link find} or {@link evictionCandidate}). */
   deleteId(id: number): void {
-    this.#changing(id, undefined, true);
+    this.#removing(id);
     this.#table.remove(id);
     this.#counters.dirty++;
   }

@@ -450,7 +450,7 @@ Deno.test("RESTORE reaches the AOF as SET with an absolute expiry and survives a
     const value = "restored\r\n\x00\xff".repeat(10);
     {
       await using server = await startServer({ dir, args: aofArgs("always") });
-      const c = await RespConn.connect(server.port);
+      await using c = await RespConn.connect(server.port);
       await c.call("SET", "source", value);
       const payload = await c.call("DUMP", "source") as Uint8Array;
       assert.equal(plain(await c.call("RESTORE", "copy", 100_000, payload)), "OK");
@@ -461,21 +461,19 @@ Deno.test("RESTORE reaches the AOF as SET with an absolute expiry and survives a
       assert.equal(plain(await c.call("SET", "far2", "v", "PXAT", max)), "OK");
       // Already past with REPLACE: the old key is deleted, and only the DEL is written.
       assert.equal(plain(await c.call("RESTORE", "source", 1, payload, "REPLACE", "ABSTTL")), "OK");
-      c.close();
     }
     const text = new TextDecoder("latin1").decode(await Deno.readFile(`${dir}/${AOF}`));
     assert.ok(!text.includes("RESTORE"), "no RESTORE in the file");
     assert.ok(text.includes(`$4\r\nPXAT\r\n$${String(expireAt).length}\r\n${expireAt}\r\n`));
     assert.ok(text.includes("*2\r\n$3\r\nDEL\r\n$6\r\nsource\r\n"));
     await using server = await startServer({ dir, args: aofArgs("always") });
-    const c = await RespConn.connect(server.port);
+    await using c = await RespConn.connect(server.port);
     assert.equal(plain(await c.call("GET", "copy")), value);
     assert.equal(plain(await c.call("PEXPIRETIME", "copy")), expireAt);
     assert.equal(plain(await c.call("EXISTS", "source")), 0);
     for (const key of ["far", "far2"]) {
       assert.equal(String(plain(await c.call("PEXPIRETIME", key))), "9223372036854775807", key);
     }
-    c.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

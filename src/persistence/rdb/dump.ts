@@ -14,6 +14,7 @@ import { crc64 } from "./crc64.ts";
 import { RdbError } from "./errors.ts";
 import { OP_SELECTDB, RDB_VERSION, TYPE_STRING } from "./format.ts";
 import { RdbWriter } from "./writer.ts";
+import { concatBytes } from "../../util/bytes.ts";
 
 /** Version and checksum bytes after the value. */
 const FOOTER = 10;
@@ -40,13 +41,10 @@ export function dumpString(value: Uint8Array, compression: boolean): Uint8Array 
   }, { compression, checksum: false });
   writer.value(value);
   writer.flush();
-  const body = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(body + FOOTER);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
+  const body = concatBytes(chunks);
+  const out = new Uint8Array(body.length + FOOTER);
+  out.set(body);
+  let at = body.length;
   out[at++] = RDB_VERSION & 0xff;
   out[at++] = RDB_VERSION >> 8;
   const crc = crc64(out.subarray(0, at));
