@@ -4,7 +4,31 @@
  * WATCH conflicts caused by a second connection, by the client itself and by FLUSHALL, and
  * RESP3 null replies.
  */
-import { script, stepsFromEmpty, withBoth } from "./_diff.ts";
+import { type Normalize, script, stepsFromEmpty, withBoth } from "./_diff.ts";
+
+/**
+ * A TTL for a key a step watches before it expires: far longer than any stall of one server on a
+ * loaded machine between two commands, so it cannot lapse mid-step on one server only.
+ */
+const SHORT_TTL_MS = 1000;
+
+/**
+ * Resolves once a TTL of `ttlMs` set by a command whose replies (from both servers) had arrived
+ * at `repliedAt` has passed on both: each server fixed its expiry time before it replied. The key
+ * is not touched while waiting.
+ */
+async function outlive(repliedAt: number, ttlMs: number): Promise<void> {
+  const wait = repliedAt + ttlMs + 20 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/** Treats an integer reply in 1..`max` as `max` (a remaining TTL; the servers run apart). */
+function positiveAs(max: number): Normalize {
+  return (shape) =>
+    shape.type === "integer" && shape.value > 0 && shape.value <= max
+      ? { type: "integer", value: max }
+      : shape;
+}
 
 Deno.test("transactions answer exactly like redis-server", async (t) => {
   await withBoth({}, async (both) => {
@@ -165,12 +189,12 @@ Deno.test("transactions answer exactly like redis-server", async (t) => {
 
     await step("a watched key that expires before EXEC fails it, deleted or not", async () => {
       // hz 1: the active expiry cycle rarely runs in time to delete the key first.
-      await script(c, [["CONFIG", "SET", "hz", 1], ["SET", "short", "v", "PX", 50], [
-        "WATCH",
-        "short",
-      ]]);
-      // The TTL must pass: nothing to poll for without touching the key.
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      await script(c, [["CONFIG", "SET", "hz", 1], ["SET", "short", "v", "PX", SHORT_TTL_MS]]);
+      const repliedAt = Date.now();
+      await c.assertSame(["WATCH", "short"]);
+      // The key was still live when watched (a PTTL after WATCH is positive on both servers).
+      await c.assertSame(["PTTL", "short"], { normalize: positiveAs(SHORT_TTL_MS) });
+      await outlive(repliedAt, SHORT_TTL_MS);
       await script(c, [["MULTI"], ["SET", "other", "2"], ["EXEC"], ["CONFIG", "SET", "hz", 10]]);
     });
 
