@@ -119,22 +119,47 @@ Deno.test("a client that never reads under the default limits stays connected an
   await using server = await startServer();
   await using greedy = await RespConn.connect(server.port);
   await using other = await RespConn.connect(server.port);
-  const flood = floodWithoutReading(greedy, 256 * 1024 * 1024);
+  const greedyId = await greedy.call("CLIENT", "ID") as number;
+  const greedyOmem = async () => {
+    const line = plain(await other.call("CLIENT", "LIST", "ID", greedyId)) as string;
+    const omem = / omem=(\d+)/.exec(line)?.[1];
+    assert.ok(omem !== undefined, `the client is gone from CLIENT LIST: ${line}`);
+    return Number(omem);
+  };
   const rss = () => {
     const status = Deno.readTextFileSync(`/proc/${server.pid}/status`);
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
   };
-  const list = await waitFor(async () => {
-    const text = plain(await other.call("CLIENT", "LIST")) as string;
-    const line = text.split("\n").find((l) => / omem=[1-9]/.test(l));
-    return line;
-  }, { what: "the flooding client to have unsent output" });
-  const omem = Number(/ omem=(\d+)/.exec(list)?.[1]);
-  assert.ok(omem < 4 * 1024 * 1024, `unsent output ${omem} bytes`);
-  assert.ok(rss() < 400 * 1024 * 1024, `server RSS ${rss()} bytes`);
+  const baseline = rss();
+  let peak = baseline;
+  const flood = new Flood(greedy, 256 * 1024 * 1024);
+  // Until the server stops taking input (no write has completed for a second while it holds
+  // unsent replies for the client), or the whole flood went in; RSS sampled all along.
+  await waitFor(async () => {
+    peak = Math.max(peak, rss());
+    if (flood.finished) return true;
+    if (Date.now() - flood.lastProgress < 1000) return false;
+    return await greedyOmem() > 0;
+  }, { what: "the flood to stall or end", timeoutMs: 120_000, intervalMs: 50 });
+  peak = Math.max(peak, rss());
+  assert.equal(flood.error, undefined, `writing to the server failed after ${flood.sent} bytes`);
+  assert.ok(!flood.finished, `the server took all ${flood.sent} bytes without the client reading`);
+  const omem = await greedyOmem();
+  assert.ok(omem > 0 && omem < 4 * 1024 * 1024, `unsent output ${omem} bytes`);
+  const growth = peak - baseline;
+  assert.ok(growth < 64 * 1024 * 1024, `server RSS grew by ${growth} bytes during the flood`);
   assert.equal(plain(await other.call("PING")), "PONG");
-  greedy.close();
-  await flood;
+  // Still connected: once it reads, the client gets every reply, in order, and the flood ends.
+  flood.stop();
+  let replies = 0;
+  while (!flood.finished || replies < flood.commands) {
+    assert.equal(plain(await greedy.read()), FLOOD_PAYLOAD, `reply ${replies}`);
+    replies++;
+  }
+  await flood.done;
+  assert.equal(flood.error, undefined, `writing to the server failed after ${flood.sent} bytes`);
+  assert.equal(replies, flood.commands);
+  assert.equal(plain(await greedy.call("PING")), "PONG");
 });
 
 Deno.test("a client over client-query-buffer-limit is disconnected", async () => {
@@ -155,3 +180,57 @@ Deno.test("a client over client-query-buffer-limit is disconnected", async () =>
     )
   );
 });
+
+const FLOOD_PAYLOAD = "x".repeat(10_000);
+const FLOOD_COMMAND = new TextEncoder().encode(
+  `*2\r\n$4\r\nECHO\r\n$${FLOOD_PAYLOAD.length}\r\n${FLOOD_PAYLOAD}\r\n`,
+);
+const FLOOD_CHUNK = new TextEncoder().encode(
+  new TextDecoder().decode(FLOOD_COMMAND).repeat(50),
+);
+
+/**
+ * Sends ECHO commands with 10 KB payloads without reading a reply, until `limit` bytes or
+ * {@link stop}, and records its progress and any write error (nothing is swallowed).
+ */
+class Flood {
+  /** Bytes written so far (whole chunks of 50 commands). */
+  sent = 0;
+  /** When the last chunk was written (`Date.now()`). */
+  lastProgress = Date.now();
+  /** The error a write failed with, if any. */
+  error: unknown = undefined;
+  /** True once the writer has ended. */
+  finished = false;
+  /** Settles when the writer ends. */
+  readonly done: Promise<void>;
+  #stop = false;
+
+  constructor(conn: RespConn, limit: number) {
+    this.done = this.#run(conn, limit);
+  }
+
+  /** Number of commands written so far. */
+  get commands(): number {
+    return this.sent / FLOOD_COMMAND.length;
+  }
+
+  /** Ends the writer after the chunk being written. */
+  stop(): void {
+    this.#stop = true;
+  }
+
+  async #run(conn: RespConn, limit: number): Promise<void> {
+    try {
+      while (!this.#stop && this.sent < limit) {
+        await conn.sendRaw(FLOOD_CHUNK);
+        this.sent += FLOOD_CHUNK.length;
+        this.lastProgress = Date.now();
+      }
+    } catch (e) {
+      this.error = e;
+    } finally {
+      this.finished = true;
+    }
+  }
+}
