@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../src/client/mod.ts";
 import { freePort, startRedis } from "../support/redis_server.ts";
 import { MAIN, runCli, startServer } from "../support/server.ts";
+import { PYTHON3, requireTools } from "../support/tools.ts";
 
 const PTY_SESSION = new URL("../support/pty_session.py", import.meta.url).pathname;
 
@@ -185,24 +186,28 @@ Deno.test("bench: usage errors exit 2, an unreachable server exits 1", async () 
   assert.match(threads.stderr, /Cannot connect/);
 });
 
-Deno.test("bench draws a progress bar on a terminal and none when stdout is a pipe", async () => {
-  await using server = await startServer();
-  const args = ["bench", "-p", String(server.port), "-c", "2", "--duration", "0.3", "-t", "get"];
-  const tty = await new Deno.Command("python3", {
-    args: [PTY_SESSION, "60", "[]", Deno.execPath(), "run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const screen = new TextDecoder().decode(tty.stdout);
-  assert.equal(tty.code, 0, screen);
-  assert.match(screen, /\r\[#*-*\] GET 127\.0\.0\.1:\d+ \d+ requests, \d+ req\/s/);
-  assert.ok(screen.includes("\r\x1b[2K"), "the bar is erased before the results");
-  assert.match(screen, /GET\s+\d+\s+0\s+/);
-  const piped = await runCli(args);
-  assert.equal(piped.code, 0);
-  assert.doesNotMatch(piped.stdout, /\[#|\r/);
-  assert.match(piped.stdout, /GET\s+\d+\s+0\s+/);
+Deno.test({
+  name: "bench draws a progress bar on a terminal and none when stdout is a pipe",
+  // python3 drives the pseudo-terminal (tests/support/pty_session.py).
+  ...requireTools(PYTHON3, async () => {
+    await using server = await startServer();
+    const args = ["bench", "-p", String(server.port), "-c", "2", "--duration", "0.3", "-t", "get"];
+    const tty = await new Deno.Command("python3", {
+      args: [PTY_SESSION, "60", "[]", Deno.execPath(), "run", "-A", MAIN, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).output();
+    const screen = new TextDecoder().decode(tty.stdout);
+    assert.equal(tty.code, 0, screen);
+    assert.match(screen, /\r\[#*-*\] GET 127\.0\.0\.1:\d+ \d+ requests, \d+ req\/s/);
+    assert.ok(screen.includes("\r\x1b[2K"), "the bar is erased before the results");
+    assert.match(screen, /GET\s+\d+\s+0\s+/);
+    const piped = await runCli(args);
+    assert.equal(piped.code, 0);
+    assert.doesNotMatch(piped.stdout, /\[#|\r/);
+    assert.match(piped.stdout, /GET\s+\d+\s+0\s+/);
+  }),
 });
 
 Deno.test("bench logs in with -a and --db, counts error replies and shows the first", async () => {

@@ -1,29 +1,14 @@
 /**
  * `gocache bench --html`: headless Chromium loads the report from disk (no network) and its DOM
- * holds both charts with one drawn line per test, and a screenshot is taken. Skipped only where
- * Chromium is not installed (.ci/run installs it).
+ * holds both charts with one drawn line per test, and a screenshot is taken. Needs Chromium:
+ * ignored without it, except in CI (`CI=true`) where that is a failure (.ci/run installs it).
  */
 import assert from "node:assert/strict";
 import { runCli, startServer } from "../support/server.ts";
-
-const CHROMIUM = "chromium";
-
-async function hasChromium(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(CHROMIUM, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
+import { CHROMIUM, requireTools } from "../support/tools.ts";
 
 async function chromium(args: string[]): Promise<string> {
-  const out = await new Deno.Command(CHROMIUM, {
+  const out = await new Deno.Command(CHROMIUM.command, {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", ...args],
     stdout: "piped",
     stderr: "piped",
@@ -43,8 +28,7 @@ function seriesOf(dom: string, id: string): string[] {
 
 Deno.test({
   name: "the HTML report renders in Chromium with a throughput and a latency chart",
-  ignore: !(await hasChromium()),
-  async fn() {
+  ...requireTools(CHROMIUM, async () => {
     await using server = await startServer();
     const dir = await Deno.makeTempDir({ prefix: "gocache-bench-html-" });
     try {
@@ -91,5 +75,5 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  },
+  }),
 });

@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { startServer } from "../support/server.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { RespMap, RespSimple } from "../../src/resp/reply_decoder.ts";
+import { PYTHON3, requireTools } from "../support/tools.ts";
 
 const PTY_SESSION = new URL("../support/pty_session.py", import.meta.url).pathname;
 
@@ -95,33 +96,37 @@ Deno.test("redis-cli one-shot runs PING, ECHO, INFO, CLIENT and HELLO", async ()
   );
 });
 
-Deno.test("redis-cli in interactive mode works, including hints built from COMMAND DOCS", async () => {
-  await using server = await startServer();
-  const lines = [
-    "ping",
-    'echo "a b"',
-    "hello 3",
-    "client setname tty",
-    "client getname",
-    "help ping",
-    "quit",
-  ];
-  const { code, out } = await run("python3", [
-    PTY_SESSION,
-    "20",
-    JSON.stringify(lines),
-    "redis-cli",
-    "-p",
-    String(server.port),
-  ]);
-  const screen = screenText(out);
-  assert.equal(code, 0, screen);
-  assert.match(screen, /^PONG$/m);
-  assert.match(screen, /^"a b"$/m);
-  assert.match(screen, /"proto" => \(integer\) 3/);
-  assert.match(screen, /^"tty"$/m);
-  assert.match(screen, /summary: Returns the server's liveliness response\./);
-  assert.doesNotMatch(screen, /\(error\)/);
+Deno.test({
+  name: "redis-cli in interactive mode works, including hints built from COMMAND DOCS",
+  // python3 drives the pseudo-terminal (tests/support/pty_session.py).
+  ...requireTools(PYTHON3, async () => {
+    await using server = await startServer();
+    const lines = [
+      "ping",
+      'echo "a b"',
+      "hello 3",
+      "client setname tty",
+      "client getname",
+      "help ping",
+      "quit",
+    ];
+    const { code, out } = await run("python3", [
+      PTY_SESSION,
+      "20",
+      JSON.stringify(lines),
+      "redis-cli",
+      "-p",
+      String(server.port),
+    ]);
+    const screen = screenText(out);
+    assert.equal(code, 0, screen);
+    assert.match(screen, /^PONG$/m);
+    assert.match(screen, /^"a b"$/m);
+    assert.match(screen, /"proto" => \(integer\) 3/);
+    assert.match(screen, /^"tty"$/m);
+    assert.match(screen, /summary: Returns the server's liveliness response\./);
+    assert.doesNotMatch(screen, /\(error\)/);
+  }),
 });
 
 Deno.test("redis-benchmark runs its PING tests against gocache without errors", async () => {

@@ -1,14 +1,15 @@
 /**
  * config/grafana/gocache-dashboard.json and config/prometheus.yml: the dashboard is valid JSON
  * whose expressions name only metrics a running server exports, and Prometheus's configuration
- * scrapes the metrics port of every example node.
+ * scrapes the metrics port of every example node and passes `promtool check config`.
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { RespConn } from "../support/resp_conn.ts";
 import { freePort } from "../support/redis_server.ts";
-import { familyNames, hasPromtool, scrape } from "../support/prometheus.ts";
+import { familyNames, scrape } from "../support/prometheus.ts";
 import { startServer } from "../support/server.ts";
+import { PROMTOOL, requireTools } from "../support/tools.ts";
 
 const CONFIG = new URL("../../config/", import.meta.url);
 
@@ -118,12 +119,16 @@ Deno.test("prometheus.yml scrapes the metrics port of every example node", async
     nodes.sort(),
     "one target per example node, at 9700 + (port - 7000) unless it sets metrics-port",
   );
-  if (hasPromtool()) {
+});
+
+Deno.test({
+  name: "promtool check config accepts prometheus.yml",
+  ...requireTools(PROMTOOL, async () => {
     const out = await new Deno.Command("promtool", {
       args: ["check", "config", new URL("prometheus.yml", CONFIG).pathname],
       stdout: "piped",
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  }
+  }),
 });

@@ -6,15 +6,9 @@ import assert from "node:assert/strict";
 import { RdbWriter } from "../../src/persistence/rdb/mod.ts";
 import { RespConn } from "../support/resp_conn.ts";
 import { freePort } from "../support/redis_server.ts";
-import {
-  hasPromtool,
-  httpGet,
-  parseSamples,
-  promtoolCheck,
-  scrape,
-  valueOf,
-} from "../support/prometheus.ts";
+import { httpGet, parseSamples, promtoolCheck, scrape, valueOf } from "../support/prometheus.ts";
 import { startServer } from "../support/server.ts";
+import { PROMTOOL, requireTools } from "../support/tools.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 Deno.test("known traffic shows up as exact counters and histogram counts", async () => {
@@ -75,8 +69,7 @@ Deno.test("known traffic shows up as exact counters and histogram counts", async
 
 Deno.test({
   name: "promtool check metrics accepts the exposition",
-  ignore: !hasPromtool(),
-  fn: async () => {
+  ...requireTools(PROMTOOL, async () => {
     const metricsPort = freePort();
     await using server = await startServer({
       args: ["--metrics-port", String(metricsPort), "--appendonly", "yes"],
@@ -91,7 +84,7 @@ Deno.test({
     assert.equal(code, 0, output);
     assert.equal(output.trim(), "", "no lint warnings either");
     assert.equal(valueOf(parseSamples(text), "gocache_pubsub_channels"), 1);
-  },
+  }),
 });
 
 Deno.test("/healthz answers, unknown paths are 404 and other methods 405", async () => {

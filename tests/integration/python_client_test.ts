@@ -1,30 +1,18 @@
 /**
  * The Python client's unittest suite (clients/python) against a gocache started here; the port
- * travels in GOCACHE_PORT. Skipped only where python3 is missing; every Python test must run
- * (a skip inside the suite fails this test).
+ * travels in GOCACHE_PORT. Needs python3 (3.10+, standard library only): ignored without it,
+ * except in CI (`CI=true`) where that is a failure. Every Python test must run (a skip inside the
+ * suite fails this test).
  */
 import assert from "node:assert/strict";
 import { startServer } from "../support/server.ts";
+import { PYTHON3, requireTools } from "../support/tools.ts";
 
 const CLIENT_DIR = new URL("../../clients/python/", import.meta.url).pathname;
 
-async function hasPython(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-c", "import sys; assert sys.version_info >= (3, 10)"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test({
   name: "the Python client's unittest suite passes against gocache",
-  ignore: !(await hasPython()),
-  async fn() {
+  ...requireTools(PYTHON3, async () => {
     await using server = await startServer();
     const out = await new Deno.Command("python3", {
       args: ["-m", "unittest", "-v", "test_gocache_client"],
@@ -40,5 +28,5 @@ Deno.test({
     assert.ok(ran >= 13, `ran ${ran} Python tests:\n${report}`);
     assert.match(report, /\nOK\s*$/);
     assert.doesNotMatch(report, /skipped/);
-  },
+  }),
 });

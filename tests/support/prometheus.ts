@@ -1,7 +1,7 @@
 /**
  * Reading the metrics endpoint in tests: fetch a scrape, parse its samples, find one by name and
- * labels, and run `promtool check metrics` on it when promtool is installed (Debian package
- * `prometheus`; .ci/run installs it).
+ * labels, and run `promtool check metrics` on it (tests that need promtool say so with
+ * `requireTools(PROMTOOL, ...)` from tools.ts).
  */
 
 /** One sample line of a scrape. */
@@ -73,17 +73,6 @@ export function valueOf(
     throw new Error(`${found.length} samples ${name}${JSON.stringify(labels)}`);
   }
   return found[0].value;
-}
-
-/** Whether `promtool` is on the PATH. */
-export function hasPromtool(): boolean {
-  try {
-    new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs `promtool check metrics` on `text`; returns its exit code and output. */

@@ -1,0 +1,105 @@
+/**
+ * External programs some tests need (promtool, Chromium, python3), and one rule for when one is
+ * missing: in CI (`CI=true`) the test fails with the command that installs it, so a CI run never
+ * passes by skipping; elsewhere the test is ignored and a line on stderr names that command.
+ * `.ci/run` installs every tool listed here.
+ */
+
+/** A program a test runs, how to see that it works, and how to install it. */
+export interface Tool {
+  /** The command name looked up on the PATH. */
+  command: string;
+  /** Arguments of a quick run that succeeds only when the tool is usable. */
+  probe: string[];
+  /** The command that installs it (Debian, as `.ci/run` does). */
+  install: string;
+}
+
+/** `promtool` checks the metrics exposition and prometheus.yml; Debian ships it in `prometheus`. */
+export const PROMTOOL: Tool = {
+  command: "promtool",
+  probe: ["--version"],
+  install: "sudo apt-get install prometheus",
+};
+
+/** Headless Chromium renders the bench HTML report. */
+export const CHROMIUM: Tool = {
+  command: "chromium",
+  probe: ["--version"],
+  install: "sudo apt-get install chromium",
+};
+
+/**
+ * Python 3.10 or newer runs the Python client's unittest suite and the pseudo-terminal driver
+ * (tests/support/pty_session.py); both use the standard library only.
+ */
+export const PYTHON3: Tool = {
+  command: "python3",
+  probe: ["-c", "import sys; assert sys.version_info >= (3, 10)"],
+  install: "sudo apt-get install python3",
+};
+
+/** Whether the suite runs in CI (`CI=true` or `CI=1`), where no tool may be missing. */
+export function inCi(): boolean {
+  return ["true", "1"].includes((Deno.env.get("CI") ?? "").toLowerCase());
+}
+
+const found = new Map<string, boolean>();
+
+/** Whether `tool` is on the PATH and its probe succeeds (checked once per test process). */
+export function hasTool(tool: Tool): boolean {
+  let ok = found.get(tool.command);
+  if (ok === undefined) {
+    try {
+      ok = new Deno.Command(tool.command, {
+        args: tool.probe,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).outputSync().success;
+    } catch {
+      ok = false;
+    }
+    found.set(tool.command, ok);
+  }
+  return ok;
+}
+
+/** The message for a missing tool, naming the command that installs it. */
+export function missingToolMessage(tool: Tool): string {
+  const probe = [tool.command, ...tool.probe].join(" ");
+  return `${tool.command} is missing or does not run (\`${probe}\` failed): install it with ` +
+    `\`${tool.install}\` (.ci/run installs every tool the tests use)`;
+}
+
+/** The `ignore` and `fn` of a {@link Deno.TestDefinition} that needs some tools. */
+export interface ToolTest {
+  /** True outside CI when a tool is missing. */
+  ignore: boolean;
+  /** The test, or in CI with a tool missing, a failure naming the install command. */
+  fn: (t: Deno.TestContext) => void | Promise<void>;
+}
+
+/**
+ * Wraps a test that needs `tools`, to be spread into `Deno.test({ name, ...requireTools(...) })`.
+ * With every tool working the test runs as written. With one missing, in CI the test fails with
+ * {@link missingToolMessage}; outside CI it is ignored and that message goes to stderr.
+ */
+export function requireTools(
+  tools: Tool | readonly Tool[],
+  fn: (t: Deno.TestContext) => void | Promise<void>,
+): ToolTest {
+  const missing = [tools].flat().filter((tool) => !hasTool(tool));
+  if (missing.length === 0) return { ignore: false, fn };
+  const message = missing.map(missingToolMessage).join("; ");
+  if (inCi()) {
+    return {
+      ignore: false,
+      fn: () => {
+        throw new Error(`${message} [CI=true: a missing tool fails the test]`);
+      },
+    };
+  }
+  Deno.stderr.writeSync(new TextEncoder().encode(`ignoring a test: ${message}\n`));
+  return { ignore: true, fn };
+}
