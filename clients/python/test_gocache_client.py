@@ -1,7 +1,9 @@
 """Tests of gocache_client against a running server whose port is in GOCACHE_PORT.
 
 The Deno suite (tests/integration/python_client_test.ts) starts gocache and runs these with
-``python3 -m unittest -v test_gocache_client``; run by hand, point GOCACHE_PORT at any server.
+``python3 -m unittest -v test_gocache_client``. CommandsTest sends FLUSHALL before each test, which
+deletes every key of the server: run by hand, point GOCACHE_PORT only at a server whose data you
+can lose (a scratch node with its own --dir), never at one holding data you want to keep.
 """
 
 import os

@@ -26,7 +26,7 @@ import {
 import { parseRatio, type TestName, TESTS, type Workload } from "./bench_workload.ts";
 import { printOut, writeOut } from "./output.ts";
 import type { Subcommand } from "./subcommand.ts";
-import { describeParseError, failuresAsExit, UsageError } from "./usage.ts";
+import { DEFAULT_NODE_PORT, describeParseError, failuresAsExit, UsageError } from "./usage.ts";
 
 function usage(): string {
   return [
@@ -36,7 +36,7 @@ function usage(): string {
     "",
     "Options:",
     "  -h, --host HOST        Server host (default 127.0.0.1)",
-    "  -p, --port PORT        Server port (default 6379)",
+    `  -p, --port PORT        Server port (default ${DEFAULT_NODE_PORT}, where gocache serve listens)`,
     "  -a, --password PW      AUTH password",
     "      --db N             Database to SELECT (default 0)",
     "  -c, --clients N        Parallel connections (default 50)",
@@ -150,7 +150,7 @@ function parse(argv: string[]): BenchOptions | null {
   return {
     target: {
       host: v.host ?? "127.0.0.1",
-      port: integer("-p", v.port, 6379, 1),
+      port: integer("-p", v.port, DEFAULT_NODE_PORT, 1),
       password: v.password,
       db,
     },
@@ -242,6 +242,11 @@ async function runAll(o: BenchOptions): Promise<number> {
       comparisons.push({ test, a: summaryA, b: summaryB, ratio: a.rps > 0 ? b.rps / a.rps : 0 });
     }
   }
+  // The report file first: a reader that closes standard output early (`| head`) must not cost it.
+  if (o.html !== null) {
+    const html = renderHtml("gocache bench", describe(o), outcomes, summaries, comparisons);
+    await Deno.writeTextFile(o.html, html);
+  }
   if (o.output === "json") {
     printOut(formatJson({ ...o, description: describe(o) }, summaries, comparisons));
   } else if (o.output === "csv") {
@@ -250,11 +255,7 @@ async function runAll(o: BenchOptions): Promise<number> {
     printOut(formatText(summaries));
     if (comparisons.length > 0) printOut(`\n${formatComparison(comparisons)}`);
   }
-  if (o.html !== null) {
-    const html = renderHtml("gocache bench", describe(o), outcomes, summaries, comparisons);
-    await Deno.writeTextFile(o.html, html);
-    if (o.output === "text") printOut(`HTML report: ${o.html}`);
-  }
+  if (o.html !== null && o.output === "text") printOut(`HTML report: ${o.html}`);
   return 0;
 }
 

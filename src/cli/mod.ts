@@ -1,9 +1,10 @@
 /**
  * The `gocache` command line: picks a subcommand from the table, prints help and version, and
- * maps usage errors to exit code 2. Only subcommands that work are listed.
+ * maps usage errors to exit code 2 and a standard output closed by its reader (`| head`) to a
+ * quiet exit code 0. Only subcommands that work are listed.
  */
 import { VERSION } from "../version.ts";
-import { printErr, printOut } from "./output.ts";
+import { OutputClosed, printErr, printOut } from "./output.ts";
 import { aofRewriteCommand } from "./aof_rewrite.ts";
 import { benchCommand } from "./bench.ts";
 import { serveCommand } from "./serve.ts";
@@ -37,6 +38,16 @@ function usage(): string {
 
 /** Runs the command line and resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    // The reader has all it wanted (`| head -2`): stop quietly, as Unix tools do on SIGPIPE.
+    if (e instanceof OutputClosed) return 0;
+    throw e;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) {
     printErr(usage());

@@ -6,7 +6,8 @@
  *   already expired, value size distribution, the N largest values, file size, checksum status.
  * - `verify FILE`: reads the whole file; "OK: N keys, checksum verified" or the error.
  * - `export FILE --format resp|jsonl [-o OUT]`: the dataset as AOF commands or JSON lines.
- * - `save [--host H] [--port P] [--password PW] [--timeout SECONDS]`: BGSAVE and wait for it.
+ * - `save [--host H] [--port P] [--password PW] [--timeout SECONDS]`: BGSAVE and wait for it
+ *   (by default on 127.0.0.1 and the port a node listens on by default, 7000).
  *
  * Exit codes follow the CLI contract: 0 done, 1 a failure at run time (damaged file, with the
  * reader's message and byte offset; unreachable node; error reply; timeout) as one line on
@@ -22,7 +23,7 @@ import { formatInspection, inspectionJson, inspectSnapshot } from "./snapshot_in
 import { isIoError, readSnapshotFile, SnapshotError } from "./snapshot_read.ts";
 import { saveRemote } from "./snapshot_save.ts";
 import type { Subcommand } from "./subcommand.ts";
-import { describeParseError, failuresAsExit, UsageError } from "./usage.ts";
+import { DEFAULT_NODE_PORT, describeParseError, failuresAsExit, UsageError } from "./usage.ts";
 
 const DEFAULT_TOP = 10;
 const DEFAULT_TIMEOUT_S = 60;
@@ -43,8 +44,8 @@ function usage(): string {
     "      The dataset (without expired keys) as AOF commands (resp) or JSON lines (jsonl),",
     "      to standard output or atomically to OUT",
     "  save [--host H] [--port P] [--password PW] [--timeout SECONDS]",
-    "      BGSAVE on a running node (default 127.0.0.1:6379) and wait until it is on disk",
-    "      (default timeout 60 s)",
+    `      BGSAVE on a running node (default 127.0.0.1:${DEFAULT_NODE_PORT}, where gocache serve`,
+    "      listens) and wait until it is on disk (default timeout 60 s)",
     "",
     "Keys are printed with printable ASCII as is, a backslash as \\\\, other bytes as \\xNN.",
     "Exit codes: 0 done, 1 failure (damaged file, unreachable node, timeout), 2 usage error.",
@@ -160,7 +161,7 @@ async function save(argv: string[]): Promise<number> {
     timeout: { type: "string" },
   }, 0);
   if (args === null) return help();
-  const portText = (args.values.port as string | undefined) ?? "6379";
+  const portText = (args.values.port as string | undefined) ?? String(DEFAULT_NODE_PORT);
   const port = integerOption("save", "port", portText, 1, 65535);
   const timeoutText = args.values.timeout as string | undefined;
   const timeout = timeoutText === undefined ? DEFAULT_TIMEOUT_S : Number(timeoutText);

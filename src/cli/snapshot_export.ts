@@ -18,7 +18,8 @@
  * Output goes to standard output, or with `-o OUT` to a temporary file next to OUT that is
  * synced and renamed over OUT only once the whole file has been read and its checksum verified,
  * so OUT is never left half-written. On standard output a damaged file is noticed only when the
- * reader reaches the damage, after the keys before it were written.
+ * reader reaches the damage, after the keys before it were written; a reader that closes the
+ * pipe early (`| head -2`) stops the export with output.ts's `OutputClosed` (a quiet exit 0).
  *
  * @module
  */
@@ -26,6 +27,7 @@ import { CommandEncoder } from "../persistence/aof_rewrite.ts";
 import { writeAtomically } from "../persistence/atomic_file.ts";
 import type { RdbSummary } from "../persistence/rdb/mod.ts";
 import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
+import { writeOutBytes } from "./output.ts";
 import { isExpired, isIoError, readSnapshotFile, SnapshotError } from "./snapshot_read.ts";
 
 /** The formats `export` writes. */
@@ -122,14 +124,14 @@ function fileSink(file: { write(p: Uint8Array): Promise<number> }): Sink {
 
 /**
  * Exports the RDB file at `input` as `format` to `output`, or to standard output when `output`
- * is null (raw bytes: this is data, not a message, so it does not go through output.ts).
+ * is null (raw bytes, through output.ts's `writeOutBytes`).
  */
 export async function exportSnapshot(
   input: string,
   format: ExportFormat,
   output: string | null,
 ): Promise<ExportResult> {
-  if (output === null) return await exportTo(input, format, fileSink(Deno.stdout));
+  if (output === null) return await exportTo(input, format, writeOutBytes);
   try {
     return await writeAtomically(output, (file) => exportTo(input, format, fileSink(file)));
   } catch (e) {

@@ -1,5 +1,16 @@
-/** Command-line usage errors: one line on stderr and exit code 2, as the CLI contract says. */
-import { printErr } from "./output.ts";
+/**
+ * Command-line usage errors: one line on stderr and exit code 2, as the CLI contract says; the
+ * exit codes; and the defaults the subcommands share.
+ */
+import { defaultValues } from "../config/config.ts";
+import { OutputClosed, printErr } from "./output.ts";
+
+/**
+ * The port `gocache serve` listens on by default (the `port` parameter's default, 7000). The
+ * subcommands that talk to a running node (`bench`, `snapshot save`) connect to it unless given
+ * `--port`, so that they work bare next to a node started with `deno task serve`.
+ */
+export const DEFAULT_NODE_PORT: number = defaultValues().port;
 
 /** A mistake in how the command line was written (unknown flag, bad value, missing argument). */
 export class UsageError extends Error {
@@ -37,7 +48,7 @@ export function describeParseError(e: unknown): string {
 /**
  * Runs a subcommand's work; an error `expected` recognises (a bad file, a server that does not
  * answer) is printed as one line after `prefix` and exits {@link EXIT_FAILURE}, anything else
- * is a bug and propagates.
+ * is a bug and propagates, and so does {@link OutputClosed} (`main` ends quietly on it).
  */
 export async function failuresAsExit(
   prefix: string,
@@ -47,7 +58,7 @@ export async function failuresAsExit(
   try {
     return await body();
   } catch (e) {
-    if (!expected(e)) throw e;
+    if (e instanceof OutputClosed || !expected(e)) throw e;
     printErr(`${prefix}: ${(e as Error).message}`);
     return EXIT_FAILURE;
   }

@@ -3,11 +3,12 @@
  * with its reply discarded and propagation off, as Redis's `loadSingleAppendOnlyFile` does.
  *
  * A file that ends in the middle of a command (a torn last write), or inside a MULTI block
- * without its EXEC, is cut back to the last complete command (before that MULTI) with a warning
- * naming the offset when `aof-load-truncated` is on; anything
- * else wrong (bad framing, an unknown command) stops the start with an {@link AofLoadError}
- * naming the offset and how to repair the file, so a damaged file is never served half-loaded
- * as if it were whole.
+ * without its EXEC, has a torn tail: the caller chooses ({@link TornTail}) whether that refuses
+ * the file, cuts the file back to the last complete command (before that MULTI) with a warning
+ * naming the offset (a node with `aof-load-truncated` on), or replays without the tail and
+ * leaves the file as it is (`gocache aof-rewrite --truncated`). Anything else wrong (bad framing,
+ * an unknown command) stops the load with an {@link AofLoadError} naming the offset and how to
+ * repair the file, so a damaged file is never served half-loaded as if it were whole.
  */
 import { dispatch } from "../commands/dispatch.ts";
 import type { ServerContext } from "../commands/context.ts";
@@ -22,19 +23,29 @@ import { nextTurn } from "../util/event_loop.ts";
 const log = logger("aof");
 const ARRAY = 42;
 
+/**
+ * What to do with a torn tail (see the module comment): `refuse` it with an {@link AofLoadError}
+ * whose `torn` is true; `cut` the file back to the last complete command, with a warning; or
+ * `skip` it, replaying the complete commands and leaving the file unchanged.
+ */
+export type TornTail = "refuse" | "cut" | "skip";
+
 /** Why an append-only file cannot be loaded. */
 export class AofLoadError extends Error {
   /** Byte offset of the command that could not be read. */
   readonly offset: number;
+  /** The file is whole up to `offset` and only its tail is torn (an incomplete last command). */
+  readonly torn: boolean;
 
-  /** Creates the error for `path` at `offset`. */
-  constructor(path: string, offset: number, reason: string) {
+  /** Creates the error for `path` at `offset`; `torn` as the field says (default false). */
+  constructor(path: string, offset: number, reason: string, torn = false) {
     super(
       `Bad file format reading the append only file ${path} at offset ${offset}: ${reason}. ` +
         `Make a backup of the file, then repair it with: redis-check-aof --fix ${path}`,
     );
     this.name = "AofLoadError";
     this.offset = offset;
+    this.torn = torn;
   }
 }
 
@@ -44,19 +55,24 @@ export interface AofLoadResult {
   commands: number;
   /** Bytes of the file that were replayed (its size after any truncation). */
   bytes: number;
-  /** Offset the file was cut back to because its last command was incomplete, or null. */
+  /**
+   * Where the torn tail began (the file was cut back to it with `cut`, it was left out with
+   * `skip`), or null for a whole file.
+   */
   truncatedAt: number | null;
+  /** The file's size as read, before any cut. */
+  size: number;
 }
 
 /**
- * Replays the file at `path` into the server; null when there is no such file. With
- * `allowTruncated`, an incomplete last command is cut off the file itself, so that appending
- * continues after the last whole command.
+ * Replays the file at `path` into the server; null when there is no such file. `tornTail` says
+ * what an incomplete last command does; with `cut` it is cut off the file itself, so that
+ * appending continues after the last whole command.
  */
 export async function loadAof(
   ctx: ServerContext,
   path: string,
-  allowTruncated: boolean,
+  tornTail: TornTail,
 ): Promise<AofLoadResult | null> {
   let data: Uint8Array;
   try {
@@ -107,19 +123,22 @@ export async function loadAof(
   }
   // A transaction without its EXEC at the end is a torn write too: none of it is applied.
   if (client.multi !== null) pos = multiAt;
-  if (pos === data.length) return { commands, bytes: pos, truncatedAt: null };
-  if (!allowTruncated) {
+  const size = data.length;
+  if (pos === size) return { commands, bytes: pos, truncatedAt: null, size };
+  if (tornTail === "refuse") {
     throw new AofLoadError(
       path,
       pos,
       "the last command is incomplete (set aof-load-truncated yes to start without it)",
+      true,
     );
   }
+  if (tornTail === "skip") return { commands, bytes: pos, truncatedAt: pos, size };
   log.warn(
     "The append only file {path} ends in the middle of a command: cutting it back from " +
       "{size} to {offset} bytes (aof-load-truncated is on)",
     { path, size: data.length, offset: pos },
   );
   await Deno.truncate(path, pos);
-  return { commands, bytes: pos, truncatedAt: pos };
+  return { commands, bytes: pos, truncatedAt: pos, size };
 }

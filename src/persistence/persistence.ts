@@ -142,16 +142,20 @@ export class Persistence {
     this.lastSaveTime = now();
     const started = monotonicMs();
     const loaded = v.appendonly
-      ? await loadAof(this.#ctx, this.aofPath, v["aof-load-truncated"])
+      ? await loadAof(this.#ctx, this.aofPath, v["aof-load-truncated"] ? "cut" : "refuse")
       : null;
     let fromRdb = false;
     if (loaded !== null) {
-      log.info("DB loaded from append only file {path}: {commands} commands in {ms} ms", {
-        path: this.aofPath,
-        commands: loaded.commands,
-        ms: Math.round(monotonicMs() - started),
-        keys: keyspace.totalKeys,
-      });
+      // Keys, as for the dump below (the keyspace was empty before the replay).
+      log.info(
+        "DB loaded from append only file {path}: {keys} keys in {ms} ms ({commands} commands)",
+        {
+          path: this.aofPath,
+          keys: keyspace.totalKeys,
+          ms: Math.round(monotonicMs() - started),
+          commands: loaded.commands,
+        },
+      );
     } else {
       const rdb = await loadRdb(keyspace, this.rdbPath, now());
       fromRdb = rdb !== null;

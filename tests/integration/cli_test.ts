@@ -165,3 +165,94 @@ Deno.test("--logfile writes structured records to the file instead of stdout", a
   assert.ok(messages.includes("Server stopped"), messages.join("\n"));
   await Deno.remove(dir, { recursive: true });
 });
+
+/** `rdb_saves` from INFO persistence. */
+async function rdbSaves(conn: RespConn): Promise<number> {
+  const info = plain(await conn.call("INFO", "persistence")) as string;
+  return Number(/^rdb_saves:(\d+)/m.exec(info)?.[1]);
+}
+
+Deno.test("bench and snapshot save connect to port 7000 by default, where serve listens", async () => {
+  const bench = await runCli(["bench", "--help"]);
+  assert.match(bench.stdout, /^ {2}-p, --port PORT +Server port \(default 7000, /m);
+  const snapshot = await runCli(["snapshot", "--help"]);
+  assert.match(snapshot.stdout, /\(default 127\.0\.0\.1:7000, where gocache serve\n/);
+
+  // A node on serve's default port, on a loopback address of its own (127.0.0.2) so that it
+  // cannot meet a node someone started on 127.0.0.1:7000; only --host is given to the tools.
+  await using server = await startServer({
+    args: ["--bind", "127.0.0.2", "--port", "7000", "--save", ""],
+  });
+  assert.equal(server.port, 7000);
+  await using conn = await RespConn.connect(server.port, "127.0.0.2");
+  const ran = await runCli(["bench", "--host", "127.0.0.2", "-c", "2", "-n", "20", "-t", "set"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stdout, /^gocache bench 127\.0\.0\.2:7000: /);
+  assert.match(ran.stdout, /^SET +20 +0 /m);
+  assert.equal(await conn.call("DBSIZE"), 1, "bench's SETs reached the node");
+
+  const before = await rdbSaves(conn);
+  const saved = await runCli(["snapshot", "save", "--host", "127.0.0.2", "--timeout", "30"]);
+  assert.equal(saved.code, 0, saved.stderr);
+  assert.match(saved.stdout, /^Saved: /);
+  assert.equal(await rdbSaves(conn), before + 1);
+});
+
+/** Runs the CLI with its standard output closed by the reader before anything is written. */
+async function runWithStdoutClosed(args: string[]): Promise<{ code: number; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  await child.stdout.cancel(); // as `| head` does once it has its lines
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  return { code: status.code, stderr };
+}
+
+Deno.test("a reader that closes standard output ends every subcommand quietly with exit 0", async () => {
+  await using server = await startServer();
+  await using conn = await RespConn.connect(server.port);
+  for (let i = 0; i < 100; i++) await conn.call("SET", `key:${i}`, "x".repeat(100));
+  await conn.call("SAVE");
+  const rdb = `${server.dir}/dump.rdb`;
+  const aof = `${server.dir}/in.aof`;
+  const rewritten = `${server.dir}/out.aof`;
+  await Deno.writeTextFile(aof, "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n".repeat(50));
+  const port = String(server.port);
+  const savesBefore = await rdbSaves(conn);
+
+  const cases = [
+    ["--help"],
+    ["--version"],
+    ["snapshot", "--help"],
+    ["snapshot", "inspect", rdb],
+    ["snapshot", "inspect", rdb, "--json"],
+    ["snapshot", "verify", rdb],
+    ["snapshot", "export", rdb, "--format", "jsonl"],
+    ["snapshot", "export", rdb, "--format", "resp"],
+    ["aof-rewrite", aof, "-o", rewritten],
+    ["snapshot", "save", "--port", port],
+    ["bench", "--port", port, "-c", "1", "-n", "10", "-t", "ping"],
+    ["bench", "--port", port, "-c", "1", "-n", "10", "-t", "ping", "--json"],
+  ];
+  for (const args of cases) {
+    const { code, stderr } = await runWithStdoutClosed(args);
+    assert.equal(stderr, "", args.join(" "));
+    assert.equal(code, 0, args.join(" "));
+  }
+  // The work was done before the report found nobody reading it.
+  const check = await new Deno.Command("redis-check-aof", { args: [rewritten], stdout: "null" })
+    .output();
+  assert.ok(check.success, "aof-rewrite wrote its output");
+  assert.equal(await rdbSaves(conn), savesBefore + 1, "snapshot save saved");
+
+  // A failure is still one on stderr with its exit code, whoever reads stdout.
+  const missing = await runWithStdoutClosed(["snapshot", "verify", `${server.dir}/none.rdb`]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^gocache snapshot verify: cannot read .*none\.rdb/);
+  const usage = await runWithStdoutClosed(["snapshot", "export", rdb]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--format resp\|jsonl is required/);
+});

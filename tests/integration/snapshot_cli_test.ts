@@ -7,7 +7,7 @@ import { toBinaryString } from "../../src/util/bytes.ts";
 import { RespError } from "../../src/resp/reply_decoder.ts";
 import { freePort, startRedis } from "../support/redis_server.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
-import { runCli, startServer } from "../support/server.ts";
+import { MAIN, runCli, startServer } from "../support/server.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -289,6 +289,57 @@ Deno.test("snapshot export jsonl round-trips binary and UTF-8 keys and values", 
     assert.deepEqual(names, ["cut.rdb", "dump.rdb", "out.jsonl", "unchecked.rdb"]);
     assert.equal(await Deno.readTextFile(out), "previous\n");
   });
+});
+
+/** Runs `gocache ARGS | filter` in bash with pipefail: the exit code is gocache's unless 0. */
+async function pipeInto(args: string[], filter: string) {
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `set -o pipefail; "$@" | ${filter}`,
+      "bash",
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("snapshot export piped into head ends quietly with exit 0 when head has its lines", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gocache-snapshot-cli-" });
+  try {
+    {
+      // 50 000 keys: megabytes of output, far more than a pipe holds once head has gone.
+      await using redis = await startRedis(["--enable-debug-command", "yes"]);
+      await using conn = await RespConn.connect(redis.port);
+      assert.equal(plain(await conn.call("DEBUG", "POPULATE", "50000")), "OK");
+      assert.equal(plain(await conn.call("SAVE")), "OK");
+      const redisDir = (plain(await conn.call("CONFIG", "GET", "dir")) as string[])[1];
+      await Deno.copyFile(`${redisDir}/dump.rdb`, `${dir}/dump.rdb`);
+    }
+    const dump = `${dir}/dump.rdb`;
+    const jsonl = await pipeInto(["snapshot", "export", dump, "--format", "jsonl"], "head -2");
+    assert.equal(jsonl.stderr, "");
+    assert.equal(jsonl.code, 0);
+    const lines = jsonl.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.match(JSON.parse(line).key, /^key:\d+$/);
+
+    const resp = await pipeInto(["snapshot", "export", dump, "--format", "resp"], "head -c 100");
+    assert.deepEqual([resp.code, resp.stderr, resp.stdout.length], [0, "", 100]);
+    const inspect = await pipeInto(["snapshot", "inspect", dump], "head -1");
+    assert.deepEqual([inspect.code, inspect.stderr], [0, ""]);
+    assert.equal(inspect.stdout, `File:              ${dump}\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** `rdb_saves` from INFO persistence. */
