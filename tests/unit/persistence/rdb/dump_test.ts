@@ -50,8 +50,17 @@ Deno.test("small values dump to the bytes redis-server 7.0 gives", () => {
 });
 
 Deno.test("any value survives a dump and a restore, compressed or not", () => {
+  // Long values too (fast-check keeps arrays short by default), and repetitive ones that LZF
+  // really compresses.
+  const values = fc.oneof(
+    fc.uint8Array({ maxLength: 3000, size: "max" }),
+    fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 400 }))
+      .map(([unit, times]) =>
+        Uint8Array.from({ length: unit.length * times }, (_, i) => unit[i % unit.length])
+      ),
+  );
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 3000 }), fc.boolean(), (value, compression) => {
+    fc.property(values, fc.boolean(), (value, compression) => {
       assert.deepEqual(restoreString(dumpString(value, compression), MAX), value);
     }),
   );
@@ -103,16 +112,124 @@ Deno.test("as in Redis, bytes after the value are ignored and a value may run in
   assert.deepEqual(value, intoFooter.subarray(2, 14));
 });
 
-Deno.test("random payloads, with or without a valid footer, end in a DumpPayloadError", () => {
+/**
+ * What restoring a payload with a valid footer must give, worked out from Redis's RDB string
+ * encoding independently of the parser: the string's bytes, `{ length }` for an LZF value (its
+ * stated length; the compressed bytes may still be refused), or `"refused"`. The value starts
+ * after the type byte and may run into the footer but not past the payload's end.
+ */
+function announced(payload: Uint8Array): Uint8Array | { length: number } | "refused" {
+  const end = payload.length;
+  if (end <= 10 || payload[0] !== 0) return "refused";
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  /** A length encoding at `at`: [length, where what follows starts], or null. */
+  const lengthAt = (at: number): [number, number] | null => {
+    if (at >= end) return null;
+    const b = payload[at];
+    if (b >> 6 === 0) return [b & 0x3f, at + 1];
+    if (b >> 6 === 1) return at + 2 <= end ? [((b & 0x3f) << 8) | payload[at + 1], at + 2] : null;
+    if (b === 0x80) return at + 5 <= end ? [view.getUint32(at + 1), at + 5] : null;
+    if (b === 0x81) return at + 9 <= end ? [Number(view.getBigUint64(at + 1)), at + 9] : null;
+    return null;
+  };
+  const b = payload[1];
+  if (b >> 6 === 3) {
+    const ints = [[0xc0, 1], [0xc1, 2], [0xc2, 4]] as const;
+    for (const [tag, size] of ints) {
+      if (b !== tag) continue;
+      if (2 + size > end) return "refused";
+      const n = size === 1
+        ? view.getInt8(2)
+        : size === 2
+        ? view.getInt16(2, true)
+        : view.getInt32(2, true);
+      return enc.encode(String(n));
+    }
+    if (b !== 0xc3) return "refused";
+    const compressed = lengthAt(2);
+    const plain = compressed && lengthAt(compressed[1]);
+    if (!compressed || !plain || plain[1] + compressed[0] > end || plain[0] > MAX) {
+      return "refused";
+    }
+    return { length: plain[0] };
+  }
+  const length = lengthAt(1);
+  if (length === null || length[0] > MAX || length[1] + length[0] > end) return "refused";
+  return payload.slice(length[1], length[1] + length[0]);
+}
+
+/** Whether a payload ends in a version up to 10 and the CRC-64 of what precedes the CRC. */
+function validFooter(payload: Uint8Array): boolean {
+  if (payload.length < 10) return false;
+  const end = payload.length - 8;
+  const version = payload[end - 2] | (payload[end - 1] << 8);
+  const stored = new DataView(payload.buffer, payload.byteOffset + end, 8).getBigUint64(0, true);
+  return version <= 10 && crc64(payload.subarray(0, end)) === stored;
+}
+
+Deno.test("random payloads without a valid footer end in a DumpPayloadError", () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (body, framed) => {
-      const payload = framed ? withFooter(body) : body;
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200, size: "max" }),
+        // A known version, so that it is the checksum that must refuse the payload.
+        fc.tuple(
+          fc.uint8Array({ maxLength: 200, size: "max" }),
+          fc.nat(10),
+          fc.uint8Array({ minLength: 8, maxLength: 8 }),
+        )
+          .map(([body, version, crc]) => Uint8Array.of(...body, version, 0, ...crc)),
+      ),
+      (payload) => {
+        // An all-zero tail is a valid footer (CRC-64 of zeros is zero): not this test's case.
+        fc.pre(!validFooter(payload));
+        refused(payload, "footer");
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("random payloads with a valid footer restore the string they encode, or end in a DumpPayloadError", () => {
+  const outcomes = { restored: 0, refused: 0 };
+  // Random bytes; the string type byte and random bytes; and a string header (6- or 14-bit
+  // length) announcing about as many bytes as follow (a few too few, or running into or past
+  // the footer), so that both outcomes are common and long values are restored too.
+  const body = fc.oneof(
+    fc.uint8Array({ maxLength: 200, size: "max" }),
+    fc.uint8Array({ maxLength: 200, size: "max" }).map((b) => Uint8Array.of(0, ...b)),
+    fc.tuple(
+      fc.uint8Array({ maxLength: 300, size: "max" }),
+      fc.integer({ min: -3, max: 12 }),
+      fc.boolean(),
+    )
+      .map(([b, delta, wide]) => {
+        const n = Math.max(0, b.length + delta);
+        const header = wide || n > 63 ? [0x40 | (n >> 8), n & 0xff] : [n];
+        return Uint8Array.of(0, ...header, ...b);
+      }),
+  );
+  fc.assert(
+    fc.property(body, (body) => {
+      const payload = withFooter(body);
+      const expected = announced(payload);
+      let value: Uint8Array;
       try {
-        restoreString(payload, MAX);
+        value = restoreString(payload, MAX);
       } catch (e) {
         assert.ok(e instanceof DumpPayloadError, `a DumpPayloadError, got ${String(e)}`);
+        assert.equal(e.kind, "format");
+        assert.ok(!(expected instanceof Uint8Array), `refused a valid string: ${e.message}`);
+        outcomes.refused++;
+        return;
       }
+      assert.notEqual(expected, "refused", `restored ${value.length} bytes from a bad payload`);
+      if (expected instanceof Uint8Array) assert.deepEqual(value, expected);
+      else if (expected !== "refused") assert.equal(value.length, expected.length);
+      outcomes.restored++;
     }),
     { numRuns: 2000 },
   );
+  // Both outcomes occur (about 90 and 1900 of 2000 runs).
+  assert.ok(outcomes.restored >= 10 && outcomes.refused >= 10, JSON.stringify(outcomes));
 });
