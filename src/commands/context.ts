@@ -12,6 +12,7 @@ import type { CommandTable } from "./registry.ts";
 import type { Replication } from "../replication/replication.ts";
 import type { CommandObserver } from "../server/observer.ts";
 import type { Metrics } from "../metrics/mod.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
 export interface ServerIdentity {
@@ -117,6 +118,8 @@ export interface ServerContext {
   readonly observer: CommandObserver;
   /** Metrics collectors and readiness checks (other modules add theirs here). */
   readonly metrics: Metrics;
+  /** Cluster mode (slots, bus, nodes.conf), or null when `cluster-enabled` is off. */
+  readonly cluster: Cluster | null;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

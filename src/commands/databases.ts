@@ -17,11 +17,16 @@ export function dbIndex(ctx: ServerContext, arg: Uint8Array, notInteger: string)
 }
 
 function select(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  client.db = dbIndex(ctx, argv[1], "ERR value is not an integer or out of range");
+  const db = dbIndex(ctx, argv[1], "ERR value is not an integer or out of range");
+  if (ctx.cluster !== null && db !== 0) {
+    throw new CommandError("ERR SELECT is not allowed in cluster mode");
+  }
+  client.db = db;
   return OK;
 }
 
 function swapdb(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  if (ctx.cluster !== null) throw new CommandError("ERR SWAPDB is not allowed in cluster mode");
   const a = dbIndex(ctx, argv[1], "ERR invalid first DB index");
   const b = dbIndex(ctx, argv[2], "ERR invalid second DB index");
   ctx.keyspace.swap(a, b);

@@ -10,6 +10,7 @@ import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } f
 import type { Command } from "./registry.ts";
 import { now } from "../util/clock.ts";
 import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
+import { clusterRefusal, needsSlotCheck } from "../cluster/redirect.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
@@ -74,6 +75,20 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
+  const cluster = ctx.cluster;
+  if (cluster !== null && client.link !== "leader") {
+    const misrouted = needsSlotCheck(cmd) ? clusterRefusal(cluster, client, cmd, argv) : null;
+    // ASKING covers the next command only (all of a MULTI block's, as in Redis).
+    if (client.multi === null && cmd.name !== "asking") client.asking = false;
+    if (misrouted !== null) {
+      if (!cmd.runsQueue) return refuse(ctx, client, misrouted, cmd);
+      // Redis discards the transaction and answers EXEC with the redirection itself.
+      client.multi = null;
+      cmd.rejectedCalls++;
+      ctx.stats.countError(misrouted);
+      return misrouted;
+    }
+  }
   if (ctx.keyspace.limited) {
     const exceeded = ctx.keyspace.enforceLimits(now());
     if (exceeded !== null && cmd.denyOom) {

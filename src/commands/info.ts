@@ -138,7 +138,7 @@ const SECTIONS: Record<string, Section> = {
   cpu,
   commandstats,
   errorstats,
-  cluster: () => [["cluster_enabled", 0]],
+  cluster: (ctx) => [["cluster_enabled", ctx.cluster !== null ? 1 : 0]],
 };
 
 /**

@@ -257,6 +257,9 @@ function copy(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
     else if (option === "db" && i + 1 < argv.length) dst = dbArg(ctx, argv[++i]);
     else throw new CommandError("ERR syntax error");
   }
+  if (ctx.cluster !== null && src !== dst) {
+    throw new CommandError("ERR Copying to another database is not allowed in cluster mode");
+  }
   const key = toBinaryString(argv[1]);
   const newKey = toBinaryString(argv[2]);
   if (src === dst && key === newKey) throw new CommandError(SAME_OBJECT);
@@ -275,6 +278,7 @@ function copy(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
 
 /** MOVE key db: the TTL moves with the value; 0 when the key is missing or taken in `db`. */
 function move(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
+  if (ctx.cluster !== null) throw new CommandError("ERR MOVE is not allowed in cluster mode");
   const src = database(ctx, client);
   const dst = dbArg(ctx, argv[2]);
   if (src === dst) throw new CommandError(SAME_OBJECT);

@@ -20,6 +20,7 @@ import { substringCommands } from "./substrings.ts";
 import { transactionCommands } from "./transactions.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { replicationCommands } from "./replication.ts";
+import { clusterCommands } from "./cluster.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -41,5 +42,6 @@ export function createCommandTable(): CommandTable {
     ...transactionCommands,
     ...pubsubCommands,
     ...replicationCommands,
+    ...clusterCommands,
   ]);
 }

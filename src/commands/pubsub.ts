@@ -30,8 +30,10 @@ function unsubscriber(kind: SubscriptionKind): Handler {
 
 function publisher(kind: "channel" | "shard"): Handler {
   return (ctx, client, argv) => {
-    // Followers deliver the message to their own subscribers too, as Redis's do.
-    ctx.replication.forwardToFollowers(argv, client);
+    // In a cluster the bus carries it to the other nodes; otherwise followers deliver it to
+    // their own subscribers too, as Redis's do.
+    if (ctx.cluster !== null) ctx.cluster.propagatePublish(kind, argv[1], argv[2]);
+    else ctx.replication.forwardToFollowers(argv, client);
     return pubsubHub(ctx).publish(kind, argv[1], argv[2]);
   };
 }

@@ -44,7 +44,8 @@ export type CommandGroup =
   | "generic"
   | "keyspace"
   | "transactions"
-  | "pubsub";
+  | "pubsub"
+  | "cluster";
 
 /** How a command is declared in a family's table. */
 export interface CommandDef {

@@ -90,6 +90,22 @@ export interface ConfigValues {
   "repl-timeout": number;
   "min-replicas-to-write": number;
   "min-replicas-max-lag": number;
+  "cluster-enabled": boolean;
+  "cluster-config-file": string;
+  "cluster-node-timeout": number;
+  "cluster-port": number;
+  "cluster-announce-ip": string;
+  "cluster-announce-hostname": string;
+  "cluster-announce-port": number;
+  "cluster-announce-bus-port": number;
+  "cluster-preferred-endpoint-type": "ip" | "hostname" | "unknown-endpoint";
+  "cluster-require-full-coverage": boolean;
+  "cluster-allow-reads-when-down": boolean;
+  "cluster-link-sendbuf-limit": number;
+  "cluster-replica-validity-factor": number;
+  "cluster-migration-barrier": number;
+  "cluster-allow-replica-migration": boolean;
+  "cluster-replica-no-failover": boolean;
 }
 
 /** The leader a node follows (`replicaof <host> <port>`). */
@@ -564,6 +580,104 @@ export const PARAMS: readonly ParamSpec[] = [
     2147483647,
     true,
     "Seconds since a follower's last ACK for it to count towards min-replicas-to-write.",
+  ),
+  boolParam("cluster-enabled", false, false, "Run as a Redis Cluster node (hash slots, bus)."),
+  stringParam(
+    "cluster-config-file",
+    "nodes.conf",
+    false,
+    "The node's cluster state file in dir (Redis's nodes.conf format), rewritten on change.",
+  ),
+  longParam(
+    "cluster-node-timeout",
+    15000,
+    0,
+    "Milliseconds without a reply after which a cluster node is suspected to be down.",
+  ),
+  intParam(
+    "cluster-port",
+    0,
+    0,
+    65535,
+    false,
+    "Cluster bus port; 0 = port + 10000.",
+  ),
+  stringParam("cluster-announce-ip", "", true, "Address announced to other nodes; empty = seen."),
+  stringParam(
+    "cluster-announce-hostname",
+    "",
+    true,
+    "Hostname announced to other nodes and clients (with endpoint type hostname).",
+  ),
+  intParam(
+    "cluster-announce-port",
+    0,
+    0,
+    65535,
+    true,
+    "Client port announced to other nodes; 0 = the port.",
+  ),
+  intParam(
+    "cluster-announce-bus-port",
+    0,
+    0,
+    65535,
+    true,
+    "Bus port announced to other nodes; 0 = the bus port.",
+  ),
+  enumParam(
+    "cluster-preferred-endpoint-type",
+    "ip",
+    ["ip", "hostname", "unknown-endpoint"],
+    true,
+    "What MOVED, ASK and CLUSTER SLOTS name a node by: ip, hostname or unknown-endpoint (?).",
+  ),
+  boolParam(
+    "cluster-require-full-coverage",
+    true,
+    true,
+    "The cluster refuses queries (CLUSTERDOWN) while any hash slot has no working owner.",
+  ),
+  boolParam(
+    "cluster-allow-reads-when-down",
+    false,
+    true,
+    "Serve reads of owned slots while the cluster is down.",
+  ),
+  memoryParam(
+    "cluster-link-sendbuf-limit",
+    "0",
+    0,
+    true,
+    "Bytes queued on one bus link past which the link is dropped; 0 = no limit.",
+  ),
+  intParam(
+    "cluster-replica-validity-factor",
+    10,
+    0,
+    2147483647,
+    true,
+    "A replica disconnected longer than factor x node-timeout does not stand; 0 = always.",
+  ),
+  intParam(
+    "cluster-migration-barrier",
+    1,
+    0,
+    2147483647,
+    true,
+    "Replicas a master keeps before one may migrate to an orphaned master.",
+  ),
+  boolParam(
+    "cluster-allow-replica-migration",
+    true,
+    true,
+    "Replicas may migrate to orphaned masters, and a master left without slots follows.",
+  ),
+  boolParam(
+    "cluster-replica-no-failover",
+    false,
+    true,
+    "This replica never starts an automatic failover.",
   ),
 ] as readonly ParamSpec[];
 

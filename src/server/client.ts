@@ -125,6 +125,10 @@ export class ClientState {
    * it, `leader` for a follower's link to its leader; `none` for every other client.
    */
   link: "none" | "replica" | "leader" = "none";
+  /** Cluster mode: READONLY was sent, so a replica serves this client's reads of its shard. */
+  clusterReadonly = false;
+  /** Cluster mode: ASKING was sent, so the next command may use a slot being imported. */
+  asking = false;
 
   /** Creates the state for a newly accepted connection. */
   constructor(id: number, addr: string, laddr: string, authenticated: boolean) {

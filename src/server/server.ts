@@ -26,6 +26,7 @@ import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { registerReplicationMetrics } from "../metrics/replication_metrics.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
+import { Cluster } from "../cluster/cluster.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
@@ -65,6 +66,8 @@ export class Server implements ServerContext {
   readonly observer: CommandObserver;
   /** Metrics collectors, readiness checks and their HTTP endpoint. */
   readonly metrics: Metrics = new Metrics();
+  /** Cluster mode, once opened (see {@link openPersistence}); null when disabled. */
+  cluster: Cluster | null = null;
   #loading = false;
   #loaded = false;
   #identity: ServerIdentity | null = null;
@@ -140,6 +143,14 @@ export class Server implements ServerContext {
   async openPersistence(): Promise<void> {
     this.#loading = true;
     try {
+      if (this.config.values["cluster-enabled"]) {
+        // As Redis: the node's identity and slots are known before its data loads, and a
+        // damaged nodes.conf stops the start.
+        this.cluster = Cluster.open({
+          ctx: this,
+          deliver: (kind, channel, message) => pubsubHub(this).publish(kind, channel, message),
+        });
+      }
       await this.persistence.open();
       this.#loaded = true;
     } finally {
@@ -183,6 +194,7 @@ export class Server implements ServerContext {
     });
     this.#startCron();
     this.replication.start();
+    this.cluster?.start(this.#identity.port);
     this.#acceptLoop(this.#listener);
   }
 
@@ -211,6 +223,7 @@ export class Server implements ServerContext {
         resolve();
       }, SHUTDOWN_GRACE_MS);
     });
+    this.cluster?.close();
     await this.replication.close();
     await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
     await Promise.allSettled([...this.#live.values()]);

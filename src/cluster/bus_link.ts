@@ -1,0 +1,192 @@
+/**
+ * One TCP connection of the cluster bus: frames arriving bytes into whole messages by their
+ * declared length, hands each decoded message to its owner, and queues outgoing frames so
+ * that writes never interleave. A frame that fails to decode closes the link (and is logged by
+ * the owner); the node keeps serving.
+ */
+import { type BusMessage, BusProtocolError, decodeMessage, frameLength } from "./bus_codec.ts";
+import type { ClusterNode, NodeLink } from "./node.ts";
+
+/** What a link reports to its owner. */
+export interface LinkEvents {
+  /** A decoded message arrived. */
+  message(link: BusLink, message: BusMessage): void;
+  /** The link closed; `error` says why when it was not closed on purpose. */
+  closed(link: BusLink, error: string | null): void;
+}
+
+const INITIAL_BUFFER = 16 * 1024;
+
+/** A bus connection; see the module comment. */
+export class BusLink implements NodeLink {
+  /** When it was created (ms). */
+  readonly createdAt: number;
+  /** Whether this node accepted it (the peer opened it). */
+  readonly inbound: boolean;
+  /** The node it belongs to: the target of an outbound link, the sender once identified. */
+  node: ClusterNode | null;
+  /** The peer's address as the socket sees it. */
+  peerIp = "";
+  /** This side's address as the socket sees it. */
+  localIp = "";
+  #conn: Deno.Conn | null = null;
+  #events: LinkEvents;
+  #maxFrame: number;
+  #buffer = new Uint8Array(INITIAL_BUFFER);
+  #filled = 0;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing = false;
+  #closed = false;
+
+  /** A link for `node` (null for an inbound link not yet identified). */
+  constructor(
+    options: { inbound: boolean; node: ClusterNode | null; now: number; maxFrame: number },
+    events: LinkEvents,
+  ) {
+    this.inbound = options.inbound;
+    this.node = options.node;
+    this.createdAt = options.now;
+    this.#maxFrame = options.maxFrame;
+    this.#events = events;
+  }
+
+  /** Whether the TCP connection is up. */
+  get connected(): boolean {
+    return this.#conn !== null && !this.#closed;
+  }
+
+  /** Whether the link was closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting to be written. */
+  get sendBufferBytes(): number {
+    return this.#queued;
+  }
+
+  /** Bytes allocated for reading. */
+  get receiveBufferBytes(): number {
+    return this.#buffer.length;
+  }
+
+  /** Runs the link over an established connection until it closes. */
+  async run(conn: Deno.Conn): Promise<void> {
+    if (this.#closed) {
+      conn.close();
+      return;
+    }
+    this.#conn = conn;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    this.peerIp = remote.hostname;
+    this.localIp = local.hostname;
+    if (this.#queue.length > 0) void this.#flush();
+    let error: string | null = null;
+    try {
+      while (!this.#closed) {
+        if (this.#filled === this.#buffer.length) this.#grow(this.#buffer.length * 2);
+        const n = await conn.read(this.#buffer.subarray(this.#filled));
+        if (n === null) {
+          error = "connection closed by peer";
+          break;
+        }
+        this.#filled += n;
+        this.#drain();
+      }
+    } catch (e) {
+      if (!this.#closed) error = e instanceof Error ? e.message : String(e);
+    }
+    this.close(error);
+  }
+
+  #grow(size: number): void {
+    const next = new Uint8Array(size);
+    next.set(this.#buffer.subarray(0, this.#filled));
+    this.#buffer = next;
+  }
+
+  #drain(): void {
+    let at = 0;
+    while (!this.#closed) {
+      const view = this.#buffer.subarray(at, this.#filled);
+      const length = frameLength(view, this.#maxFrame);
+      if (length < 0 || view.length < length) {
+        if (length > this.#buffer.length) {
+          this.#buffer.copyWithin(0, at, this.#filled);
+          this.#filled -= at;
+          at = 0;
+          this.#grow(length);
+        }
+        break;
+      }
+      const message = decodeMessage(view.subarray(0, length));
+      at += length;
+      this.#events.message(this, message);
+    }
+    if (at > 0) {
+      this.#buffer.copyWithin(0, at, this.#filled);
+      this.#filled -= at;
+    }
+    if (this.#filled === 0 && this.#buffer.length > INITIAL_BUFFER) {
+      this.#buffer = new Uint8Array(INITIAL_BUFFER);
+    }
+  }
+
+  /** Queues a frame; it is written once the connection is up. */
+  send(frame: Uint8Array): void {
+    if (this.#closed) return;
+    this.#queue.push(frame);
+    this.#queued += frame.length;
+    if (this.#conn !== null && !this.#writing) void this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    const conn = this.#conn;
+    if (conn === null || this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const frames = this.#queue;
+        this.#queue = [];
+        let total = 0;
+        for (const f of frames) total += f.length;
+        const out = frames.length === 1 ? frames[0] : new Uint8Array(total);
+        if (frames.length > 1) {
+          let at = 0;
+          for (const f of frames) {
+            out.set(f, at);
+            at += f.length;
+          }
+        }
+        let written = 0;
+        while (written < out.length) written += await conn.write(out.subarray(written));
+        this.#queued -= total;
+      }
+    } catch (e) {
+      this.close(e instanceof Error ? e.message : String(e));
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Closes the link (idempotent); `error` is reported to the owner when given. */
+  close(error: string | null = null): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#queued = 0;
+    try {
+      this.#conn?.close();
+    } catch {
+      // Already closed.
+    }
+    this.#events.closed(this, error);
+  }
+}
+
+/** Whether an error thrown while reading is a protocol error (logged as bad input). */
+export function isProtocolError(e: unknown): e is BusProtocolError {
+  return e instanceof BusProtocolError;
+}

@@ -1,0 +1,527 @@
+/**
+ * A node's cluster mode (Redis Cluster as clients and other nodes see it): the cluster state
+ * and its nodes.conf, the bus listener and one outbound link per known node, the 100 ms cron
+ * that pings, times nodes out and reconnects, and the commands' entry points (MEET, FORGET,
+ * REPLICATE, slot assignment). What arrives on the bus is handled in gossip.ts; this module owns
+ * links, timing and persistence.
+ */
+import type { ServerContext } from "../commands/context.ts";
+import { logger } from "../util/logger.ts";
+import { directoryOf, syncDirectorySync } from "../persistence/atomic_file.ts";
+import {
+  type BusHeader,
+  encodeFail,
+  encodeHeaderOnly,
+  encodePing,
+  encodePublish,
+  encodeUpdate,
+  type GossipEntry,
+} from "./bus_codec.ts";
+import { BusLink } from "./bus_link.ts";
+import { CLUSTER_SLOTS, keySlotOfBinary } from "./key_slot.ts";
+import { ClusterNode, NodeFlag, randomNodeId } from "./node.ts";
+import { formatNodesConf, parseNodesConf } from "./nodes_conf.ts";
+import { ClusterState, MessageType } from "./state.ts";
+import { handleMessage } from "./gossip.ts";
+
+const log = logger("cluster");
+const CRON_MS = 100;
+
+/** What the cluster needs of the rest of the node. */
+export interface ClusterHost {
+  /** The server: configuration, keyspace, replication, propagation. */
+  readonly ctx: ServerContext;
+  /** Delivers a message published on another node to this node's subscribers. */
+  deliver(kind: "channel" | "shard", channel: Uint8Array, message: Uint8Array): void;
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+/** A node's cluster mode; see the module comment. */
+export class Cluster {
+  /** The cluster as this node sees it. */
+  readonly state: ClusterState;
+  /** Path of nodes.conf. */
+  readonly file: string;
+  readonly host: ClusterHost;
+  #listener: Deno.TcpListener | null = null;
+  readonly #links = new Set<BusLink>();
+  #cron: ReturnType<typeof setInterval> | undefined;
+  #iteration = 0;
+  #closing = false;
+  #startedAt = 0;
+  /** The bus port this node listens on. */
+  busPort = 0;
+
+  private constructor(host: ClusterHost, state: ClusterState, file: string) {
+    this.host = host;
+    this.state = state;
+    this.file = file;
+  }
+
+  /**
+   * Loads nodes.conf (a damaged file throws, naming the line) or creates a fresh identity and
+   * writes it, as Redis's clusterInit does.
+   */
+  static open(host: ClusterHost): Cluster {
+    const values = host.ctx.config.values;
+    const name = values["cluster-config-file"];
+    const file = name.startsWith("/") ? name : `${values.dir}/${name}`;
+    const now = Date.now();
+    let state: ClusterState;
+    let text: string | null = null;
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (text !== null && text.trim() !== "") {
+      state = parseNodesConf(text, file, now);
+      log.info("Node configuration loaded, I'm {id}", { id: state.myself.id });
+    } else {
+      const myself = new ClusterNode(randomNodeId(), NodeFlag.MYSELF | NodeFlag.MASTER, now);
+      state = new ClusterState(myself);
+      log.info("No cluster configuration found, I'm {id}", { id: myself.id });
+    }
+    const cluster = new Cluster(host, state, file);
+    cluster.saveConfig();
+    return cluster;
+  }
+
+  /** The configuration values. */
+  get #values() {
+    return this.host.ctx.config.values;
+  }
+
+  /** Node timeout (ms). */
+  get nodeTimeout(): number {
+    return this.#values["cluster-node-timeout"];
+  }
+
+  /** Starts the bus listener and the cron; `port` is the client port actually bound. */
+  start(port: number): void {
+    const values = this.#values;
+    this.busPort = values["cluster-port"] || port + 10000;
+    this.#startedAt = Date.now();
+    const myself = this.state.myself;
+    this.#announce(port);
+    this.#listener = Deno.listen({ hostname: values.bind, port: this.busPort });
+    log.info("Cluster bus listening on {host}:{port}", { host: values.bind, port: this.busPort });
+    void this.#acceptLoop(this.#listener);
+    if (myself.isReplica && myself.master !== null && myself.master.ip !== "") {
+      this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
+    }
+    this.state.updateState(values["cluster-require-full-coverage"]);
+    this.#cron = setInterval(() => this.cron(), CRON_MS);
+  }
+
+  #announce(port: number): void {
+    const values = this.#values;
+    const myself = this.state.myself;
+    myself.port = values["cluster-announce-port"] || port;
+    myself.cport = values["cluster-announce-bus-port"] || this.busPort;
+    myself.hostname = values["cluster-announce-hostname"];
+    if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
+  }
+
+  /** Stops the cron, the listener and every link; saves nodes.conf if it changed. */
+  close(): void {
+    this.#closing = true;
+    clearInterval(this.#cron);
+    try {
+      this.#listener?.close();
+    } catch {
+      // Already closed.
+    }
+    for (const link of [...this.#links]) link.close();
+    if (this.state.dirty) this.saveConfig();
+  }
+
+  /** Writes nodes.conf atomically and durably (temp file, fsync, rename, directory fsync). */
+  saveConfig(): void {
+    const text = formatNodesConf(this.state);
+    const temp = `${this.file}.tmp-${Deno.pid}`;
+    const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let at = 0;
+      while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(temp, this.file);
+    syncDirectorySync(directoryOf(this.file));
+    this.state.dirty = false;
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return;
+      }
+      conn.setNoDelay(true);
+      const link = this.#newLink(true, null);
+      void link.run(conn);
+    }
+  }
+
+  #newLink(inbound: boolean, node: ClusterNode | null): BusLink {
+    const maxFrame = 2 * this.#values["proto-max-bulk-len"] + 8192;
+    const link = new BusLink({ inbound, node, now: Date.now(), maxFrame }, {
+      message: (l, message) => {
+        try {
+          handleMessage(this, l, message);
+        } finally {
+          if (this.state.dirty) this.saveConfig();
+        }
+      },
+      closed: (l, error) => this.#linkClosed(l, error),
+    });
+    this.#links.add(link);
+    return link;
+  }
+
+  #linkClosed(link: BusLink, error: string | null): void {
+    this.#links.delete(link);
+    const node = link.node;
+    if (node !== null) {
+      if (node.link === link) node.link = null;
+      if (node.inboundLink === link) node.inboundLink = null;
+    }
+    if (error !== null && !this.#closing) {
+      const peer = node !== null ? node.id : link.peerIp || "unknown peer";
+      const level = error.startsWith("bad ") || error.includes("message") ||
+          error.includes("version") || error.includes("extension")
+        ? "warn"
+        : "debug";
+      log[level]("Cluster bus link {direction} {peer} closed: {error}", {
+        direction: link.inbound ? "from" : "to",
+        peer,
+        error,
+      });
+    }
+  }
+
+  /** Opens the outbound link to `node`; it sends a PING (or MEET) once connected. */
+  #connect(node: ClusterNode): void {
+    const link = this.#newLink(false, node);
+    node.link = link;
+    const meet = (node.flags & NodeFlag.MEET) !== 0;
+    const timer = setTimeout(() => link.close("connect timeout"), Math.max(this.nodeTimeout, 1000));
+    Deno.connect({ hostname: node.ip, port: node.cport }).then((conn) => {
+      clearTimeout(timer);
+      if (link.closed) {
+        conn.close();
+        return;
+      }
+      conn.setNoDelay(true);
+      const pingSent = node.pingSent;
+      this.sendPing(link, meet ? MessageType.MEET : MessageType.PING);
+      if (pingSent !== 0) node.pingSent = pingSent;
+      node.flags &= ~NodeFlag.MEET;
+      void link.run(conn);
+    }, (e) => {
+      clearTimeout(timer);
+      link.close(e instanceof Error ? e.message : String(e));
+    });
+  }
+
+  /** The header of a message from this node (Redis's clusterBuildMessageHdr). */
+  header(type: number): BusHeader {
+    const myself = this.state.myself;
+    const master = myself.isReplica && myself.master !== null ? myself.master : myself;
+    return {
+      type,
+      port: myself.port,
+      currentEpoch: this.state.currentEpoch,
+      configEpoch: master.configEpoch,
+      offset: this.host.ctx.replication.leader.offset,
+      sender: myself.id,
+      slots: master.slots,
+      replicaOf: myself.isReplica && myself.master !== null ? myself.master.id : null,
+      ip: this.#values["cluster-announce-ip"],
+      pport: 0,
+      cport: myself.cport,
+      flags: myself.flags & 0xffff,
+      state: this.state.ok ? 0 : 1,
+      mflags: 0,
+    };
+  }
+
+  /** Sends a message on a link and counts it. */
+  send(link: BusLink, frame: Uint8Array, type: number): void {
+    const limit = this.#values["cluster-link-sendbuf-limit"];
+    if (limit > 0 && link.sendBufferBytes + frame.length > limit) {
+      this.state.linksBufferLimitExceeded++;
+      link.close("send buffer limit exceeded");
+      return;
+    }
+    link.send(frame);
+    this.state.sent[type]++;
+  }
+
+  /** Sends a PING, PONG or MEET with gossip about a tenth of the nodes (at least 3). */
+  sendPing(link: BusLink, type: number): void {
+    const state = this.state;
+    const now = Date.now();
+    const candidates: ClusterNode[] = [];
+    const pfail: ClusterNode[] = [];
+    for (const node of state.nodes.values()) {
+      if (node.isMyself || node.inHandshake || node.noAddress) continue;
+      if (node.timedOut) pfail.push(node);
+      if (node.link === null && node.slotCount === 0) continue;
+      candidates.push(node);
+    }
+    const fresh = state.nodes.size - 2;
+    const wanted = Math.min(Math.max(3, Math.floor(state.nodes.size / 10)), fresh);
+    const chosen = new Set<ClusterNode>();
+    for (
+      let tries = 0;
+      chosen.size < wanted && tries < wanted * 3 && candidates.length > 0;
+      tries++
+    ) {
+      chosen.add(candidates[Math.floor(Math.random() * candidates.length)]);
+    }
+    for (const node of pfail) chosen.add(node);
+    const gossip: GossipEntry[] = [];
+    for (const node of chosen) {
+      gossip.push({
+        id: node.id,
+        pingSent: Math.floor(node.pingSent / 1000),
+        pongReceived: Math.floor(node.pongReceived / 1000),
+        ip: node.ip,
+        port: node.port,
+        cport: node.cport,
+        flags: node.flags & 0xffff,
+        pport: node.pport,
+      });
+    }
+    if (link.node !== null && type === MessageType.PING && !link.inbound) link.node.pingSent = now;
+    this.send(link, encodePing(this.header(type), gossip, state.myself.hostname), type);
+  }
+
+  /** Sends a frame to every node this node has a link to. */
+  broadcast(frame: Uint8Array, type: number, filter?: (node: ClusterNode) => boolean): void {
+    for (const node of this.state.nodes.values()) {
+      if (node.isMyself || node.inHandshake || node.link === null) continue;
+      if (filter !== undefined && !filter(node)) continue;
+      this.send(node.link as BusLink, frame, type);
+    }
+  }
+
+  /** Tells every node that `node` failed. */
+  broadcastFail(node: ClusterNode): void {
+    this.broadcast(encodeFail(this.header(MessageType.FAIL), node.id), MessageType.FAIL);
+  }
+
+  /** Sends a PONG to every node (after this node's slots or role changed). */
+  broadcastPong(): void {
+    for (const node of this.state.nodes.values()) {
+      if (node.isMyself || node.inHandshake || node.link === null) continue;
+      this.sendPing(node.link as BusLink, MessageType.PONG);
+    }
+  }
+
+  /** Sends an UPDATE about `about` to the node behind `link`. */
+  sendUpdate(link: BusLink, about: ClusterNode): void {
+    const frame = encodeUpdate(this.header(MessageType.UPDATE), {
+      configEpoch: about.configEpoch,
+      id: about.id,
+      slots: about.slots,
+    });
+    this.send(link, frame, MessageType.UPDATE);
+  }
+
+  /**
+   * PUBLISH on a cluster node: every other node delivers it (Redis's clusterPropagatePublish);
+   * SPUBLISH: the nodes of this shard.
+   */
+  propagatePublish(kind: "channel" | "shard", channel: Uint8Array, message: Uint8Array): void {
+    const type = kind === "channel" ? MessageType.PUBLISH : MessageType.PUBLISHSHARD;
+    const frame = encodePublish(this.header(type), channel, message);
+    if (kind === "channel") {
+      this.broadcast(frame, type);
+      return;
+    }
+    const master = this.state.shardMaster();
+    this.broadcast(frame, type, (node) => node === master || node.master === master);
+  }
+
+  /** Sends a header-only message (failover votes and manual failover) to a node. */
+  sendHeaderOnly(link: BusLink, type: number): void {
+    this.send(link, encodeHeaderOnly(this.header(type)), type);
+  }
+
+  /** This node's address as a peer saw it, learned from a MEET when none is announced. */
+  learnOwnIp(link: BusLink): void {
+    if (this.#values["cluster-announce-ip"] !== "") return;
+    const ip = normalizeIp(link.localIp);
+    if (ip !== "" && ip !== this.state.myself.ip) {
+      this.state.myself.ip = ip;
+      this.state.dirty = true;
+      log.info("IP address for this node updated to {ip}", { ip });
+    }
+  }
+
+  /** The address a peer's messages come from: its announced IP, or the socket's. */
+  peerIp(link: BusLink, announced: string): string {
+    return announced !== "" ? announced : normalizeIp(link.peerIp);
+  }
+
+  /** CLUSTER MEET: starts a handshake with the node at ip:port (bus port cport). */
+  meet(ip: string, port: number, cport: number): boolean {
+    const state = this.state;
+    for (const node of state.nodes.values()) {
+      if (node.inHandshake && node.ip === ip && node.port === port && node.cport === cport) {
+        return false;
+      }
+    }
+    const node = new ClusterNode(randomNodeId(), NodeFlag.HANDSHAKE | NodeFlag.MEET, Date.now());
+    node.ip = ip;
+    node.port = port;
+    node.cport = cport;
+    state.add(node);
+    return true;
+  }
+
+  /** Number of keys in `slot` (database 0). */
+  countKeysInSlot(slot: number): number {
+    let count = 0;
+    for (const key of this.host.ctx.keyspace.db(0).keys()) {
+      if (keySlotOfBinary(key) === slot) count++;
+    }
+    return count;
+  }
+
+  /** Up to `count` keys of `slot` (database 0). */
+  keysInSlot(slot: number, count: number): string[] {
+    const keys: string[] = [];
+    if (count <= 0) return keys;
+    for (const key of this.host.ctx.keyspace.db(0).keys()) {
+      if (keySlotOfBinary(key) !== slot) continue;
+      keys.push(key);
+      if (keys.length >= count) break;
+    }
+    return keys;
+  }
+
+  /** Deletes the keys of the slots this node lost (propagated as DELs). */
+  deleteKeysInSlots(slots: ReadonlySet<number>): number {
+    const ctx = this.host.ctx;
+    const db = ctx.keyspace.db(0);
+    const doomed: string[] = [];
+    for (const key of db.keys()) if (slots.has(keySlotOfBinary(key))) doomed.push(key);
+    for (const key of doomed) {
+      db.delete(key);
+      ctx.propagator.command(0, ["DEL", key]);
+    }
+    return doomed.length;
+  }
+
+  /** Makes this node a replica of `master` (Redis's clusterSetMaster). */
+  setMaster(master: ClusterNode): void {
+    const state = this.state;
+    const myself = state.myself;
+    if (myself.isMaster) {
+      for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+        state.migratingTo[slot] = null;
+        state.importingFrom[slot] = null;
+      }
+    }
+    state.setReplicaRole(myself, master);
+    log.info("Configured as a replica of {id}", { id: master.id });
+    this.host.ctx.replication.follow(master.ip, master.port);
+  }
+
+  /** One cron tick (every 100 ms): see Redis's clusterCron. */
+  cron(): void {
+    const state = this.state;
+    const now = Date.now();
+    const timeout = this.nodeTimeout;
+    const iteration = this.#iteration++;
+    const values = this.#values;
+    const myself = state.myself;
+    myself.hostname = values["cluster-announce-hostname"];
+    if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
+    let changed = false;
+    for (const node of [...state.nodes.values()]) {
+      if (node.isMyself || node.noAddress) continue;
+      if (node.inHandshake && now - node.createdAt > Math.max(timeout, 1000)) {
+        state.remove(node);
+        continue;
+      }
+      if (node.link === null) this.#connect(node);
+    }
+    if (iteration % 10 === 0) {
+      let oldest: ClusterNode | null = null;
+      const nodes = [...state.nodes.values()];
+      for (let i = 0; i < 5 && nodes.length > 0; i++) {
+        const node = nodes[Math.floor(Math.random() * nodes.length)];
+        if (node.link === null || node.pingSent !== 0 || node.isMyself || node.inHandshake) {
+          continue;
+        }
+        if (oldest === null || node.pongReceived < oldest.pongReceived) oldest = node;
+      }
+      if (oldest !== null) this.sendPing(oldest.link as BusLink, MessageType.PING);
+    }
+    for (const node of state.nodes.values()) {
+      if (node.isMyself || node.noAddress || node.inHandshake) continue;
+      const link = node.link as BusLink | null;
+      if (
+        link !== null && link.connected && now - link.createdAt > timeout &&
+        node.pingSent !== 0 && now - node.pingSent > timeout / 2 &&
+        now - node.dataReceived > timeout / 2
+      ) {
+        link.close("no reply within half the node timeout");
+      }
+      if (
+        link !== null && link.connected && node.pingSent === 0 &&
+        now - node.pongReceived > timeout / 2
+      ) {
+        this.sendPing(link, MessageType.PING);
+        continue;
+      }
+      if (node.pingSent === 0) continue;
+      const delay = Math.min(now - node.pingSent, now - node.dataReceived);
+      if (delay > timeout && (node.flags & (NodeFlag.PFAIL | NodeFlag.FAIL)) === 0) {
+        node.flags |= NodeFlag.PFAIL;
+        changed = true;
+        log.info("Node {id} is not reachable (PFAIL)", { id: node.id });
+      }
+    }
+    if (
+      myself.isReplica && myself.master !== null && !myself.master.noAddress &&
+      this.host.ctx.replication.follower === null
+    ) {
+      this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
+    }
+    if (changed || iteration % 10 === 0) this.updateState();
+    if (state.dirty) this.saveConfig();
+  }
+
+  /** Recomputes cluster_state and logs a change. */
+  updateState(): void {
+    // Like Redis, a master does not declare the cluster up in its first 2 seconds after start,
+    // so it can learn the configuration from the others before accepting writes.
+    if (!this.state.ok && this.state.myself.isMaster && Date.now() - this.#startedAt < 2000) {
+      const before = this.state.ok;
+      this.state.updateState(this.#values["cluster-require-full-coverage"]);
+      if (this.state.ok && !before) this.state.ok = false;
+      return;
+    }
+    if (this.state.updateState(this.#values["cluster-require-full-coverage"])) {
+      log.info("Cluster state changed: {state}", { state: this.state.ok ? "ok" : "fail" });
+    }
+  }
+
+  /** Links for CLUSTER LINKS. */
+  get links(): ReadonlySet<BusLink> {
+    return this.#links;
+  }
+}

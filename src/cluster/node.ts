@@ -1,0 +1,202 @@
+/**
+ * One node of the cluster as this node knows it: identity, address, role, epoch, the slots it
+ * serves and what the failure detector knows of it. The cluster state owns every instance; the
+ * bus updates them from messages.
+ */
+import { CLUSTER_SLOTS } from "./key_slot.ts";
+
+/** Node flags, with Redis's bit values (they travel on the bus and are compared as such). */
+export const NodeFlag = {
+  MASTER: 1,
+  SLAVE: 2,
+  PFAIL: 4,
+  FAIL: 8,
+  MYSELF: 16,
+  HANDSHAKE: 32,
+  NOADDR: 64,
+  MEET: 128,
+  MIGRATE_TO: 256,
+  NOFAILOVER: 512,
+} as const;
+
+/** Length of a node id: 40 hex characters. */
+export const NODE_ID_LENGTH = 40;
+
+/** A new random node id (160 random bits in hex, as Redis's getRandomHexChars). */
+export function randomNodeId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Whether `text` is a well-formed node id (40 lower-case hex digits). */
+export function isNodeId(text: string): boolean {
+  return /^[0-9a-f]{40}$/.test(text);
+}
+
+/** The part of a bus connection a node needs to know of (see bus.ts). */
+export interface NodeLink {
+  /** When the link was created (ms). */
+  readonly createdAt: number;
+  /** Whether the TCP connection is established. */
+  readonly connected: boolean;
+  /** Bytes queued for sending. */
+  readonly sendBufferBytes: number;
+  /** Bytes allocated for the receive buffer. */
+  readonly receiveBufferBytes: number;
+  /** Closes the link. */
+  close(): void;
+}
+
+/** A cluster node; see the module comment. */
+export class ClusterNode {
+  /** 40-character hex id (a handshake node has a random one until its first reply). */
+  id: string;
+  /** {@link NodeFlag} bits. */
+  flags: number;
+  /** The epoch of the slot configuration this node (a master) claims. */
+  configEpoch = 0;
+  /** Last known IP address ("" until known). */
+  ip = "";
+  /** Client port. */
+  port = 0;
+  /** Plain-text client port when the client port is TLS (0 otherwise). */
+  pport = 0;
+  /** Cluster bus port. */
+  cport = 0;
+  /** Announced hostname ("" when none). */
+  hostname = "";
+  /** The master this node replicates, when it is a replica whose master is known. */
+  master: ClusterNode | null = null;
+  /** Replicas of this node (when a master). */
+  readonly replicas: ClusterNode[] = [];
+  /** Slots served, one bit per slot, in the bus's byte order (slot 0 = bit 0 of byte 0). */
+  readonly slots: Uint8Array = new Uint8Array(CLUSTER_SLOTS / 8);
+  /** Number of bits set in {@link slots}. */
+  slotCount = 0;
+  /** When the last PING to it was sent and not answered yet (ms), or 0. */
+  pingSent = 0;
+  /** When its last PONG arrived (ms). */
+  pongReceived = 0;
+  /** When anything last arrived from it (ms). */
+  dataReceived = 0;
+  /** When it was marked FAIL (ms), or 0. */
+  failTime = 0;
+  /** When this node last voted for a replica of this master (ms). */
+  votedTime = 0;
+  /** Its replication offset as last announced. */
+  replOffset = 0;
+  /** When its replication offset was last announced (ms). */
+  replOffsetTime = 0;
+  /** When the node object was created (ms). */
+  readonly createdAt: number;
+  /** The connection this node opened to it, if any. */
+  link: NodeLink | null = null;
+  /** The connection it opened to this node, once identified. */
+  inboundLink: NodeLink | null = null;
+  /** Masters that reported it as failing, with the time of their last report (ms). */
+  readonly failReports: Map<string, number> = new Map();
+
+  /** Creates a node with an id and flags. */
+  constructor(id: string, flags: number, createdAt: number) {
+    this.id = id;
+    this.flags = flags;
+    this.createdAt = createdAt;
+  }
+
+  /** Whether it is a master. */
+  get isMaster(): boolean {
+    return (this.flags & NodeFlag.MASTER) !== 0;
+  }
+
+  /** Whether it is a replica. */
+  get isReplica(): boolean {
+    return (this.flags & NodeFlag.SLAVE) !== 0;
+  }
+
+  /** Whether it is this process's own node. */
+  get isMyself(): boolean {
+    return (this.flags & NodeFlag.MYSELF) !== 0;
+  }
+
+  /** Whether the first exchange of a MEET or gossip handshake is still pending. */
+  get inHandshake(): boolean {
+    return (this.flags & NodeFlag.HANDSHAKE) !== 0;
+  }
+
+  /** Whether its address is unknown. */
+  get noAddress(): boolean {
+    return (this.flags & NodeFlag.NOADDR) !== 0;
+  }
+
+  /** Whether it is believed failed (FAIL) by the cluster. */
+  get failed(): boolean {
+    return (this.flags & NodeFlag.FAIL) !== 0;
+  }
+
+  /** Whether this node suspects it failed (PFAIL). */
+  get timedOut(): boolean {
+    return (this.flags & NodeFlag.PFAIL) !== 0;
+  }
+
+  /** Whether slot `slot` is set in its slot bitmap. */
+  hasSlot(slot: number): boolean {
+    return (this.slots[slot >> 3] & (1 << (slot & 7))) !== 0;
+  }
+
+  /** Sets the bit of `slot`; returns whether it was clear. */
+  setSlotBit(slot: number): boolean {
+    if (this.hasSlot(slot)) return false;
+    this.slots[slot >> 3] |= 1 << (slot & 7);
+    this.slotCount++;
+    return true;
+  }
+
+  /** Clears the bit of `slot`; returns whether it was set. */
+  clearSlotBit(slot: number): boolean {
+    if (!this.hasSlot(slot)) return false;
+    this.slots[slot >> 3] &= ~(1 << (slot & 7));
+    this.slotCount--;
+    return true;
+  }
+
+  /** Its slots as inclusive [start, end] ranges, ascending. */
+  slotRanges(): [number, number][] {
+    const ranges: [number, number][] = [];
+    let start = -1;
+    for (let slot = 0; slot <= CLUSTER_SLOTS; slot++) {
+      const has = slot < CLUSTER_SLOTS && this.hasSlot(slot);
+      if (has && start < 0) start = slot;
+      else if (!has && start >= 0) {
+        ranges.push([start, slot - 1]);
+        start = -1;
+      }
+    }
+    return ranges;
+  }
+
+  /** Adds a replica (once). */
+  addReplica(replica: ClusterNode): void {
+    if (!this.replicas.includes(replica)) this.replicas.push(replica);
+  }
+
+  /** Removes a replica if present. */
+  removeReplica(replica: ClusterNode): void {
+    const at = this.replicas.indexOf(replica);
+    if (at >= 0) this.replicas.splice(at, 1);
+  }
+
+  /** Flag names as CLUSTER NODES prints them (`myself,master`, `slave`, `fail?`, `noflags`). */
+  flagNames(): string {
+    const names: string[] = [];
+    const f = this.flags;
+    if (f & NodeFlag.MYSELF) names.push("myself");
+    if (f & NodeFlag.MASTER) names.push("master");
+    if (f & NodeFlag.SLAVE) names.push("slave");
+    if (f & NodeFlag.PFAIL) names.push("fail?");
+    if (f & NodeFlag.FAIL) names.push("fail");
+    if (f & NodeFlag.HANDSHAKE) names.push("handshake");
+    if (f & NodeFlag.NOADDR) names.push("noaddr");
+    if (f & NodeFlag.NOFAILOVER) names.push("nofailover");
+    return names.length === 0 ? "noflags" : names.join(",");
+  }
+}
