@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Keyspace } from "../../../src/store/keyspace.ts";
+import { EXPIRE_SAMPLE, Keyspace } from "../../../src/store/keyspace.ts";
 
 const T0 = 1_000_000;
 
@@ -43,20 +43,42 @@ Deno.test("set removes the TTL unless asked to keep it", () => {
   assert.equal(db.volatileCount, 0);
 });
 
+/**
+ * A fake clock that moves 1 ms each time it is read: the cycle reads it once per sample, so
+ * every sample costs time and a budget of N ms allows about N samples.
+ */
+function tickingClock(): { read: () => number; readonly now: number } {
+  let now = 0;
+  return {
+    read: () => now++,
+    get now() {
+      return now;
+    },
+  };
+}
+
 Deno.test("active expiry removes expired keys nobody reads, within its time budget", () => {
   const ks = new Keyspace(2);
   for (let i = 0; i < 10_000; i++) {
     ks.db(i % 2).set(`k${i}`, "v");
     ks.db(i % 2).setExpireAt(`k${i}`, i < 9_000 ? T0 : T0 + 60_000);
   }
+  const budgetMs = 10;
+  const clock = tickingClock();
   let rounds = 0;
-  while (ks.db(0).size + ks.db(1).size > 1_000 && rounds < 1_000) {
-    ks.activeExpireCycle(T0 + 1, 1_000, () => 0);
+  while (ks.db(0).size + ks.db(1).size > 1_000 && rounds < 2_000) {
+    const start = clock.now;
+    ks.activeExpireCycle(T0 + 1, budgetMs, clock.read);
+    // The budget, plus the reads that notice the deadline has passed.
+    const spent = clock.now - start;
+    assert.ok(spent <= budgetMs + 2, `cycle ${rounds} ran ${spent} ms of a ${budgetMs} ms budget`);
     rounds++;
   }
   assert.equal(ks.db(0).size + ks.db(1).size, 1_000, "only the live keys remain");
   assert.equal(ks.counters.expiredKeys, 9_000);
-  assert.ok(rounds < 1_000);
+  // A cycle samples at most budgetMs times EXPIRE_SAMPLE keys, so the budget spread the work.
+  assert.ok(rounds >= 9_000 / (budgetMs * EXPIRE_SAMPLE), `${rounds} cycles`);
+  assert.ok(rounds < 2_000, `${rounds} cycles`);
 });
 
 Deno.test("an active expiry cycle stops at its deadline", () => {
@@ -65,9 +87,17 @@ Deno.test("an active expiry cycle stops at its deadline", () => {
     ks.db(0).set(`k${i}`, "v");
     ks.db(0).setExpireAt(`k${i}`, T0);
   }
-  let clock = 0;
-  const expired = ks.activeExpireCycle(T0 + 1, 5, () => clock++);
-  assert.ok(expired > 0 && expired < 100_000, `expired ${expired} keys in one bounded cycle`);
+  const budgetMs = 5;
+  const clock = tickingClock();
+  const expired = ks.activeExpireCycle(T0 + 1, budgetMs, clock.read);
+  // Every key sampled is expired, so only the deadline ends the cycle: after at most budgetMs
+  // samples, with the clock read no further than the deadline and the check after it.
+  assert.ok(
+    expired >= EXPIRE_SAMPLE && expired <= budgetMs * EXPIRE_SAMPLE,
+    `expired ${expired} keys in a cycle of ${budgetMs} ms`,
+  );
+  assert.ok(clock.now <= budgetMs + 2, `the clock was read up to ${clock.now} ms`);
+  assert.equal(ks.db(0).size, 100_000 - expired);
 });
 
 Deno.test("a cycle over keys that are not expired ends after one sample per database", () => {
