@@ -48,8 +48,13 @@ Deno.test("client helpers: ping, get, set, del, mget, mset, incr, expire, ttl", 
 Deno.test("SET with px makes the key expire", async () => {
   await using server = await startServer();
   await using client = await connect({ port: server.port });
-  assert.equal(await client.set("short", "v", { px: 50 }), true);
+  // Long enough to read the key back before it lapses, even on a loaded machine.
+  assert.equal(await client.set("short", "v", { px: 1000 }), true);
+  assert.equal(await client.get("short"), "v", "the key was stored");
+  const pttl = await client.pttl("short");
+  assert.ok(pttl > 0 && pttl <= 1000, `the key has a TTL of at most 1000 ms: pttl ${pttl}`);
   await waitFor(async () => (await client.get("short")) === null, { what: "the key to expire" });
+  assert.equal(await client.exists("short"), 0);
 });
 
 Deno.test("commands issued together are pipelined and 10k replies match in order", async () => {
