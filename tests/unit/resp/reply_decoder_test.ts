@@ -359,7 +359,7 @@ Deno.test("aggregates nest up to maxDepth", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Chunking, copies and linear-time behaviour
+// Chunking and copies
 
 Deno.test("a frame split at every byte decodes identically", () => {
   const input = bytes(
@@ -413,11 +413,13 @@ Deno.test("decoded bulk strings are copies that later input never overwrites", (
   assert.equal(big.buffer.byteLength, 2000);
 });
 
-Deno.test("a 100 MB bulk string in 64 KB chunks decodes in linear time", () => {
+// Decoding in chunks must take linear time (a decoder that re-scans its buffer on every push
+// takes minutes): `deno task bench:parsers` measures these two inputs at three sizes, since a
+// time limit here fails falsely on a loaded machine.
+Deno.test("a 100 MB bulk string in 64 KB chunks decodes whole, and the value after it too", () => {
   const size = 100 * 1024 * 1024;
   const chunk = new Uint8Array(64 * 1024);
   const decoder = new ReplyDecoder();
-  const started = performance.now();
   decoder.push(bytes(`+before\r\n$${size}\r\n`));
   assert.deepEqual(decoder.next(), new RespSimple("before"));
   for (let sent = 0, i = 0; sent < size; sent += chunk.length, i++) {
@@ -429,26 +431,20 @@ Deno.test("a 100 MB bulk string in 64 KB chunks decodes in linear time", () => {
   assert.equal(decoder.next(), undefined);
   decoder.push(bytes("\n:7\r\n"));
   const bulk = decoder.next() as Uint8Array;
-  const elapsed = performance.now() - started;
   assert.equal(bulk.length, size);
   assert.equal(bulk[0], 0);
   assert.equal(bulk[size - 1], (size / chunk.length - 1) & 0xff);
   assert.equal(decoder.next(), 7);
-  // Re-scanning the buffered payload on every push would take minutes, not seconds.
-  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
 });
 
-Deno.test("long arrays and long lines arriving in small chunks decode in linear time", () => {
+Deno.test("long arrays and long lines arriving in small chunks decode whole", () => {
   const count = 300_000;
   const array = bytes(`*${count}\r\n` + ":12345\r\n".repeat(count));
   const line = bytes(`+${"y".repeat(4 * 1024 * 1024)}\r\n`);
-  const started = performance.now();
   const { values } = decodeChunked(concat([array, line]), [1024]);
-  const elapsed = performance.now() - started;
   assert.equal(values.length, 2);
   assert.equal((values[0] as number[]).length, count);
   assert.equal((values[1] as RespSimple).value.length, 4 * 1024 * 1024);
-  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -170,8 +170,9 @@ Deno.test("a flipped byte in a value is reported as a checksum mismatch with bot
   assert.deepEqual(unchecked.entries[0].value, text("hello World"));
 });
 
-Deno.test("a length claiming gigabytes in a tiny file fails at once", async () => {
-  const started = performance.now();
+// What a refusal costs (time, and ArrayBuffer bytes allocated for the claim) is measured by
+// `deno task bench:parsers`: a time limit here fails falsely on a loaded machine.
+Deno.test("a length claiming gigabytes in a tiny file is refused, naming the length", async () => {
   const cases: [number[], RegExp, number][] = [
     [[0x80, 0xff, 0xff, 0xff, 0xff], /^String length 4294967295 exceeds the limit/, 12],
     [[0x81, 0, 0, 0, 4, 0, 0, 0, 0], /^String length 17179869184 exceeds the limit/, 12],
@@ -189,7 +190,6 @@ Deno.test("a length claiming gigabytes in a tiny file fails at once", async () =
   const claim = rawFile([0xfe, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0xff, 0x61]);
   await assertRdbError(claim, /^Unexpected end of file at offset 27$/, unlimited);
   await assertRdbError(inPieces(claim, [2]), /^Unexpected end of file at offset 27$/, unlimited);
-  assert.ok(performance.now() - started < 2000, "no multi-gigabyte allocation");
 });
 
 Deno.test("RDB versions 1 to 10 are read and newer or malformed ones refused", async () => {
