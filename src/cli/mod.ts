@@ -9,12 +9,14 @@ import { aofRewriteCommand } from "./aof_rewrite.ts";
 import { benchCommand } from "./bench.ts";
 import { serveCommand } from "./serve.ts";
 import { snapshotCommand } from "./snapshot.ts";
+import { clusterInitCommand } from "./cluster_init.ts";
 import type { Subcommand } from "./subcommand.ts";
 import { EXIT_USAGE, UsageError } from "./usage.ts";
 
 /** Every available subcommand. */
 export const SUBCOMMANDS: readonly Subcommand[] = [
   serveCommand,
+  clusterInitCommand,
   aofRewriteCommand,
   snapshotCommand,
   benchCommand,
