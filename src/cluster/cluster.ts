@@ -113,7 +113,6 @@ export class Cluster {
     if (myself.isReplica && myself.master !== null && myself.master.ip !== "") {
       this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
     }
-    this.state.updateState(values["cluster-require-full-coverage"]);
     this.#cron = setInterval(() => this.cron(), CRON_MS);
   }
 

@@ -32,6 +32,37 @@ export function freeClusterPort(): number {
   throw new Error("No free pair of ports for a cluster node");
 }
 
+/** A first port of `count` consecutive client ports whose bus ports are free too. */
+export function freeClusterPortRange(count: number): number {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const base = 12000 + Math.floor(Math.random() * (10000 - count));
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) {
+      ok = !handedOut.has(p) && bindable(p) && bindable(p + 10000);
+    }
+    if (!ok) continue;
+    for (let p = base; p < base + count; p++) handedOut.add(p);
+    return base;
+  }
+  throw new Error(`No ${count} free consecutive pairs of ports for cluster nodes`);
+}
+
+/** Runs a command to completion; its exit code and output. */
+export async function runTool(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const result = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  })
+    .output();
+  const dec = new TextDecoder();
+  return { code: result.code, out: dec.decode(result.stdout), err: dec.decode(result.stderr) };
+}
+
 /** Starts a gocache cluster node (node timeout 2 s unless `args` says otherwise). */
 export async function startClusterNode(
   options: { args?: string[]; dir?: string; port?: number } = {},
