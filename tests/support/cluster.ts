@@ -5,7 +5,7 @@
  * agree. Every node is stopped by its owner (`await using`).
  */
 import { type ServerProcess, startServer } from "./server.ts";
-import { RespConn } from "./resp_conn.ts";
+import { plain, RespConn } from "./resp_conn.ts";
 import { waitFor } from "./wait_for.ts";
 
 const handedOut = new Set<number>();
@@ -170,15 +170,14 @@ export function infoField(text: string, name: string): string | undefined {
   return line?.slice(name.length + 1);
 }
 
-/** Sends one command on a fresh connection and returns the reply as plain text. */
+/**
+ * Sends one command on a fresh connection and returns the reply as text (see `plain`: an error
+ * is `-TEXT`, a number its digits).
+ */
 export async function ask(port: number, ...args: (string | number)[]): Promise<string> {
   await using conn = await RespConn.connect(port);
-  const reply = await conn.call(...args.map(String));
-  if (reply instanceof Uint8Array) return new TextDecoder().decode(reply);
-  if (reply !== null && typeof reply === "object" && "text" in reply) {
-    return String((reply as { text: unknown }).text);
-  }
-  return String(reply);
+  const reply = plain(await conn.call(...args.map(String)));
+  return typeof reply === "string" ? reply : String(reply);
 }
 
 /**
