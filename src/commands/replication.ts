@@ -26,8 +26,9 @@ function replicaof(ctx: ServerContext, _client: ClientState, argv: Uint8Array[])
     void replication.promote();
     return OK;
   }
+  // A decimal integer as Redis's string2ll reads it (no sign, spaces or leading zeros), 0-65535.
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) {
+  if (!/^(0|[1-9]\d*)$/.test(portText) || port > 65535) {
     throw new CommandError("ERR Invalid master port");
   }
   const current = replication.follower;

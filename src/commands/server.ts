@@ -7,6 +7,8 @@ import { nowMicros } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import { infoCommand } from "./info.ts";
+import { inExec } from "./transactions.ts";
+import { scheduleAfterExec } from "./_after_exec.ts";
 import type { CommandDef } from "./registry.ts";
 
 function time(): Reply {
@@ -77,9 +79,18 @@ const CONFIG_HELP = [
 
 /** BGREWRITEAOF: starts compacting the AOF in the background (see persistence.ts). */
 function bgrewriteaof(ctx: ServerContext): Reply {
-  const refused = ctx.persistence.startRewrite();
+  const p = ctx.persistence;
+  if (inExec() && !p.rewriting && p.aof !== null) {
+    scheduleAfterExec(ctx, "rewrite");
+    return new SimpleString("Background append only file rewriting scheduled");
+  }
+  const refused = p.startRewrite();
   if (refused !== null) throw new CommandError(`ERR ${refused}`);
-  return new SimpleString("Background append only file rewriting started");
+  return new SimpleString(
+    p.rewriting
+      ? "Background append only file rewriting started"
+      : "Background append only file rewriting scheduled",
+  );
 }
 
 /** SAVE: writes the RDB dump now, blocking every client until it is on disk. */
@@ -92,6 +103,10 @@ function saveNow(ctx: ServerContext): Reply {
 function bgsave(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   if (argv.length > 2 || (argv.length === 2 && asciiLower(argv[1]) !== "schedule")) {
     throw new CommandError("ERR syntax error");
+  }
+  if (inExec() && !ctx.persistence.saving) {
+    scheduleAfterExec(ctx, "bgsave");
+    return new SimpleString("Background saving scheduled");
   }
   const { ok, text } = ctx.persistence.startBgsave(argv.length === 2);
   if (!ok) throw new CommandError(`ERR ${text}`);

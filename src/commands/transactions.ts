@@ -17,6 +17,17 @@ import type { CommandDef } from "./registry.ts";
 
 const EXECABORT = new ErrorReply("EXECABORT Transaction discarded because of previous errors.");
 
+/** How many EXECs are running their queue (0 or 1: EXEC cannot be queued). */
+let executing = 0;
+
+/**
+ * Whether a command runs from an EXEC's queue (Redis's `server.in_exec`): BGSAVE and
+ * BGREWRITEAOF then schedule their job instead of starting it, as Redis does.
+ */
+export function inExec(): boolean {
+  return executing > 0;
+}
+
 /** Stops every WATCH of `client` (EXEC, DISCARD, UNWATCH, RESET, disconnect). */
 export function unwatchAll(ctx: ServerContext, client: ClientState): void {
   if (client.watching !== null) {
@@ -69,6 +80,7 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
   }
   const propagator = ctx.propagator;
   propagator.beginBlock();
+  executing++;
   try {
     const { commands, args, length } = transaction;
     const replies: Reply[] = new Array(length);
@@ -83,6 +95,7 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
     replies.length = n;
     return replies;
   } finally {
+    executing--;
     clearQueue(transaction);
     propagator.endBlock();
   }
