@@ -9,8 +9,8 @@ import type { ClusterNode, NodeLink } from "./node.ts";
 
 /** What a link reports to its owner. */
 export interface LinkEvents {
-  /** A decoded message arrived. */
-  message(link: BusLink, message: BusMessage): void;
+  /** A decoded message of `length` bytes arrived. */
+  message(link: BusLink, message: BusMessage, length: number): void;
   /** The link closed; `error` says why when it was not closed on purpose. */
   closed(link: BusLink, error: string | null): void;
 }
@@ -123,7 +123,7 @@ export class BusLink implements NodeLink {
       }
       const message = decodeMessage(view.subarray(0, length));
       at += length;
-      this.#events.message(this, message);
+      this.#events.message(this, message, length);
     }
     if (at > 0) {
       this.#buffer.copyWithin(0, at, this.#filled);

@@ -173,7 +173,8 @@ export class Cluster {
   #newLink(inbound: boolean, node: ClusterNode | null): BusLink {
     const maxFrame = 2 * this.#values["proto-max-bulk-len"] + 8192;
     const link = new BusLink({ inbound, node, now: Date.now(), maxFrame }, {
-      message: (l, message) => {
+      message: (l, message, length) => {
+        this.state.bytesReceived += length;
         try {
           handleMessage(this, l, message);
         } finally {
@@ -263,6 +264,7 @@ export class Cluster {
     }
     link.send(frame);
     this.state.sent[type]++;
+    this.state.bytesSent += frame.length;
   }
 
   /** Sends a PING, PONG or MEET with gossip about a tenth of the nodes (at least 3). */

@@ -67,6 +67,10 @@ export class ClusterState {
   readonly sent: number[] = new Array(MESSAGE_TYPE_COUNT).fill(0);
   /** Bus messages received, by type. */
   readonly received: number[] = new Array(MESSAGE_TYPE_COUNT).fill(0);
+  /** Bus bytes sent (whole messages). */
+  bytesSent = 0;
+  /** Bus bytes received (whole messages). */
+  bytesReceived = 0;
   /** Links dropped for exceeding cluster-link-sendbuf-limit. */
   linksBufferLimitExceeded = 0;
   /** Set when something that nodes.conf records changed; the owner saves and clears it. */

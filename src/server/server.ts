@@ -24,6 +24,7 @@ import { Metrics } from "../metrics/mod.ts";
 import { registerServerMetrics } from "../metrics/server_metrics.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { registerReplicationMetrics } from "../metrics/replication_metrics.ts";
+import { registerClusterMetrics } from "../metrics/cluster_metrics.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 import { Cluster } from "../cluster/cluster.ts";
@@ -91,6 +92,7 @@ export class Server implements ServerContext {
     registerServerMetrics(this.metrics.registry, this, () => this.#loading);
     registerProcessMetrics(this.metrics.registry, performance.timeOrigin);
     registerReplicationMetrics(this.metrics.registry, this.metrics.readiness, this);
+    registerClusterMetrics(this.metrics.registry, this);
     this.metrics.readiness.add("dataset-loaded", () => this.#loaded);
     this.metrics.readiness.add(
       "accepting-connections",

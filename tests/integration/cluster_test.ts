@@ -18,6 +18,9 @@ import {
 } from "../support/cluster.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
+import { parseSamples, promtoolCheck, scrape, valueOf } from "../support/prometheus.ts";
+import { PROMTOOL, requireTools } from "../support/tools.ts";
+import { freePort } from "../support/redis_server.ts";
 
 /** Stops the processes cluster-init started (their pids are in DIR/pids). */
 async function stopLocal(dir: string): Promise<void> {
@@ -257,4 +260,33 @@ Deno.test("a damaged nodes.conf stops the start with a message naming the line",
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+});
+
+Deno.test({
+  name: "a cluster node exports its state, slots, epochs and bus traffic to Prometheus",
+  ...requireTools(PROMTOOL, async () => {
+    const metricsPort = freePort();
+    await using a = await startClusterNode({ args: ["--metrics-port", String(metricsPort)] });
+    await using b = await startClusterNode();
+    assert.equal(await ask(a.port, "CLUSTER", "ADDSLOTSRANGE", "0", "8191"), "OK");
+    assert.equal(await ask(b.port, "CLUSTER", "ADDSLOTSRANGE", "8192", "16383"), "OK");
+    assert.equal(await ask(a.port, "CLUSTER", "MEET", "127.0.0.1", String(b.port)), "OK");
+    await waitForClusterOk([a.port, b.port], 2);
+    const text = await scrape(metricsPort);
+    const { code, output } = await promtoolCheck(text);
+    assert.equal(code, 0, output);
+    const samples = parseSamples(text);
+    assert.equal(valueOf(samples, "gocache_cluster_state"), 1);
+    assert.equal(valueOf(samples, "gocache_cluster_known_nodes"), 2);
+    assert.equal(valueOf(samples, "gocache_cluster_slots", { state: "assigned" }), 16384);
+    assert.equal(valueOf(samples, "gocache_cluster_slots", { state: "ok" }), 16384);
+    assert.ok(
+      valueOf(samples, "gocache_cluster_messages_total", { direction: "sent", type: "meet" }) >= 1,
+    );
+    assert.ok(
+      valueOf(samples, "gocache_cluster_bus_bytes_total", { direction: "received" }) > 2256,
+    );
+    const info = await ask(a.port, "INFO", "clients");
+    assert.ok(Number(infoField(info, "cluster_connections")) >= 1, info);
+  }),
 });

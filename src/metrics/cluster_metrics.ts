@@ -1,0 +1,77 @@
+/**
+ * Cluster mode's metric families: whether the cluster is up, the nodes this node knows, the
+ * slots by state, the epochs, bus messages by type and direction, bus bytes and links. Nothing
+ * is exported while `cluster-enabled` is off.
+ */
+import type { ServerContext } from "../commands/context.ts";
+import { MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
+import type { MetricsRegistry } from "./registry.ts";
+
+/** Registers the cluster families on `registry`. */
+export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerContext): void {
+  registry.addCollector((out) => {
+    const cluster = ctx.cluster;
+    if (cluster === null) return;
+    const state = cluster.state;
+    out.single(
+      "gocache_cluster_state",
+      "gauge",
+      "1 while this node sees the cluster up (cluster_state:ok), 0 while it is down.",
+      state.ok ? 1 : 0,
+    );
+    out.single(
+      "gocache_cluster_known_nodes",
+      "gauge",
+      "Nodes this node knows, itself included (cluster_known_nodes).",
+      state.nodes.size,
+    );
+    let assigned = 0;
+    let pfail = 0;
+    let fail = 0;
+    for (const owner of state.owners) {
+      if (owner === null) continue;
+      assigned++;
+      if (owner.failed) fail++;
+      else if (owner.timedOut) pfail++;
+    }
+    out.family(
+      "gocache_cluster_slots",
+      "gauge",
+      "Hash slots by state, as CLUSTER INFO counts them.",
+    )
+      .sample(assigned, { state: "assigned" })
+      .sample(assigned - pfail - fail, { state: "ok" })
+      .sample(pfail, { state: "pfail" })
+      .sample(fail, { state: "fail" });
+    out.single(
+      "gocache_cluster_current_epoch",
+      "gauge",
+      "The highest epoch this node has seen (cluster_current_epoch).",
+      state.currentEpoch,
+    );
+    out.single(
+      "gocache_cluster_my_epoch",
+      "gauge",
+      "The config epoch of this node's shard (cluster_my_epoch).",
+      state.shardMaster()?.configEpoch ?? state.myself.configEpoch,
+    );
+    out.family(
+      "gocache_cluster_messages_total",
+      "counter",
+      "Cluster bus messages by direction and type.",
+    );
+    MESSAGE_TYPE_NAMES.forEach((type, i) => {
+      out.sample(state.sent[i], { direction: "sent", type });
+      out.sample(state.received[i], { direction: "received", type });
+    });
+    out.family("gocache_cluster_bus_bytes_total", "counter", "Cluster bus bytes by direction.")
+      .sample(state.bytesSent, { direction: "sent" })
+      .sample(state.bytesReceived, { direction: "received" });
+    out.single(
+      "gocache_cluster_links",
+      "gauge",
+      "Open cluster bus connections (both directions).",
+      cluster.links.size,
+    );
+  });
+}
