@@ -1,18 +1,28 @@
 /**
  * Cluster mode's metric families: whether the cluster is up, the nodes this node knows, the
- * slots by state, the epochs, bus messages by type and direction, bus bytes and links. Nothing
- * is exported while `cluster-enabled` is off.
+ * slots by state, the epochs, bus messages by type and direction, bus bytes and links. The
+ * families exist with zero values while `cluster-enabled` is off (with `gocache_cluster_enabled`
+ * 0), so dashboards and alerts see the same series on every node.
  */
 import type { ServerContext } from "../commands/context.ts";
-import { MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
+import { ClusterState, MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
+import { ClusterNode, NodeFlag } from "../cluster/node.ts";
 import type { MetricsRegistry } from "./registry.ts";
+
+/** What a node outside cluster mode reports: no nodes, no slots, no traffic. */
+const EMPTY = new ClusterState(new ClusterNode("", NodeFlag.MYSELF | NodeFlag.MASTER, 0));
 
 /** Registers the cluster families on `registry`. */
 export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerContext): void {
   registry.addCollector((out) => {
     const cluster = ctx.cluster;
-    if (cluster === null) return;
-    const state = cluster.state;
+    out.single(
+      "gocache_cluster_enabled",
+      "gauge",
+      "1 when the node runs in cluster mode (cluster-enabled yes).",
+      cluster === null ? 0 : 1,
+    );
+    const state = cluster?.state ?? EMPTY;
     out.single(
       "gocache_cluster_state",
       "gauge",
@@ -23,7 +33,7 @@ export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerCon
       "gocache_cluster_known_nodes",
       "gauge",
       "Nodes this node knows, itself included (cluster_known_nodes).",
-      state.nodes.size,
+      cluster === null ? 0 : state.nodes.size,
     );
     let assigned = 0;
     let pfail = 0;
@@ -53,7 +63,7 @@ export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerCon
       "gocache_cluster_my_epoch",
       "gauge",
       "The config epoch of this node's shard (cluster_my_epoch).",
-      state.shardMaster()?.configEpoch ?? state.myself.configEpoch,
+      cluster === null ? 0 : (state.shardMaster()?.configEpoch ?? state.myself.configEpoch),
     );
     out.family(
       "gocache_cluster_messages_total",
@@ -71,7 +81,7 @@ export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerCon
       "gocache_cluster_links",
       "gauge",
       "Open cluster bus connections (both directions).",
-      cluster.links.size,
+      cluster?.links.size ?? 0,
     );
   });
 }
