@@ -34,9 +34,27 @@ export function needsSlotCheck(cmd: Command): boolean {
   return cmd.def.keys !== undefined || cmd.runsQueue;
 }
 
+const NO_KEYS = -1;
+const CROSS = -2;
+
+/** The slot all keys of one command hash to, NO_KEYS, or CROSS when they differ. */
+function commandSlot(cmd: Command, argv: readonly Uint8Array[]): number {
+  const spec = cmd.def.keys;
+  if (spec === undefined) return NO_KEYS;
+  const last = spec.last < 0 ? argv.length + spec.last : Math.min(spec.last, argv.length - 1);
+  let slot = NO_KEYS;
+  for (let i = spec.first; i <= last; i += spec.step) {
+    const keyHash = keySlot(argv[i]);
+    if (slot === NO_KEYS) slot = keyHash;
+    else if (keyHash !== slot) return CROSS;
+  }
+  return slot;
+}
+
 /**
  * Why this node may not run `cmd` for `client` in cluster mode (MOVED, ASK, CROSSSLOT,
- * TRYAGAIN, CLUSTERDOWN), or null when it serves it here.
+ * TRYAGAIN, CLUSTERDOWN), or null when it serves it here. The common case, a command whose keys
+ * share a stable slot this node serves, costs one CRC16 per key and no allocation.
  */
 export function clusterRefusal(
   cluster: Cluster,
@@ -45,75 +63,75 @@ export function clusterRefusal(
   argv: Uint8Array[],
 ): ErrorReply | null {
   const state = cluster.state;
-  const myself = state.myself;
-  let slot = -1;
-  let owner: ClusterNode | null = null;
-  let migrating = false;
-  let importing = false;
-  let multipleKeys = false;
-  let firstKey: Uint8Array | null = null;
-  let missing = 0;
-  let existing = 0;
+  let slot = NO_KEYS;
   let write = cmd.write;
-  const visit = (c: Command, args: readonly Uint8Array[]): ErrorReply | null => {
-    const spec = c.def.keys;
-    if (spec === undefined) return null;
-    if (c.write) write = true;
-    const last = spec.last < 0 ? args.length + spec.last : spec.last;
-    for (let i = spec.first; i <= last && i < args.length; i += spec.step) {
-      const key = args[i];
-      const keyHash = keySlot(key);
-      if (slot < 0) {
-        slot = keyHash;
-        firstKey = key;
-        owner = state.owners[slot];
-        if (owner === null) return UNBOUND;
-        if (owner === myself && state.migratingTo[slot] !== null) migrating = true;
-        else if (state.importingFrom[slot] !== null) importing = true;
-      } else if (keyHash !== slot) {
-        return CROSSSLOT;
-      } else if (!multipleKeys && !bytesEqual(firstKey as Uint8Array, key)) {
-        multipleKeys = true;
-      }
-      if (migrating || importing) {
-        if (cluster.host.ctx.keyspace.db(0).has(toBinaryString(key), Date.now())) existing++;
-        else missing++;
-      }
-    }
-    return null;
-  };
-  if (cmd.runsQueue) {
-    const multi = client.multi;
-    if (multi === null) return null;
+  const multi = cmd.runsQueue ? client.multi : null;
+  if (multi !== null) {
     for (let i = 0; i < multi.length; i++) {
-      const error = visit(multi.commands[i], multi.args[i]);
-      if (error !== null) return error;
+      const queued = multi.commands[i];
+      const s = commandSlot(queued, multi.args[i]);
+      if (s === NO_KEYS) continue;
+      if (s === CROSS || (slot !== NO_KEYS && s !== slot)) return CROSSSLOT;
+      slot = s;
+      if (queued.write) write = true;
     }
-  } else {
-    const error = visit(cmd, argv);
-    if (error !== null) return error;
+  } else if (!cmd.runsQueue) {
+    slot = commandSlot(cmd, argv);
+    if (slot === CROSS) return CROSSSLOT;
   }
-  if (owner === null) return null;
-  const node = owner as ClusterNode;
+  if (slot === NO_KEYS) return null;
+  const owner = state.owners[slot];
+  if (owner === null) return UNBOUND;
   if (!state.ok) {
     if (!cluster.host.ctx.config.values["cluster-allow-reads-when-down"]) return DOWN;
     if (write) return DOWN_READONLY;
   }
-  if (migrating && missing > 0) {
-    if (existing > 0) return TRYAGAIN;
-    return redirect(cluster, "ASK", slot, state.migratingTo[slot] as ClusterNode);
+  const myself = state.myself;
+  const migrating = owner === myself && state.migratingTo[slot] !== null;
+  const importing = !migrating && state.importingFrom[slot] !== null;
+  if (migrating || importing) {
+    const keys = keysOf(cmd, argv, multi);
+    const db = cluster.host.ctx.keyspace.db(0);
+    const at = Date.now();
+    let missing = 0;
+    for (const key of keys) if (!db.has(toBinaryString(key), at)) missing++;
+    if (migrating && missing > 0) {
+      if (missing < keys.length) return TRYAGAIN;
+      return redirect(cluster, "ASK", slot, state.migratingTo[slot] as ClusterNode);
+    }
+    if (importing && (client.asking || cmd.name === "restore-asking")) {
+      const multipleKeys = keys.some((k) => !bytesEqual(k, keys[0]));
+      if (multipleKeys && missing > 0) return TRYAGAIN;
+      return null;
+    }
   }
-  if (importing && (client.asking || cmd.name === "restore-asking")) {
-    if (multipleKeys && missing > 0) return TRYAGAIN;
-    return null;
-  }
-  const shardChannel = cmd.def.flags.includes("pubsub");
+  if (owner === myself) return null;
   if (
-    (client.clusterReadonly || shardChannel) && !write && myself.isReplica &&
-    myself.master === node
+    (client.clusterReadonly || cmd.def.group === "pubsub") && !write && myself.isReplica &&
+    myself.master === owner
   ) return null;
-  if (node === myself) return null;
-  return redirect(cluster, "MOVED", slot, node);
+  return redirect(cluster, "MOVED", slot, owner);
+}
+
+/** Every key of a command, or of a transaction's queued commands. */
+function keysOf(
+  cmd: Command,
+  argv: readonly Uint8Array[],
+  multi: ClientState["multi"],
+): Uint8Array[] {
+  const keys: Uint8Array[] = [];
+  const add = (c: Command, args: readonly Uint8Array[]) => {
+    const spec = c.def.keys;
+    if (spec === undefined) return;
+    const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
+    for (let i = spec.first; i <= last; i += spec.step) keys.push(args[i]);
+  };
+  if (multi !== null) {
+    for (let i = 0; i < multi.length; i++) {
+      add(multi.commands[i], multi.args[i]);
+    }
+  } else add(cmd, argv);
+  return keys;
 }
 
 function redirect(cluster: Cluster, kind: "MOVED" | "ASK", slot: number, node: ClusterNode) {

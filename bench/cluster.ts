@@ -1,0 +1,266 @@
+/**
+ * Cluster benchmark, gocache next to redis-server in one run, each forming clusters of its own
+ * kind with Redis's own tool (`redis-cli --cluster create`):
+ * - throughput on 3 masters: `redis-benchmark --cluster -t set,get` with `-P 16` and `-P 1`
+ *   (50 clients), requests per second per test and the ratio gocache/redis (goal >= 0.8);
+ * - the price of cluster mode on one node: standalone vs `cluster-enabled yes` owning all 16384
+ *   slots, SET/GET `-P 16`, the ratio cluster/standalone for each kind (goal: gocache <= 5%
+ *   slower);
+ * - an idle cluster of 3 masters and 3 replicas: CPU (% of one core) and bus bytes sent per
+ *   second per node, read from /proc and `ss` over `--idle` seconds.
+ * Rounds alternate the two kinds and report medians.
+ *
+ *   deno task bench:cluster [--requests 1000000] [--rounds 3] [--idle 20]
+ */
+import { parseArgs } from "node:util";
+import {
+  cli,
+  cpuSeconds,
+  median,
+  run,
+  type ServerKind,
+  spawnServer,
+  waitForPing,
+} from "./_support.ts";
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "1000000" },
+    rounds: { type: "string", default: "3" },
+    idle: { type: "string", default: "20" },
+  },
+});
+const REQUESTS = Number(values.requests);
+const encoder = new TextEncoder();
+
+/** Prints one line of the report as soon as it is known (the run takes minutes). */
+function say(line: string): void {
+  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+}
+const ROUNDS = Number(values.rounds);
+const IDLE_S = Number(values.idle);
+
+/** Consecutive client ports below the ephemeral range whose bus ports (+10000) are free. */
+function portRange(count: number): number {
+  const free = (p: number) => {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (;;) {
+    const base = 12000 + Math.floor(Math.random() * 9000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = free(p) && free(p + 10000);
+    if (ok) return base;
+  }
+}
+
+interface Nodes {
+  kind: ServerKind;
+  ports: number[];
+  children: Deno.ChildProcess[];
+  dir: string;
+}
+
+async function startNodes(kind: ServerKind, count: number, cluster: boolean): Promise<Nodes> {
+  const dir = Deno.makeTempDirSync({ prefix: `bench-cluster-${kind}-` });
+  const base = portRange(count);
+  const ports: number[] = [];
+  const children: Deno.ChildProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = base + i;
+    const sub = `${dir}/${port}`;
+    Deno.mkdirSync(sub);
+    const flags = cluster ? ["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"] : [];
+    children.push(spawnServer(kind, port, sub, flags));
+    ports.push(port);
+  }
+  for (const port of ports) await waitForPing(port);
+  return { kind, ports, children, dir };
+}
+
+async function stopNodes(nodes: Nodes): Promise<void> {
+  for (const child of nodes.children) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Gone.
+    }
+    await child.status;
+  }
+  Deno.removeSync(nodes.dir, { recursive: true });
+}
+
+async function createCluster(ports: number[], replicas: number): Promise<void> {
+  await run("redis-cli", [
+    "--cluster",
+    "create",
+    ...ports.map((p) => `127.0.0.1:${p}`),
+    "--cluster-replicas",
+    String(replicas),
+    "--cluster-yes",
+  ]);
+  for (const port of ports) {
+    for (let i = 0;; i++) {
+      if ((await cli(port, "CLUSTER", "INFO")).includes("cluster_state:ok")) break;
+      if (i > 600) throw new Error(`node ${port} never reached cluster_state:ok`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Requests per second by test (SET, GET) from redis-benchmark --csv. */
+async function benchmark(
+  port: number,
+  pipeline: number,
+  cluster: boolean,
+): Promise<Map<string, number>> {
+  const out = await run("redis-benchmark", [
+    ...(cluster ? ["--cluster"] : []),
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-t",
+    "set,get",
+    "-n",
+    String(pipeline === 1 ? REQUESTS / 5 : REQUESTS),
+    "-c",
+    "50",
+    "-P",
+    String(pipeline),
+    "-r",
+    "100000",
+    "--csv",
+  ]);
+  const result = new Map<string, number>();
+  for (const line of out.split("\n")) {
+    const m = /^"(SET|GET)","([\d.]+)"/.exec(line);
+    if (m !== null) result.set(m[1], Number(m[2]));
+  }
+  return result;
+}
+
+function ratioLine(label: string, a: number[], b: number[], names: [string, string]): string {
+  const ma = median(a);
+  const mb = median(b);
+  return `${label.padEnd(28)} ${names[0]} ${ma.toFixed(0).padStart(9)}  ${names[1]} ` +
+    `${mb.toFixed(0).padStart(9)}  ratio ${(ma / mb).toFixed(2)}`;
+}
+
+async function clusterThroughput(): Promise<void> {
+  say(`# 3 masters, redis-benchmark --cluster, 50 clients, ${ROUNDS} rounds (median rps)`);
+  const results = new Map<string, { gocache: number[]; redis: number[] }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of ["gocache", "redis"] as const) {
+      const nodes = await startNodes(kind, 3, true);
+      try {
+        await createCluster(nodes.ports, 0);
+        for (const pipeline of [16, 1]) {
+          const rps = await benchmark(nodes.ports[0], pipeline, true);
+          for (const [test, value] of rps) {
+            const key = `${test} -P ${pipeline}`;
+            if (!results.has(key)) results.set(key, { gocache: [], redis: [] });
+            results.get(key)![kind].push(value);
+          }
+        }
+      } finally {
+        await stopNodes(nodes);
+      }
+    }
+  }
+  for (const [key, r] of results) {
+    say(ratioLine(key, r.gocache, r.redis, ["gocache", "redis"]));
+  }
+}
+
+async function clusterModeCost(): Promise<void> {
+  say(`\n# one node, standalone vs cluster-enabled owning all slots, -P 16 (median rps)`);
+  for (const kind of ["gocache", "redis"] as const) {
+    const results = new Map<string, { standalone: number[]; cluster: number[] }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of ["standalone", "cluster"] as const) {
+        const nodes = await startNodes(kind, 1, mode === "cluster");
+        try {
+          if (mode === "cluster") {
+            await cli(nodes.ports[0], "CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+            for (
+              let i = 0;
+              !(await cli(nodes.ports[0], "CLUSTER", "INFO")).includes("state:ok");
+              i++
+            ) {
+              if (i > 600) throw new Error("single-node cluster never became ok");
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+          for (const [test, value] of await benchmark(nodes.ports[0], 16, false)) {
+            if (!results.has(test)) results.set(test, { standalone: [], cluster: [] });
+            results.get(test)![mode].push(value);
+          }
+        } finally {
+          await stopNodes(nodes);
+        }
+      }
+    }
+    for (const [test, r] of results) {
+      say(ratioLine(`${kind} ${test}`, r.cluster, r.standalone, ["cluster", "standalone"]));
+    }
+  }
+}
+
+/** Bytes sent on TCP sockets of process `pid` whose local or remote port is in `ports`. */
+async function busBytesSent(pid: number, ports: Set<number>): Promise<number> {
+  const out = await run("ss", ["-tinpH", "state", "established"]);
+  const lines = out.split("\n");
+  let total = 0;
+  for (let i = 0; i < lines.length - 1; i++) {
+    const head = lines[i];
+    if (!head.includes(`pid=${pid},`)) continue;
+    const m = /\S+:(\d+)\s+\S+:(\d+)/.exec(head);
+    if (m === null || !(ports.has(Number(m[1])) || ports.has(Number(m[2])))) continue;
+    const sent = /bytes_sent:(\d+)/.exec(lines[i + 1]);
+    if (sent !== null) total += Number(sent[1]);
+  }
+  return total;
+}
+
+async function idleCluster(): Promise<void> {
+  say(`\n# idle cluster, 3 masters + 3 replicas, node timeout 5000 ms, ${IDLE_S} s`);
+  const rows: Record<string, { cpu: number; bytes: number }> = {};
+  for (const kind of ["gocache", "redis"] as const) {
+    const nodes = await startNodes(kind, 6, true);
+    try {
+      await createCluster(nodes.ports, 1);
+      await new Promise((r) => setTimeout(r, 3000));
+      const busPorts = new Set(nodes.ports.map((p) => p + 10000));
+      const pids = nodes.children.map((c) => c.pid);
+      const cpu0 = pids.map(cpuSeconds);
+      const bytes0 = await Promise.all(pids.map((p) => busBytesSent(p, busPorts)));
+      await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+      const cpu1 = pids.map(cpuSeconds);
+      const bytes1 = await Promise.all(pids.map((p) => busBytesSent(p, busPorts)));
+      const cpu = median(pids.map((_, i) => (cpu1[i] - cpu0[i]) / IDLE_S * 100));
+      const bytes = median(pids.map((_, i) => (bytes1[i] - bytes0[i]) / IDLE_S));
+      rows[kind] = { cpu, bytes };
+      say(
+        `${kind.padEnd(8)} CPU ${cpu.toFixed(2)}% of a core per node, bus ${
+          bytes.toFixed(0)
+        } B/s sent per node (medians)`,
+      );
+    } finally {
+      await stopNodes(nodes);
+    }
+  }
+  say(
+    `ratio    CPU ${(rows.gocache.cpu / rows.redis.cpu).toFixed(2)}, bus bytes ${
+      (rows.gocache.bytes / rows.redis.bytes).toFixed(2)
+    }`,
+  );
+}
+
+await clusterThroughput();
+await clusterModeCost();
+await idleCluster();
