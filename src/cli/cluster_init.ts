@@ -308,7 +308,13 @@ export async function formCluster(
       const args: (string | number)[] = ["CLUSTER", "ADDSLOTSRANGE"];
       for (const [a, b] of rangesOf(plan, master.shard)) args.push(a, b);
       await call(master.client, where, ...args);
-      await call(master.client, where, "CLUSTER", "SET-CONFIG-EPOCH", epoch + 1);
+      try {
+        await call(master.client, where, "CLUSTER", "SET-CONFIG-EPOCH", epoch + 1);
+      } catch (e) {
+        // As redis-cli: a node that already has an epoch keeps it; collisions resolve on the bus.
+        if (!String(e).includes("already non-zero")) throw e;
+        progress(`${where} keeps its config epoch`);
+      }
     }
     progress("Slots assigned, config epochs set");
     const first = nodes[0];
