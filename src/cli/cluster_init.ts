@@ -34,7 +34,7 @@ function usage(): string {
     "                      become masters (at least 3), the rest replicas",
     "  --replicas R        Replicas per master (default 0)",
     "  --topology FILE     YAML: shards, each with a name, a leader and followers with priorities",
-    "                      (see config/cluster.yaml)",
+    "                      (see config/topology/cluster.yaml)",
     "  --local N           Start N masters (and N x R replicas) on this machine from --base-port",
     "                      (default 7000; the bus uses port + 10000), with data and logs under",
     "                      --dir (default ./cluster), then form the cluster",
