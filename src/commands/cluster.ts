@@ -11,8 +11,8 @@ import { endpointOf } from "../cluster/redirect.ts";
 import { MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
 import { MapReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { fromUtf8 } from "../util/bytes.ts";
-import { Args } from "./args.ts";
+import { fromUtf8, toBinaryString } from "../util/bytes.ts";
+import { parseInt64Bytes } from "../util/int64.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, CommandFlag, Handler } from "./registry.ts";
@@ -83,14 +83,38 @@ const HELP = [
   "    Prints this help.",
 ].map((line) => new SimpleString(line));
 
-/** A slot argument: Redis's getSlotOrReply. */
+/**
+ * A slot argument: Redis's getSlotOrReply. Integers are read as Redis's getLongLongFromObject
+ * reads them (parseInt64Bytes: no `+`, leading zeros or spaces; bigint past 2^53).
+ */
 function slotArg(arg: Uint8Array): number {
-  const text = fromUtf8(arg);
-  const slot = /^-?\d+$/.test(text) ? Number(text) : NaN;
-  if (!(slot >= 0 && slot < CLUSTER_SLOTS)) {
+  const slot = parseInt64Bytes(arg);
+  if (slot === null || slot < 0 || slot >= CLUSTER_SLOTS) {
     throw new CommandError("ERR Invalid or out of range slot");
   }
-  return slot;
+  return Number(slot);
+}
+
+/** An integer argument or Redis's not-an-integer error (getLongLongFromObjectOrReply). */
+function int64OrReply(arg: Uint8Array): number | bigint {
+  const value = parseInt64Bytes(arg);
+  if (value === null) throw new CommandError("ERR value is not an integer or out of range");
+  return value;
+}
+
+/**
+ * Redis's addReplySubcommandSyntaxError, which clusterCommand answers when a subcommand's
+ * argument count passes the command table but not the subcommand's own check (MEET, RESET,
+ * FAILOVER): the subcommand as the client spelled it, cut at 128 bytes or a NUL.
+ */
+function subcommandSyntaxError(argv: Uint8Array[]): CommandError {
+  const name = argv[1].subarray(0, 128);
+  const nul = name.indexOf(0);
+  return new CommandError(
+    `ERR unknown subcommand or wrong number of arguments for '${
+      toBinaryString(nul < 0 ? name : name.subarray(0, nul))
+    }'. Try CLUSTER HELP.`,
+  );
 }
 
 function nodeArg(cluster: Cluster, arg: Uint8Array): ClusterNode {
@@ -258,31 +282,55 @@ function links(ctx: ServerContext): Reply {
   return out;
 }
 
+/** Whether `text` is an IPv4 address as inet_pton reads one (four decimal octets). */
+function isIpv4(text: string): boolean {
+  return /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(text);
+}
+
+/**
+ * Whether `text` is an IPv6 address as inet_pton reads one: eight groups of 1-4 hex digits, or
+ * fewer with one `::`, the last two groups possibly written as an IPv4 address.
+ */
+function isIpv6(text: string): boolean {
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.map((h) => h === "" ? [] : h.split(":"));
+  const all = groups.flat();
+  let count = all.length;
+  const last = all[all.length - 1];
+  if (last !== undefined && last.includes(".")) {
+    if (!isIpv4(last)) return false;
+    all.pop();
+    count++;
+  }
+  if (!all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+/** CLUSTER MEET ip port [cport], with Redis's checks in Redis's order (clusterStartHandshake). */
 function meet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   const cluster = clusterOf(ctx);
-  if (argv.length > 5) throw new CommandError("ERR syntax error");
+  if (argv.length > 5) throw subcommandSyntaxError(argv);
   const ip = fromUtf8(argv[2]);
-  const portText = fromUtf8(argv[3]);
-  const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new CommandError(`ERR Invalid TCP base port specified: ${portText}`);
+  const port = parseInt64Bytes(argv[3]);
+  if (port === null) {
+    throw new CommandError(`ERR Invalid TCP base port specified: ${toBinaryString(argv[3])}`);
   }
-  let cport = port + 10000;
+  let cport = typeof port === "bigint" ? port : port + 10000;
   if (argv.length === 5) {
-    const text = fromUtf8(argv[4]);
-    cport = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!(cport >= 0 && cport <= 65535)) {
-      throw new CommandError(`ERR Invalid TCP bus port specified: ${text}`);
+    const bus = parseInt64Bytes(argv[4]);
+    if (bus === null) {
+      throw new CommandError(`ERR Invalid TCP bus port specified: ${toBinaryString(argv[4])}`);
     }
+    cport = bus;
   }
-  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  const valid = ipv4 !== null
-    ? ipv4.slice(1).every((o) => Number(o) <= 255)
-    : /^[0-9a-fA-F:]+$/.test(ip) && ip.includes(":");
-  if (!valid || port + 10000 > 65535 && argv.length === 4) {
-    throw new CommandError(`ERR Invalid node address specified: ${ip}:${portText}`);
+  const inRange = (p: number | bigint) => p > 0 && p <= 65535;
+  if (!(isIpv4(ip) || isIpv6(ip)) || !inRange(port) || !inRange(cport)) {
+    throw new CommandError(
+      `ERR Invalid node address specified: ${toBinaryString(argv[2])}:${toBinaryString(argv[3])}`,
+    );
   }
-  cluster.meet(ip, port, cport);
+  cluster.meet(ip, Number(port), Number(cport));
   return OK;
 }
 
@@ -332,7 +380,7 @@ function replicas(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]):
 
 function reset(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   const cluster = clusterOf(ctx);
-  if (argv.length > 3) throw new CommandError("ERR syntax error");
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
   let hard = false;
   if (argv.length === 3) {
     const mode = fromUtf8(argv[2]).toLowerCase();
@@ -364,12 +412,8 @@ function reset(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Re
 function setConfigEpoch(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   const cluster = clusterOf(ctx);
   const state = cluster.state;
-  const text = fromUtf8(argv[2]);
-  const epoch = /^-?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(epoch)) {
-    throw new CommandError("ERR value is not an integer or out of range");
-  }
-  if (epoch < 0) throw new CommandError(`ERR Invalid config epoch specified: ${epoch}`);
+  const value = int64OrReply(argv[2]);
+  if (value < 0) throw new CommandError(`ERR Invalid config epoch specified: ${value}`);
   if (state.nodes.size > 1) {
     throw new CommandError(
       "ERR The user can assign a config epoch only when the node does not know any other node.",
@@ -378,6 +422,12 @@ function setConfigEpoch(ctx: ServerContext, _client: ClientState, argv: Uint8Arr
   if (state.myself.configEpoch !== 0) {
     throw new CommandError("ERR Node config epoch is already non-zero");
   }
+  // Epochs are plain numbers here: one past 2^53 would not survive, so it is refused (Redis
+  // takes any 64-bit epoch).
+  if (typeof value === "bigint") {
+    throw new CommandError("ERR value is not an integer or out of range");
+  }
+  const epoch = value;
   state.myself.configEpoch = epoch;
   if (state.currentEpoch < epoch) state.currentEpoch = epoch;
   state.dirty = true;
@@ -411,33 +461,35 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
   const slot = slotArg(argv[2]);
   const action = fromUtf8(argv[3]).toLowerCase();
   const invalid = "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP";
-  const target = () => {
-    if (argv.length !== 5) throw new CommandError(invalid);
+  // As Redis: an action with the wrong argument count is an invalid action, and MIGRATING and
+  // IMPORTING check the slot's owner before they look the node up.
+  const arity = action === "stable" ? 4 : 5;
+  if (argv.length !== arity) throw new CommandError(invalid);
+  const target = (unknown: string) => {
     const id = fromUtf8(argv[4]);
     const node = state.lookup(id);
-    if (node === undefined) throw new CommandError(`ERR I don't know about node ${id}`);
+    if (node === undefined) throw new CommandError(`ERR ${unknown} ${id}`);
     return node;
   };
   if (action === "migrating") {
-    const node = target();
     if (state.owners[slot] !== myself) {
       throw new CommandError(`ERR I'm not the owner of hash slot ${slot}`);
     }
+    const node = target("I don't know about node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
     state.migratingTo[slot] = node;
   } else if (action === "importing") {
-    const node = target();
     if (state.owners[slot] === myself) {
       throw new CommandError(`ERR I'm already the owner of hash slot ${slot}`);
     }
+    const node = target("I don't know about node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
     state.importingFrom[slot] = node;
   } else if (action === "stable") {
-    if (argv.length !== 4) throw new CommandError(invalid);
     state.importingFrom[slot] = null;
     state.migratingTo[slot] = null;
   } else if (action === "node") {
-    const node = target();
+    const node = target("Unknown node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
     if (state.owners[slot] === myself && node !== myself && cluster.countKeysInSlot(slot) > 0) {
       throw new CommandError(
@@ -513,13 +565,12 @@ export const clusterCommands: readonly CommandDef[] = [
         "O(log(N)) where N is the number of requested keys",
         (ctx, _client, argv) => {
           const cluster = clusterOf(ctx);
-          const args = new Args(argv, 2);
-          const slot = args.integer();
-          const count = args.integer();
+          const slot = int64OrReply(argv[2]);
+          const count = int64OrReply(argv[3]);
           if (slot < 0 || slot >= CLUSTER_SLOTS || count < 0) {
             throw new CommandError("ERR Invalid slot or number of keys");
           }
-          return cluster.keysInSlot(slot, count);
+          return cluster.keysInSlot(Number(slot), Number(count));
         },
       ),
       sub(
@@ -572,9 +623,9 @@ export const clusterCommands: readonly CommandDef[] = [
         "O(1)",
         (ctx, _client, argv) => {
           const cluster = clusterOf(ctx);
-          const slot = new Args(argv, 2).integer();
+          const slot = int64OrReply(argv[2]);
           if (slot < 0 || slot >= CLUSTER_SLOTS) throw new CommandError("ERR Invalid slot");
-          return cluster.countKeysInSlot(slot);
+          return cluster.countKeysInSlot(Number(slot));
         },
       ),
       sub("info", 2, stale, "Provides info about Redis Cluster node state", "O(1)", info),
@@ -652,7 +703,13 @@ export const clusterCommands: readonly CommandDef[] = [
         "O(1)",
         (ctx, _client, argv) => {
           const cluster = clusterOf(ctx);
-          if (argv.length > 3) throw new CommandError("ERR syntax error");
+          if (argv.length > 3) throw subcommandSyntaxError(argv);
+          if (argv.length === 3) {
+            const mode = fromUtf8(argv[2]).toLowerCase();
+            if (mode !== "force" && mode !== "takeover") {
+              throw new CommandError("ERR syntax error");
+            }
+          }
           if (cluster.state.myself.isMaster) {
             throw new CommandError("ERR You should send CLUSTER FAILOVER to a replica");
           }

@@ -2,14 +2,28 @@
 import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { asciiLower } from "../util/bytes.ts";
-import { Args } from "./args.ts";
+import { parseInt64Bytes } from "../util/int64.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+/**
+ * Reads a database index as Redis's getIntFromObjectOrReply does: not an integer is
+ * `notInteger`, past a C int `outOfInt` (Redis's range message when the caller gives none).
+ */
+function intArg(arg: Uint8Array, notInteger: string, outOfInt = notInteger): number {
+  const index = parseInt64Bytes(arg);
+  if (index === null) throw new CommandError(notInteger);
+  if (index < INT_MIN || index > INT_MAX) throw new CommandError(outOfInt);
+  return Number(index);
+}
+
 /** Reads a database index argument, with Redis's errors for bad and out-of-range values. */
 export function dbIndex(ctx: ServerContext, arg: Uint8Array, notInteger: string): number {
-  const index = new Args([arg], 0).integer(notInteger);
+  const index = intArg(arg, notInteger);
   if (index < 0 || index >= ctx.keyspace.count) {
     throw new CommandError("ERR DB index is out of range");
   }
@@ -17,10 +31,16 @@ export function dbIndex(ctx: ServerContext, arg: Uint8Array, notInteger: string)
 }
 
 function select(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const db = dbIndex(ctx, argv[1], "ERR value is not an integer or out of range");
+  const db = intArg(
+    argv[1],
+    "ERR value is not an integer or out of range",
+    `ERR value is out of range, value must between ${INT_MIN} and ${INT_MAX}`,
+  );
+  // As Redis: in cluster mode any index but 0 is refused before its range is checked.
   if (ctx.cluster !== null && db !== 0) {
     throw new CommandError("ERR SELECT is not allowed in cluster mode");
   }
+  if (db < 0 || db >= ctx.keyspace.count) throw new CommandError("ERR DB index is out of range");
   client.db = db;
   return OK;
 }
