@@ -295,15 +295,16 @@ function isIpv6(text: string): boolean {
   const halves = text.split("::");
   if (halves.length > 2) return false;
   const groups = halves.map((h) => h === "" ? [] : h.split(":"));
-  const all = groups.flat();
-  let count = all.length;
-  const last = all[all.length - 1];
-  if (last !== undefined && last.includes(".")) {
-    if (!isIpv4(last)) return false;
-    all.pop();
-    count++;
+  // Only the very last group may be an IPv4 address; it counts as two groups.
+  const tail = groups[groups.length - 1];
+  let ipv4Groups = 0;
+  if (tail.length > 0 && tail[tail.length - 1].includes(".")) {
+    if (!isIpv4(tail.pop() as string)) return false;
+    ipv4Groups = 2;
   }
+  const all = groups.flat();
   if (!all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  const count = all.length + ipv4Groups;
   return halves.length === 2 ? count <= 7 : count === 8;
 }
 
