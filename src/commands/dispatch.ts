@@ -76,7 +76,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
   const cluster = ctx.cluster;
-  if (cluster !== null && client.link !== "leader") {
+  if (cluster !== null && client.link !== "leader" && !client.replaying) {
     const misrouted = needsSlotCheck(cmd) ? clusterRefusal(cluster, client, cmd, argv) : null;
     // ASKING covers the next command only (all of a MULTI block's, as in Redis).
     if (client.multi === null && cmd.name !== "asking") client.asking = false;

@@ -82,6 +82,7 @@ export async function loadAof(
     throw e;
   }
   const client = new ClientState(0, "aof", "aof", true);
+  client.replaying = true;
   const parser = new RequestParser(ctx.config.values["proto-max-bulk-len"]);
   let pos = 0;
   let commands = 0;

@@ -125,6 +125,11 @@ export class ClientState {
    * it, `leader` for a follower's link to its leader; `none` for every other client.
    */
   link: "none" | "replica" | "leader" = "none";
+  /**
+   * Whether the client replays the append-only file: like a leader's link, its commands are
+   * obeyed without cluster slot checks (Redis's mustObeyClient).
+   */
+  replaying = false;
   /** Cluster mode: READONLY was sent, so a replica serves this client's reads of its shard. */
   clusterReadonly = false;
   /** Cluster mode: ASKING was sent, so the next command may use a slot being imported. */
