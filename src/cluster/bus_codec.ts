@@ -242,6 +242,10 @@ export function decodeMessage(frame: Uint8Array): BusMessage {
       };
       break;
     case MessageType.MODULE:
+      // clusterMsgModule: module_id (8), len (4), type (1), then len payload bytes; the
+      // payload is not used, but the lengths must agree as Redis checks them.
+      if (length < HEADER_SIZE + 13) throw new BusProtocolError("short module message");
+      expect(HEADER_SIZE + 13 + view.getUint32(HEADER_SIZE + 8));
       break;
     default:
       expect(HEADER_SIZE);
