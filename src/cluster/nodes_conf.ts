@@ -172,7 +172,13 @@ export function parseNodesConf(text: string, file: string, now: number): Cluster
       line: lineNo,
     });
   }
-  if (myself === null) throw new NodesConfError(file, lines.length, "no node is marked myself");
+  if (myself === null) {
+    // Named at the file's last line (the split leaves an empty string after a final newline).
+    const last = lines.length > 1 && lines[lines.length - 1] === ""
+      ? lines.length - 1
+      : lines.length;
+    throw new NodesConfError(file, last, "no node is marked myself");
+  }
   const state = new ClusterState(myself);
   for (const p of pending) {
     if (state.nodes.has(p.node.id) && p.node !== myself) {
