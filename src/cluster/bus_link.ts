@@ -112,15 +112,10 @@ export class BusLink implements NodeLink {
     while (!this.#closed) {
       const view = this.#buffer.subarray(at, this.#filled);
       const length = frameLength(view, this.#maxFrame);
-      if (length < 0 || view.length < length) {
-        if (length > this.#buffer.length) {
-          this.#buffer.copyWithin(0, at, this.#filled);
-          this.#filled -= at;
-          at = 0;
-          this.#grow(length);
-        }
-        break;
-      }
+      // Not all there yet. The buffer grows as bytes arrive (run() doubles it when full), never
+      // to the declared length ahead of them: a header declaring a gigabyte costs nothing until
+      // the gigabyte comes, as in Redis's clusterReadHandler.
+      if (length < 0 || view.length < length) break;
       const message = decodeMessage(view.subarray(0, length));
       at += length;
       this.#events.message(this, message, length);
