@@ -11,11 +11,25 @@ import type { ClusterNode, NodeLink } from "./node.ts";
 export interface LinkEvents {
   /** A decoded message of `length` bytes arrived. */
   message(link: BusLink, message: BusMessage, length: number): void;
-  /** The link closed; `error` says why when it was not closed on purpose. */
-  closed(link: BusLink, error: string | null): void;
+  /**
+   * The link closed; `error` says why when it was not closed on purpose, and `cause` what kind
+   * of failure it was: bad input from the peer, an I/O error, or an exception in this node's
+   * own message handling (or a limit reached).
+   */
+  closed(link: BusLink, error: string | null, cause: CloseCause): void;
 }
 
 const INITIAL_BUFFER = 16 * 1024;
+
+/** Why a link closed (see {@link LinkEvents.closed}). */
+export type CloseCause = "closed" | "protocol" | "limit" | "io" | "internal";
+
+/** An exception thrown by the owner's message handler, carried out of the read loop. */
+class HandlerError extends Error {
+  constructor(readonly original: unknown) {
+    super(original instanceof Error ? original.message : String(original));
+  }
+}
 
 /** A bus connection; see the module comment. */
 export class BusLink implements NodeLink {
@@ -84,21 +98,34 @@ export class BusLink implements NodeLink {
     this.localIp = local.hostname;
     if (this.#queue.length > 0) void this.#flush();
     let error: string | null = null;
+    let cause: CloseCause = "closed";
     try {
       while (!this.#closed) {
         if (this.#filled === this.#buffer.length) this.#grow(this.#buffer.length * 2);
         const n = await conn.read(this.#buffer.subarray(this.#filled));
         if (n === null) {
           error = "connection closed by peer";
+          cause = "io";
           break;
         }
         this.#filled += n;
         this.#drain();
       }
     } catch (e) {
-      if (!this.#closed) error = e instanceof Error ? e.message : String(e);
+      if (!this.#closed) {
+        error = e instanceof HandlerError
+          ? (e.original instanceof Error ? e.original.stack ?? e.message : e.message)
+          : e instanceof Error
+          ? e.message
+          : String(e);
+        cause = e instanceof BusProtocolError
+          ? "protocol"
+          : e instanceof HandlerError
+          ? "internal"
+          : "io";
+      }
     }
-    this.close(error);
+    this.close(error, cause);
   }
 
   #grow(size: number): void {
@@ -118,7 +145,11 @@ export class BusLink implements NodeLink {
       if (length < 0 || view.length < length) break;
       const message = decodeMessage(view.subarray(0, length));
       at += length;
-      this.#events.message(this, message, length);
+      try {
+        this.#events.message(this, message, length);
+      } catch (e) {
+        throw new HandlerError(e);
+      }
     }
     if (at > 0) {
       this.#buffer.copyWithin(0, at, this.#filled);
@@ -160,14 +191,14 @@ export class BusLink implements NodeLink {
         this.#queued -= total;
       }
     } catch (e) {
-      this.close(e instanceof Error ? e.message : String(e));
+      this.close(e instanceof Error ? e.message : String(e), "io");
     } finally {
       this.#writing = false;
     }
   }
 
-  /** Closes the link (idempotent); `error` is reported to the owner when given. */
-  close(error: string | null = null): void {
+  /** Closes the link (idempotent); `error` and `cause` are reported to the owner. */
+  close(error: string | null = null, cause: CloseCause = error === null ? "closed" : "io"): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
@@ -177,11 +208,6 @@ export class BusLink implements NodeLink {
     } catch {
       // Already closed.
     }
-    this.#events.closed(this, error);
+    this.#events.closed(this, error, cause);
   }
-}
-
-/** Whether an error thrown while reading is a protocol error (logged as bad input). */
-export function isProtocolError(e: unknown): e is BusProtocolError {
-  return e instanceof BusProtocolError;
 }

@@ -17,7 +17,7 @@ import {
   encodeUpdate,
   type GossipEntry,
 } from "./bus_codec.ts";
-import { BusLink } from "./bus_link.ts";
+import { BusLink, type CloseCause } from "./bus_link.ts";
 import { CLUSTER_SLOTS, keySlotOfBinary } from "./key_slot.ts";
 import { ClusterNode, NodeFlag, randomNodeId } from "./node.ts";
 import { formatNodesConf, parseNodesConf } from "./nodes_conf.ts";
@@ -181,31 +181,32 @@ export class Cluster {
           if (this.state.dirty) this.saveConfig();
         }
       },
-      closed: (l, error) => this.#linkClosed(l, error),
+      closed: (l, error, cause) => this.#linkClosed(l, error, cause),
     });
     this.#links.add(link);
     return link;
   }
 
-  #linkClosed(link: BusLink, error: string | null): void {
+  #linkClosed(link: BusLink, error: string | null, cause: CloseCause): void {
     this.#links.delete(link);
     const node = link.node;
     if (node !== null) {
       if (node.link === link) node.link = null;
       if (node.inboundLink === link) node.inboundLink = null;
     }
-    if (error !== null && !this.#closing) {
-      const peer = node !== null ? node.id : link.peerIp || "unknown peer";
-      const level = error.startsWith("bad ") || error.includes("message") ||
-          error.includes("version") || error.includes("extension")
-        ? "warn"
-        : "debug";
-      log[level]("Cluster bus link {direction} {peer} closed: {error}", {
-        direction: link.inbound ? "from" : "to",
-        peer,
-        error,
-      });
-    }
+    if (error === null || this.#closing) return;
+    // Bad input from a peer is worth a warning; a bug in this node's handling an error; a peer
+    // that went away is routine.
+    const level = cause === "protocol" || cause === "limit"
+      ? "warn"
+      : cause === "internal"
+      ? "error"
+      : "debug";
+    log[level]("Cluster bus link {direction} {peer} closed: {error}", {
+      direction: link.inbound ? "from" : "to",
+      peer: node !== null ? node.id : link.peerIp || "unknown peer",
+      error,
+    });
   }
 
   /** Opens the outbound link to `node`; it sends a PING (or MEET) once connected. */
@@ -259,7 +260,7 @@ export class Cluster {
     const limit = this.#values["cluster-link-sendbuf-limit"];
     if (limit > 0 && link.sendBufferBytes + frame.length > limit) {
       this.state.linksBufferLimitExceeded++;
-      link.close("send buffer limit exceeded");
+      link.close("send buffer limit exceeded", "limit");
       return;
     }
     link.send(frame);
