@@ -11,6 +11,7 @@
  * Rounds alternate the two kinds and report medians.
  *
  *   deno task bench:cluster [--requests 1000000] [--rounds 3] [--idle 20]
+ *                           [--only throughput,mode,idle]
  */
 import { parseArgs } from "node:util";
 import {
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "1000000" },
     rounds: { type: "string", default: "3" },
     idle: { type: "string", default: "20" },
+    only: { type: "string", default: "throughput,mode,idle" },
   },
 });
 const REQUESTS = Number(values.requests);
@@ -112,7 +114,7 @@ async function createCluster(ports: number[], replicas: number): Promise<void> {
   }
 }
 
-/** Requests per second by test (SET, GET) from redis-benchmark --csv. */
+/** Requests per second by test (SET, GET) from redis-benchmark --csv, cluster-aware or not. */
 async function benchmark(
   port: number,
   pipeline: number,
@@ -178,27 +180,41 @@ async function clusterThroughput(): Promise<void> {
 }
 
 async function clusterModeCost(): Promise<void> {
-  say(`\n# one node, standalone vs cluster-enabled owning all slots, -P 16 (median rps)`);
+  say(
+    `\n# one node, standalone vs cluster-enabled owning all slots, -P 16, ${ROUNDS} rounds in ` +
+      "alternating order (medians: requests/s, and server CPU per request)",
+  );
   for (const kind of ["gocache", "redis"] as const) {
-    const results = new Map<string, { standalone: number[]; cluster: number[] }>();
+    type Sample = { rps: number[]; cpuUs: number[] };
+    const results = new Map<string, { standalone: Sample; cluster: Sample }>();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of ["standalone", "cluster"] as const) {
+      const order = round % 2 === 0
+        ? (["standalone", "cluster"] as const)
+        : (["cluster", "standalone"] as const);
+      for (const mode of order) {
         const nodes = await startNodes(kind, 1, mode === "cluster");
         try {
+          const port = nodes.ports[0];
           if (mode === "cluster") {
-            await cli(nodes.ports[0], "CLUSTER", "ADDSLOTSRANGE", "0", "16383");
-            for (
-              let i = 0;
-              !(await cli(nodes.ports[0], "CLUSTER", "INFO")).includes("state:ok");
-              i++
-            ) {
+            await cli(port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+            for (let i = 0; !(await cli(port, "CLUSTER", "INFO")).includes("state:ok"); i++) {
               if (i > 600) throw new Error("single-node cluster never became ok");
               await new Promise((r) => setTimeout(r, 50));
             }
           }
-          for (const [test, value] of await benchmark(nodes.ports[0], 16, false)) {
-            if (!results.has(test)) results.set(test, { standalone: [], cluster: [] });
-            results.get(test)![mode].push(value);
+          const pid = nodes.children[0].pid;
+          for (const test of ["SET", "GET"]) {
+            const cpu0 = cpuSeconds(pid);
+            const rps = (await benchmarkOne(port, test)) ?? 0;
+            const cpuUs = (cpuSeconds(pid) - cpu0) * 1e6 / REQUESTS;
+            if (!results.has(test)) {
+              results.set(test, {
+                standalone: { rps: [], cpuUs: [] },
+                cluster: { rps: [], cpuUs: [] },
+              });
+            }
+            results.get(test)![mode].rps.push(rps);
+            results.get(test)![mode].cpuUs.push(cpuUs);
           }
         } finally {
           await stopNodes(nodes);
@@ -206,9 +222,37 @@ async function clusterModeCost(): Promise<void> {
       }
     }
     for (const [test, r] of results) {
-      say(ratioLine(`${kind} ${test}`, r.cluster, r.standalone, ["cluster", "standalone"]));
+      const c = median(r.cluster.cpuUs);
+      const st = median(r.standalone.cpuUs);
+      say(
+        ratioLine(`${kind} ${test}`, r.cluster.rps, r.standalone.rps, ["cluster", "standalone"]) +
+          `  CPU/request ${c.toFixed(2)} vs ${st.toFixed(2)} us (x${(c / st).toFixed(2)})`,
+      );
     }
   }
+}
+
+/** One redis-benchmark test (SET or GET) at -P 16 against one node; requests per second. */
+async function benchmarkOne(port: number, test: string): Promise<number | undefined> {
+  const out = await run("redis-benchmark", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-t",
+    test.toLowerCase(),
+    "-n",
+    String(REQUESTS),
+    "-c",
+    "50",
+    "-P",
+    "16",
+    "-r",
+    "100000",
+    "--csv",
+  ]);
+  const m = new RegExp(`^"${test}","([\\d.]+)"`, "m").exec(out);
+  return m === null ? undefined : Number(m[1]);
 }
 
 /** Bytes sent on TCP sockets of process `pid` whose local or remote port is in `ports`. */
@@ -261,6 +305,7 @@ async function idleCluster(): Promise<void> {
   );
 }
 
-await clusterThroughput();
-await clusterModeCost();
-await idleCluster();
+const only = values.only.split(",");
+if (only.includes("throughput")) await clusterThroughput();
+if (only.includes("mode")) await clusterModeCost();
+if (only.includes("idle")) await idleCluster();

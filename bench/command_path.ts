@@ -6,6 +6,7 @@
  * own code costs from the network, where compare.sh cannot.
  *
  *   deno task bench:path [--keys 100000] [--set name=value ...] [--timing] [--propagate]
+ *                        [--cluster]
  *
  * `--set` changes a parameter as CONFIG SET would, e.g. `--set slowlog-log-slower-than=-1` (no
  * command timing at all) or `--set metrics-port=1` (timing as with the metrics endpoint on; no
@@ -13,7 +14,9 @@
  * interleaved so that a noisy machine weighs on all alike: no timing (slow log off, no
  * metrics), the defaults (slow log on), and the metrics endpoint on. `--propagate` attaches a
  * sink to the write stream, as an AOF or a follower does, so writes are encoded into it and
- * the stream is flushed after each batch.
+ * the stream is flushed after each batch. `--cluster` runs a standalone server next to one in
+ * cluster mode owning all 16384 slots (no bus: only the per-command slot check is measured);
+ * keys then carry a hash tag so that the MULTI blocks stay in one slot.
  */
 import { parseArgs } from "node:util";
 import { dispatch } from "../src/commands/dispatch.ts";
@@ -25,6 +28,8 @@ import { ClientState } from "../src/server/client.ts";
 import { Server } from "../src/server/server.ts";
 import { ByteBuffer } from "../src/util/bytes.ts";
 import { withBatchTime } from "../src/util/clock.ts";
+import { Cluster } from "../src/cluster/cluster.ts";
+import { CLUSTER_SLOTS } from "../src/cluster/key_slot.ts";
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +37,7 @@ const { values } = parseArgs({
     set: { type: "string", multiple: true, default: [] },
     timing: { type: "boolean", default: false },
     propagate: { type: "boolean", default: false },
+    cluster: { type: "boolean", default: false },
   },
 });
 const KEYS = Number(values.keys);
@@ -54,7 +60,23 @@ function serverWith(pairs: readonly string[]): Server {
   return server;
 }
 
-const variants: [string, Server][] = values.timing
+/** A server in cluster mode that owns every slot and sees the cluster up, without a bus. */
+function clusterServer(): Server {
+  const dir = Deno.makeTempDirSync({ prefix: "bench-path-cluster-" });
+  const server = serverWith([`dir=${dir}`, "cluster-enabled=yes"]);
+  const cluster = Cluster.open({ ctx: server, deliver: () => {} });
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    cluster.state.addSlot(cluster.state.myself, slot);
+  }
+  cluster.state.ok = true;
+  server.cluster = cluster;
+  Deno.removeSync(dir, { recursive: true });
+  return server;
+}
+
+const variants: [string, Server][] = values.cluster
+  ? [["standalone", serverWith(values.set)], ["cluster, all slots", clusterServer()]]
+  : values.timing
   ? [
     ["no timing", serverWith(["slowlog-log-slower-than=-1"])],
     ["defaults (slow log)", serverWith([])],
@@ -68,8 +90,14 @@ function command(...args: string[]): string {
   return `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
 }
 
+/** A random key of the key space; in cluster mode its number is a hash tag. */
+function keyNumber(): string {
+  const n = String(Math.floor(Math.random() * KEYS)).padStart(12, "0");
+  return values.cluster ? `{${n}}` : n;
+}
+
 function randomKey(prefix: string): string {
-  return prefix + String(Math.floor(Math.random() * KEYS)).padStart(12, "0");
+  return prefix + keyNumber();
 }
 
 /** Milliseconds one pass over `batches` takes on `server`, run as a connection runs them. */
@@ -105,7 +133,7 @@ const workloads: [string, () => string][] = [
   [
     "MULTI",
     () => {
-      const k = String(Math.floor(Math.random() * KEYS)).padStart(12, "0");
+      const k = keyNumber();
       return command("MULTI") + command("SET", "key:" + k, value) +
         command("INCR", "counter:" + k) + command("EXEC");
     },
@@ -115,8 +143,9 @@ const workloads: [string, () => string][] = [
 const lines: string[] = [
   `${KEYS} keys, ${BATCHES} batches of ${PIPELINE}, best of ${PASSES} passes`,
 ];
-if (values.timing) lines.push("ns/command: " + variants.map(([name]) => name).join(" | "));
-else if (values.set.length > 0) lines[0] += `, ${values.set.join(" ")}`;
+if (values.timing || values.cluster) {
+  lines.push("ns/command: " + variants.map(([name]) => name).join(" | "));
+} else if (values.set.length > 0) lines[0] += `, ${values.set.join(" ")}`;
 if (values.propagate) lines[0] += ", writes propagated";
 for (const [name, make] of workloads) {
   const batches: Uint8Array[] = [];
@@ -130,6 +159,11 @@ for (const [name, make] of workloads) {
     variants.forEach(([, server], v) => (best[v] = Math.min(best[v], pass(server, batches))));
   }
   const ns = best.map((ms) => (ms * 1e6 / (BATCHES * PIPELINE)).toFixed(0).padStart(5));
-  lines.push(`${name.padEnd(5)} ${ns.join(" ")}${values.timing ? "" : " ns/command"}`);
+  const ratio = values.cluster ? `  (x${(best[1] / best[0]).toFixed(3)})` : "";
+  lines.push(
+    `${name.padEnd(5)} ${ns.join(" ")}${
+      values.timing || values.cluster ? "" : " ns/command"
+    }${ratio}`,
+  );
 }
 Deno.stdout.writeSync(encoder.encode(lines.join("\n") + "\n"));

@@ -432,8 +432,8 @@ export class Cluster {
     const myself = state.myself;
     if (myself.isMaster) {
       for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-        state.migratingTo[slot] = null;
-        state.importingFrom[slot] = null;
+        state.setMigrating(slot, null);
+        state.setImporting(slot, null);
       }
     }
     state.setReplicaRole(myself, master);

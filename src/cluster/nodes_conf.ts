@@ -210,8 +210,8 @@ export function parseNodesConf(text: string, file: string, now: number): Cluster
           peer = new ClusterNode(open[3], NodeFlag.NOADDR, now);
           state.nodes.set(peer.id, peer);
         }
-        if (open[2] === ">") state.migratingTo[slot as number] = peer;
-        else state.importingFrom[slot as number] = peer;
+        if (open[2] === ">") state.setMigrating(slot as number, peer);
+        else state.setImporting(slot as number, peer);
         continue;
       }
       const range = /^(\d+)(?:-(\d+))?$/.exec(text);

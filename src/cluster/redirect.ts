@@ -31,7 +31,7 @@ export function endpointOf(cluster: Cluster, node: ClusterNode): string {
 
 /** Whether a command needs the slot check: it has keys, or it is EXEC. */
 export function needsSlotCheck(cmd: Command): boolean {
-  return cmd.def.keys !== undefined || cmd.runsQueue;
+  return cmd.keys !== null || cmd.runsQueue;
 }
 
 const NO_KEYS = -1;
@@ -39,8 +39,8 @@ const CROSS = -2;
 
 /** The slot all keys of one command hash to, NO_KEYS, or CROSS when they differ. */
 function commandSlot(cmd: Command, argv: readonly Uint8Array[]): number {
-  const spec = cmd.def.keys;
-  if (spec === undefined) return NO_KEYS;
+  const spec = cmd.keys;
+  if (spec === null) return NO_KEYS;
   const last = spec.last < 0 ? argv.length + spec.last : Math.min(spec.last, argv.length - 1);
   let slot = NO_KEYS;
   for (let i = spec.first; i <= last; i += spec.step) {
@@ -80,6 +80,8 @@ export function clusterRefusal(
     if (slot === CROSS) return CROSSSLOT;
   }
   if (slot === NO_KEYS) return null;
+  // The common case: a slot this node serves, not moving, with the cluster up.
+  if (state.servedStable[slot] === 1 && state.ok) return null;
   const owner = state.owners[slot];
   if (owner === null) return UNBOUND;
   if (!state.ok) {
@@ -121,8 +123,8 @@ function keysOf(
 ): Uint8Array[] {
   const keys: Uint8Array[] = [];
   const add = (c: Command, args: readonly Uint8Array[]) => {
-    const spec = c.def.keys;
-    if (spec === undefined) return;
+    const spec = c.keys;
+    if (spec === null) return;
     const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
     for (let i = spec.first; i <= last; i += spec.step) keys.push(args[i]);
   };

@@ -159,7 +159,7 @@ function slotsChange(add: boolean, ranges: boolean): Handler {
     for (const slot of slots) {
       if (add) {
         // A slot this node was importing is now its own.
-        state.importingFrom[slot] = null;
+        state.setImporting(slot, null);
         state.addSlot(state.myself, slot);
       } else state.delSlot(slot);
     }
@@ -478,17 +478,17 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
     }
     const node = target("I don't know about node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
-    state.migratingTo[slot] = node;
+    state.setMigrating(slot, node);
   } else if (action === "importing") {
     if (state.owners[slot] === myself) {
       throw new CommandError(`ERR I'm already the owner of hash slot ${slot}`);
     }
     const node = target("I don't know about node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
-    state.importingFrom[slot] = node;
+    state.setImporting(slot, node);
   } else if (action === "stable") {
-    state.importingFrom[slot] = null;
-    state.migratingTo[slot] = null;
+    state.setImporting(slot, null);
+    state.setMigrating(slot, null);
   } else if (action === "node") {
     const node = target("Unknown node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
@@ -497,12 +497,12 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
         `ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`,
       );
     }
-    if (node !== myself) state.migratingTo[slot] = null;
+    if (node !== myself) state.setMigrating(slot, null);
     const imported = node === myself && state.importingFrom[slot] !== null;
     state.delSlot(slot);
     state.addSlot(node, slot);
     if (imported) {
-      state.importingFrom[slot] = null;
+      state.setImporting(slot, null);
       // As Redis: taking an imported slot bumps this node's epoch so the change wins.
       const max = state.maxConfigEpoch();
       if (myself.configEpoch === 0 || myself.configEpoch !== max) {

@@ -11,6 +11,7 @@ import type { Command } from "./registry.ts";
 import { now } from "../util/clock.ts";
 import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
 import { clusterRefusal, needsSlotCheck } from "../cluster/redirect.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
@@ -67,6 +68,31 @@ function refuse(ctx: ServerContext, client: ClientState, reply: ErrorReply, cmd?
 }
 
 /**
+ * Cluster mode's refusal of a command this node may not serve (MOVED, ASK, CROSSSLOT, ...),
+ * counted as a rejection; null when it runs here. Kept out of dispatch's body so that the
+ * standalone path stays as small as before.
+ */
+function clusterGate(
+  ctx: ServerContext,
+  client: ClientState,
+  cmd: Command,
+  argv: Uint8Array[],
+): Reply | null {
+  const misrouted = needsSlotCheck(cmd)
+    ? clusterRefusal(ctx.cluster as Cluster, client, cmd, argv)
+    : null;
+  // ASKING covers the next command only (all of a MULTI block's, as in Redis).
+  if (client.multi === null && cmd.name !== "asking") client.asking = false;
+  if (misrouted === null) return null;
+  if (!cmd.runsQueue) return refuse(ctx, client, misrouted, cmd);
+  // Redis discards the transaction and answers EXEC with the redirection itself.
+  client.multi = null;
+  cmd.rejectedCalls++;
+  ctx.stats.countError(misrouted);
+  return misrouted;
+}
+
+/**
  * Runs one command for `client` and returns its reply (inside MULTI: queues it and answers
  * QUEUED). `argv` is never empty.
  */
@@ -75,19 +101,9 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
-  const cluster = ctx.cluster;
-  if (cluster !== null && client.link !== "leader" && !client.replaying) {
-    const misrouted = needsSlotCheck(cmd) ? clusterRefusal(cluster, client, cmd, argv) : null;
-    // ASKING covers the next command only (all of a MULTI block's, as in Redis).
-    if (client.multi === null && cmd.name !== "asking") client.asking = false;
-    if (misrouted !== null) {
-      if (!cmd.runsQueue) return refuse(ctx, client, misrouted, cmd);
-      // Redis discards the transaction and answers EXEC with the redirection itself.
-      client.multi = null;
-      cmd.rejectedCalls++;
-      ctx.stats.countError(misrouted);
-      return misrouted;
-    }
+  if (ctx.cluster !== null && client.link !== "leader" && !client.replaying) {
+    const misrouted = clusterGate(ctx, client, cmd, argv);
+    if (misrouted !== null) return misrouted;
   }
   if (ctx.keyspace.limited) {
     const exceeded = ctx.keyspace.enforceLimits(now());

@@ -134,6 +134,11 @@ export class Command {
   readonly denyOom: boolean;
   /** Handler, or null for containers. */
   readonly handler: Handler | null;
+  /**
+   * Key positions (the declaration's `keys`), or null for keyless commands: read per command by
+   * the cluster slot check, from this one class so the access stays monomorphic.
+   */
+  readonly keys: { readonly first: number; readonly last: number; readonly step: number } | null;
   /** Subcommands in declaration order, or null for a plain command. */
   readonly subcommands: readonly Command[] | null;
   /** Subcommands by name (looked up from request bytes), or null. */
@@ -185,6 +190,7 @@ export class Command {
       slowlog: def.flags.includes("skip_slowlog"),
     };
     this.handler = def.handler ?? null;
+    this.keys = def.keys ?? null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {
       const index = new NameIndex<Command>();

@@ -3,7 +3,8 @@
  * Cluster hashes keys with. Table-driven, one table built at load.
  */
 
-const TABLE = (() => {
+/** The CRC of each byte value, for callers that fold the CRC into their own loop. */
+export const CRC16_TABLE: Uint16Array = (() => {
   const table = new Uint16Array(256);
   for (let i = 0; i < 256; i++) {
     let crc = i << 8;
@@ -13,11 +14,10 @@ const TABLE = (() => {
   return table;
 })();
 
-/** CRC16 (XMODEM) of `bytes[start, end)`. */
-export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0;
+/** CRC16 (XMODEM) of `bytes[start, end)`, continuing from `crc` (0 to start afresh). */
+export function crc16(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
   for (let i = start; i < end; i++) {
-    crc = ((crc << 8) & 0xff00) ^ TABLE[((crc >> 8) ^ bytes[i]) & 0xff];
+    crc = ((crc << 8) & 0xff00) ^ CRC16_TABLE[((crc >> 8) ^ bytes[i]) & 0xff];
   }
   return crc;
 }
@@ -26,7 +26,7 @@ export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number 
 export function crc16Binary(text: string, start = 0, end = text.length): number {
   let crc = 0;
   for (let i = start; i < end; i++) {
-    crc = ((crc << 8) & 0xff00) ^ TABLE[((crc >> 8) ^ text.charCodeAt(i)) & 0xff];
+    crc = ((crc << 8) & 0xff00) ^ CRC16_TABLE[((crc >> 8) ^ text.charCodeAt(i)) & 0xff];
   }
   return crc;
 }

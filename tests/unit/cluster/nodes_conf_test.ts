@@ -106,10 +106,10 @@ function richState(): ClusterState {
   for (let slot = 6001; slot < 12000; slot += 2) state.addSlot(b, slot);
   for (let slot = 12000; slot < CLUSTER_SLOTS; slot++) state.addSlot(c, slot);
   state.addSlot(c, 6002);
-  state.migratingTo[10] = b;
-  state.migratingTo[6000] = c;
-  state.importingFrom[5001] = b;
-  state.importingFrom[12001] = c;
+  state.setMigrating(10, b);
+  state.setMigrating(6000, c);
+  state.setImporting(5001, b);
+  state.setImporting(12001, c);
   state.currentEpoch = 12;
   state.lastVoteEpoch = 11;
   return state;
