@@ -315,6 +315,7 @@ export class Server implements ServerContext {
     this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     this.propagator.flush();
     this.persistence.cron();
+    this.cluster?.tick(at);
     if (at - this.#lastReplicationCron >= 1000) {
       this.#lastReplicationCron = at;
       this.replication.cron(at);
