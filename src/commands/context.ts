@@ -84,6 +84,8 @@ export interface PersistenceView {
   readonly loadedReplication: ReplicationOrigin | null;
   /** SAVE: Redis's error text, or null once the dump is written. */
   save(): string | null;
+  /** Queues BGSAVE or BGREWRITEAOF for the cron (asked for inside EXEC). */
+  schedule(job: "bgsave" | "rewrite"): void;
   /** BGSAVE [SCHEDULE]: whether it started (or was scheduled), with Redis's reply text. */
   startBgsave(schedule: boolean): { ok: boolean; text: string };
 }

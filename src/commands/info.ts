@@ -7,7 +7,6 @@ import type { ServerContext } from "./context.ts";
 import type { CommandDef } from "./registry.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import { commandstats, cpu, errorstats } from "./info_stats.ts";
-import { rewriteScheduledAfterExec } from "./_after_exec.ts";
 
 type Section = (ctx: ServerContext) => [string, string | number][];
 
@@ -87,7 +86,7 @@ const SECTIONS: Record<string, Section> = {
       ["rdb_saves", p.saves],
       ["aof_enabled", aof === null ? 0 : 1],
       ["aof_rewrite_in_progress", p.rewriting ? 1 : 0],
-      ["aof_rewrite_scheduled", p.rewriteScheduled || rewriteScheduledAfterExec(ctx) ? 1 : 0],
+      ["aof_rewrite_scheduled", p.rewriteScheduled ? 1 : 0],
       ["aof_last_rewrite_time_sec", p.lastRewriteSeconds],
       ["aof_last_bgrewrite_status", p.lastRewriteOk ? "ok" : "err"],
       ["aof_rewrites", p.rewrites],

@@ -8,7 +8,6 @@ import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import { infoCommand } from "./info.ts";
 import { inExec } from "./transactions.ts";
-import { scheduleAfterExec } from "./_after_exec.ts";
 import type { CommandDef } from "./registry.ts";
 
 function time(): Reply {
@@ -81,7 +80,7 @@ const CONFIG_HELP = [
 function bgrewriteaof(ctx: ServerContext): Reply {
   const p = ctx.persistence;
   if (inExec() && !p.rewriting && p.aof !== null) {
-    scheduleAfterExec(ctx, "rewrite");
+    p.schedule("rewrite");
     return new SimpleString("Background append only file rewriting scheduled");
   }
   const refused = p.startRewrite();
@@ -105,7 +104,7 @@ function bgsave(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): R
     throw new CommandError("ERR syntax error");
   }
   if (inExec() && !ctx.persistence.saving) {
-    scheduleAfterExec(ctx, "bgsave");
+    ctx.persistence.schedule("bgsave");
     return new SimpleString("Background saving scheduled");
   }
   const { ok, text } = ctx.persistence.startBgsave(argv.length === 2);

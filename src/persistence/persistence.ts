@@ -245,6 +245,15 @@ export class Persistence {
     return { ok: true, text: "Background saving started" };
   }
 
+  /**
+   * Queues a background job asked for inside EXEC: Redis never starts one from a transaction
+   * (`server.in_exec`) but sets a flag its cron acts on, and so does this one's.
+   */
+  schedule(job: "bgsave" | "rewrite"): void {
+    if (job === "bgsave") this.#bgsaveScheduled = true;
+    else this.#rewriteScheduled = true;
+  }
+
   /** Runs a background save to completion (failures are logged and reported in INFO). */
   async bgsave(): Promise<void> {
     if (this.saving || this.rewriting) return;
