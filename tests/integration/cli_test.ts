@@ -120,6 +120,7 @@ Deno.test("deno task serve starts a node that answers PING and exits 0 on SIGINT
   } finally {
     const status = await server.stop("SIGINT");
     assert.equal(status.code, 0, server.logs.join("\n"));
+    await server.checkExit();
   }
   const received = server.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
     .find((r) => r.properties?.signal !== undefined);

@@ -63,6 +63,7 @@ Deno.test("start, config, save, rewrite, kill and shutdown are logged as records
     assert.equal(typeof killed.properties.by, "number");
   } finally {
     await server.stop();
+    await server.checkExit();
   }
   assert.ok(records(server.logs).some((r) => r.message === "Server stopped"));
 });

@@ -12,6 +12,7 @@ Deno.test("a server started on port 0 answers PING and ECHO and stops with exit 
   } finally {
     const status = await server.stop("SIGTERM");
     assert.deepEqual(status.code, 0);
+    await server.checkExit();
   }
 });
 
@@ -19,6 +20,7 @@ Deno.test("SIGINT stops the server gracefully with exit code 0", async () => {
   const server = await startServer();
   const status = await server.stop("SIGINT");
   assert.deepEqual(status.code, 0);
+  await server.checkExit();
   assert.ok(server.logs.some((l) => l.includes("Server stopped")), server.logs.join("\n"));
 });
 
