@@ -21,10 +21,21 @@ const DOWN_READONLY = new ErrorReply(
   "CLUSTERDOWN The cluster is down and only accepts read commands",
 );
 
+/**
+ * The address clients are told for a node. A node that has not learned its own address yet
+ * (no MEET, no cluster-announce-ip) reports the one the asking client reached it on, where
+ * Redis 7.0 reports an empty string, which cluster clients such as ioredis drop.
+ */
+export function ipOf(node: ClusterNode, client?: ClientState): string {
+  if (node.ip !== "" || !node.isMyself || client === undefined) return node.ip;
+  const colon = client.laddr.lastIndexOf(":");
+  return colon > 0 ? client.laddr.slice(0, colon) : "";
+}
+
 /** The endpoint clients are told to use for a node (cluster-preferred-endpoint-type). */
-export function endpointOf(cluster: Cluster, node: ClusterNode): string {
+export function endpointOf(cluster: Cluster, node: ClusterNode, client?: ClientState): string {
   const type = cluster.host.ctx.config.values["cluster-preferred-endpoint-type"];
-  if (type === "ip") return node.ip;
+  if (type === "ip") return ipOf(node, client);
   if (type === "hostname") return node.hostname !== "" ? node.hostname : "?";
   return "?";
 }

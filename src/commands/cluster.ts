@@ -7,7 +7,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { CLUSTER_SLOTS, keySlot } from "../cluster/key_slot.ts";
 import type { ClusterNode } from "../cluster/node.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
-import { endpointOf } from "../cluster/redirect.ts";
+import { endpointOf, ipOf } from "../cluster/redirect.ts";
 import { MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
 import { MapReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
@@ -207,35 +207,38 @@ function info(ctx: ServerContext): Reply {
 }
 
 /** One node of CLUSTER SLOTS: endpoint, port, id and the other addresses (Redis 7.0). */
-function slotsNode(cluster: Cluster, node: ClusterNode): Reply {
+function slotsNode(cluster: Cluster, node: ClusterNode, client: ClientState): Reply {
   const type = ctxType(cluster);
   const meta: Reply[] = [];
-  if (type !== "ip" && node.ip !== "") meta.push("ip", node.ip);
+  const ip = ipOf(node, client);
+  if (type !== "ip" && ip !== "") meta.push("ip", ip);
   if (type !== "hostname" && node.hostname !== "") meta.push("hostname", node.hostname);
-  return [endpointOf(cluster, node), node.port, node.id, new MapReply(meta)];
+  return [endpointOf(cluster, node, client), node.port, node.id, new MapReply(meta)];
 }
 
 function ctxType(cluster: Cluster): string {
   return cluster.host.ctx.config.values["cluster-preferred-endpoint-type"];
 }
 
-function slots(ctx: ServerContext): Reply {
+function slots(ctx: ServerContext, client: ClientState): Reply {
   const cluster = clusterOf(ctx);
   const entries: { start: number; reply: Reply }[] = [];
   for (const node of cluster.state.nodes.values()) {
     if (!node.isMaster || node.slotCount === 0) continue;
-    const replicas = node.replicas.filter((r) => !r.failed).map((r) => slotsNode(cluster, r));
+    const replicas = node.replicas.filter((r) => !r.failed).map((r) =>
+      slotsNode(cluster, r, client)
+    );
     for (const [start, end] of node.slotRanges()) {
-      entries.push({ start, reply: [start, end, slotsNode(cluster, node), ...replicas] });
+      entries.push({ start, reply: [start, end, slotsNode(cluster, node, client), ...replicas] });
     }
   }
   entries.sort((a, b) => a.start - b.start);
   return entries.map((e) => e.reply);
 }
 
-function shardNode(cluster: Cluster, node: ClusterNode): Reply {
-  const flat: Reply[] = ["id", node.id, "port", node.port, "ip", node.ip];
-  flat.push("endpoint", endpointOf(cluster, node));
+function shardNode(cluster: Cluster, node: ClusterNode, client: ClientState): Reply {
+  const flat: Reply[] = ["id", node.id, "port", node.port, "ip", ipOf(node, client)];
+  flat.push("endpoint", endpointOf(cluster, node, client));
   if (node.hostname !== "") flat.push("hostname", node.hostname);
   const offset = node.isMyself ? cluster.host.ctx.replication.leader.offset : node.replOffset;
   flat.push("role", node.isReplica ? "replica" : "master", "replication-offset", offset);
@@ -244,14 +247,14 @@ function shardNode(cluster: Cluster, node: ClusterNode): Reply {
   return new MapReply(flat);
 }
 
-function shards(ctx: ServerContext): Reply {
+function shards(ctx: ServerContext, client: ClientState): Reply {
   const cluster = clusterOf(ctx);
   const out: Reply[] = [];
   for (const node of cluster.state.nodes.values()) {
     if (!node.isMaster) continue;
     const slotList: number[] = [];
     for (const [a, b] of node.slotRanges()) slotList.push(a, b);
-    const nodes = [node, ...node.replicas].map((n) => shardNode(cluster, n));
+    const nodes = [node, ...node.replicas].map((n) => shardNode(cluster, n, client));
     out.push(new MapReply(["slots", slotList, "nodes", nodes]));
   }
   return out;

@@ -290,3 +290,27 @@ Deno.test({
     assert.ok(Number(infoField(info, "cluster_connections")) >= 1, info);
   }),
 });
+
+Deno.test("ioredis Cluster works with a one-node cluster that never met another node", async () => {
+  await using node = await startClusterNode();
+  assert.equal(await ask(node.port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383"), "OK");
+  await waitForClusterOk([node.port], 1);
+  // The node has not learned its own address from a MEET; CLUSTER SLOTS still names a usable
+  // one (Redis 7.0 names "", which ioredis drops, and then finds no node for any slot).
+  const cluster = new IoCluster([{ host: "127.0.0.1", port: node.port }], {
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("ioredis found no node to send to")), 5000);
+  });
+  try {
+    await Promise.race([cluster.connect(), deadline]);
+    assert.equal(await Promise.race([cluster.set("solo", "1"), deadline]), "OK");
+    assert.equal(await Promise.race([cluster.get("solo"), deadline]), "1");
+  } finally {
+    clearTimeout(timer);
+    cluster.disconnect();
+  }
+});
