@@ -167,21 +167,35 @@ Deno.test("cluster-init --local 3 --replicas 1 forms a cluster that Redis client
       }
     });
 
-    await t.step("node-redis createCluster: SET/GET and a {tag} transaction", async () => {
-      const client = createCluster({
-        rootNodes: [{ url: `redis://127.0.0.1:${ports[0]}` }],
-      });
-      client.on("error", () => {});
-      await client.connect();
-      try {
-        for (let i = 0; i < 50; i++) await client.set(`nr:${i}`, `v${i}`);
-        for (let i = 0; i < 50; i += 7) assert.equal(await client.get(`nr:${i}`), `v${i}`);
-        const replies = await client.multi().set("{order}:1", "x").get("{order}:1").exec();
-        assert.deepEqual(replies, ["OK", "x"]);
-      } finally {
-        await client.disconnect();
-      }
-    });
+    await t.step(
+      "node-redis createCluster: SET/GET, {tag} MULTI and pipeline, pub/sub",
+      async () => {
+        const client = createCluster({
+          rootNodes: [{ url: `redis://127.0.0.1:${ports[0]}` }],
+        });
+        client.on("error", () => {});
+        await client.connect();
+        try {
+          for (let i = 0; i < 50; i++) await client.set(`nr:${i}`, `v${i}`);
+          for (let i = 0; i < 50; i += 7) assert.equal(await client.get(`nr:${i}`), `v${i}`);
+          const replies = await client.multi().set("{order}:1", "x").get("{order}:1").exec();
+          assert.deepEqual(replies, ["OK", "x"]);
+          const piped = await client.multi().set("{pipe2}:a", "1").incr("{pipe2}:b")
+            .get("{pipe2}:a").execAsPipeline();
+          assert.deepEqual(piped, ["OK", 1, "1"]);
+          const received: string[] = [];
+          await client.subscribe("alerts", (message, channel) => {
+            received.push(`${channel}:${message}`);
+          });
+          for (const port of ports.slice(0, 3)) await ask(port, "PUBLISH", "alerts", `p${port}`);
+          await waitFor(() => received.length === 3, { what: "node-redis to get 3 messages" });
+          assert.deepEqual(received.sort(), ports.slice(0, 3).map((p) => `alerts:p${p}`).sort());
+          await client.unsubscribe("alerts");
+        } finally {
+          await client.disconnect();
+        }
+      },
+    );
 
     await t.step("a replica serves reads after READONLY and redirects them before", async () => {
       const owner = await ownerPort(ports[0], "io:5");
