@@ -406,8 +406,11 @@ async function startLocal(
     const args = viaDeno
       ? ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", main]
       : [];
+    // Detached (a session of its own): the nodes outlive this command and take no signal meant
+    // for the terminal it ran in (a stopped node of an orphaned process group would get SIGHUP).
     const child = new Deno.Command(exec, {
       args: [...args, "serve", "--config", `${nodeDir}/node.yaml`],
+      detached: true,
       stdin: "null",
       stdout: "null",
       stderr: "null",

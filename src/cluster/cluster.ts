@@ -23,6 +23,8 @@ import { ClusterNode, NodeFlag, randomNodeId } from "./node.ts";
 import { formatNodesConf, parseNodesConf } from "./nodes_conf.ts";
 import { ClusterState, MessageType } from "./state.ts";
 import { handleMessage } from "./gossip.ts";
+import { Election, handleReplicaFailover } from "./failover.ts";
+import { MFLAG_FORCEACK } from "./bus_codec.ts";
 
 const log = logger("cluster");
 const CRON_MS = 100;
@@ -55,6 +57,8 @@ export class Cluster {
   #startedAt = 0;
   /** The bus port this node listens on. */
   busPort = 0;
+  /** This node's election, when it is a replica whose master failed. */
+  readonly election: Election = new Election();
 
   private constructor(host: ClusterHost, state: ClusterState, file: string) {
     this.host = host;
@@ -323,12 +327,20 @@ export class Cluster {
     this.broadcast(encodeFail(this.header(MessageType.FAIL), node.id), MessageType.FAIL);
   }
 
-  /** Sends a PONG to every node (after this node's slots or role changed). */
-  broadcastPong(): void {
+  /** Sends a PONG to every node, or those `filter` keeps (after this node's state changed). */
+  broadcastPong(filter?: (node: ClusterNode) => boolean): void {
     for (const node of this.state.nodes.values()) {
       if (node.isMyself || node.inHandshake || node.link === null) continue;
+      if (filter !== undefined && !filter(node)) continue;
       this.sendPing(node.link as BusLink, MessageType.PONG);
     }
+  }
+
+  /** Asks every node for its vote (FAILOVER_AUTH_REQUEST); only masters with slots answer. */
+  requestVotes(force: boolean): void {
+    const header = this.header(MessageType.FAILOVER_AUTH_REQUEST);
+    if (force) header.mflags |= MFLAG_FORCEACK;
+    this.broadcast(encodeHeaderOnly(header), MessageType.FAILOVER_AUTH_REQUEST);
   }
 
   /** Sends an UPDATE about `about` to the node behind `link`. */
@@ -516,6 +528,7 @@ export class Cluster {
     ) {
       this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
     }
+    handleReplicaFailover(this);
     if (changed || iteration % 10 === 0) this.updateState();
     if (state.dirty) this.saveConfig();
   }

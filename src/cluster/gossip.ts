@@ -13,6 +13,7 @@ import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
 import { MessageType } from "./state.ts";
+import { handleAuthAck, handleAuthRequest } from "./failover.ts";
 
 const log = logger("cluster");
 
@@ -86,6 +87,12 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
       );
       break;
     }
+    case MessageType.FAILOVER_AUTH_REQUEST:
+      handleAuthRequest(cluster, link, sender, h);
+      break;
+    case MessageType.FAILOVER_AUTH_ACK:
+      handleAuthAck(cluster, sender, h);
+      break;
     case MessageType.UPDATE: {
       const update = message.update as NonNullable<BusMessage["update"]>;
       const node = state.lookup(update.id);

@@ -9,6 +9,7 @@ import type { ClusterNode } from "../cluster/node.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
 import { endpointOf, ipOf } from "../cluster/redirect.ts";
 import { MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
+import { replaceMaster } from "../cluster/failover.ts";
 import { MapReply, OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { fromUtf8, toBinaryString } from "../util/bytes.ts";
@@ -708,16 +709,43 @@ export const clusterCommands: readonly CommandDef[] = [
         (ctx, _client, argv) => {
           const cluster = clusterOf(ctx);
           if (argv.length > 3) throw subcommandSyntaxError(argv);
-          if (argv.length === 3) {
-            const mode = fromUtf8(argv[2]).toLowerCase();
-            if (mode !== "force" && mode !== "takeover") {
-              throw new CommandError("ERR syntax error");
-            }
+          const mode = argv.length === 3 ? fromUtf8(argv[2]).toLowerCase() : "";
+          if (mode !== "" && mode !== "force" && mode !== "takeover") {
+            throw new CommandError("ERR syntax error");
           }
-          if (cluster.state.myself.isMaster) {
+          const myself = cluster.state.myself;
+          if (myself.isMaster) {
             throw new CommandError("ERR You should send CLUSTER FAILOVER to a replica");
           }
-          throw new CommandError("ERR CLUSTER FAILOVER is not supported by gocache yet");
+          const master = myself.master;
+          if (master === null) {
+            throw new CommandError("ERR I'm a replica but my master is unknown to me");
+          }
+          if (mode === "" && (master.failed || master.link === null)) {
+            throw new CommandError(
+              "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE",
+            );
+          }
+          if (mode === "takeover") {
+            // No vote: a new config epoch of this node's own, then the master's slots.
+            const state = cluster.state;
+            state.currentEpoch++;
+            replaceMaster(cluster, master, state.currentEpoch);
+            return OK;
+          }
+          if (mode === "") {
+            // The coordinated form (MFSTART: the master pauses writes until this replica has
+            // caught up) is not built yet; FORCE elects at once and may lose unreplicated writes.
+            throw new CommandError(
+              "ERR CLUSTER FAILOVER without FORCE or TAKEOVER is not supported by gocache yet",
+            );
+          }
+          cluster.election.forced = true;
+          cluster.election.startsAt = Date.now() - 1;
+          cluster.election.rank = 0;
+          cluster.election.votes = 0;
+          cluster.election.requested = false;
+          return OK;
         },
       ),
       sub(
