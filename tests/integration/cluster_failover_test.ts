@@ -73,6 +73,10 @@ Deno.test("a stopped master's replica takes over its slots; the old master comes
           infoField(await ask(m3.port, "CLUSTER", "INFO"), "cluster_state") === "ok";
       }, { timeoutMs: 30_000, what: "the replica to take over and the cluster to be ok" });
       const seconds = (Date.now() - stoppedAt) / 1000;
+      // Informational (a speed goal belongs in a benchmark); the bound only catches a hang.
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(`failover took ${seconds.toFixed(1)} s (node timeout 2 s)\n`),
+      );
       assert.ok(seconds < 15, `failover took ${seconds} s with a 2 s node timeout`);
       const line = (await ask(m2.port, "CLUSTER", "NODES")).split("\n")
         .find((l) => l.startsWith(m1Id)) as string;
