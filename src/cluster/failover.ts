@@ -10,7 +10,9 @@
  *   master for its vote, and with a majority of the slot-serving masters takes its master's
  *   slots at that epoch, becomes a master and tells everyone; the other replicas and the old
  *   master, once back, follow it because its claim is newer (gossip.ts).
- * A replica with `cluster-replica-no-failover yes` or `replica-priority 0` never stands on its
+ * A replica whose link to its master has been down longer than node timeout x
+ * `cluster-replica-validity-factor` (+ `repl-ping-replica-period`) does not stand either, as in
+ * Redis. A replica with `cluster-replica-no-failover yes` or `replica-priority 0` never stands on its
  * own; CLUSTER FAILOVER FORCE starts an election at once with the master up (voters see the
  * FORCEACK flag), TAKEOVER takes the slots at a new epoch without a vote.
  */
@@ -27,7 +29,7 @@ const log = logger("cluster");
 
 /** A replica's election in progress (Redis's failover_auth_* fields). */
 export class Election {
-  /** When the election starts (or started), ms; 0 = none scheduled. */
+  /** When the election starts (or started), ms; 0 = none scheduled, -1 = data too old. */
   startsAt = 0;
   /** Votes received for {@link epoch}. */
   votes = 0;
@@ -127,6 +129,22 @@ export function handleReplicaFailover(cluster: Cluster): void {
   }
   const now = Date.now();
   const timeout = cluster.nodeTimeout;
+  // Redis's data-age rule: a replica cut off from its master for longer than node timeout x
+  // cluster-replica-validity-factor (plus a ping period) holds data too old to stand with.
+  const factor = values["cluster-replica-validity-factor"];
+  const link = cluster.host.ctx.replication.follower;
+  if (factor > 0 && link !== null && !election.forced) {
+    const age = link.state === "connected" ? link.lastIoSecondsAgo * 1000 : now - link.downSince;
+    const allowed = timeout * factor + values["repl-ping-replica-period"] * 1000;
+    if (Math.max(0, age - timeout) > allowed) {
+      if (election.startsAt !== -1) {
+        log.warn("Unable to failover: disconnected from the master for {ms} ms", { ms: age });
+      }
+      election.startsAt = -1;
+      return;
+    }
+    if (election.startsAt === -1) election.startsAt = 0;
+  }
   const authTimeout = Math.max(timeout * 2, 2000);
   const retry = authTimeout * 2;
   if (election.startsAt === 0 || now - election.startsAt > retry) {

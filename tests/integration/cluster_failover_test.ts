@@ -232,3 +232,56 @@ Deno.test("in a mixed cluster, redis-server and gocache masters elect each other
     await Promise.all(all.map((n) => n.stop()));
   }
 });
+
+Deno.test("a replica whose data is too old does not stand, until CLUSTER FAILOVER FORCE", async () => {
+  const nodes: ServerProcess[] = [];
+  try {
+    // The master pings its replica only every 100 s and nothing is written, so the replica's
+    // last data from it ages; with validity factor 1 and a 1 s ping period of its own, the
+    // replica may stand only while that age is under 2 s + 2 s x 1 + 1 s.
+    nodes.push(await startClusterNode({ args: ["--repl-ping-replica-period", "100"] }));
+    nodes.push(await startClusterNode(), await startClusterNode());
+    nodes.push(
+      await startClusterNode({
+        args: ["--cluster-replica-validity-factor", "1", "--repl-ping-replica-period", "1"],
+      }),
+    );
+    const [m, b, c, r] = nodes;
+    const ranges = [["0", "5460"], ["5461", "10922"], ["10923", "16383"]];
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await ask(nodes[i].port, "CLUSTER", "ADDSLOTSRANGE", ...ranges[i]), "OK");
+    }
+    for (const node of [b, c, r]) {
+      assert.equal(await ask(m.port, "CLUSTER", "MEET", "127.0.0.1", String(node.port)), "OK");
+    }
+    await waitFor(async () =>
+      (await ask(r.port, "CLUSTER", "INFO")).includes("cluster_known_nodes:4") &&
+      (await ask(m.port, "CLUSTER", "INFO")).includes("cluster_known_nodes:4")
+    );
+    assert.equal(
+      await ask(r.port, "CLUSTER", "REPLICATE", await ask(m.port, "CLUSTER", "MYID")),
+      "OK",
+    );
+    await waitForClusterOk(nodes.map((n) => n.port), 4);
+    await waitFor(async () => (await ask(r.port, "ROLE")).includes("connected"));
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    Deno.kill(m.pid, "SIGSTOP");
+    try {
+      await waitFor(
+        () => r.logs.some((l) => l.includes("Unable to failover: disconnected from the master")),
+        { timeoutMs: 20_000, what: "the replica to refuse to stand" },
+      );
+      assert.ok((await ask(r.port, "ROLE")).startsWith("slave"));
+      assert.equal(await ask(r.port, "CLUSTER", "FAILOVER", "FORCE"), "OK");
+      await waitFor(async () => (await ask(r.port, "ROLE")).startsWith("master"), {
+        timeoutMs: 20_000,
+        what: "FORCE to elect the replica anyway",
+      });
+      await waitForClusterOk([b.port, c.port, r.port], 4);
+    } finally {
+      Deno.kill(m.pid, "SIGCONT");
+    }
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});
