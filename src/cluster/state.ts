@@ -233,6 +233,20 @@ export class ClusterState {
     this.dirty = true;
   }
 
+  /** Slots with an owner, and those whose owner is suspected (PFAIL) or failed (CLUSTER INFO). */
+  slotCounts(): { assigned: number; pfail: number; fail: number } {
+    let assigned = 0;
+    let pfail = 0;
+    let fail = 0;
+    for (const owner of this.owners) {
+      if (owner === null) continue;
+      assigned++;
+      if (owner.failed) fail++;
+      else if (owner.timedOut) pfail++;
+    }
+    return { assigned, pfail, fail };
+  }
+
   /** The largest config epoch any node has. */
   maxConfigEpoch(): number {
     let max = 0;

@@ -173,15 +173,7 @@ function slotsChange(add: boolean, ranges: boolean): Handler {
 function info(ctx: ServerContext): Reply {
   const cluster = clusterOf(ctx);
   const state = cluster.state;
-  let assigned = 0;
-  let pfail = 0;
-  let fail = 0;
-  for (const owner of state.owners) {
-    if (owner === null) continue;
-    assigned++;
-    if (owner.failed) fail++;
-    else if (owner.timedOut) pfail++;
-  }
+  const { assigned, pfail, fail } = state.slotCounts();
   const myEpoch = state.shardMaster()?.configEpoch ?? state.myself.configEpoch;
   const lines = [
     `cluster_state:${state.ok ? "ok" : "fail"}`,

@@ -35,15 +35,7 @@ export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerCon
       "Nodes this node knows, itself included (cluster_known_nodes).",
       cluster === null ? 0 : state.nodes.size,
     );
-    let assigned = 0;
-    let pfail = 0;
-    let fail = 0;
-    for (const owner of state.owners) {
-      if (owner === null) continue;
-      assigned++;
-      if (owner.failed) fail++;
-      else if (owner.timedOut) pfail++;
-    }
+    const { assigned, pfail, fail } = state.slotCounts();
     out.family(
       "gocache_cluster_slots",
       "gauge",

@@ -7,24 +7,9 @@ import { Redis } from "ioredis";
 import { startServer } from "../support/server.ts";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { RespMap, RespSimple } from "../../src/resp/reply_decoder.ts";
-import { PYTHON3, requireTools } from "../support/tools.ts";
+import { PYTHON3, requireTools, runTool } from "../support/tools.ts";
 
 const PTY_SESSION = new URL("../support/pty_session.py", import.meta.url).pathname;
-
-async function run(
-  cmd: string,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  const result = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: result.code, out: dec.decode(result.stdout), err: dec.decode(result.stderr) };
-}
 
 /** Removes terminal escape sequences and carriage returns from a pty transcript. */
 function screenText(raw: string): string {
@@ -80,7 +65,7 @@ Deno.test("HELLO 3 switches the connection to RESP3 replies", async () => {
 
 Deno.test("redis-cli one-shot runs PING, ECHO, INFO, CLIENT and HELLO", async () => {
   await using server = await startServer();
-  const cli = (...args: string[]) => run("redis-cli", ["-p", String(server.port), ...args]);
+  const cli = (...args: string[]) => runTool("redis-cli", ["-p", String(server.port), ...args]);
   assert.deepEqual(await cli("PING"), { code: 0, out: "PONG\n", err: "" });
   assert.equal((await cli("ECHO", "hello world")).out, "hello world\n");
   assert.match((await cli("INFO")).out, /redis_version:7\.2\.0/);
@@ -110,7 +95,7 @@ Deno.test({
       "help ping",
       "quit",
     ];
-    const { code, out } = await run("python3", [
+    const { code, out } = await runTool("python3", [
       PTY_SESSION,
       "20",
       JSON.stringify(lines),
@@ -133,7 +118,7 @@ Deno.test("redis-benchmark runs its PING tests against gocache without errors", 
   await using server = await startServer();
   await using admin = await RespConn.connect(server.port);
   assert.equal(plain(await admin.call("CONFIG", "SET", "loglevel", "warn")), "OK");
-  const { code, out, err } = await run("redis-benchmark", [
+  const { code, out, err } = await runTool("redis-benchmark", [
     "-p",
     String(server.port),
     "-t",

@@ -6,6 +6,8 @@
  */
 import { type ServerProcess, startServer } from "./server.ts";
 import { plain, RespConn } from "./resp_conn.ts";
+import { RedisProcess } from "./redis_server.ts";
+export { runTool } from "./tools.ts";
 import { waitFor } from "./wait_for.ts";
 
 const handedOut = new Set<number>();
@@ -47,22 +49,6 @@ export function freeClusterPortRange(count: number): number {
   throw new Error(`No ${count} free consecutive pairs of ports for cluster nodes`);
 }
 
-/** Runs a command to completion; its exit code and output. */
-export async function runTool(
-  cmd: string,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  const result = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: result.code, out: dec.decode(result.stdout), err: dec.decode(result.stderr) };
-}
-
 /** Starts a gocache cluster node (node timeout 2 s unless `args` says otherwise). */
 export async function startClusterNode(
   options: { args?: string[]; dir?: string; port?: number } = {},
@@ -90,40 +76,8 @@ export async function startClusterNode(
   }
 }
 
-/** A redis-server cluster node. */
-export class RedisClusterNode {
-  /** Its client port. */
-  readonly port: number;
-  readonly #child: Deno.ChildProcess;
-  readonly #dir: string;
-
-  constructor(child: Deno.ChildProcess, port: number, dir: string) {
-    this.#child = child;
-    this.port = port;
-    this.#dir = dir;
-  }
-
-  /** The process id (for SIGSTOP/SIGCONT). */
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  /** Stops it and removes its directory. */
-  async stop(): Promise<void> {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await this.#child.status;
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
-  }
-
-  /** For `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
-  }
-}
+/** A redis-server cluster node (the reference peer's process handle). */
+export type RedisClusterNode = RedisProcess;
 
 /** Starts redis-server with `cluster-enabled yes` (node timeout 2 s). */
 export async function startRedisClusterNode(extra: string[] = []): Promise<RedisClusterNode> {
@@ -151,7 +105,7 @@ export async function startRedisClusterNode(extra: string[] = []): Promise<Redis
     stderr: "null",
     stdin: "null",
   }).spawn();
-  const node = new RedisClusterNode(child, port, dir);
+  const node = new RedisProcess(child, port, dir);
   try {
     await waitFor(async () => {
       await using conn = await RespConn.connect(port);

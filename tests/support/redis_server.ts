@@ -27,6 +27,11 @@ export class RedisProcess {
     this.#dir = dir;
   }
 
+  /** The process id (for SIGSTOP/SIGCONT). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** Stops it and removes its directory. */
   async stop(): Promise<void> {
     try {

@@ -103,3 +103,18 @@ export function requireTools(
   Deno.stderr.writeSync(new TextEncoder().encode(`ignoring a test: ${message}\n`));
   return { ignore: true, fn };
 }
+
+/** Runs a command to completion; its exit code and output (stdout, stderr) as text. */
+export async function runTool(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const result = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: result.code, out: dec.decode(result.stdout), err: dec.decode(result.stderr) };
+}
