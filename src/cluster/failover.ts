@@ -22,7 +22,7 @@ import { MFLAG_FORCEACK } from "./bus_codec.ts";
 import type { BusLink } from "./bus_link.ts";
 import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
-import type { ClusterNode } from "./node.ts";
+import { type ClusterNode, hasSlotBit } from "./node.ts";
 import { MessageType } from "./state.ts";
 
 const log = logger("cluster");
@@ -41,10 +41,6 @@ export class Election {
   epoch = 0;
   /** Whether the election was started by CLUSTER FAILOVER FORCE (votes even with the master up). */
   forced = false;
-}
-
-function hasBit(slots: Uint8Array, slot: number): boolean {
-  return (slots[slot >> 3] & (1 << (slot & 7))) !== 0;
 }
 
 /** A master's answer to FAILOVER_AUTH_REQUEST (Redis's clusterSendFailoverAuthIfNeeded). */
@@ -77,7 +73,7 @@ export function handleAuthRequest(
     return refuse(`voted for a replica of ${master.id} less than two node timeouts ago`);
   }
   for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    if (!hasBit(h.slots, slot)) continue;
+    if (!hasSlotBit(h.slots, slot)) continue;
     const owner = state.owners[slot];
     if (owner === null || owner.configEpoch <= h.configEpoch) continue;
     return refuse(`slot ${slot} is served at config epoch ${owner.configEpoch} > ${h.configEpoch}`);

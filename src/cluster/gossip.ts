@@ -11,15 +11,11 @@ import type { BusMessage } from "./bus_codec.ts";
 import type { BusLink } from "./bus_link.ts";
 import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
-import { ClusterNode, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
+import { ClusterNode, hasSlotBit, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
 import { MessageType } from "./state.ts";
 import { handleAuthAck, handleAuthRequest } from "./failover.ts";
 
 const log = logger("cluster");
-
-function hasBit(slots: Uint8Array, slot: number): boolean {
-  return (slots[slot >> 3] & (1 << (slot & 7))) !== 0;
-}
 
 /** Handles one decoded message from `link`. */
 export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessage): void {
@@ -182,7 +178,7 @@ function pingExchange(
   if (sender.isMaster && dirtySlots) updateSlotsWith(cluster, sender, h.configEpoch, h.slots);
   if (dirtySlots) {
     for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-      if (!hasBit(h.slots, slot)) continue;
+      if (!hasSlotBit(h.slots, slot)) continue;
       const owner = state.owners[slot];
       if (owner === null || owner === sender || owner === senderMaster) continue;
       if (owner.configEpoch > h.configEpoch) {
@@ -261,7 +257,7 @@ export function updateSlotsWith(
   let movedFromUs = 0;
   let senderSlots = 0;
   for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    if (!hasBit(slots, slot)) continue;
+    if (!hasSlotBit(slots, slot)) continue;
     senderSlots++;
     const owner = state.owners[slot];
     if (owner === sender || state.importingFrom[slot] !== null) continue;

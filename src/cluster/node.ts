@@ -33,6 +33,11 @@ export function isNodeId(text: string): boolean {
   return /^[0-9a-f]{40}$/.test(text);
 }
 
+/** Whether `slot` is set in a slot bitmap (the bus's layout: slot 0 = bit 0 of byte 0). */
+export function hasSlotBit(bitmap: Uint8Array, slot: number): boolean {
+  return (bitmap[slot >> 3] & (1 << (slot & 7))) !== 0;
+}
+
 /** The part of a bus connection a node needs to know of (see bus.ts). */
 export interface NodeLink {
   /** When the link was created (ms). */
@@ -140,7 +145,7 @@ export class ClusterNode {
 
   /** Whether slot `slot` is set in its slot bitmap. */
   hasSlot(slot: number): boolean {
-    return (this.slots[slot >> 3] & (1 << (slot & 7))) !== 0;
+    return hasSlotBit(this.slots, slot);
   }
 
   /** Sets the bit of `slot`; returns whether it was clear. */

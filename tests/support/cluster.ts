@@ -6,7 +6,7 @@
  */
 import { type ServerProcess, startServer } from "./server.ts";
 import { plain, RespConn } from "./resp_conn.ts";
-import { RedisProcess } from "./redis_server.ts";
+import { type RedisProcess, startRedis } from "./redis_server.ts";
 export { runTool } from "./tools.ts";
 import { waitFor } from "./wait_for.ts";
 
@@ -80,42 +80,11 @@ export async function startClusterNode(
 export type RedisClusterNode = RedisProcess;
 
 /** Starts redis-server with `cluster-enabled yes` (node timeout 2 s). */
-export async function startRedisClusterNode(extra: string[] = []): Promise<RedisClusterNode> {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-redis-cluster-" });
-  const port = freeClusterPort();
-  const child = new Deno.Command("redis-server", {
-    args: [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-      "--cluster-enabled",
-      "yes",
-      "--cluster-node-timeout",
-      "2000",
-      ...extra,
-    ],
-    stdout: "null",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const node = new RedisProcess(child, port, dir);
-  try {
-    await waitFor(async () => {
-      await using conn = await RespConn.connect(port);
-      return await conn.call("PING");
-    }, { timeoutMs: 5000, what: "redis-server to start" });
-  } catch (e) {
-    await node.stop();
-    throw e;
-  }
-  return node;
+export function startRedisClusterNode(extra: string[] = []): Promise<RedisClusterNode> {
+  return startRedis(
+    ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000", ...extra],
+    { port: freeClusterPort() },
+  );
 }
 
 /** A field of a `CLUSTER INFO` or `INFO` text. */

@@ -49,11 +49,17 @@ export class RedisProcess {
   }
 }
 
-/** Starts redis-server with extra arguments (e.g. `["--maxclients", "3"]`). */
-export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
+/**
+ * Starts redis-server with extra arguments (e.g. `["--maxclients", "3"]`), on `port` if given
+ * (cluster nodes need their bus port free too) or on a free one.
+ */
+export async function startRedis(
+  extra: string[] = [],
+  options: { port?: number } = {},
+): Promise<RedisProcess> {
   for (let attempt = 0;; attempt++) {
     const dir = await Deno.makeTempDir({ prefix: "gocache-redis-" });
-    const port = freePort();
+    const port = options.port ?? freePort();
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command("redis-server", {
