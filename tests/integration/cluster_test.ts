@@ -33,23 +33,26 @@ async function stopLocal(dir: string): Promise<void> {
       // Already gone.
     }
   }
-  await waitFor(() =>
-    pids.every((pid) => {
+  const gone = (pid: number) => {
+    try {
+      Deno.statSync(`/proc/${pid}`);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  await waitFor(() => pids.every(gone), {
+    timeoutMs: 15_000,
+    what: "local cluster nodes to exit",
+  }).catch(() => {
+    for (const pid of pids) {
       try {
-        Deno.kill(pid, 0 as unknown as Deno.Signal);
-        return false;
+        Deno.kill(pid, "SIGKILL");
       } catch {
-        return true;
+        // Gone.
       }
-    }), { timeoutMs: 15_000, what: "local cluster nodes to exit" }).catch(() => {
-      for (const pid of pids) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch {
-          // Gone.
-        }
-      }
-    });
+    }
+  });
 }
 
 /** The client port of the master serving `key`, read from CLUSTER NODES. */
