@@ -54,7 +54,7 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
     cluster.sendPing(link, MessageType.PONG);
   }
   if (type === MessageType.PING || type === MessageType.PONG || type === MessageType.MEET) {
-    if (!pingExchange(cluster, link, message, sender)) return;
+    pingExchange(cluster, link, message, sender);
     return;
   }
   if (sender === undefined) return;
@@ -102,13 +102,13 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
   }
 }
 
-/** The PING/PONG/MEET part; returns false when the message ended the link's business. */
+/** The PING/PONG/MEET part: handshakes, addresses, PONG timing, roles, slots, gossip. */
 function pingExchange(
   cluster: Cluster,
   link: BusLink,
   message: BusMessage,
   sender: ClusterNode | undefined,
-): boolean {
+): void {
   const state = cluster.state;
   const h = message.header;
   const now = Date.now();
@@ -119,7 +119,7 @@ function pingExchange(
         // Already known under its real id: this handshake was redundant.
         updateAddress(cluster, sender, link, h.ip, h.port, h.cport);
         state.remove(node);
-        return false;
+        return;
       }
       state.rename(node, h.sender);
       node.flags = (node.flags & ~NodeFlag.HANDSHAKE) |
@@ -142,7 +142,7 @@ function pingExchange(
       node.cport = 0;
       link.close();
       state.dirty = true;
-      return false;
+      return;
     }
   }
   if (sender !== undefined && h.type === MessageType.PING && !sender.inHandshake) {
@@ -157,7 +157,7 @@ function pingExchange(
       cluster.updateState();
     } else if (node.failed) clearFailureIfNeeded(cluster, node);
   }
-  if (sender === undefined) return true;
+  if (sender === undefined) return;
   if (h.replicaOf === null) {
     if (!sender.isMaster) state.setMasterRole(sender);
   } else {
@@ -199,7 +199,6 @@ function pingExchange(
       state.dirty = true;
     }
   }
-  return true;
 }
 
 /** Takes a node's address from its message when it changed (Redis's nodeUpdateAddressIfNeeded). */
