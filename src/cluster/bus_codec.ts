@@ -28,6 +28,8 @@ const NAME_LEN = 40;
 const IP_LEN = 46;
 const SLOT_BYTES = CLUSTER_SLOTS / 8;
 const SIGNATURE = [0x52, 0x43, 0x6d, 0x62]; // "RCmb"
+const PRIORITY_TAG = [0x47, 0x43, 0x70, 0x72]; // "GCpr", in notused1 at 2216
+const PRIORITY_AT = 2216;
 
 /** The header fields of every message. */
 export interface BusHeader {
@@ -59,6 +61,13 @@ export interface BusHeader {
   state: number;
   /** Message flags (mflags[0]). */
   mflags: number;
+  /**
+   * The sender's `replica-priority`, when the sender is a gocache node: carried in the first 8
+   * of the header's 30 reserved bytes (`notused1`) behind the tag "GCpr", which Redis ignores
+   * (an unknown ping extension would make it log a warning per message). Absent from Redis's
+   * messages.
+   */
+  priority?: number;
 }
 
 /** One gossip entry: what the sender knows of another node. */
@@ -168,6 +177,9 @@ export function decodeMessage(frame: Uint8Array): BusMessage {
     state: frame[2252],
     mflags: frame[2253],
   };
+  if (PRIORITY_TAG.every((b, i) => frame[PRIORITY_AT + i] === b)) {
+    header.priority = view.getUint32(PRIORITY_AT + 4);
+  }
   const message: BusMessage = {
     header,
     gossip: [],
@@ -274,6 +286,10 @@ function headerInto(frame: Uint8Array, header: BusHeader, count: number, extensi
   view.setUint16(2250, header.flags);
   frame[2252] = header.state;
   frame[2253] = header.mflags;
+  if (header.priority !== undefined) {
+    frame.set(PRIORITY_TAG, PRIORITY_AT);
+    view.setUint32(PRIORITY_AT + 4, header.priority >>> 0);
+  }
   return view;
 }
 

@@ -257,6 +257,7 @@ export class Cluster {
       flags: myself.flags & 0xffff,
       state: this.state.ok ? 0 : 1,
       mflags: 0,
+      priority: this.#values["replica-priority"],
     };
   }
 

@@ -6,7 +6,8 @@
  *   replica's claimed slots are not owned at a newer config epoch; the vote's epoch is written to
  *   nodes.conf before the vote is sent;
  * - a replica whose master failed waits 500 ms + random(0..500) ms + rank x 1000 ms (rank: how
- *   many sibling replicas have a larger replication offset), then takes a new epoch, asks every
+ *   many sibling replicas have a lower replica-priority, or the same and a larger replication
+ *   offset), then takes a new epoch, asks every
  *   master for its vote, and with a majority of the slot-serving masters takes its master's
  *   slots at that epoch, becomes a master and tells everyone; the other replicas and the old
  *   master, once back, follow it because its claim is newer (gossip.ts).
@@ -98,13 +99,21 @@ export function handleAuthAck(cluster: Cluster, voter: ClusterNode, h: BusHeader
   handleReplicaFailover(cluster);
 }
 
-/** How many replicas of this node's master have a larger replication offset. */
+/**
+ * This replica's rank among its master's replicas: how many stand before it. gocache orders by
+ * `replica-priority` first (lower first; Redis ignores priority in clusters) and then by
+ * replication offset (larger first), as Redis does by offset alone; a redis-server sibling,
+ * whose priority is not on the bus, counts as Redis's default 100, and priority 0 never stands.
+ */
 function rankOf(cluster: Cluster, master: ClusterNode): number {
   const mine = cluster.host.ctx.replication.leader.offset;
+  const myPriority = cluster.host.ctx.config.values["replica-priority"];
   let rank = 0;
   for (const replica of master.replicas) {
     if (replica.isMyself || replica.noAddress || replica.failed) continue;
-    if (replica.replOffset > mine) rank++;
+    const priority = replica.priority ?? 100;
+    if (priority === 0) continue;
+    if (priority < myPriority || (priority === myPriority && replica.replOffset > mine)) rank++;
   }
   return rank;
 }

@@ -40,6 +40,7 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
     }
     sender.replOffset = h.offset;
     sender.replOffsetTime = now;
+    sender.priority = h.priority ?? null;
   }
   const type = h.type;
   if (type === MessageType.PING || type === MessageType.MEET) {

@@ -88,6 +88,8 @@ export class ClusterNode {
   failTime = 0;
   /** When this node last voted for a replica of this master (ms). */
   votedTime = 0;
+  /** Its `replica-priority` as a gocache node announces it; null for redis-server nodes. */
+  priority: number | null = null;
   /** Its replication offset as last announced. */
   replOffset = 0;
   /** When its replication offset was last announced (ms). */

@@ -285,3 +285,55 @@ Deno.test("a replica whose data is too old does not stand, until CLUSTER FAILOVE
     await Promise.all(nodes.map((n) => n.stop()));
   }
 });
+
+Deno.test("the replica with the lower replica-priority stands first, whatever the offsets", async () => {
+  const nodes: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await startClusterNode());
+    const a = await startClusterNode({ args: ["--replica-priority", "100"] });
+    const b = await startClusterNode({ args: ["--replica-priority", "10"] });
+    nodes.push(a, b);
+    const [m, x, y] = nodes;
+    const ranges = [["0", "5460"], ["5461", "10922"], ["10923", "16383"]];
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await ask(nodes[i].port, "CLUSTER", "ADDSLOTSRANGE", ...ranges[i]), "OK");
+    }
+    for (const node of [x, y, a, b]) {
+      assert.equal(await ask(m.port, "CLUSTER", "MEET", "127.0.0.1", String(node.port)), "OK");
+    }
+    await waitFor(async () => {
+      for (const node of nodes) {
+        if (!(await ask(node.port, "CLUSTER", "INFO")).includes("cluster_known_nodes:5")) {
+          return false;
+        }
+      }
+      return true;
+    });
+    const mId = await ask(m.port, "CLUSTER", "MYID");
+    for (const r of [a, b]) assert.equal(await ask(r.port, "CLUSTER", "REPLICATE", mId), "OK");
+    await waitForClusterOk(nodes.map((n) => n.port), 5);
+    // Both replicas have heard each other's priority before the master goes.
+    await waitFor(async () => (await ask(a.port, "ROLE")).includes("connected"));
+    await waitFor(async () => (await ask(b.port, "ROLE")).includes("connected"));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    Deno.kill(m.pid, "SIGSTOP");
+    try {
+      await waitFor(async () => (await ask(b.port, "ROLE")).startsWith("master"), {
+        timeoutMs: 30_000,
+        what: "b (priority 10) to win",
+      });
+      await waitFor(async () =>
+        (await ask(a.port, "CLUSTER", "NODES")).includes(
+          `myself,slave ${await ask(b.port, "CLUSTER", "MYID")}`,
+        ), { what: "a to follow b" });
+      // Ranks as scheduled: b first, a one second later (offsets are equal, so Redis's rule
+      // alone would have given both rank 0).
+      assert.ok(b.logs.some((l) => l.includes("rank #0")), "b stood at rank 0");
+      assert.ok(a.logs.some((l) => l.includes("rank #1")), "a stood at rank 1");
+    } finally {
+      Deno.kill(m.pid, "SIGCONT");
+    }
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});

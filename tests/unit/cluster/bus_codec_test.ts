@@ -580,3 +580,18 @@ Deno.test("valid frames with random bytes overwritten decode or throw a BusProto
   // Most edits land in names, bitmaps and payloads and still decode: both paths ran.
   assert.ok(decoded > 0 && decoded < 5000, `${decoded} of 5000 mutated frames decoded`);
 });
+
+Deno.test("gocache's replica-priority rides in notused1 behind a tag, and is absent otherwise", () => {
+  const plain = encodePing(sampleHeader(MessageType.PING), [], "");
+  assert.ok(plain.subarray(2216, 2246).every((b) => b === 0), "Redis's messages: all zero");
+  assert.equal(decodeMessage(plain).header.priority, undefined);
+  const tagged = encodePing({ ...sampleHeader(MessageType.PING), priority: 10 }, [], "");
+  assert.equal(decoder.decode(tagged.subarray(2216, 2220)), "GCpr");
+  assert.equal(new DataView(tagged.buffer).getUint32(2220), 10);
+  assert.ok(tagged.subarray(2224, 2246).every((b) => b === 0), "the rest stays zero");
+  assert.equal(decodeMessage(tagged).header.priority, 10);
+  // Only the tag makes the bytes a priority: other non-zero bytes there are ignored.
+  const other = tagged.slice();
+  other[2216] = 0x41;
+  assert.equal(decodeMessage(other).header.priority, undefined);
+});
