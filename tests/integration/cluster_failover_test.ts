@@ -337,3 +337,36 @@ Deno.test("the replica with the lower replica-priority stands first, whatever th
     await Promise.all(nodes.map((n) => n.stop()));
   }
 });
+
+Deno.test("a master cut off from the other masters stops serving, even its own slots", async () => {
+  const nodes: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await startClusterNode());
+    const [m, x, y] = nodes;
+    const ranges = [["0", "5460"], ["5461", "10922"], ["10923", "16383"]];
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await ask(nodes[i].port, "CLUSTER", "ADDSLOTSRANGE", ...ranges[i]), "OK");
+    }
+    for (const node of [x, y]) {
+      assert.equal(await ask(m.port, "CLUSTER", "MEET", "127.0.0.1", String(node.port)), "OK");
+    }
+    await waitForClusterOk(nodes.map((n) => n.port), 3);
+    assert.equal(await ask(m.port, "SET", "hello", "1"), "OK"); // slot 866, m's own
+    for (const node of [x, y]) Deno.kill(node.pid, "SIGSTOP");
+    try {
+      // Until the node timeout has passed it still serves (Redis's window too); then it stops.
+      await waitFor(async () => (await ask(m.port, "GET", "hello")).startsWith("-CLUSTERDOWN"), {
+        timeoutMs: 20_000,
+        what: "the minority master to refuse queries",
+      });
+      assert.equal(await ask(m.port, "SET", "hello", "2"), "-CLUSTERDOWN The cluster is down");
+      assert.equal(await ask(m.port, "GET", "hello"), "-CLUSTERDOWN The cluster is down");
+    } finally {
+      for (const node of [x, y]) Deno.kill(node.pid, "SIGCONT");
+    }
+    await waitForClusterOk(nodes.map((n) => n.port), 3);
+    assert.equal(await ask(m.port, "GET", "hello"), "1");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});
