@@ -1,0 +1,51 @@
+/**
+ * Arguments of the CLUSTER subcommands, read as Redis reads them: slots, 64-bit integers, node
+ * ids, and Redis's error for a subcommand with the wrong number of arguments.
+ */
+import type { Cluster } from "../cluster/cluster.ts";
+import type { ClusterNode } from "../cluster/node.ts";
+import { fromUtf8, toBinaryString } from "../util/bytes.ts";
+import { parseInt64Bytes } from "../util/int64.ts";
+import { CommandError } from "./errors.ts";
+import { CLUSTER_SLOTS } from "../cluster/key_slot.ts";
+
+/**
+ * A slot argument: Redis's getSlotOrReply. Integers are read as Redis's getLongLongFromObject
+ * reads them (parseInt64Bytes: no `+`, leading zeros or spaces; bigint past 2^53).
+ */
+export function slotArg(arg: Uint8Array): number {
+  const slot = parseInt64Bytes(arg);
+  if (slot === null || slot < 0 || slot >= CLUSTER_SLOTS) {
+    throw new CommandError("ERR Invalid or out of range slot");
+  }
+  return Number(slot);
+}
+
+/** An integer argument or Redis's not-an-integer error (getLongLongFromObjectOrReply). */
+export function int64OrReply(arg: Uint8Array): number | bigint {
+  const value = parseInt64Bytes(arg);
+  if (value === null) throw new CommandError("ERR value is not an integer or out of range");
+  return value;
+}
+
+/**
+ * Redis's addReplySubcommandSyntaxError, which clusterCommand answers when a subcommand's
+ * argument count passes the command table but not the subcommand's own check (MEET, RESET,
+ * FAILOVER): the subcommand as the client spelled it, cut at 128 bytes or a NUL.
+ */
+export function subcommandSyntaxError(argv: Uint8Array[]): CommandError {
+  const name = argv[1].subarray(0, 128);
+  const nul = name.indexOf(0);
+  return new CommandError(
+    `ERR unknown subcommand or wrong number of arguments for '${
+      toBinaryString(nul < 0 ? name : name.subarray(0, nul))
+    }'. Try CLUSTER HELP.`,
+  );
+}
+
+export function nodeArg(cluster: Cluster, arg: Uint8Array): ClusterNode {
+  const id = fromUtf8(arg);
+  const node = cluster.state.lookup(id);
+  if (node === undefined) throw new CommandError(`ERR Unknown node ${id}`);
+  return node;
+}
