@@ -7,7 +7,6 @@
  */
 import type { ServerContext } from "../commands/context.ts";
 import { logger } from "../util/logger.ts";
-import { directoryOf, syncDirectorySync } from "../persistence/atomic_file.ts";
 import {
   type BusHeader,
   encodeFail,
@@ -18,9 +17,9 @@ import {
   type GossipEntry,
 } from "./bus_codec.ts";
 import { BusLink, type CloseCause } from "./bus_link.ts";
-import { CLUSTER_SLOTS, keySlotOfBinary } from "./key_slot.ts";
+import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, NodeFlag, randomNodeId } from "./node.ts";
-import { formatNodesConf, parseNodesConf } from "./nodes_conf.ts";
+import { readNodesConf, writeNodesConf } from "./nodes_conf.ts";
 import { ClusterState, MessageType } from "./state.ts";
 import { handleMessage } from "./gossip.ts";
 import { Election, handleReplicaFailover } from "./failover.ts";
@@ -74,22 +73,17 @@ export class Cluster {
     const values = host.ctx.config.values;
     const name = values["cluster-config-file"];
     const file = name.startsWith("/") ? name : `${values.dir}/${name}`;
-    const now = Date.now();
-    let state: ClusterState;
-    let text: string | null = null;
-    try {
-      text = Deno.readTextFileSync(file);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    if (text !== null && text.trim() !== "") {
-      state = parseNodesConf(text, file, now);
-      log.info("Node configuration loaded, I'm {id}", { id: state.myself.id });
-    } else {
-      const myself = new ClusterNode(randomNodeId(), NodeFlag.MYSELF | NodeFlag.MASTER, now);
-      state = new ClusterState(myself);
-      log.info("No cluster configuration found, I'm {id}", { id: myself.id });
-    }
+    const loaded = readNodesConf(file, Date.now());
+    const state = loaded ??
+      new ClusterState(
+        new ClusterNode(randomNodeId(), NodeFlag.MYSELF | NodeFlag.MASTER, Date.now()),
+      );
+    log.info(
+      loaded !== null
+        ? "Node configuration loaded, I'm {id}"
+        : "No cluster configuration found, I'm {id}",
+      { id: state.myself.id },
+    );
     const cluster = new Cluster(host, state, file);
     cluster.saveConfig();
     return cluster;
@@ -145,19 +139,7 @@ export class Cluster {
 
   /** Writes nodes.conf atomically and durably (temp file, fsync, rename, directory fsync). */
   saveConfig(): void {
-    const text = formatNodesConf(this.state);
-    const temp = `${this.file}.tmp-${Deno.pid}`;
-    const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
-    try {
-      const bytes = new TextEncoder().encode(text);
-      let at = 0;
-      while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
-      file.syncSync();
-    } finally {
-      file.close();
-    }
-    Deno.renameSync(temp, this.file);
-    syncDirectorySync(directoryOf(this.file));
+    writeNodesConf(this.file, this.state);
     this.state.dirty = false;
   }
 
@@ -404,40 +386,6 @@ export class Cluster {
     node.cport = cport;
     state.add(node);
     return true;
-  }
-
-  /** Number of keys in `slot` (database 0). */
-  countKeysInSlot(slot: number): number {
-    let count = 0;
-    for (const key of this.host.ctx.keyspace.db(0).keys()) {
-      if (keySlotOfBinary(key) === slot) count++;
-    }
-    return count;
-  }
-
-  /** Up to `count` keys of `slot` (database 0). */
-  keysInSlot(slot: number, count: number): string[] {
-    const keys: string[] = [];
-    if (count <= 0) return keys;
-    for (const key of this.host.ctx.keyspace.db(0).keys()) {
-      if (keySlotOfBinary(key) !== slot) continue;
-      keys.push(key);
-      if (keys.length >= count) break;
-    }
-    return keys;
-  }
-
-  /** Deletes the keys of the slots this node lost (propagated as DELs). */
-  deleteKeysInSlots(slots: ReadonlySet<number>): number {
-    const ctx = this.host.ctx;
-    const db = ctx.keyspace.db(0);
-    const doomed: string[] = [];
-    for (const key of db.keys()) if (slots.has(keySlotOfBinary(key))) doomed.push(key);
-    for (const key of doomed) {
-      db.delete(key);
-      ctx.propagator.command(0, ["DEL", key]);
-    }
-    return doomed.length;
   }
 
   /** Makes this node a replica of `master` (Redis's clusterSetMaster). */

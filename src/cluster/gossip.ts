@@ -14,6 +14,7 @@ import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, hasSlotBit, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
 import { MessageType } from "./state.ts";
 import { handleAuthAck, handleAuthRequest } from "./failover.ts";
+import { countKeysInSlot, deleteKeysInSlots } from "./slot_keys.ts";
 
 const log = logger("cluster");
 
@@ -262,7 +263,7 @@ export function updateSlotsWith(
     const owner = state.owners[slot];
     if (owner === sender || state.importingFrom[slot] !== null) continue;
     if (owner === null || owner.configEpoch < senderEpoch) {
-      if (owner === myself && cluster.countKeysInSlot(slot) > 0) lost.add(slot);
+      if (owner === myself && countKeysInSlot(cluster.host.ctx, slot) > 0) lost.add(slot);
       if (owner !== null && owner === current) {
         newMaster = sender;
         movedFromUs++;
@@ -279,7 +280,7 @@ export function updateSlotsWith(
     log.info("Lost my last slot to {id}: reconfiguring as its replica", { id: sender.id });
     cluster.setMaster(sender);
   } else if (lost.size > 0) {
-    const deleted = cluster.deleteKeysInSlots(lost);
+    const deleted = deleteKeysInSlots(cluster.host.ctx, lost);
     log.info("Deleted {keys} keys of {slots} slots now served by {id}", {
       keys: deleted,
       slots: lost.size,

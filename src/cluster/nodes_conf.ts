@@ -5,6 +5,7 @@
  * last line `vars currentEpoch N lastVoteEpoch N`. Parsing checks every field and names the line
  * that is wrong, so a damaged file stops the start with a message instead of a half-loaded state.
  */
+import { directoryOf, syncDirectorySync } from "../persistence/atomic_file.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, isNodeId, NodeFlag } from "./node.ts";
 import { ClusterState } from "./state.ts";
@@ -229,4 +230,36 @@ export function parseNodesConf(text: string, file: string, now: number): Cluster
   state.lastVoteEpoch = lastVoteEpoch;
   state.dirty = false;
   return state;
+}
+
+/** Reads and parses a nodes.conf; null when there is none (or it is empty). */
+export function readNodesConf(file: string, now: number): ClusterState | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  return text.trim() === "" ? null : parseNodesConf(text, file, now);
+}
+
+/**
+ * Writes nodes.conf so that a crash leaves the old file or the new one, whole, and the new one
+ * durable before this returns: a temporary file, fsync, rename, directory fsync. Synchronous,
+ * because a vote must be on disk before it is sent.
+ */
+export function writeNodesConf(file: string, state: ClusterState): void {
+  const temp = `${file}.tmp-${Deno.pid}`;
+  const handle = Deno.openSync(temp, { write: true, create: true, truncate: true });
+  try {
+    const bytes = new TextEncoder().encode(formatNodesConf(state));
+    let at = 0;
+    while (at < bytes.length) at += handle.writeSync(bytes.subarray(at));
+    handle.syncSync();
+  } finally {
+    handle.close();
+  }
+  Deno.renameSync(temp, file);
+  syncDirectorySync(directoryOf(file));
 }

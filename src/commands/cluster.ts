@@ -5,6 +5,7 @@
  */
 import { CLUSTER_SLOTS, keySlot } from "../cluster/key_slot.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
+import { countKeysInSlot, keysInSlot } from "../cluster/slot_keys.ts";
 import { replaceMaster } from "../cluster/failover.ts";
 import { clusterOf, HELP, info, links, shards, slots } from "./cluster_views.ts";
 import {
@@ -107,7 +108,7 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
   } else if (action === "node") {
     const node = target("Unknown node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
-    if (state.owners[slot] === myself && node !== myself && cluster.countKeysInSlot(slot) > 0) {
+    if (state.owners[slot] === myself && node !== myself && countKeysInSlot(ctx, slot) > 0) {
       throw new CommandError(
         `ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`,
       );
@@ -180,13 +181,13 @@ export const clusterCommands: readonly CommandDef[] = [
         "Return local key names in the specified hash slot",
         "O(log(N)) where N is the number of requested keys",
         (ctx, _client, argv) => {
-          const cluster = clusterOf(ctx);
+          clusterOf(ctx);
           const slot = int64OrReply(argv[2]);
           const count = int64OrReply(argv[3]);
           if (slot < 0 || slot >= CLUSTER_SLOTS || count < 0) {
             throw new CommandError("ERR Invalid slot or number of keys");
           }
-          return cluster.keysInSlot(Number(slot), Number(count));
+          return keysInSlot(ctx, Number(slot), Number(count));
         },
       ),
       sub(
@@ -238,10 +239,10 @@ export const clusterCommands: readonly CommandDef[] = [
         "Return the number of local keys in the specified hash slot",
         "O(1)",
         (ctx, _client, argv) => {
-          const cluster = clusterOf(ctx);
+          clusterOf(ctx);
           const slot = int64OrReply(argv[2]);
           if (slot < 0 || slot >= CLUSTER_SLOTS) throw new CommandError("ERR Invalid slot");
-          return cluster.countKeysInSlot(Number(slot));
+          return countKeysInSlot(ctx, Number(slot));
         },
       ),
       sub("info", 2, stale, "Provides info about Redis Cluster node state", "O(1)", info),

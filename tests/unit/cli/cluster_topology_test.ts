@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readTopology } from "../../../src/cli/cluster_init.ts";
+import { readTopology } from "../../../src/cli/cluster_topology.ts";
 import { UsageError } from "../../../src/cli/usage.ts";
 
 const SAMPLE = new URL("../../../config/topology/cluster.yaml", import.meta.url).pathname;
