@@ -311,11 +311,11 @@ Deno.test("the replica with the lower replica-priority stands first, whatever th
     });
     const mId = await ask(m.port, "CLUSTER", "MYID");
     for (const r of [a, b]) assert.equal(await ask(r.port, "CLUSTER", "REPLICATE", mId), "OK");
+    // One view everywhere means each replica has seen the other as a replica of m, which it
+    // learns from the other's own messages: those carry its priority too.
     await waitForClusterOk(nodes.map((n) => n.port), 5);
-    // Both replicas have heard each other's priority before the master goes.
     await waitFor(async () => (await ask(a.port, "ROLE")).includes("connected"));
     await waitFor(async () => (await ask(b.port, "ROLE")).includes("connected"));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
     Deno.kill(m.pid, "SIGSTOP");
     try {
       await waitFor(async () => (await ask(b.port, "ROLE")).startsWith("master"), {
