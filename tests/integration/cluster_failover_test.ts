@@ -264,6 +264,8 @@ Deno.test("a replica whose data is too old does not stand, until CLUSTER FAILOVE
     );
     await waitForClusterOk(nodes.map((n) => n.port), 4);
     await waitFor(async () => (await ask(r.port, "ROLE")).includes("connected"));
+    // Time itself is the condition here: the replica's last data from m must grow old (4 s of
+    // silence, plus the 2-3 s until m is marked FAIL, against the 5 s it may stand with).
     await new Promise((resolve) => setTimeout(resolve, 4000));
     Deno.kill(m.pid, "SIGSTOP");
     try {
