@@ -16,8 +16,6 @@ export const HEADER_SIZE = 2256;
 export const GOSSIP_SIZE = 104;
 /** The bus protocol version. */
 export const PROTOCOL_VERSION = 1;
-/** Message flag: the master is paused for a manual failover. */
-export const MFLAG_PAUSED = 1;
 /** Message flag: vote even though the master is up (CLUSTER FAILOVER FORCE). */
 export const MFLAG_FORCEACK = 2;
 /** Message flag: the message may carry extensions (set by Redis 7 on every PING/PONG/MEET). */

@@ -80,11 +80,6 @@ export class BusLink implements NodeLink {
     return this.#queued;
   }
 
-  /** Bytes allocated for reading. */
-  get receiveBufferBytes(): number {
-    return this.#buffer.length;
-  }
-
   /** Runs the link over an established connection until it closes. */
   async run(conn: Deno.Conn): Promise<void> {
     if (this.#closed) {

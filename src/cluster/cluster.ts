@@ -373,11 +373,11 @@ export class Cluster {
   }
 
   /** CLUSTER MEET: starts a handshake with the node at ip:port (bus port cport). */
-  meet(ip: string, port: number, cport: number): boolean {
+  meet(ip: string, port: number, cport: number): void {
     const state = this.state;
     for (const node of state.nodes.values()) {
       if (node.inHandshake && node.ip === ip && node.port === port && node.cport === cport) {
-        return false;
+        return;
       }
     }
     const node = new ClusterNode(randomNodeId(), NodeFlag.HANDSHAKE | NodeFlag.MEET, Date.now());
@@ -385,7 +385,6 @@ export class Cluster {
     node.port = port;
     node.cport = cport;
     state.add(node);
-    return true;
   }
 
   /** Makes this node a replica of `master` (Redis's clusterSetMaster). */

@@ -84,7 +84,9 @@ export function handleAuthRequest(
   // The vote is durable before it leaves: a restarted master never votes twice in one epoch.
   state.dirty = true;
   cluster.saveConfig();
-  cluster.sendHeaderOnly(requester.link as BusLink ?? link, MessageType.FAILOVER_AUTH_ACK);
+  // Redis answers on its own link to the replica; the request's link when there is none yet.
+  const answerOn = (requester.link as BusLink | null) ?? link;
+  cluster.sendHeaderOnly(answerOn, MessageType.FAILOVER_AUTH_ACK);
   log.info("Failover auth granted to {id} for epoch {epoch}", {
     id: requester.id,
     epoch: state.currentEpoch,

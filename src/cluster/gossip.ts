@@ -40,7 +40,6 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
       state.dirty = true;
     }
     sender.replOffset = h.offset;
-    sender.replOffsetTime = now;
     sender.priority = h.priority ?? null;
   }
   const type = h.type;

@@ -19,9 +19,6 @@ export const NodeFlag = {
   NOFAILOVER: 512,
 } as const;
 
-/** Length of a node id: 40 hex characters. */
-export const NODE_ID_LENGTH = 40;
-
 /** A new random node id (160 random bits in hex, as Redis's getRandomHexChars). */
 export function randomNodeId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(20));
@@ -46,8 +43,6 @@ export interface NodeLink {
   readonly connected: boolean;
   /** Bytes queued for sending. */
   readonly sendBufferBytes: number;
-  /** Bytes allocated for the receive buffer. */
-  readonly receiveBufferBytes: number;
   /** Closes the link. */
   close(): void;
 }
@@ -92,8 +87,6 @@ export class ClusterNode {
   priority: number | null = null;
   /** Its replication offset as last announced. */
   replOffset = 0;
-  /** When its replication offset was last announced (ms). */
-  replOffsetTime = 0;
   /** When the node object was created (ms). */
   readonly createdAt: number;
   /** The connection this node opened to it, if any. */
