@@ -82,7 +82,7 @@ function clusterGate(
     ? clusterRefusal(ctx.cluster as Cluster, client, cmd, argv)
     : null;
   // ASKING covers the next command only (all of a MULTI block's, as in Redis).
-  if (client.multi === null && cmd.name !== "asking") client.asking = false;
+  if (client.asking && client.multi === null && cmd.name !== "asking") client.asking = false;
   if (misrouted === null) return null;
   if (!cmd.runsQueue) return refuse(ctx, client, misrouted, cmd);
   // Redis discards the transaction and answers EXEC with the redirection itself.
@@ -101,7 +101,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
-  if (ctx.cluster !== null && client.link !== "leader" && !client.replaying) {
+  if (ctx.cluster !== null && !client.obeyed) {
     const misrouted = clusterGate(ctx, client, cmd, argv);
     if (misrouted !== null) return misrouted;
   }

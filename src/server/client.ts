@@ -130,6 +130,14 @@ export class ClientState {
    * obeyed without cluster slot checks (Redis's mustObeyClient).
    */
   replaying = false;
+
+  /**
+   * Whether this client's commands are obeyed as they come, never refused as misrouted: the
+   * link from a leader, or the AOF being replayed (Redis's mustObeyClient).
+   */
+  get obeyed(): boolean {
+    return this.link === "leader" || this.replaying;
+  }
   /** Cluster mode: READONLY was sent, so a replica serves this client's reads of its shard. */
   clusterReadonly = false;
   /** Cluster mode: ASKING was sent, so the next command may use a slot being imported. */
