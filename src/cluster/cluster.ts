@@ -24,6 +24,7 @@ import { ClusterState, MessageType } from "./state.ts";
 import { handleMessage } from "./gossip.ts";
 import { Election, handleReplicaFailover } from "./failover.ts";
 import { MFLAG_FORCEACK } from "./bus_codec.ts";
+import { GroupMembership } from "./group.ts";
 
 const log = logger("cluster");
 const CRON_MS = 100;
@@ -58,18 +59,32 @@ export class Cluster {
   busPort = 0;
   /** This node's election, when it is a replica whose master failed. */
   readonly election: Election = new Election();
+  /** The leader/follower group this bus serves, or null in cluster mode (see group.ts). */
+  readonly group: GroupMembership | null;
+  /** Whether nodes.conf existed at start (a fresh node takes its first role). */
+  readonly #loaded: boolean;
 
-  private constructor(host: ClusterHost, state: ClusterState, file: string) {
+  private constructor(
+    host: ClusterHost,
+    state: ClusterState,
+    file: string,
+    group: GroupMembership | null,
+    loaded: boolean,
+  ) {
     this.host = host;
     this.state = state;
     this.file = file;
+    this.group = group;
+    this.#loaded = loaded;
   }
 
   /**
    * Loads nodes.conf (a damaged file throws, naming the line) or creates a fresh identity and
-   * writes it, as Redis's clusterInit does.
+   * writes it, as Redis's clusterInit does. With `group` set, the bus serves a leader/follower
+   * group instead of a cluster; after its first start, nodes.conf (not `replicaof`) says whether
+   * the node leads or follows.
    */
-  static open(host: ClusterHost): Cluster {
+  static open(host: ClusterHost, group: GroupMembership | null = null): Cluster {
     const values = host.ctx.config.values;
     const name = values["cluster-config-file"];
     const file = name.startsWith("/") ? name : `${values.dir}/${name}`;
@@ -84,7 +99,13 @@ export class Cluster {
         : "No cluster configuration found, I'm {id}",
       { id: state.myself.id },
     );
-    const cluster = new Cluster(host, state, file);
+    const cluster = new Cluster(host, state, file, group, loaded !== null);
+    if (group !== null && loaded !== null) {
+      const master = state.myself.master;
+      values.replicaof = state.myself.isReplica && master !== null && master.ip !== ""
+        ? { host: master.ip, port: master.port }
+        : null;
+    }
     cluster.saveConfig();
     return cluster;
   }
@@ -94,9 +115,32 @@ export class Cluster {
     return this.host.ctx.config.values;
   }
 
-  /** Node timeout (ms). */
+  /** Node timeout (ms): a group's election timeout. */
   get nodeTimeout(): number {
-    return this.#values["cluster-node-timeout"];
+    return this.group !== null
+      ? this.#values["group-election-timeout"]
+      : this.#values["cluster-node-timeout"];
+  }
+
+  /**
+   * Votes a failure report or an election needs: a majority of the slot-serving masters in a
+   * cluster, of the configured members in a group.
+   */
+  get quorum(): number {
+    return this.group !== null ? this.group.quorum : Math.floor(this.state.size / 2) + 1;
+  }
+
+  /**
+   * Whether `node` votes in elections and its failure reports count: a slot-serving master in a
+   * cluster (as Redis), any member in a group.
+   */
+  votes(node: ClusterNode): boolean {
+    return this.group !== null ? !node.inHandshake : node.isMaster && node.slotCount > 0;
+  }
+
+  /** Whether `node`'s failure reports count: a master's in a cluster (as Redis), any member's in a group. */
+  reportsFailures(node: ClusterNode): boolean {
+    return this.group !== null ? !node.inHandshake : node.isMaster;
   }
 
   /** Starts the bus listener and the cron; `port` is the client port actually bound. */
@@ -109,8 +153,9 @@ export class Cluster {
     this.#listener = Deno.listen({ hostname: values.bind, port: this.busPort });
     log.info("Cluster bus listening on {host}:{port}", { host: values.bind, port: this.busPort });
     void this.#acceptLoop(this.#listener);
+    if (this.group !== null && !this.#loaded) this.group.claimFirstRole(this);
     if (myself.isReplica && myself.master !== null && myself.master.ip !== "") {
-      this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
+      this.#follow(myself.master);
     }
     this.#started = true;
   }
@@ -200,6 +245,9 @@ export class Cluster {
   #connect(node: ClusterNode): void {
     const link = this.#newLink(false, node);
     node.link = link;
+    // As Redis, which queues the PING when it creates the link: the wait for an answer starts
+    // now, so a node whose connections are refused (killed) times out like a silent one.
+    if (node.pingSent === 0) node.pingSent = Date.now();
     const meet = (node.flags & NodeFlag.MEET) !== 0;
     const timer = setTimeout(() => link.close("connect timeout"), Math.max(this.nodeTimeout, 1000));
     Deno.connect({ hostname: node.ip, port: node.cport }).then((conn) => {
@@ -399,6 +447,13 @@ export class Cluster {
     }
     state.setReplicaRole(myself, master);
     log.info("Configured as a replica of {id}", { id: master.id });
+    this.#follow(master);
+  }
+
+  /** Replicates from `master` unless the link already goes to its address. */
+  #follow(master: ClusterNode): void {
+    const link = this.host.ctx.replication.follower;
+    if (link !== null && link.host === master.ip && link.port === master.port) return;
     this.host.ctx.replication.follow(master.ip, master.port);
   }
 
@@ -422,6 +477,8 @@ export class Cluster {
     const iteration = this.#iteration++;
     const values = this.#values;
     const myself = state.myself;
+    // A group's heartbeat period is its own setting; a cluster pings at half the node timeout.
+    const heartbeat = this.group !== null ? values["group-heartbeat-period"] : timeout / 2;
     myself.hostname = values["cluster-announce-hostname"];
     if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
     let changed = false;
@@ -457,7 +514,7 @@ export class Cluster {
       }
       if (
         link !== null && link.connected && node.pingSent === 0 &&
-        now - node.pongReceived > timeout / 2
+        now - node.pongReceived > heartbeat
       ) {
         this.sendPing(link, MessageType.PING);
         continue;
@@ -476,6 +533,7 @@ export class Cluster {
     ) {
       this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
     }
+    if (this.group !== null && iteration % 10 === 0) this.group.cron(this, now);
     handleReplicaFailover(this);
     if (changed || iteration % 10 === 0) this.updateState();
     if (state.dirty) this.saveConfig();
@@ -483,16 +541,23 @@ export class Cluster {
 
   /** Recomputes cluster_state and logs a change. */
   updateState(): void {
+    const state = this.state;
+    const group = this.group;
+    const before = state.ok;
+    const changed = group !== null
+      ? state.updateGroupState(group.quorum)
+      : state.updateState(this.#values["cluster-require-full-coverage"]);
     // Like Redis, a master does not declare the cluster up in its first 2 seconds after start,
     // so it can learn the configuration from the others before accepting writes.
-    if (!this.state.ok && this.state.myself.isMaster && Date.now() - this.#startedAt < 2000) {
-      const before = this.state.ok;
-      this.state.updateState(this.#values["cluster-require-full-coverage"]);
-      if (this.state.ok && !before) this.state.ok = false;
-      return;
+    if (!before && state.ok && state.myself.isMaster && Date.now() - this.#startedAt < 2000) {
+      state.ok = false;
+    } else if (changed) {
+      log.info("Cluster state changed: {state}", { state: state.ok ? "ok" : "fail" });
     }
-    if (this.state.updateState(this.#values["cluster-require-full-coverage"])) {
-      log.info("Cluster state changed: {state}", { state: this.state.ok ? "ok" : "fail" });
+    if (group !== null) {
+      // A leader that cannot reach a majority of its group takes no writes (-NOREPLICAS).
+      this.host.ctx.replication.setFenced(!state.ok && state.myself.isMaster);
+      group.watchLeader(this);
     }
   }
 

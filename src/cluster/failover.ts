@@ -55,7 +55,7 @@ export function handleAuthRequest(
   const myself = state.myself;
   const now = Date.now();
   const timeout = cluster.nodeTimeout;
-  if (myself.isReplica || myself.slotCount === 0) return;
+  if (!cluster.votes(myself)) return;
   const refuse = (reason: string) =>
     log.info("Failover auth denied to {id}: {reason}", { id: requester.id, reason });
   if (h.currentEpoch < state.currentEpoch) {
@@ -96,26 +96,32 @@ export function handleAuthRequest(
 /** Counts a vote (Redis: an ACK from a slot-serving master for the epoch asked). */
 export function handleAuthAck(cluster: Cluster, voter: ClusterNode, h: BusHeader): void {
   const election = cluster.election;
-  if (!voter.isMaster || voter.slotCount === 0 || h.currentEpoch < election.epoch) return;
+  if (!cluster.votes(voter) || h.currentEpoch < election.epoch) return;
   election.votes++;
   handleReplicaFailover(cluster);
 }
 
 /**
  * This replica's rank among its master's replicas: how many stand before it. gocache orders by
- * `replica-priority` first (lower first; Redis ignores priority in clusters) and then by
- * replication offset (larger first), as Redis does by offset alone; a redis-server sibling,
- * whose priority is not on the bus, counts as Redis's default 100, and priority 0 never stands.
+ * `replica-priority` first (lower first; Redis ignores priority in clusters), then by
+ * replication offset (larger first), as Redis does by offset alone, and then by node id (so two
+ * replicas with one offset do not stand at the same moment and split the votes); a
+ * redis-server sibling, whose priority is not on the bus, counts as Redis's default 100, and
+ * priority 0 never stands.
  */
 function rankOf(cluster: Cluster, master: ClusterNode): number {
   const mine = cluster.host.ctx.replication.leader.offset;
   const myPriority = cluster.host.ctx.config.values["replica-priority"];
+  const myId = cluster.state.myself.id;
   let rank = 0;
   for (const replica of master.replicas) {
     if (replica.isMyself || replica.noAddress || replica.failed) continue;
     const priority = replica.priority ?? 100;
     if (priority === 0) continue;
-    if (priority < myPriority || (priority === myPriority && replica.replOffset > mine)) rank++;
+    const ahead = priority < myPriority ||
+      (priority === myPriority &&
+        (replica.replOffset > mine || (replica.replOffset === mine && replica.id < myId)));
+    if (ahead) rank++;
   }
   return rank;
 }
@@ -184,14 +190,22 @@ export function handleReplicaFailover(cluster: Cluster): void {
   if (!election.requested) {
     state.currentEpoch++;
     election.epoch = state.currentEpoch;
+    if (cluster.group !== null) {
+      // A group member votes for itself first (as in Raft): then it cannot also vote for a
+      // sibling standing in the same epoch.
+      state.lastVoteEpoch = election.epoch;
+      master.votedTime = now;
+      election.votes = 1;
+    }
     state.dirty = true;
     cluster.saveConfig();
     log.info("Starting a failover election for epoch {epoch}", { epoch: election.epoch });
     cluster.requestVotes(election.forced);
     election.requested = true;
+    if (election.votes >= cluster.quorum) replaceMaster(cluster, master, election.epoch);
     return;
   }
-  const needed = Math.floor(state.size / 2) + 1;
+  const needed = cluster.quorum;
   if (election.votes < needed) return;
   log.info("Failover election won: {votes} of {needed} votes; taking over from {id}", {
     votes: election.votes,

@@ -313,7 +313,7 @@ function processGossip(cluster: Cluster, message: BusMessage, sender: ClusterNod
   for (const g of message.gossip) {
     const node = state.lookup(g.id);
     if (node !== undefined) {
-      if (sender.isMaster && !node.isMyself) {
+      if (cluster.reportsFailures(sender) && !node.isMyself) {
         if (g.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) {
           node.failReports.set(sender.id, now);
           markFailingIfNeeded(cluster, node);
@@ -361,15 +361,16 @@ function processGossip(cluster: Cluster, message: BusMessage, sender: ClusterNod
 /**
  * Marks a node FAIL when this node suspects it (PFAIL) and, counting itself if a master, a
  * majority of slot-serving masters reported it within twice the node timeout; then tells
- * everyone (Redis's markNodeAsFailingIfNeeded).
+ * everyone (Redis's markNodeAsFailingIfNeeded). In a group, every member reports and counts,
+ * and the majority is of the configured members.
  */
 function markFailingIfNeeded(cluster: Cluster, node: ClusterNode): void {
   const state = cluster.state;
-  const needed = Math.floor(state.size / 2) + 1;
+  const needed = cluster.quorum;
   if (!node.timedOut || node.failed) return;
   const now = Date.now();
   let failures = state.freshFailReports(node, now, cluster.nodeTimeout * 2);
-  if (state.myself.isMaster) failures++;
+  if (cluster.reportsFailures(state.myself)) failures++;
   if (failures < needed) return;
   log.info("Marking node {id} as failing (quorum reached)", { id: node.id });
   node.flags = (node.flags & ~NodeFlag.PFAIL) | NodeFlag.FAIL;

@@ -292,4 +292,23 @@ export class ClusterState {
     this.ok = ok;
     return changed;
   }
+
+  /**
+   * A leader/follower group's {@link updateState}: up while this node reaches `quorum` members
+   * (itself included), whatever its role; returns whether `ok` changed.
+   */
+  updateGroupState(quorum: number): boolean {
+    let size = 0;
+    let reachable = 0;
+    for (const node of this.nodes.values()) {
+      if (node.isMaster && node.slotCount > 0) size++;
+      if (node.inHandshake || node.noAddress) continue;
+      if ((node.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) === 0) reachable++;
+    }
+    this.size = size;
+    const ok = reachable >= quorum;
+    const changed = ok !== this.ok;
+    this.ok = ok;
+    return changed;
+  }
 }

@@ -122,6 +122,11 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** Cluster mode (slots, bus, nodes.conf), or null when `cluster-enabled` is off. */
   readonly cluster: Cluster | null;
+  /**
+   * A leader/follower group's bus (`group-name`: elections, fencing, Sentinel's client API), or
+   * null; never set together with {@link cluster}.
+   */
+  readonly group: Cluster | null;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

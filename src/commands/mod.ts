@@ -21,6 +21,7 @@ import { transactionCommands } from "./transactions.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { replicationCommands } from "./replication.ts";
 import { clusterCommands } from "./cluster.ts";
+import { sentinelCommands } from "./sentinel.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -43,5 +44,6 @@ export function createCommandTable(): CommandTable {
     ...pubsubCommands,
     ...replicationCommands,
     ...clusterCommands,
+    ...sentinelCommands,
   ]);
 }

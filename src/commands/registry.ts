@@ -45,7 +45,8 @@ export type CommandGroup =
   | "keyspace"
   | "transactions"
   | "pubsub"
-  | "cluster";
+  | "cluster"
+  | "sentinel";
 
 /** How a command is declared in a family's table. */
 export interface CommandDef {

@@ -111,5 +111,25 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     apply(values, key, value, {});
   }
+  checkCombinations(values);
   return new Config(values, options.file ?? "");
+}
+
+/** Refuses settings that are valid alone but not together. */
+function checkCombinations(values: ConfigValues): void {
+  if (values["group-name"] === "") return;
+  if (values["cluster-enabled"]) {
+    throw new ConfigLoadError("group-name and cluster-enabled cannot both be set");
+  }
+  if (values["group-members"].length === 0) {
+    throw new ConfigLoadError("group-name needs group-members (host:port of every member)");
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(values["group-name"])) {
+    throw new ConfigLoadError("group-name may only use letters, digits, '.', '_' and '-'");
+  }
+  if (values["group-heartbeat-period"] * 2 > values["group-election-timeout"]) {
+    throw new ConfigLoadError(
+      "group-heartbeat-period must be at most half of group-election-timeout",
+    );
+  }
 }

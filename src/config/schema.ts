@@ -106,6 +106,43 @@ export interface ConfigValues {
   "cluster-migration-barrier": number;
   "cluster-allow-replica-migration": boolean;
   "cluster-replica-no-failover": boolean;
+  "group-name": string;
+  "group-members": GroupMember[];
+  "group-election-timeout": number;
+  "group-heartbeat-period": number;
+}
+
+/** One member of a leader/follower group, as `group-members` names it. */
+export interface GroupMember {
+  /** Address or hostname the member is reached (and announces itself) at. */
+  host: string;
+  /** Its client port. */
+  port: number;
+  /** Its bus port (port + 10000 unless written as `host:port@busport`). */
+  busPort: number;
+}
+
+/** Parses `group-members`: `host:port[@busport]` entries separated by spaces or commas. */
+export function parseGroupMembers(text: string): GroupMember[] {
+  const members: GroupMember[] = [];
+  for (const word of text.split(/[\s,]+/).filter((w) => w !== "")) {
+    const match = /^(.+):(\d+)(?:@(\d+))?$/.exec(word);
+    const port = match === null ? null : parseInteger(match[2]);
+    const busPort = match === null || match[3] === undefined
+      ? (port ?? 0) + 10000
+      : parseInteger(match[3]);
+    if (
+      match === null || port === null || port < 1 || port > 65535 || busPort === null ||
+      busPort < 1 || busPort > 65535
+    ) {
+      throw new ConfigValueError(`group member '${word}' must be host:port or host:port@busport`);
+    }
+    if (members.some((m) => m.host === match[1] && m.port === port)) {
+      throw new ConfigValueError(`group member '${word}' is named twice`);
+    }
+    members.push({ host: match[1], port, busPort });
+  }
+  return members;
 }
 
 /** The leader a node follows (`replicaof <host> <port>`). */
@@ -678,6 +715,39 @@ export const PARAMS: readonly ParamSpec[] = [
     false,
     true,
     "This replica never starts an automatic failover.",
+  ),
+  stringParam(
+    "group-name",
+    "",
+    false,
+    "Leader/follower group with built-in failover (the name Sentinel clients ask for); empty = off.",
+  ),
+  {
+    name: "group-members",
+    default: "",
+    mutable: false,
+    doc: "The group's members, this node included: host:port[@busport], space separated.",
+    parse: (text) => parseGroupMembers(text),
+    format: (members) =>
+      members.map((m) =>
+        m.busPort === m.port + 10000 ? `${m.host}:${m.port}` : `${m.host}:${m.port}@${m.busPort}`
+      ).join(" "),
+  } satisfies ParamSpec<"group-members">,
+  intParam(
+    "group-election-timeout",
+    5000,
+    100,
+    2147483647,
+    false,
+    "Milliseconds without heartbeats after which a group's followers elect a new leader.",
+  ),
+  intParam(
+    "group-heartbeat-period",
+    500,
+    10,
+    2147483647,
+    false,
+    "Milliseconds between heartbeats to each group member.",
   ),
 ] as readonly ParamSpec[];
 

@@ -32,6 +32,7 @@ export class Replication {
   #commit: () => Promise<boolean> | null;
   #follower: FollowerLink | null = null;
   #guarded = false;
+  #fenced = false;
   #lastPing = 0;
 
   /**
@@ -85,8 +86,18 @@ export class Replication {
   }
 
   #updateGuard(): void {
-    this.#guarded = this.#follower !== null ||
+    this.#guarded = this.#follower !== null || this.#fenced ||
       this.#ctx.config.values["min-replicas-to-write"] > 0;
+  }
+
+  /**
+   * Fences or unfences this leader: a leader/follower group sets it while this node cannot
+   * reach a majority of the group's members, so a leader cut off from its group (which may be
+   * electing another) takes no writes (-NOREPLICAS).
+   */
+  setFenced(fenced: boolean): void {
+    this.#fenced = fenced;
+    this.#updateGuard();
   }
 
   /**
@@ -105,6 +116,7 @@ export class Replication {
       if (cmd.write && values["replica-read-only"]) return READONLY;
       return null;
     }
+    if (cmd.write && this.#fenced) return NOREPLICAS;
     const needed = values["min-replicas-to-write"];
     if (cmd.write && needed > 0) {
       if (this.leader.goodReplicas(values["min-replicas-max-lag"]) < needed) return NOREPLICAS;

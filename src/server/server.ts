@@ -28,6 +28,7 @@ import { registerClusterMetrics } from "../metrics/cluster_metrics.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 import { Cluster } from "../cluster/cluster.ts";
+import { GroupMembership } from "../cluster/group.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
@@ -69,6 +70,8 @@ export class Server implements ServerContext {
   readonly metrics: Metrics = new Metrics();
   /** Cluster mode, once opened (see {@link openPersistence}); null when disabled. */
   cluster: Cluster | null = null;
+  /** The leader/follower group's bus (built-in failover without sharding), when configured. */
+  group: Cluster | null = null;
   #loading = false;
   #loaded = false;
   #identity: ServerIdentity | null = null;
@@ -145,13 +148,21 @@ export class Server implements ServerContext {
   async openPersistence(): Promise<void> {
     this.#loading = true;
     try {
-      if (this.config.values["cluster-enabled"]) {
+      const host = {
+        ctx: this,
+        deliver: (kind: "channel" | "shard", channel: Uint8Array, message: Uint8Array) =>
+          pubsubHub(this).publish(kind, channel, message),
+      };
+      const values = this.config.values;
+      if (values["cluster-enabled"]) {
         // As Redis: the node's identity and slots are known before its data loads, and a
         // damaged nodes.conf stops the start.
-        this.cluster = Cluster.open({
-          ctx: this,
-          deliver: (kind, channel, message) => pubsubHub(this).publish(kind, channel, message),
-        });
+        this.cluster = Cluster.open(host);
+      } else if (values["group-name"] !== "") {
+        this.group = Cluster.open(
+          host,
+          new GroupMembership(values["group-name"], values["group-members"]),
+        );
       }
       await this.persistence.open();
       this.#loaded = true;
@@ -197,6 +208,7 @@ export class Server implements ServerContext {
     this.#startCron();
     this.replication.start();
     this.cluster?.start(this.#identity.port);
+    this.group?.start(this.#identity.port);
     this.#acceptLoop(this.#listener);
   }
 
@@ -226,6 +238,7 @@ export class Server implements ServerContext {
       }, SHUTDOWN_GRACE_MS);
     });
     this.cluster?.close();
+    this.group?.close();
     await this.replication.close();
     await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
     await Promise.allSettled([...this.#live.values()]);
@@ -316,6 +329,7 @@ export class Server implements ServerContext {
     this.propagator.flush();
     this.persistence.cron();
     this.cluster?.tick(at);
+    this.group?.tick(at);
     if (at - this.#lastReplicationCron >= 1000) {
       this.#lastReplicationCron = at;
       this.replication.cron(at);

@@ -68,6 +68,8 @@ function commandInfo(shape: Shape): Info {
 const KNOWN_COMMAND_DIFFERENCES: Record<string, string> = {
   "client|no-touch: not in Redis": "a Redis 7.2 subcommand, newer than the 7.0 reference",
   "client|setinfo: not in Redis": "a Redis 7.2 subcommand, newer than the 7.0 reference",
+  "sentinel: not in Redis":
+    "Sentinel's client API, answered by members of a gocache group (outside one: unknown command)",
 };
 
 /** The `# Section` headers and the field names of an INFO text. */
