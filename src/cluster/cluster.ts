@@ -6,6 +6,7 @@
  * links, timing and persistence.
  */
 import type { ServerContext } from "../commands/context.ts";
+import { ErrorReply } from "../resp/reply.ts";
 import { logger } from "../util/logger.ts";
 import {
   type BusHeader,
@@ -28,6 +29,8 @@ import { GroupMembership } from "./group.ts";
 
 const log = logger("cluster");
 const CRON_MS = 100;
+const NOREPLICAS = new ErrorReply("NOREPLICAS Not enough good replicas to write.");
+const CLUSTERDOWN = new ErrorReply("CLUSTERDOWN The cluster is down");
 
 /** What the cluster needs of the rest of the node. */
 export interface ClusterHost {
@@ -533,7 +536,21 @@ export class Cluster {
     ) {
       this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
     }
-    if (this.group !== null && iteration % 10 === 0) this.group.cron(this, now);
+    if (this.group !== null) {
+      if (iteration % 10 === 0) this.group.cron(this, now);
+      this.host.ctx.replication.setWriteLease(
+        this.group.writeLease(this, now, this.#startedAt),
+        NOREPLICAS,
+      );
+    } else {
+      const serving = myself.isMaster && myself.slotCount > 0;
+      this.host.ctx.replication.setWriteLease(
+        serving
+          ? this.leaseFrom(Math.floor(state.size / 2), (n) => n.isMaster && n.slotCount > 0)
+          : null,
+        CLUSTERDOWN,
+      );
+    }
     handleReplicaFailover(this);
     if (changed || iteration % 10 === 0) this.updateState();
     if (state.dirty) this.saveConfig();
@@ -554,11 +571,26 @@ export class Cluster {
     } else if (changed) {
       log.info("Cluster state changed: {state}", { state: state.ok ? "ok" : "fail" });
     }
-    if (group !== null) {
-      // A leader that cannot reach a majority of its group takes no writes (-NOREPLICAS).
-      this.host.ctx.replication.setFenced(!state.ok && state.myself.isMaster);
-      group.watchLeader(this);
+    group?.watchLeader(this);
+  }
+
+  /**
+   * A master's write lease: writes run only until `needed` of the other voters (those `counts`)
+   * have answered a PING sent less than a node timeout ago; Infinity when none is needed. The
+   * others cannot have failed this master over before a node timeout (plus the election's delay)
+   * without its PINGs answered, so a master that was stopped, or cut off from the majority,
+   * refuses writes from the moment they could have, before its own timers or messages run.
+   */
+  leaseFrom(needed: number, counts: (node: ClusterNode) => boolean): number {
+    if (needed <= 0) return Infinity;
+    const acked: number[] = [];
+    for (const node of this.state.nodes.values()) {
+      if (node.isMyself || node.inHandshake || node.noAddress || !counts(node)) continue;
+      acked.push(node.pingAckedAt);
     }
+    if (acked.length < needed) return 0;
+    acked.sort((a, b) => b - a);
+    return acked[needed - 1] + this.nodeTimeout;
   }
 
   /** Links for CLUSTER LINKS. */

@@ -152,6 +152,7 @@ function pingExchange(
   if (!link.inbound && link.node !== null && h.type === MessageType.PONG) {
     const node = link.node;
     node.pongReceived = now;
+    if (node.pingSent !== 0) node.pingAckedAt = node.pingSent;
     node.pingSent = 0;
     if (node.timedOut) {
       node.flags &= ~NodeFlag.PFAIL;

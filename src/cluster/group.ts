@@ -8,8 +8,8 @@
  *
  * This module covers what only a group does: joining the members named in the configuration,
  * a fresh node taking its first role (leader, or follower of its `replicaof`), telling local
- * subscribers of a leader change (`+switch-master`, as Sentinel does), and the fence on a leader
- * that cannot reach a majority.
+ * subscribers of a leader change (`+switch-master`, as Sentinel does), and the lease without
+ * which a leader takes no writes (a majority heard from within the election timeout).
  */
 import type { GroupMember } from "../config/schema.ts";
 import { logger } from "../util/logger.ts";
@@ -153,6 +153,17 @@ export class GroupMembership {
       port: address[1],
     });
     cluster.host.deliver("channel", encoder.encode("+switch-master"), encoder.encode(text));
+  }
+
+  /**
+   * Until when this node may take writes as the leader (null: it follows); see
+   * `Cluster.writeLease`. Not in the first 2 seconds after a start either, so a leader restarted
+   * after a failover learns of its successor before it takes a write.
+   */
+  writeLease(cluster: Cluster, now: number, startedAt: number): number | null {
+    if (!cluster.state.myself.isMaster) return null;
+    if (this.members.length > 1 && now - startedAt < 2000) return 0;
+    return cluster.leaseFrom(this.quorum - 1, () => true);
   }
 
   /** The address clients reach `node` at: what it announces or was seen at. */

@@ -79,6 +79,12 @@ export class ClusterNode {
   pongReceived = 0;
   /** When anything last arrived from it (ms). */
   dataReceived = 0;
+  /**
+   * When this node sent the last PING it answered (ms): proof that it was alive and in touch
+   * at that moment, unlike the arrival time of its PONG, which may have waited in a socket
+   * while this process was stopped. Write leases count from it.
+   */
+  pingAckedAt = 0;
   /** When it was marked FAIL (ms), or 0. */
   failTime = 0;
   /** When this node last voted for a replica of this master (ms). */

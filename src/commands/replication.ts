@@ -44,7 +44,9 @@ function role(ctx: ServerContext): Reply {
   const leader = replication.leader;
   const follower = replication.follower;
   if (follower !== null) {
-    return ["slave", follower.host, follower.port, follower.state, leader.offset];
+    // Redis answers -1 while it has no master client: before the link is up, and during a copy.
+    const offset = follower.state === "connected" ? leader.offset : -1;
+    return ["slave", follower.host, follower.port, follower.state, offset];
   }
   const replicas: Reply[] = [];
   for (const r of leader.replicas) replicas.push([r.ip, String(r.port), String(r.ackOffset)]);

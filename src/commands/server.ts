@@ -1,5 +1,6 @@
-/** Server commands: TIME, CONFIG (GET, SET, RESETSTAT), INFO, SHUTDOWN. */
+/** Server commands: TIME, CONFIG (GET, SET, RESETSTAT, REWRITE), INFO, SHUTDOWN. */
 import { ConfigSetError } from "../config/config.ts";
+import { rewriteConfigFile } from "../config/rewrite.ts";
 import { ErrorReply, MapReply, NO_REPLY, OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { asciiLower, binaryFromText, fromUtf8, toBinaryString } from "../util/bytes.ts";
@@ -9,6 +10,9 @@ import { CommandError } from "./errors.ts";
 import { infoCommand } from "./info.ts";
 import { inExec } from "./transactions.ts";
 import type { CommandDef } from "./registry.ts";
+import { logger } from "../util/logger.ts";
+
+const log = logger("config");
 
 function time(): Reply {
   const micros = nowMicros();
@@ -72,9 +76,23 @@ const CONFIG_HELP = [
   "    Set the configuration <directive> to <value>.",
   "RESETSTAT",
   "    Reset statistics reported by the INFO command.",
+  "REWRITE",
+  "    Rewrite the configuration file.",
   "HELP",
   "    Print this help.",
 ].map((line) => new SimpleString(line));
+
+/**
+ * CONFIG REWRITE: the running configuration into the YAML file (see config/rewrite.ts). Without
+ * a file it fails as Redis does; Sentinel sends it after REPLICAOF inside MULTI and ignores the
+ * reply, so it must exist for the transaction to be queued at all.
+ */
+function configRewrite(ctx: ServerContext): Reply {
+  const error = rewriteConfigFile(ctx.config);
+  if (error !== null) return new ErrorReply(error);
+  log.info("CONFIG REWRITE executed with success");
+  return OK;
+}
 
 /** BGREWRITEAOF: starts compacting the AOF in the background (see persistence.ts). */
 function bgrewriteaof(ctx: ServerContext): Reply {
@@ -168,6 +186,16 @@ export const serverCommands: readonly CommandDef[] = [
           for (const c of ctx.commands.byId) c.calls = c.failedCalls = c.rejectedCalls = 0;
           return OK;
         },
+      },
+      {
+        name: "rewrite",
+        arity: 2,
+        flags: ["admin", "noscript", "loading", "stale"],
+        group: "server",
+        summary: "Persists the effective configuration to file.",
+        since: "2.8.0",
+        complexity: "O(1)",
+        handler: configRewrite,
       },
       {
         name: "help",

@@ -62,3 +62,30 @@ export async function writeAtomically<T>(
   await syncDirectory(directoryOf(path));
   return result;
 }
+
+/**
+ * {@link writeAtomically} for callers that must not yield (CONFIG REWRITE): `bytes` go to a
+ * temporary file, which is synced and renamed over `path`; on failure `path` is left untouched.
+ */
+export function writeAtomicallySync(path: string, bytes: Uint8Array): void {
+  const temp = `${path}.${Deno.pid}.tmp`;
+  try {
+    const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
+    try {
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      file.syncDataSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(temp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // Not created, or already renamed.
+    }
+    throw e;
+  }
+  syncDirectorySync(directoryOf(path));
+}

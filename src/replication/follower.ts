@@ -50,6 +50,8 @@ export class FollowerLink {
   state: LinkState = "connect";
   /** When the link went down (ms), for `master_link_down_since_seconds`. */
   downSince = now();
+  /** Whether {@link downSince} counts: false until the link has been up and dropped. */
+  #wentDown = false;
   /** The copy being received, or null. */
   sync: SyncProgress | null = null;
   /** Offset of the last byte of the leader's stream applied here. */
@@ -103,6 +105,24 @@ export class FollowerLink {
     return Math.floor((performance.now() - this.#reader.lastIo) / 1000);
   }
 
+  /**
+   * Seconds since the link went down (INFO's `master_link_down_since_seconds`), or -1 while
+   * it has not been up yet: Redis's `repl_down_since` of 0, "down since ever", which Sentinel
+   * reads when it picks the follower to promote.
+   */
+  get downSeconds(): number {
+    return this.#wentDown ? Math.floor((now() - this.downSince) / 1000) : -1;
+  }
+
+  /**
+   * Starts the down count at `at`: the link dropped, or it replaced a link to another leader
+   * that was up (Redis's REPLICAOF while connected frees its master client, which counts).
+   */
+  markDown(at: number = now()): void {
+    this.downSince = at;
+    this.#wentDown = true;
+  }
+
   /** The CLIENT LIST line of the leader's client while connected. */
   get client(): ClientState {
     return this.#client;
@@ -143,7 +163,7 @@ export class FollowerLink {
         return false;
       });
       this.#closeConnection();
-      if (this.state === "connected") this.downSince = now();
+      if (this.state === "connected") this.markDown();
       this.state = "connect";
       this.sync = null;
       this.#reader = null;

@@ -32,7 +32,8 @@ export class Replication {
   #commit: () => Promise<boolean> | null;
   #follower: FollowerLink | null = null;
   #guarded = false;
-  #fenced = false;
+  #leaseUntil: number | null = null;
+  #leaseRefusal: ErrorReply = NOREPLICAS;
   #lastPing = 0;
 
   /**
@@ -86,17 +87,21 @@ export class Replication {
   }
 
   #updateGuard(): void {
-    this.#guarded = this.#follower !== null || this.#fenced ||
+    this.#guarded = this.#follower !== null || this.#leaseUntil !== null ||
       this.#ctx.config.values["min-replicas-to-write"] > 0;
   }
 
   /**
-   * Fences or unfences this leader: a leader/follower group sets it while this node cannot
-   * reach a majority of the group's members, so a leader cut off from its group (which may be
-   * electing another) takes no writes (-NOREPLICAS).
+   * The fence of a master in a cluster or a leader/follower group: writes run only before
+   * `until` (ms since the epoch), when its lease from a majority runs out, and are refused with
+   * `refusal` after; null (not a master, no bus) lifts it. The clock is read at each write, so a
+   * leader that was stopped (SIGSTOP) or cut off refuses writes from the moment its lease ended,
+   * before its own timers have run again.
    */
-  setFenced(fenced: boolean): void {
-    this.#fenced = fenced;
+  setWriteLease(until: number | null, refusal: ErrorReply): void {
+    this.#leaseRefusal = refusal;
+    if (until === this.#leaseUntil) return;
+    this.#leaseUntil = until;
     this.#updateGuard();
   }
 
@@ -116,7 +121,9 @@ export class Replication {
       if (cmd.write && values["replica-read-only"]) return READONLY;
       return null;
     }
-    if (cmd.write && this.#fenced) return NOREPLICAS;
+    if (cmd.write && this.#leaseUntil !== null && Date.now() >= this.#leaseUntil) {
+      return this.#leaseRefusal;
+    }
     const needed = values["min-replicas-to-write"];
     if (cmd.write && needed > 0) {
       if (this.leader.goodReplicas(values["min-replicas-max-lag"]) < needed) return NOREPLICAS;
@@ -131,6 +138,7 @@ export class Replication {
    */
   follow(host: string, port: number, streamDb = 0): void {
     const wasLeader = this.#follower === null;
+    const wasUp = this.#follower?.state === "connected";
     void this.#follower?.stop();
     this.leader.ownWrites = false;
     this.#ctx.keyspace.follower = true;
@@ -146,6 +154,7 @@ export class Replication {
       this.#commit,
       streamDb,
     );
+    if (wasUp) this.#follower.markDown();
     this.#ctx.config.values.replicaof = { host, port };
     this.#updateGuard();
   }
@@ -235,10 +244,7 @@ export class Replication {
         );
       }
       if (follower.state !== "connected") {
-        fields.push([
-          "master_link_down_since_seconds",
-          Math.floor((now() - follower.downSince) / 1000),
-        ]);
+        fields.push(["master_link_down_since_seconds", follower.downSeconds]);
       }
       fields.push(
         ["slave_priority", values["replica-priority"]],

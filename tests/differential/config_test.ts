@@ -75,15 +75,25 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
     });
 
     await t.step(
-      "every parameter gocache has is one Redis has, but log-format, maxkeys and metrics-*",
+      "every parameter gocache has is one Redis has, but log-format, maxkeys, metrics-* and group-*",
       async () => {
         const { redis, gocache } = await c.call("CONFIG", "GET", "*");
         const redisNames = new Set(pairsOf(redis).map(([k]) => textOf(k)));
         // log-format (text or JSON log lines) is gocache's own.
         const extra = pairsOf(gocache).map(([k]) => textOf(k)).filter((n) => !redisNames.has(n));
         // maxkeys (a limit on the number of keys) is gocache's own too, and so is the
-        // Prometheus endpoint (metrics-port, metrics-bind).
-        assert.deepEqual(extra.sort(), ["log-format", "maxkeys", "metrics-bind", "metrics-port"]);
+        // Prometheus endpoint (metrics-port, metrics-bind), and leader/follower groups with
+        // built-in failover (group-*), which Redis leaves to Sentinel.
+        assert.deepEqual(extra.sort(), [
+          "group-election-timeout",
+          "group-heartbeat-period",
+          "group-members",
+          "group-name",
+          "log-format",
+          "maxkeys",
+          "metrics-bind",
+          "metrics-port",
+        ]);
       },
     );
 

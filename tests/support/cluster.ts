@@ -129,3 +129,94 @@ export async function waitForClusterOk(
     return views.every((v) => v === views[0]);
   }, { timeoutMs, what: `cluster_state:ok and one view on ${ports.join(", ")}` });
 }
+
+/** One line of `CLUSTER NODES`, parsed. */
+export interface NodeLine {
+  /** The node's id. */
+  id: string;
+  /** Its client port. */
+  port: number;
+  /** Its flags (`myself`, `master`, `slave`, `fail`, `fail?`, ...). */
+  flags: string[];
+  /** Its master's id, or `-`. */
+  master: string;
+  /** Its config epoch. */
+  configEpoch: number;
+  /** The slot ranges it claims, inclusive (importing/migrating markers left out). */
+  slots: [number, number][];
+}
+
+/** Parses a `CLUSTER NODES` reply. */
+export function parseClusterNodes(text: string): NodeLine[] {
+  return text.split("\n").filter((l) => l.trim() !== "").map((line) => {
+    const f = line.trim().split(" ");
+    const slots: [number, number][] = [];
+    for (const range of f.slice(8)) {
+      if (range.startsWith("[")) continue;
+      const [a, b] = range.split("-").map(Number);
+      slots.push([a, b ?? a]);
+    }
+    return {
+      id: f[0],
+      port: Number(/:(\d+)@/.exec(f[1])?.[1] ?? -1),
+      flags: f[2].split(","),
+      master: f[3],
+      configEpoch: Number(f[6]),
+      slots,
+    };
+  });
+}
+
+/**
+ * The slots that two or more masters claim in one node's `CLUSTER NODES` view, each with the
+ * claimants' ids (empty when every slot has at most one master).
+ */
+export function slotsClaimedTwice(view: readonly NodeLine[]): { slot: number; ids: string[] }[] {
+  const claims = new Map<number, string[]>();
+  for (const node of view) {
+    if (!node.flags.includes("master")) continue;
+    for (const [a, b] of node.slots) {
+      for (let slot = a; slot <= b; slot++) {
+        const ids = claims.get(slot) ?? [];
+        ids.push(node.id);
+        claims.set(slot, ids);
+      }
+    }
+  }
+  return [...claims].filter(([, ids]) => ids.length > 1).map(([slot, ids]) => ({ slot, ids }));
+}
+
+/**
+ * A digest of a node's whole dataset (database 0, string values): every key with its value,
+ * sorted, hashed with SHA-256, and the number of keys; for comparing a replica with its master
+ * (gocache has no `DEBUG DIGEST`). Sends `READONLY` first so that a cluster replica serves the
+ * reads of its master's slots.
+ */
+export async function datasetDigest(port: number): Promise<{ keys: number; sha256: string }> {
+  await using conn = await RespConn.connect(port);
+  await conn.call("READONLY");
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = plain(await conn.call("SCAN", cursor, "COUNT", "1000")) as [
+      string,
+      string[],
+    ];
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== "0");
+  const unique = [...new Set(keys)].sort();
+  const lines: string[] = [];
+  for (let i = 0; i < unique.length; i += 100) {
+    const chunk = unique.slice(i, i + 100);
+    // Pipelined GETs: MGET would refuse keys of several slots (CROSSSLOT).
+    for (const key of chunk) await conn.send("GET", key);
+    for (const key of chunk) {
+      lines.push(`${JSON.stringify(key)} ${JSON.stringify(plain(await conn.read()))}`);
+    }
+  }
+  const bytes = new TextEncoder().encode(lines.join("\n"));
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const sha256 = [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { keys: unique.length, sha256 };
+}

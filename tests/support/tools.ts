@@ -1,7 +1,8 @@
 /**
- * External programs some tests need (promtool, Chromium, python3), and one rule for when one is
- * missing: in CI (`CI=true`) the test fails with the command that installs it, so a CI run never
- * passes by skipping; elsewhere the test is ignored and a line on stderr names that command.
+ * External programs some tests need (promtool, Chromium, python3, redis-sentinel), and one rule
+ * for when one is missing: in CI (`CI=true`) the test fails with the command that installs it, so
+ * a CI run never passes by skipping; elsewhere the test is ignored and a line on stderr names
+ * that command.
  * `.ci/run` installs every tool listed here.
  */
 
@@ -37,6 +38,16 @@ export const PYTHON3: Tool = {
   command: "python3",
   probe: ["-c", "import sys; assert sys.version_info >= (3, 10)"],
   install: "sudo apt-get install python3",
+};
+
+/**
+ * Redis Sentinel (Redis 7.0 as Debian ships it) monitors gocache nodes in the Sentinel
+ * interoperability test; Debian packages it apart from redis-server.
+ */
+export const REDIS_SENTINEL: Tool = {
+  command: "redis-sentinel",
+  probe: ["--version"],
+  install: "sudo apt-get install redis-sentinel",
 };
 
 /** Whether the suite runs in CI (`CI=true` or `CI=1`), where no tool may be missing. */

@@ -92,6 +92,6 @@ Deno.test("the commands the foundation promises are all present", () => {
     "setinfo",
     "setname",
   ]);
-  assert.deepEqual(subs("config"), ["get", "help", "resetstat", "set"]);
+  assert.deepEqual(subs("config"), ["get", "help", "resetstat", "rewrite", "set"]);
   assert.deepEqual(subs("command"), ["count", "docs", "getkeys", "help", "info", "list"]);
 });
