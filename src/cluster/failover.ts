@@ -199,14 +199,19 @@ export function handleReplicaFailover(cluster: Cluster): void {
     }
     state.dirty = true;
     cluster.saveConfig();
+    state.electionsStarted++;
     log.info("Starting a failover election for epoch {epoch}", { epoch: election.epoch });
     cluster.requestVotes(election.forced);
     election.requested = true;
-    if (election.votes >= cluster.quorum) replaceMaster(cluster, master, election.epoch);
+    if (election.votes >= cluster.quorum) {
+      state.electionsWon++;
+      replaceMaster(cluster, master, election.epoch);
+    }
     return;
   }
   const needed = cluster.quorum;
   if (election.votes < needed) return;
+  state.electionsWon++;
   log.info("Failover election won: {votes} of {needed} votes; taking over from {id}", {
     votes: election.votes,
     needed,
@@ -227,6 +232,7 @@ export function replaceMaster(cluster: Cluster, master: ClusterNode, epoch: numb
     state.addSlot(myself, slot);
   }
   if (myself.configEpoch < epoch) myself.configEpoch = epoch;
+  state.promotions++;
   cluster.election.startsAt = 0;
   cluster.election.forced = false;
   state.dirty = true;

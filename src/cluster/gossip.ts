@@ -277,6 +277,7 @@ export function updateSlotsWith(
     newMaster !== null && current !== null && current.slotCount === 0 &&
     (values["cluster-allow-replica-migration"] || senderSlots === movedFromUs)
   ) {
+    if (myself.isMaster) state.demotions++;
     log.info("Lost my last slot to {id}: reconfiguring as its replica", { id: sender.id });
     cluster.setMaster(sender);
   } else if (lost.size > 0) {

@@ -75,6 +75,14 @@ export class ClusterState {
   bytesSent = 0;
   /** Bus bytes received (whole messages). */
   bytesReceived = 0;
+  /** Elections this node started as a replica (vote requests sent). */
+  electionsStarted = 0;
+  /** Elections this node won. */
+  electionsWon = 0;
+  /** Times this node took over its master's slots (won elections and TAKEOVERs). */
+  promotions = 0;
+  /** Times this node, a master, lost its slots to a replica and began following it. */
+  demotions = 0;
   /** Links dropped for exceeding cluster-link-sendbuf-limit. */
   linksBufferLimitExceeded = 0;
   /** Set when something that nodes.conf records changed; the owner saves and clears it. */

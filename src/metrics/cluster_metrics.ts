@@ -1,8 +1,10 @@
 /**
  * Cluster mode's metric families: whether the cluster is up, the nodes this node knows, the
- * slots by state, the epochs, bus messages by type and direction, bus bytes and links. The
- * families exist with zero values while `cluster-enabled` is off (with `gocache_cluster_enabled`
- * 0), so dashboards and alerts see the same series on every node.
+ * slots by state, the epochs, bus messages by type and direction, bus bytes and links, and the
+ * failover families (elections, promotions, demotions, nodes by failure state) that a
+ * leader/follower group's bus reports too. The families exist with zero values while neither
+ * runs (with `gocache_cluster_enabled` 0), so dashboards and alerts see the same series on
+ * every node.
  */
 import type { ServerContext } from "../commands/context.ts";
 import { ClusterState, MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
@@ -15,6 +17,47 @@ const EMPTY = new ClusterState(new ClusterNode("", NodeFlag.MYSELF | NodeFlag.MA
 /** Registers the cluster families on `registry`. */
 export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerContext): void {
   registry.addCollector((out) => {
+    const bus = ctx.cluster ?? ctx.group;
+    const failover = bus?.state ?? EMPTY;
+    out.family(
+      "gocache_failover_elections_total",
+      "counter",
+      "Failover elections this node started as a replica, and those it won.",
+    )
+      .sample(failover.electionsStarted, { result: "started" })
+      .sample(failover.electionsWon, { result: "won" });
+    out.family(
+      "gocache_failover_role_changes_total",
+      "counter",
+      "Times this node took over its master's place (promoted) or lost it to a replica (demoted).",
+    )
+      .sample(failover.promotions, { change: "promoted" })
+      .sample(failover.demotions, { change: "demoted" });
+    let suspected = 0;
+    let failed = 0;
+    for (const node of failover.nodes.values()) {
+      if ((node.flags & NodeFlag.FAIL) !== 0) failed++;
+      else if ((node.flags & NodeFlag.PFAIL) !== 0) suspected++;
+    }
+    out.family(
+      "gocache_failover_unreachable_nodes",
+      "gauge",
+      "Nodes this node suspects (pfail) or knows failed (fail), in its cluster or group.",
+    )
+      .sample(suspected, { state: "pfail" })
+      .sample(failed, { state: "fail" });
+    out.single(
+      "gocache_failover_current_epoch",
+      "gauge",
+      "The highest epoch this node has seen, in its cluster or group.",
+      failover.currentEpoch,
+    );
+    out.single(
+      "gocache_group_enabled",
+      "gauge",
+      "1 when the node is a member of a leader/follower group (group-name).",
+      ctx.group === null ? 0 : 1,
+    );
     const cluster = ctx.cluster;
     out.single(
       "gocache_cluster_enabled",

@@ -5,11 +5,10 @@
  *   rounds of kill, failover and restart (the killed node comes back on its data dir and
  *   nodes.conf and rejoins as a replica; the next round kills the shard's current master); after
  *   every step the epochs rose and no node's view has two masters for one slot;
- * - a master stopped with SIGSTOP past the node timeout, once continued, has no write confirmed
- *   by a replica, refuses new ones, and follows the new master until both hold the same dataset
- *   (compared by digest).
- * The last test, off by default, reproduces the gap left: the continued master answers OK to a
- * write that waited in its socket (redis-server 7.0 does the same).
+ * - a master stopped with SIGSTOP past the node timeout, once continued, refuses the write that
+ *   waited in its socket while it was stopped (its write lease ended; redis-server 7.0 answers
+ *   OK and drops the write later) and new ones, and follows the new master until both hold the
+ *   same dataset (compared by digest).
  */
 import assert from "node:assert/strict";
 import type { ServerProcess } from "../support/server.ts";
@@ -304,11 +303,9 @@ Deno.test("failover loses no confirmed write and a stopped master converges", as
         note(
           `after SIGCONT: queued SET -> ${queued.set}, WAIT 1 -> ${queued.wait}; new SET -> ${fresh}`,
         );
-        // A write the continued master took from its socket may be answered OK (as redis-server
-        // 7.0 does; see the next test), but no replica may confirm it, and it must not survive.
-        const confirmedStale = queued.set === "OK" && typeof queued.wait === "number" &&
-          queued.wait >= 1;
-        assert.ok(!confirmedStale, "a replica confirmed the continued master's write");
+        // Its write lease ended while it was stopped: the write that waited in its socket is
+        // refused before any timer or bus message of the continued master has run.
+        assert.notEqual(queued.set, "OK", "the continued master accepted the queued write");
         assert.notEqual(fresh, "OK", "the continued master accepted a new write");
         await waitForReplicaOf(ports[master], replicaId, "the continued master to follow");
         await waitForClusterOk(ports, 6);
@@ -379,34 +376,3 @@ async function stopUntilReplaced(
     throw e;
   }
 }
-
-/**
- * Reproduction of a fencing gap, off by default because it fails today (redis-server 7.0
- * behaves the same): a master continued after a SIGSTOP longer than the node timeout answers
- * `OK` to a write that waited in its socket, before it learns that its replica took over; the
- * write is then dropped when it becomes that replica's replica. Run it with
- * `GOCACHE_FENCING_REPRO=1 deno test -A tests/integration/cluster_safety_test.ts`.
- */
-Deno.test({
-  name: "a master continued after its failover refuses a write queued while it was stopped",
-  ignore: Deno.env.get("GOCACHE_FENCING_REPRO") !== "1",
-  fn: async () => {
-    const nodes = await Promise.all(
-      [0, 1, 2, 3].map(() => startClusterNode({ args: ["--cluster-node-timeout", "1000"] })),
-    );
-    try {
-      const ports = nodes.map((n) => n.port);
-      await formCluster(ports);
-      const replicaId = await ask(ports[3], "CLUSTER", "MYID");
-      // Slot 0's shard: master ports[0], replica ports[3].
-      await waitForReplicaOf(ports[3], await ask(ports[0], "CLUSTER", "MYID"), "the replica");
-      const window = await stopUntilReplaced(ports, nodes[0].pid, 0, 3, TAG_KILL);
-      const { queued } = await window.resume();
-      await waitForReplicaOf(ports[0], replicaId, "the continued master to follow");
-      assert.notEqual(queued.set, "OK", "the continued master accepted the queued write");
-    } finally {
-      for (const node of nodes) continueProcess(node.pid);
-      await Promise.all(nodes.map((n) => n.stop()));
-    }
-  },
-});
