@@ -50,6 +50,16 @@ export const REDIS_SENTINEL: Tool = {
   install: "sudo apt-get install redis-sentinel",
 };
 
+/**
+ * redis-py (Debian's python3-redis, for the system Python 3): a real application library whose
+ * `Sentinel` class must find a gocache group's leader.
+ */
+export const REDIS_PY: Tool = {
+  command: "/usr/bin/python3",
+  probe: ["-c", "import redis.sentinel"],
+  install: "sudo apt-get install python3-redis",
+};
+
 /** Whether the suite runs in CI (`CI=true` or `CI=1`), where no tool may be missing. */
 export function inCi(): boolean {
   return ["true", "1"].includes((Deno.env.get("CI") ?? "").toLowerCase());

@@ -1,0 +1,140 @@
+/**
+ * Standard clients in Sentinel mode find a group's leader through the members themselves (every
+ * member answers Sentinel's client API for its group) and keep writing across a failover, with
+ * errors only during the election window: ioredis (`sentinels` + `name`) and redis-py's
+ * `Sentinel`.
+ */
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { askGroup, roleOf, startGroup } from "../support/group.ts";
+import { REDIS_PY, requireTools } from "../support/tools.ts";
+import { waitFor } from "../support/wait_for.ts";
+
+Deno.test("ioredis in Sentinel mode keeps writing across a failover of the group", async () => {
+  await using group = await startGroup();
+  const client = new Redis({
+    sentinels: group.ports.map((port) => ({ host: "127.0.0.1", port })),
+    name: "mymaster",
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 50,
+    sentinelRetryStrategy: () => 50,
+    enableOfflineQueue: true,
+    lazyConnect: true,
+  });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const acknowledged: number[] = [];
+    const failed: number[] = [];
+    let i = 0;
+    const write = async () => {
+      const n = i++;
+      try {
+        await client.set(`w:${n}`, String(n));
+        acknowledged.push(n);
+      } catch {
+        failed.push(n);
+      }
+    };
+    for (let k = 0; k < 100; k++) await write();
+    assert.equal(failed.length, 0, "no errors before the failover");
+    await group.nodes[0].stop("SIGKILL");
+    const killedAt = Date.now();
+    // Writes go on through the failover until 100 more succeed (bounded by time).
+    const before = acknowledged.length;
+    while (acknowledged.length < before + 100 && Date.now() - killedAt < 20_000) {
+      await write();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(acknowledged.length >= before + 100, "ioredis writes again after the failover");
+    let newLeader = 0;
+    for (const port of group.ports.slice(1)) {
+      if ((await roleOf(port)) === "master") newLeader = port;
+    }
+    assert.notEqual(newLeader, 0, "a follower was promoted");
+    // Every write ioredis saw acknowledged after the failover is on the new leader.
+    const after = acknowledged.slice(before);
+    for (const n of after) assert.equal(await askGroup(newLeader, "GET", `w:${n}`), String(n));
+    // Errors only during the window: the failed writes are a minority of the attempts.
+    assert.ok(failed.length < i - failed.length, `failed ${failed.length} of ${i}`);
+  } finally {
+    client.disconnect();
+  }
+});
+
+const SENTINEL_SCRIPT = `
+import sys, time
+from redis.sentinel import Sentinel
+ports = [int(p) for p in sys.argv[1:]]
+sentinel = Sentinel([("127.0.0.1", p) for p in ports], socket_timeout=1.0)
+print("master", sentinel.discover_master("mymaster")[1], flush=True)
+print("replicas", sorted(p for _, p in sentinel.discover_slaves("mymaster")), flush=True)
+master = sentinel.master_for("mymaster", socket_timeout=1.0)
+master.set("py:before", "1")
+print("ready", flush=True)
+sys.stdin.readline()
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        master.set("py:after", "1")
+        break
+    except Exception:
+        time.sleep(0.05)
+print("master", sentinel.discover_master("mymaster")[1], flush=True)
+`;
+
+Deno.test({
+  name: "redis-py's Sentinel discovers the group's leader and follows a failover",
+  ...requireTools(REDIS_PY, async () => {
+    await using group = await startGroup();
+    const child = new Deno.Command("/usr/bin/python3", {
+      args: ["-c", SENTINEL_SCRIPT, ...group.ports.map(String)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const lines: string[] = [];
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    const nextLine = async () => {
+      while (!buffered.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`redis-py ended early: ${lines.join(" | ")}`);
+        buffered += value;
+      }
+      const at = buffered.indexOf("\n");
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      lines.push(line);
+      return line;
+    };
+    try {
+      assert.equal(await nextLine(), `master ${group.ports[0]}`);
+      assert.equal(
+        await nextLine(),
+        `replicas [${group.ports.slice(1).sort((a, b) => a - b).join(", ")}]`,
+      );
+      assert.equal(await nextLine(), "ready");
+      await group.nodes[0].stop("SIGKILL");
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("\n"));
+      await writer.close();
+      const line = await nextLine();
+      const port = Number(line.split(" ")[1]);
+      assert.ok(group.ports.slice(1).includes(port), `redis-py names a follower: ${line}`);
+      await waitFor(async () => (await askGroup(port, "GET", "py:after")) === "1", {
+        what: "redis-py's write after the failover on the new leader",
+      });
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already ended.
+      }
+      await child.status;
+      await child.stderr.cancel();
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+    }
+  }),
+});
