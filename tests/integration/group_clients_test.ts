@@ -2,11 +2,12 @@
  * Standard clients in Sentinel mode find a group's leader through the members themselves (every
  * member answers Sentinel's client API for its group) and keep writing across a failover, with
  * errors only during the election window: ioredis (`sentinels` + `name`) and redis-py's
- * `Sentinel`.
+ * `Sentinel`; malformed SENTINEL requests are refused with Sentinel's errors.
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { askGroup, roleOf, startGroup } from "../support/group.ts";
+import { startServer } from "../support/server.ts";
 import { REDIS_PY, requireTools } from "../support/tools.ts";
 import { waitFor } from "../support/wait_for.ts";
 
@@ -137,4 +138,30 @@ Deno.test({
       await child.stdout.cancel().catch(() => {});
     }
   }),
+});
+
+Deno.test("malformed SENTINEL requests get Sentinel's errors and change nothing", async () => {
+  await using group = await startGroup({ size: 1 });
+  const port = group.ports[0];
+  const cases: [string[], RegExp][] = [
+    [["SENTINEL"], /^-ERR wrong number of arguments for 'sentinel' command/],
+    [["SENTINEL", "NOPE"], /^-ERR unknown subcommand 'NOPE'\. Try SENTINEL HELP\./],
+    [["SENTINEL", "GET-MASTER-ADDR-BY-NAME"], /^-ERR wrong number of arguments/],
+    [["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "other"], /^null$/],
+    [["SENTINEL", "MASTER", "other"], /^-ERR No such master with that name/],
+    [["SENTINEL", "REPLICAS", "other", "x"], /^-ERR wrong number of arguments/],
+    [["SENTINEL", "SENTINELS", "\u0000\xff"], /^-ERR No such master with that name/],
+    [["SENTINEL", "CKQUORUM", "mymaster"], /^OK 1 usable Sentinels/],
+  ];
+  for (const [args, expected] of cases) {
+    assert.match(await askGroup(port, ...args), expected, args.join(" "));
+  }
+  assert.equal(await roleOf(port), "master");
+  assert.match(await askGroup(port, "SET", "still", "writable"), /^OK$/);
+  // Outside a group SENTINEL does not exist, as on a plain redis-server.
+  await using plainServer = await startServer();
+  assert.match(
+    await askGroup(plainServer.port, "SENTINEL", "MASTERS"),
+    /^-ERR unknown command 'SENTINEL', with args beginning with: 'MASTERS'/,
+  );
 });
