@@ -11,7 +11,10 @@
  * const [n, value] = await client.pipeline().incr("hits").get("greeting").exec();
  * ```
  *
- * Not supported yet: following `-MOVED`/`-ASK` (cluster mode), TLS, reconnecting.
+ * `connectToLeader({ sentinels, name })` finds a leader/follower group's leader through Sentinel's
+ * API (a gocache group's members, or redis-sentinel); after a failover, connect again.
+ *
+ * Not supported yet: following `-MOVED`/`-ASK` (cluster mode), TLS, reconnecting by itself.
  *
  * @module
  */
@@ -28,6 +31,12 @@ export type { ExpireCondition, KeyValues, SetOptions } from "./commands.ts";
 export { type ConnectionOptions, ReplySink, RespConnection } from "./connection.ts";
 export { ClientError, ConnectionError, ReplyError, TimeoutError } from "./errors.ts";
 export { PubSubMessage, Subscription } from "./subscription.ts";
+export {
+  connectToLeader,
+  discoverLeader,
+  type LeaderOptions,
+  type SentinelAddress,
+} from "./sentinel.ts";
 export type { CommandArg } from "../resp/command_writer.ts";
 export {
   RespBigNumber,

@@ -2,11 +2,13 @@
  * Standard clients in Sentinel mode find a group's leader through the members themselves (every
  * member answers Sentinel's client API for its group) and keep writing across a failover, with
  * errors only during the election window: ioredis (`sentinels` + `name`) and redis-py's
- * `Sentinel`; malformed SENTINEL requests are refused with Sentinel's errors.
+ * `Sentinel`, and this repo's client (`connectToLeader`); malformed SENTINEL requests are refused
+ * with Sentinel's errors.
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { askGroup, roleOf, startGroup } from "../support/group.ts";
+import { connectToLeader, discoverLeader } from "../../src/client/mod.ts";
 import { startServer } from "../support/server.ts";
 import { REDIS_PY, requireTools } from "../support/tools.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -164,4 +166,38 @@ Deno.test("malformed SENTINEL requests get Sentinel's errors and change nothing"
     await askGroup(plainServer.port, "SENTINEL", "MASTERS"),
     /^-ERR unknown command 'SENTINEL', with args beginning with: 'MASTERS'/,
   );
+});
+
+Deno.test("gocache's own client finds the leader through the members and again after a failover", async () => {
+  await using group = await startGroup();
+  const sentinels = group.ports.map((port) => ({ host: "127.0.0.1", port }));
+  const first = await connectToLeader({ sentinels, name: "mymaster" });
+  try {
+    assert.equal(first.connection.address, `127.0.0.1:${group.ports[0]}`);
+    assert.equal(await first.set("own:before", "1"), true);
+  } finally {
+    await first.close();
+  }
+  await assert.rejects(
+    discoverLeader({ sentinels, name: "other" }),
+    (e: Error) =>
+      e.name === "ConnectionError" && /No sentinel named a leader for other/.test(e.message),
+  );
+  await group.nodes[0].stop("SIGKILL");
+  let next: Awaited<ReturnType<typeof connectToLeader>> | null = null;
+  await waitFor(async () => {
+    next = await connectToLeader({ sentinels, name: "mymaster", timeoutMs: 500 }).catch(() => null);
+    if (next === null) return false;
+    if ((await next.set("own:after", "1").catch(() => false)) === true) return true;
+    await next.close();
+    next = null;
+    return false;
+  }, { what: "the client reaching the new leader", timeoutMs: 15_000 });
+  const client = next as unknown as Awaited<ReturnType<typeof connectToLeader>>;
+  try {
+    assert.notEqual(client.connection.address, `127.0.0.1:${group.ports[0]}`);
+    assert.equal(await client.get("own:before"), "1");
+  } finally {
+    await client.close();
+  }
 });
