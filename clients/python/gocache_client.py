@@ -15,8 +15,15 @@ TimeoutError also from the built-in exceptions of the same names.
             pipe.incr("hits").get("greeting")
             hits, greeting = pipe.execute()
 
+A leader/follower group's leader is found through Sentinel's client API, which a gocache
+group's members answer (real redis-sentinel processes work too); after a failover, connect again:
+
+    from gocache_client import connect_to_leader
+
+    client = connect_to_leader([("10.0.0.1", 7000), ("10.0.0.2", 7000)], "mymaster")
+
 Not supported: RESP3, pub/sub subscriptions (PUBLISH works), cluster redirections (MOVED/ASK
-surface as ReplyError), TLS.
+surface as ReplyError), TLS, reconnecting by itself.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ __all__ = [
     "ConnectionError",
     "TimeoutError",
     "ProtocolError",
+    "discover_leader",
+    "connect_to_leader",
 ]
 
 Arg = Union[bytes, bytearray, memoryview, str, int, float]
@@ -358,3 +367,40 @@ class Pipeline:
 
     def __exit__(self, *exc) -> None:
         self._commands = []
+
+
+def discover_leader(
+    sentinels: Iterable[tuple[str, int]], name: str, *, timeout: float | None = 2.0
+) -> tuple[str, int]:
+    """The leader's (host, port) as the first sentinel that knows group ``name`` names it.
+
+    Raises ConnectionError when no sentinel answers with an address.
+    """
+    problems = []
+    for host, port in sentinels:
+        try:
+            with GoCacheClient(host, port, timeout=timeout) as sentinel:
+                reply = sentinel.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)
+        except GoCacheError as e:
+            problems.append(f"{host}:{port}: {e}")
+            continue
+        if isinstance(reply, list) and len(reply) == 2:
+            return reply[0].decode(), int(reply[1])
+        problems.append(f"{host}:{port}: no leader known")
+    raise ConnectionError(f"No sentinel named a leader for {name}: {'; '.join(problems)}")
+
+
+def connect_to_leader(
+    sentinels: Iterable[tuple[str, int]], name: str, **options
+) -> GoCacheClient:
+    """Connects to group ``name``'s current leader, checked with ROLE (see discover_leader)."""
+    host, port = discover_leader(sentinels, name, timeout=options.get("timeout", 2.0))
+    client = GoCacheClient(host, port, **options)
+    try:
+        role = client.execute_command("ROLE")
+        if not (isinstance(role, list) and role and role[0] == b"master"):
+            raise ConnectionError(f"{host}:{port} is not the leader")
+    except GoCacheError:
+        client.close()
+        raise
+    return client

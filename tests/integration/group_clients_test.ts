@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { askGroup, roleOf, startGroup } from "../support/group.ts";
 import { connectToLeader, discoverLeader } from "../../src/client/mod.ts";
 import { startServer } from "../support/server.ts";
-import { REDIS_PY, requireTools } from "../support/tools.ts";
+import { PYTHON3, REDIS_PY, requireTools } from "../support/tools.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 Deno.test("ioredis in Sentinel mode keeps writing across a failover of the group", async () => {
@@ -200,4 +200,69 @@ Deno.test("gocache's own client finds the leader through the members and again a
   } finally {
     await client.close();
   }
+});
+
+const OWN_PYTHON_SCRIPT = `
+import sys, time
+from gocache_client import connect_to_leader, GoCacheError
+sentinels = [("127.0.0.1", int(p)) for p in sys.argv[1:]]
+with connect_to_leader(sentinels, "mymaster", timeout=1.0) as client:
+    client.set("pyown:before", "1")
+    print("leader", client.execute_command("CONFIG", "GET", "port")[1].decode(), flush=True)
+sys.stdin.readline()
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        with connect_to_leader(sentinels, "mymaster", timeout=0.5) as client:
+            client.set("pyown:after", "1")
+            print("leader", client.execute_command("CONFIG", "GET", "port")[1].decode(), flush=True)
+            break
+    except GoCacheError:
+        time.sleep(0.05)
+`;
+
+Deno.test({
+  name: "the repo's Python client finds the leader again after a failover",
+  ...requireTools(PYTHON3, async () => {
+    await using group = await startGroup();
+    const child = new Deno.Command("python3", {
+      args: ["-c", OWN_PYTHON_SCRIPT, ...group.ports.map(String)],
+      env: { PYTHONPATH: new URL("../../clients/python/", import.meta.url).pathname },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const nextLine = async () => {
+      while (!text.includes("\n")) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`the Python client ended early: ${text}`);
+        text += value;
+      }
+      const line = text.slice(0, text.indexOf("\n"));
+      text = text.slice(line.length + 1);
+      return line;
+    };
+    try {
+      assert.equal(await nextLine(), `leader ${group.ports[0]}`);
+      await group.nodes[0].stop("SIGKILL");
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("\n"));
+      await writer.close();
+      const port = Number((await nextLine()).split(" ")[1]);
+      assert.ok(group.ports.slice(1).includes(port), `a follower leads now: ${port}`);
+      assert.equal(await askGroup(port, "GET", "pyown:after"), "1");
+      assert.equal(await askGroup(port, "GET", "pyown:before"), "1");
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already ended.
+      }
+      await child.status;
+      lines.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+    }
+  }),
 });
