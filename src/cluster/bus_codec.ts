@@ -16,6 +16,11 @@ export const HEADER_SIZE = 2256;
 export const GOSSIP_SIZE = 104;
 /** The bus protocol version. */
 export const PROTOCOL_VERSION = 1;
+/**
+ * Message flag: the sender, a master in a manual failover, has paused its clients' writes, so
+ * the offset in this header is final (Redis's CLUSTERMSG_FLAG0_PAUSED).
+ */
+export const MFLAG_PAUSED = 1;
 /** Message flag: vote even though the master is up (CLUSTER FAILOVER FORCE). */
 export const MFLAG_FORCEACK = 2;
 /** Message flag: the message may carry extensions (set by Redis 7 on every PING/PONG/MEET). */

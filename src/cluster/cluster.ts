@@ -26,6 +26,8 @@ import { handleMessage } from "./gossip.ts";
 import { Election, handleReplicaFailover } from "./failover.ts";
 import { MFLAG_FORCEACK } from "./bus_codec.ts";
 import { GroupMembership } from "./group.ts";
+import { ManualFailover, pausedFlag, resetManualFailover } from "./manual_failover.ts";
+import { handleReplicaMigration } from "./replica_migration.ts";
 
 const log = logger("cluster");
 const CRON_MS = 100;
@@ -62,6 +64,8 @@ export class Cluster {
   busPort = 0;
   /** This node's election, when it is a replica whose master failed. */
   readonly election: Election = new Election();
+  /** The coordinated manual failover (CLUSTER FAILOVER) in progress, on either side. */
+  readonly manualFailover: ManualFailover = new ManualFailover();
   /** The leader/follower group this bus serves, or null in cluster mode (see group.ts). */
   readonly group: GroupMembership | null;
   /** Whether nodes.conf existed at start (a fresh node takes its first role). */
@@ -289,7 +293,7 @@ export class Cluster {
       cport: myself.cport,
       flags: myself.flags & 0xffff,
       state: this.state.ok ? 0 : 1,
-      mflags: 0,
+      mflags: pausedFlag(this),
       priority: this.#values["replica-priority"],
     };
   }
@@ -451,6 +455,7 @@ export class Cluster {
     state.setReplicaRole(myself, master);
     log.info("Configured as a replica of {id}", { id: master.id });
     this.#follow(master);
+    resetManualFailover(this);
   }
 
   /** Replicates from `master` unless the link already goes to its address. */
@@ -552,6 +557,7 @@ export class Cluster {
       );
     }
     handleReplicaFailover(this);
+    if (this.group === null) handleReplicaMigration(this, now);
     if (changed || iteration % 10 === 0) this.updateState();
     if (state.dirty) this.saveConfig();
   }

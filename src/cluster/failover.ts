@@ -15,7 +15,8 @@
  * `cluster-replica-validity-factor` (+ `repl-ping-replica-period`) does not stand either, as in
  * Redis. A replica with `cluster-replica-no-failover yes` or `replica-priority 0` never stands on its
  * own; CLUSTER FAILOVER FORCE starts an election at once with the master up (voters see the
- * FORCEACK flag), TAKEOVER takes the slots at a new epoch without a vote.
+ * FORCEACK flag), TAKEOVER takes the slots at a new epoch without a vote, and the plain form
+ * stands the same way once the paused master's last write arrived (manual_failover.ts).
  */
 import { logger } from "../util/logger.ts";
 import type { BusHeader } from "./bus_codec.ts";
@@ -25,6 +26,11 @@ import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { type ClusterNode, hasSlotBit } from "./node.ts";
 import { MessageType } from "./state.ts";
+import {
+  checkManualFailoverTimeout,
+  handleManualFailover,
+  resetManualFailover,
+} from "./manual_failover.ts";
 
 const log = logger("cluster");
 
@@ -126,21 +132,29 @@ function rankOf(cluster: Cluster, master: ClusterNode): number {
   return rank;
 }
 
-/** A replica's failover step, from the cron and on every vote (clusterHandleSlaveFailover). */
+/**
+ * A replica's failover step, from the cron and on every vote (clusterHandleSlaveFailover),
+ * after the manual failover's (a timed-out one first ends, on a master too, so that a late
+ * vote cannot complete it). An election of CLUSTER FAILOVER (forced) runs even with
+ * `cluster-replica-no-failover` or `replica-priority 0`, as Redis's manual failover does.
+ */
 export function handleReplicaFailover(cluster: Cluster): void {
   const state = cluster.state;
   const myself = state.myself;
   const master = myself.master;
   const election = cluster.election;
   const values = cluster.host.ctx.config.values;
+  const now = Date.now();
+  checkManualFailoverTimeout(cluster, now);
+  handleManualFailover(cluster);
   if (
     !myself.isReplica || master === null || master.slotCount === 0 ||
-    (!master.failed && !election.forced) || values["cluster-replica-no-failover"] ||
-    values["replica-priority"] === 0
+    (!master.failed && !election.forced) ||
+    ((values["cluster-replica-no-failover"] || values["replica-priority"] === 0) &&
+      !election.forced)
   ) {
     return;
   }
-  const now = Date.now();
   const timeout = cluster.nodeTimeout;
   // Redis's data-age rule: a replica cut off from its master for longer than node timeout x
   // cluster-replica-validity-factor (plus a ping period) holds data too old to stand with.
@@ -235,6 +249,7 @@ export function replaceMaster(cluster: Cluster, master: ClusterNode, epoch: numb
   state.promotions++;
   cluster.election.startsAt = 0;
   cluster.election.forced = false;
+  resetManualFailover(cluster);
   state.dirty = true;
   cluster.updateState();
   cluster.saveConfig();

@@ -3,7 +3,8 @@
  * answer PINGs and MEETs, finish handshakes, learn epochs, roles, addresses and hostnames, take
  * slot ownership from the node with the newer config epoch (answering stale claims with an
  * UPDATE), resolve config epoch collisions, count failure reports from gossip and mark a node
- * FAIL once a majority of masters agree, and deliver PUBLISH messages.
+ * FAIL once a majority of masters agree, deliver PUBLISH messages, and pass votes and manual
+ * failover requests (MFSTART) on to failover.ts and manual_failover.ts.
  */
 import { logger } from "../util/logger.ts";
 import { bytesEqual } from "../util/bytes.ts";
@@ -13,7 +14,8 @@ import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, hasSlotBit, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
 import { MessageType } from "./state.ts";
-import { handleAuthAck, handleAuthRequest } from "./failover.ts";
+import { handleAuthAck, handleAuthRequest, handleReplicaFailover } from "./failover.ts";
+import { handleMfStart, noteMasterOffset } from "./manual_failover.ts";
 import { countKeysInSlot, deleteKeysInSlots } from "./slot_keys.ts";
 
 const log = logger("cluster");
@@ -41,6 +43,7 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
     }
     sender.replOffset = h.offset;
     sender.priority = h.priority ?? null;
+    if (noteMasterOffset(cluster, sender, h)) handleReplicaFailover(cluster);
   }
   const type = h.type;
   if (type === MessageType.PING || type === MessageType.MEET) {
@@ -89,6 +92,9 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
       break;
     case MessageType.FAILOVER_AUTH_ACK:
       handleAuthAck(cluster, sender, h);
+      break;
+    case MessageType.MFSTART:
+      handleMfStart(cluster, link, sender);
       break;
     case MessageType.UPDATE: {
       const update = message.update as NonNullable<BusMessage["update"]>;

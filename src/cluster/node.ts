@@ -89,6 +89,11 @@ export class ClusterNode {
   failTime = 0;
   /** When this node last voted for a replica of this master (ms). */
   votedTime = 0;
+  /**
+   * Since when this master has been seen orphaned, serving slots with no working replica
+   * (ms), or 0; a replica migrates to it only after a while (see replica_migration.ts).
+   */
+  orphanedAt = 0;
   /** Its `replica-priority` as a gocache node announces it; null for redis-server nodes. */
   priority: number | null = null;
   /** Its replication offset as last announced. */
@@ -180,9 +185,15 @@ export class ClusterNode {
     return ranges;
   }
 
-  /** Adds a replica (once). */
+  /**
+   * Adds a replica (once). A master that ever had a replica is expected to keep one: it is
+   * marked MIGRATE_TO, so that a spare replica elsewhere migrates to it once it has none (as
+   * Redis's clusterNodeAddSlave).
+   */
   addReplica(replica: ClusterNode): void {
-    if (!this.replicas.includes(replica)) this.replicas.push(replica);
+    if (this.replicas.includes(replica)) return;
+    this.replicas.push(replica);
+    this.flags |= NodeFlag.MIGRATE_TO;
   }
 
   /** Removes a replica if present. */

@@ -185,11 +185,16 @@ export class ClusterState {
     return true;
   }
 
-  /** Makes `node` a master (keeping its slots). */
+  /**
+   * Makes `node` a master (keeping its slots). Another node promoted from replica is marked
+   * MIGRATE_TO, as in Redis's clusterSetNodeAsMaster: it took over a shard that had replicas.
+   */
   setMasterRole(node: ClusterNode): void {
+    const promoted = node.master !== null && !node.isMyself;
     if (node.master !== null) node.master.removeReplica(node);
     node.master = null;
     if (node.isMaster && !node.isReplica) return;
+    if (promoted) node.flags |= NodeFlag.MIGRATE_TO;
     node.flags = (node.flags & ~NodeFlag.SLAVE) | NodeFlag.MASTER;
     this.dirty = true;
   }

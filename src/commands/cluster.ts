@@ -7,6 +7,7 @@ import { CLUSTER_SLOTS, keySlot } from "../cluster/key_slot.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
 import { countKeysInSlot, keysInSlot } from "../cluster/slot_keys.ts";
 import { replaceMaster } from "../cluster/failover.ts";
+import { resetManualFailover, startManualFailover } from "../cluster/manual_failover.ts";
 import { clusterOf, HELP, info, links, shards, slots } from "./cluster_views.ts";
 import {
   bumpEpoch,
@@ -338,6 +339,7 @@ export const clusterCommands: readonly CommandDef[] = [
               "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE",
             );
           }
+          resetManualFailover(cluster);
           if (mode === "takeover") {
             // No vote: a new config epoch of this node's own, then the master's slots.
             const state = cluster.state;
@@ -346,11 +348,10 @@ export const clusterCommands: readonly CommandDef[] = [
             return OK;
           }
           if (mode === "") {
-            // The coordinated form (MFSTART: the master pauses writes until this replica has
-            // caught up) is not built yet; FORCE elects at once and may lose unreplicated writes.
-            throw new CommandError(
-              "ERR CLUSTER FAILOVER without FORCE or TAKEOVER is not supported by gocache yet",
-            );
+            // Coordinated: the master pauses writes until this replica has caught up, then it
+            // stands (manual_failover.ts); the reply does not wait, as in Redis.
+            startManualFailover(cluster, master);
+            return OK;
           }
           cluster.election.forced = true;
           cluster.election.startsAt = Date.now() - 1;

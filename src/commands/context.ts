@@ -13,6 +13,7 @@ import type { Replication } from "../replication/replication.ts";
 import type { CommandObserver } from "../server/observer.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import type { Cluster } from "../cluster/cluster.ts";
+import type { WritePause } from "../server/write_pause.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
 export interface ServerIdentity {
@@ -116,6 +117,8 @@ export interface ServerContext {
   readonly persistence: PersistenceView;
   /** The node's replication role: leader or follower, followers, backlog, WAIT. */
   readonly replication: Replication;
+  /** The pause of client writes (a master's, during a coordinated manual failover). */
+  readonly writePause: WritePause;
   /** Command durations, the slow log and MONITOR clients. */
   readonly observer: CommandObserver;
   /** Metrics collectors and readiness checks (other modules add theirs here). */

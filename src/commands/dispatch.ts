@@ -3,12 +3,12 @@
  * subcommand, check arity and authentication, run the handler, count the call. Every generic
  * refusal lives here so handlers only do their own work.
  */
-import { ErrorReply, type Reply, SimpleString } from "../resp/reply.ts";
+import { DeferredReply, ErrorReply, NO_REPLY, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
 import type { Command } from "./registry.ts";
-import { now } from "../util/clock.ts";
+import { now, withBatchTime } from "../util/clock.ts";
 import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
 import { clusterRefusal, needsSlotCheck } from "../cluster/redirect.ts";
 import type { Cluster } from "../cluster/cluster.ts";
@@ -93,6 +93,36 @@ function clusterGate(
 }
 
 /**
+ * Whether a write pause holds `cmd` (Redis's `is_may_replicate_command`): a write, PUBLISH or
+ * SPUBLISH (they reach the followers), or an EXEC with a write queued.
+ */
+function pausedBy(cmd: Command, client: ClientState): boolean {
+  if (cmd.write || cmd.name === "publish" || cmd.name === "spublish") return true;
+  const queued = client.multi;
+  if (!cmd.runsQueue || queued === null) return false;
+  for (let i = 0; i < queued.length; i++) if (queued.commands[i].write) return true;
+  return false;
+}
+
+const POSTPONED = new ErrorReply("ERR command postponed by a write pause");
+
+/**
+ * Holds a command while client writes are paused (Redis's blockPostponeClient): the client
+ * waits, and once the pause ends the command goes through dispatch again from the start, so
+ * a node that became a replica meanwhile redirects it. The arguments are copied: the read
+ * buffer they view may be reused by then.
+ */
+function postpone(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): DeferredReply {
+  const held = argv.map((arg) => arg.slice());
+  const rerun = (): Reply | Promise<Reply> => {
+    if (client.killed) return NO_REPLY;
+    const reply = withBatchTime(() => dispatch(ctx, client, held));
+    return reply instanceof DeferredReply ? reply.promise : reply;
+  };
+  return new DeferredReply(ctx.writePause.whenEnded().then(rerun), POSTPONED);
+}
+
+/**
  * Runs one command for `client` and returns its reply (inside MULTI: queues it and answers
  * QUEUED). `argv` is never empty.
  */
@@ -129,6 +159,9 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     cmd.rejectedCalls++;
     ctx.stats.countError(refusal);
     return refusal;
+  }
+  if (ctx.writePause.active && !client.obeyed && pausedBy(cmd, client)) {
+    return postpone(ctx, client, argv);
   }
   if (client.multi !== null && !cmd.runsInMulti) {
     if (cmd.noMulti) return refuse(ctx, client, NOT_IN_MULTI, cmd);

@@ -206,7 +206,9 @@ export class Replication {
     const period = this.#ctx.config.values["repl-ping-replica-period"] * 1000;
     const pingDue = at - this.#lastPing >= period;
     if (pingDue) this.#lastPing = at;
-    this.leader.cron(at, pingDue);
+    // No PING while client writes are paused: as in Redis, a manual failover's replica waits
+    // for the offset the master had when it paused, and the stream stays there.
+    this.leader.cron(at, pingDue && !this.#ctx.writePause.active);
   }
 
   /** Stops the link and ends pending WAITs (shutdown). */

@@ -29,6 +29,7 @@ import { pubsubHub } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { GroupMembership } from "../cluster/group.ts";
+import { WritePause } from "./write_pause.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
@@ -63,6 +64,8 @@ export class Server implements ServerContext {
   readonly persistence: Persistence;
   /** Leader or follower: followers, backlog, the link to a leader. */
   readonly replication: Replication;
+  /** The pause of client writes during a coordinated manual failover. */
+  readonly writePause: WritePause = new WritePause();
   #lastReplicationCron = 0;
   /** Command durations, the slow log and MONITOR clients. */
   readonly observer: CommandObserver;
@@ -239,6 +242,7 @@ export class Server implements ServerContext {
     });
     this.cluster?.close();
     this.group?.close();
+    this.writePause.end();
     await this.replication.close();
     await Promise.race([Promise.allSettled([...this.#live.values()]), grace]);
     await Promise.allSettled([...this.#live.values()]);
@@ -324,8 +328,11 @@ export class Server implements ServerContext {
   /** Periodic work: active expiry, statistics, idle timeouts, output buffer soft limits. */
   #housekeeping(): void {
     const at = now();
-    // Like Redis, active expiry may use a quarter of each period.
-    this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
+    // Like Redis, active expiry may use a quarter of each period; none while writes are paused
+    // (its DELs would move the stream's offset past the one a manual failover waits for).
+    if (!this.writePause.active) {
+      this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
+    }
     this.propagator.flush();
     this.persistence.cron();
     this.cluster?.tick(at);

@@ -10,6 +10,7 @@ import type { BusHeader } from "../../../src/cluster/bus_codec.ts";
 import type { BusLink } from "../../../src/cluster/bus_link.ts";
 import type { Cluster } from "../../../src/cluster/cluster.ts";
 import { Election, handleAuthAck, handleAuthRequest } from "../../../src/cluster/failover.ts";
+import { ManualFailover } from "../../../src/cluster/manual_failover.ts";
 import { ClusterNode, NodeFlag, randomNodeId } from "../../../src/cluster/node.ts";
 import { ClusterState, MessageType } from "../../../src/cluster/state.ts";
 
@@ -32,6 +33,7 @@ function setup(options: { group?: boolean } = {}) {
   const cluster = {
     state,
     election,
+    manualFailover: new ManualFailover(),
     group: options.group ? {} : null,
     nodeTimeout: 1000,
     quorum: options.group ? 2 : Math.floor(2 / 2) + 1,

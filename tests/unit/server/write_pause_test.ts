@@ -1,0 +1,32 @@
+/** The write pause: postponed commands wake in order when it ends, by hand or at its end time. */
+import assert from "node:assert/strict";
+import { WritePause } from "../../../src/server/write_pause.ts";
+
+Deno.test("a write pause wakes its waiters in order when it ends, and keeps the later end", async () => {
+  const pause = new WritePause();
+  assert.equal(pause.active, false);
+  await pause.whenEnded();
+  pause.pause(Date.now() + 60_000);
+  pause.pause(Date.now() + 1000);
+  assert.ok(pause.until > Date.now() + 30_000, "an earlier end does not shorten the pause");
+  const woken: number[] = [];
+  const first = pause.whenEnded().then(() => woken.push(1));
+  const second = pause.whenEnded().then(() => woken.push(2));
+  assert.equal(pause.postponed, 2);
+  pause.end();
+  await Promise.all([first, second]);
+  assert.deepEqual(woken, [1, 2]);
+  assert.equal(pause.active, false);
+});
+
+Deno.test("a write pause ends by itself at its end time", async () => {
+  const pause = new WritePause();
+  pause.pause(Date.now() + 30);
+  const started = Date.now();
+  // The pause's own timer does not keep a process alive (a server's listener does).
+  const alive = setTimeout(() => {}, 5000);
+  await pause.whenEnded();
+  clearTimeout(alive);
+  assert.ok(Date.now() - started >= 20);
+  assert.equal(pause.active, false);
+});
