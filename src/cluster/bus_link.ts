@@ -206,3 +206,13 @@ export class BusLink implements NodeLink {
     this.#events.closed(this, error, cause);
   }
 }
+
+/** An address without the IPv4-mapped IPv6 prefix (`::ffff:10.0.0.1` is `10.0.0.1`). */
+export function normalizeIp(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+/** The address a peer's messages come from: its announced IP, or the socket's. */
+export function peerIp(link: BusLink, announced: string): string {
+  return announced !== "" ? announced : normalizeIp(link.peerIp);
+}

@@ -6,7 +6,6 @@
  * links, timing and persistence.
  */
 import type { ServerContext } from "../commands/context.ts";
-import { ErrorReply } from "../resp/reply.ts";
 import { logger } from "../util/logger.ts";
 import {
   type BusHeader,
@@ -23,16 +22,14 @@ import { ClusterNode, NodeFlag, randomNodeId } from "./node.ts";
 import { readNodesConf, writeNodesConf } from "./nodes_conf.ts";
 import { ClusterState, MessageType } from "./state.ts";
 import { handleMessage } from "./gossip.ts";
-import { Election, handleReplicaFailover } from "./failover.ts";
+import { Election } from "./failover.ts";
+import { clusterCron } from "./cluster_cron.ts";
 import { MFLAG_FORCEACK } from "./bus_codec.ts";
 import { GroupMembership } from "./group.ts";
 import { ManualFailover, pausedFlag, resetManualFailover } from "./manual_failover.ts";
-import { handleReplicaMigration } from "./replica_migration.ts";
 
 const log = logger("cluster");
 const CRON_MS = 100;
-const NOREPLICAS = new ErrorReply("NOREPLICAS Not enough good replicas to write.");
-const CLUSTERDOWN = new ErrorReply("CLUSTERDOWN The cluster is down");
 
 /** What the cluster needs of the rest of the node. */
 export interface ClusterHost {
@@ -40,10 +37,6 @@ export interface ClusterHost {
   readonly ctx: ServerContext;
   /** Delivers a message published on another node to this node's subscribers. */
   deliver(kind: "channel" | "shard", channel: Uint8Array, message: Uint8Array): void;
-}
-
-function normalizeIp(ip: string): string {
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
 }
 
 /** A node's cluster mode; see the module comment. */
@@ -249,7 +242,7 @@ export class Cluster {
   }
 
   /** Opens the outbound link to `node`; it sends a PING (or MEET) once connected. */
-  #connect(node: ClusterNode): void {
+  connect(node: ClusterNode): void {
     const link = this.#newLink(false, node);
     node.link = link;
     // As Redis, which queues the PING when it creates the link: the wait for an answer starts
@@ -411,22 +404,6 @@ export class Cluster {
     this.send(link, encodeHeaderOnly(this.header(type)), type);
   }
 
-  /** This node's address as a peer saw it, learned from a MEET when none is announced. */
-  learnOwnIp(link: BusLink): void {
-    if (this.#values["cluster-announce-ip"] !== "") return;
-    const ip = normalizeIp(link.localIp);
-    if (ip !== "" && ip !== this.state.myself.ip) {
-      this.state.myself.ip = ip;
-      this.state.dirty = true;
-      log.info("IP address for this node updated to {ip}", { ip });
-    }
-  }
-
-  /** The address a peer's messages come from: its announced IP, or the socket's. */
-  peerIp(link: BusLink, announced: string): string {
-    return announced !== "" ? announced : normalizeIp(link.peerIp);
-  }
-
   /** CLUSTER MEET: starts a handshake with the node at ip:port (bus port cport). */
   meet(ip: string, port: number, cport: number): void {
     const state = this.state;
@@ -477,89 +454,14 @@ export class Cluster {
     this.cron();
   }
 
-  /** One cron tick (every 100 ms): see Redis's clusterCron. */
+  /** One cron tick (every 100 ms): see cluster_cron.ts. */
   cron(): void {
-    const state = this.state;
-    const now = Date.now();
-    const timeout = this.nodeTimeout;
-    const iteration = this.#iteration++;
-    const values = this.#values;
-    const myself = state.myself;
-    // A group's heartbeat period is its own setting; a cluster pings at half the node timeout.
-    const heartbeat = this.group !== null ? values["group-heartbeat-period"] : timeout / 2;
-    myself.hostname = values["cluster-announce-hostname"];
-    if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
-    let changed = false;
-    for (const node of [...state.nodes.values()]) {
-      if (node.isMyself || node.noAddress) continue;
-      if (node.inHandshake && now - node.createdAt > Math.max(timeout, 1000)) {
-        state.remove(node);
-        continue;
-      }
-      if (node.link === null) this.#connect(node);
-    }
-    if (iteration % 10 === 0) {
-      let oldest: ClusterNode | null = null;
-      const nodes = [...state.nodes.values()];
-      for (let i = 0; i < 5 && nodes.length > 0; i++) {
-        const node = nodes[Math.floor(Math.random() * nodes.length)];
-        if (node.link === null || node.pingSent !== 0 || node.isMyself || node.inHandshake) {
-          continue;
-        }
-        if (oldest === null || node.pongReceived < oldest.pongReceived) oldest = node;
-      }
-      if (oldest !== null) this.sendPing(oldest.link as BusLink, MessageType.PING);
-    }
-    for (const node of state.nodes.values()) {
-      if (node.isMyself || node.noAddress || node.inHandshake) continue;
-      const link = node.link as BusLink | null;
-      if (
-        link !== null && link.connected && now - link.createdAt > timeout &&
-        node.pingSent !== 0 && now - node.pingSent > timeout / 2 &&
-        now - node.dataReceived > timeout / 2
-      ) {
-        link.close("no reply within half the node timeout");
-      }
-      if (
-        link !== null && link.connected && node.pingSent === 0 &&
-        now - node.pongReceived > heartbeat
-      ) {
-        this.sendPing(link, MessageType.PING);
-        continue;
-      }
-      if (node.pingSent === 0) continue;
-      const delay = Math.min(now - node.pingSent, now - node.dataReceived);
-      if (delay > timeout && (node.flags & (NodeFlag.PFAIL | NodeFlag.FAIL)) === 0) {
-        node.flags |= NodeFlag.PFAIL;
-        changed = true;
-        log.info("Node {id} is not reachable (PFAIL)", { id: node.id });
-      }
-    }
-    if (
-      myself.isReplica && myself.master !== null && !myself.master.noAddress &&
-      this.host.ctx.replication.follower === null
-    ) {
-      this.host.ctx.replication.follow(myself.master.ip, myself.master.port);
-    }
-    if (this.group !== null) {
-      if (iteration % 10 === 0) this.group.cron(this, now);
-      this.host.ctx.replication.setWriteLease(
-        this.group.writeLease(this, now, this.#startedAt),
-        NOREPLICAS,
-      );
-    } else {
-      const serving = myself.isMaster && myself.slotCount > 0;
-      this.host.ctx.replication.setWriteLease(
-        serving
-          ? this.leaseFrom(Math.floor(state.size / 2), (n) => n.isMaster && n.slotCount > 0)
-          : null,
-        CLUSTERDOWN,
-      );
-    }
-    handleReplicaFailover(this);
-    if (this.group === null) handleReplicaMigration(this, now);
-    if (changed || iteration % 10 === 0) this.updateState();
-    if (state.dirty) this.saveConfig();
+    clusterCron(this, this.#iteration++);
+  }
+
+  /** When the bus started (ms): a master takes no writes in its first 2 seconds. */
+  get startedAt(): number {
+    return this.#startedAt;
   }
 
   /** Recomputes cluster_state and logs a change. */
@@ -578,25 +480,6 @@ export class Cluster {
       log.info("Cluster state changed: {state}", { state: state.ok ? "ok" : "fail" });
     }
     group?.watchLeader(this);
-  }
-
-  /**
-   * A master's write lease: writes run only until `needed` of the other voters (those `counts`)
-   * have answered a PING sent less than a node timeout ago; Infinity when none is needed. The
-   * others cannot have failed this master over before a node timeout (plus the election's delay)
-   * without its PINGs answered, so a master that was stopped, or cut off from the majority,
-   * refuses writes from the moment they could have, before its own timers or messages run.
-   */
-  leaseFrom(needed: number, counts: (node: ClusterNode) => boolean): number {
-    if (needed <= 0) return Infinity;
-    const acked: number[] = [];
-    for (const node of this.state.nodes.values()) {
-      if (node.isMyself || node.inHandshake || node.noAddress || !counts(node)) continue;
-      acked.push(node.pingAckedAt);
-    }
-    if (acked.length < needed) return 0;
-    acked.sort((a, b) => b - a);
-    return acked[needed - 1] + this.nodeTimeout;
   }
 
   /** Links for CLUSTER LINKS. */

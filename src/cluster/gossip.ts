@@ -9,7 +9,7 @@
 import { logger } from "../util/logger.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import type { BusMessage } from "./bus_codec.ts";
-import type { BusLink } from "./bus_link.ts";
+import { type BusLink, normalizeIp, peerIp } from "./bus_link.ts";
 import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, hasSlotBit, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
@@ -47,10 +47,10 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
   }
   const type = h.type;
   if (type === MessageType.PING || type === MessageType.MEET) {
-    if (type === MessageType.MEET || state.myself.ip === "") cluster.learnOwnIp(link);
+    if (type === MessageType.MEET || state.myself.ip === "") learnOwnIp(cluster, link);
     if (sender === undefined && type === MessageType.MEET) {
       const node = new ClusterNode(randomNodeId(), NodeFlag.HANDSHAKE, now);
-      node.ip = cluster.peerIp(link, h.ip);
+      node.ip = peerIp(link, h.ip);
       node.port = h.port;
       node.cport = h.cport;
       state.add(node);
@@ -219,7 +219,7 @@ function updateAddress(
   cport: number,
 ): void {
   if (node.isMyself || link === node.link) return;
-  const ip = cluster.peerIp(link, announced);
+  const ip = peerIp(link, announced);
   if (node.ip === ip && node.port === port && node.cport === cport) return;
   node.ip = ip;
   node.port = port;
@@ -386,4 +386,16 @@ function markFailingIfNeeded(cluster: Cluster, node: ClusterNode): void {
   state.dirty = true;
   cluster.broadcastFail(node);
   cluster.updateState();
+}
+
+/** This node's address as a peer saw it, learned from a MEET when none is announced. */
+function learnOwnIp(cluster: Cluster, link: BusLink): void {
+  if (cluster.host.ctx.config.values["cluster-announce-ip"] !== "") return;
+  const ip = normalizeIp(link.localIp);
+  const myself = cluster.state.myself;
+  if (ip !== "" && ip !== myself.ip) {
+    myself.ip = ip;
+    cluster.state.dirty = true;
+    log.info("IP address for this node updated to {ip}", { ip });
+  }
 }

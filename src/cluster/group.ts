@@ -14,6 +14,7 @@
 import type { GroupMember } from "../config/schema.ts";
 import { logger } from "../util/logger.ts";
 import type { Cluster } from "./cluster.ts";
+import { leaseFrom } from "./cluster_cron.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import type { ClusterNode } from "./node.ts";
 
@@ -157,13 +158,13 @@ export class GroupMembership {
 
   /**
    * Until when this node may take writes as the leader (null: it follows); see
-   * `Cluster.writeLease`. Not in the first 2 seconds after a start either, so a leader restarted
+   * `leaseFrom` in cluster_cron.ts. Not in the first 2 seconds after a start either, so a leader restarted
    * after a failover learns of its successor before it takes a write.
    */
   writeLease(cluster: Cluster, now: number, startedAt: number): number | null {
     if (!cluster.state.myself.isMaster) return null;
     if (this.members.length > 1 && now - startedAt < 2000) return 0;
-    return cluster.leaseFrom(this.quorum - 1, () => true);
+    return leaseFrom(cluster, this.quorum - 1, () => true);
   }
 
   /** The address clients reach `node` at: what it announces or was seen at. */
