@@ -76,10 +76,12 @@ const SHOWN_FLAGS: readonly CommandFlag[] = [
   "loading",
   "stale",
   "skip_slowlog",
+  "asking",
   "fast",
   "no_auth",
   "no_async_loading",
   "no_multi",
+  "movablekeys",
   "allow_busy",
 ];
 
@@ -187,6 +189,13 @@ function getkeys(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
   if (!keys) throw new CommandError("ERR The command has no key arguments");
   if (!cmd.arityAllows(target.length)) {
     throw new CommandError("ERR Invalid number of arguments specified for command");
+  }
+  if (cmd.def.keysOf !== undefined) {
+    const positions = cmd.def.keysOf(target);
+    if (positions.length === 0) {
+      throw new CommandError("ERR Invalid arguments specified for command");
+    }
+    return positions.map((i) => target[i]);
   }
   const last = keys.last < 0 ? target.length + keys.last : keys.last;
   const out: Uint8Array[] = [];

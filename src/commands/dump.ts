@@ -1,8 +1,9 @@
 /**
  * DUMP and RESTORE: a value serialized in Redis's format (../persistence/rdb/dump.ts), so that
- * keys move between gocache and redis-server in either direction (MIGRATE-style tooling, copies
- * between instances). Replies and error texts are Redis 7.0's; RESTORE is propagated as a SET
- * with an absolute expiry, the deterministic form the AOF and followers need.
+ * keys move between gocache and redis-server in either direction (MIGRATE, copies between
+ * instances). Replies and error texts are Redis 7.0's; RESTORE (and RESTORE-ASKING, the form
+ * MIGRATE sends in cluster mode) is propagated as a SET with an absolute expiry, the
+ * deterministic form the AOF and followers need.
  */
 import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
@@ -16,6 +17,12 @@ import { ONE } from "./keys.ts";
 import { database, INT64_MAX, intArg, isWord, stringValue } from "./_values.ts";
 
 const BUSYKEY = "BUSYKEY Target key name already exists.";
+
+const RESTORE_COMPLEXITY = "O(1) to create the new key and additional O(N*M) to reconstruct " +
+  "the serialized value, where N is the number of Redis objects composing the value and M their " +
+  "average size. For small string values the time complexity is thus O(1)+O(1*M) where M is " +
+  "small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) " +
+  "because inserting values into sorted sets is O(log(N)).";
 
 function dump(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const value = stringValue(
@@ -85,7 +92,10 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
   return OK;
 }
 
-/** DUMP and RESTORE declarations (arity, flags and key positions as Redis 7.0 declares them). */
+/**
+ * DUMP, RESTORE and RESTORE-ASKING declarations (arity, flags and key positions as Redis 7.0
+ * declares them).
+ */
 export const dumpCommands: readonly CommandDef[] = [
   {
     name: "dump",
@@ -109,11 +119,21 @@ export const dumpCommands: readonly CommandDef[] = [
     acl: ["@keyspace", "@dangerous"],
     summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
     since: "2.6.0",
-    complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized " +
-      "value, where N is the number of Redis objects composing the value and M their average " +
-      "size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, " +
-      "so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because " +
-      "inserting values into sorted sets is O(log(N)).",
+    complexity: RESTORE_COMPLEXITY,
+    handler: restore,
+  },
+  {
+    // RESTORE as MIGRATE sends it in cluster mode: its `asking` flag lets it into a slot this
+    // node imports without a preceding ASKING (see cluster/redirect.ts).
+    name: "restore-asking",
+    arity: -4,
+    flags: ["write", "denyoom", "asking"],
+    keys: ONE,
+    group: "server",
+    acl: ["@keyspace", "@dangerous"],
+    summary: "An internal command for migrating keys in a cluster",
+    since: "3.0.0",
+    complexity: RESTORE_COMPLEXITY,
     handler: restore,
   },
 ];

@@ -15,6 +15,7 @@ import { serverCommands } from "./server.ts";
 import { bitmapCommands } from "./bitmaps.ts";
 import { diagnosticCommands } from "./diagnostics.ts";
 import { dumpCommands } from "./dump.ts";
+import { migrateCommands } from "./migrate.ts";
 import { stringCommands } from "./strings.ts";
 import { substringCommands } from "./substrings.ts";
 import { transactionCommands } from "./transactions.ts";
@@ -38,6 +39,7 @@ export function createCommandTable(): CommandTable {
     ...bitmapCommands,
     ...keyCommands,
     ...dumpCommands,
+    ...migrateCommands,
     ...expireCommands,
     ...introspectionCommands,
     ...transactionCommands,

@@ -33,7 +33,9 @@ export type CommandFlag =
   | "allow_busy"
   | "sentinel"
   | "no_async_loading"
-  | "skip_slowlog";
+  | "skip_slowlog"
+  | "asking"
+  | "movablekeys";
 
 /** Redis's command groups (COMMAND DOCS `group`). */
 export type CommandGroup =
@@ -58,6 +60,13 @@ export interface CommandDef {
   flags: readonly CommandFlag[];
   /** Key positions, as in COMMAND INFO (first, last, step); omitted for keyless commands. */
   keys?: { first: number; last: number; step: number };
+  /**
+   * For a command flagged `movablekeys`, whose keys' positions depend on its arguments (MIGRATE
+   * and its KEYS option): the positions in `argv` (the name at 0) that COMMAND GETKEYS reports.
+   * `keys` then only holds the legacy first/last/step COMMAND INFO prints, and dispatch's
+   * cluster slot check skips the command: its handler checks its own keys.
+   */
+  keysOf?: (argv: readonly Uint8Array[]) => number[];
   /** Group for COMMAND DOCS. */
   group: CommandGroup;
   /**
@@ -136,8 +145,9 @@ export class Command {
   /** Handler, or null for containers. */
   readonly handler: Handler | null;
   /**
-   * Key positions (the declaration's `keys`), or null for keyless commands: read per command by
-   * the cluster slot check, from this one class so the access stays monomorphic.
+   * Key positions (the declaration's `keys`), or null for keyless commands and for `movablekeys`
+   * ones, whose handlers check their keys' slots themselves: read per command by the cluster
+   * slot check, from this one class so the access stays monomorphic.
    */
   readonly keys: { readonly first: number; readonly last: number; readonly step: number } | null;
   /** Subcommands in declaration order, or null for a plain command. */
@@ -191,7 +201,7 @@ export class Command {
       slowlog: def.flags.includes("skip_slowlog"),
     };
     this.handler = def.handler ?? null;
-    this.keys = def.keys ?? null;
+    this.keys = def.flags.includes("movablekeys") ? null : def.keys ?? null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {
       const index = new NameIndex<Command>();
