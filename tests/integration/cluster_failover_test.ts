@@ -4,7 +4,8 @@
  * slots with every key written before, the cluster is ok again, and the old master, resumed,
  * sees the newer owner of its slots and becomes a replica of it; CLUSTER FAILOVER FORCE and
  * TAKEOVER; and in a mixed cluster, redis-server masters elect a gocache replica and gocache
- * masters a redis-server replica.
+ * masters a redis-server replica when a master is killed, and the killed one, restarted on its
+ * nodes.conf, rejoins as a replica.
  */
 import assert from "node:assert/strict";
 import { Cluster as IoCluster } from "ioredis";
@@ -161,12 +162,13 @@ Deno.test("CLUSTER FAILOVER FORCE and TAKEOVER move a shard to its replica while
 });
 
 Deno.test("in a mixed cluster, redis-server and gocache masters elect each other's replicas", async () => {
-  const g1 = await startClusterNode();
+  const g1Dir = await Deno.makeTempDir({ prefix: "gocache-mixed-" });
+  let g1 = await startClusterNode({ dir: g1Dir });
   const g2 = await startClusterNode();
   const g3 = await startClusterNode();
   const r1 = await startRedisClusterNode();
   const r2 = await startRedisClusterNode();
-  const all = [g1, g2, g3, r1, r2];
+  const all: { port: number; stop(): Promise<unknown> }[] = [g1, g2, g3, r1, r2];
   try {
     const masters = [g1, r1, g2];
     const ranges = [["0", "5460"], ["5461", "10922"], ["10923", "16383"]];
@@ -194,35 +196,32 @@ Deno.test("in a mixed cluster, redis-server and gocache masters elect each other
     assert.equal(await ask(g1.port, "SET", "hello", "from-g1"), "OK"); // slot 866
     await waitFor(async () => (await ask(r2.port, "DBSIZE")) === "1");
 
-    // g1 stops: redis-server r2 needs the votes of r1 (redis) and g2 (gocache).
-    Deno.kill(g1.pid, "SIGSTOP");
-    try {
-      await waitFor(async () => (await ask(r2.port, "ROLE")).startsWith("master"), {
-        timeoutMs: 30_000,
-        what: "redis-server r2 to win the election",
-      });
-      await waitForClusterOk([r1.port, g2.port, g3.port, r2.port], 5);
-      assert.equal(await ask(r2.port, "GET", "hello"), "from-g1");
-    } finally {
-      Deno.kill(g1.pid, "SIGCONT");
-    }
+    // g1 is killed: redis-server r2 needs the votes of r1 (redis) and g2 (gocache).
+    await g1.stop("SIGKILL");
+    await waitFor(async () => (await ask(r2.port, "ROLE")).startsWith("master"), {
+      timeoutMs: 30_000,
+      what: "redis-server r2 to win the election",
+    });
+    await waitForClusterOk([r1.port, g2.port, g3.port, r2.port], 5);
+    assert.equal(await ask(r2.port, "GET", "hello"), "from-g1");
+    // Restarted on its nodes.conf, g1 sees r2's newer claim on its slots and follows it.
+    g1 = await startClusterNode({ dir: g1Dir, port: g1.port });
+    all.push(g1);
     await waitFor(async () => (await ask(g1.port, "ROLE")).startsWith("slave"), {
       timeoutMs: 20_000,
       what: "g1 to follow r2",
     });
     await waitForClusterOk(ports, 5);
 
-    // r1 stops: gocache g3 needs the votes of r2 (redis) and g2 (gocache).
-    Deno.kill(r1.pid, "SIGSTOP");
-    try {
-      await waitFor(async () => (await ask(g3.port, "ROLE")).startsWith("master"), {
-        timeoutMs: 30_000,
-        what: "gocache g3 to win the election",
-      });
-      await waitForClusterOk([g1.port, g2.port, g3.port, r2.port], 5);
-    } finally {
-      Deno.kill(r1.pid, "SIGCONT");
-    }
+    // r1 is killed: gocache g3 needs the votes of r2 (redis) and g2 (gocache).
+    Deno.kill(r1.pid, "SIGKILL");
+    await waitFor(async () => (await ask(g3.port, "ROLE")).startsWith("master"), {
+      timeoutMs: 30_000,
+      what: "gocache g3 to win the election",
+    });
+    await waitForClusterOk([g1.port, g2.port, g3.port, r2.port], 5);
+    const r1Again = await startRedisClusterNode(["--dir", r1.dir], r1.port);
+    all.push(r1Again);
     await waitFor(async () => (await ask(r1.port, "ROLE")).startsWith("slave"), {
       timeoutMs: 20_000,
       what: "r1 to follow g3",
@@ -230,6 +229,7 @@ Deno.test("in a mixed cluster, redis-server and gocache masters elect each other
     await waitForClusterOk(ports, 5);
   } finally {
     await Promise.all(all.map((n) => n.stop()));
+    await Deno.remove(g1Dir, { recursive: true }).catch(() => {});
   }
 });
 

@@ -79,11 +79,17 @@ export async function startClusterNode(
 /** A redis-server cluster node (the reference peer's process handle). */
 export type RedisClusterNode = RedisProcess;
 
-/** Starts redis-server with `cluster-enabled yes` (node timeout 2 s). */
-export function startRedisClusterNode(extra: string[] = []): Promise<RedisClusterNode> {
+/**
+ * Starts redis-server with `cluster-enabled yes` (node timeout 2 s), on `port` (a restart) or on
+ * a free cluster port.
+ */
+export function startRedisClusterNode(
+  extra: string[] = [],
+  port: number = freeClusterPort(),
+): Promise<RedisClusterNode> {
   return startRedis(
     ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000", ...extra],
-    { port: freeClusterPort() },
+    { port },
   );
 }
 

@@ -32,6 +32,11 @@ export class RedisProcess {
     return this.#child.pid;
   }
 
+  /** Its data directory (removed by {@link stop}); a restart with `--dir` reuses its files. */
+  get dir(): string {
+    return this.#dir;
+  }
+
   /** Stops it and removes its directory. */
   async stop(): Promise<void> {
     try {
