@@ -14,7 +14,7 @@
  *   deno task bench:group-failover [--runs 5] [--timeout 1000] [--only gocache,redis]
  */
 import { parseArgs } from "node:util";
-import { cli, median, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
+import { median, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
 import { replyText, TimedConn } from "./_cluster_client.ts";
 import { RespMap, type RespValue } from "../src/resp/reply_decoder.ts";
 

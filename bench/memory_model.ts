@@ -41,23 +41,32 @@ function report(
   const mb = (n: number) => (n / 1e6).toFixed(1).padStart(6);
   const resident = after.resident - before.resident;
   const reserved = after.reserved - before.reserved;
-  return `${label.padEnd(46)} keys=${String(keys).padStart(7)}  estimate=${mb(estimate)} MB` +
+  return `${label.padEnd(50)} keys=${String(keys).padStart(7)}  estimate=${mb(estimate)} MB` +
     `  resident=${mb(resident)} MB (${(resident / estimate).toFixed(2)})` +
     `  reserved=${mb(reserved)} MB (${(reserved / estimate).toFixed(2)})`;
 }
 
-/** Fills a fresh keyspace and measures it; its data is unreachable once this returns. */
-function freshFill(keyLen: number, valueLen: number, ttl: boolean): string {
+/**
+ * Fills a fresh keyspace and measures it; its data is unreachable once this returns. `cluster`
+ * keeps the index of keys by hash slot, as database 0 of a cluster node does.
+ */
+function freshFill(
+  keyLen: number,
+  valueLen: number,
+  { ttl = false, cluster = false }: { ttl?: boolean; cluster?: boolean } = {},
+): string {
   const before = measure();
   const ks = new Keyspace(1);
   const db = ks.db(0);
+  if (cluster) db.indexSlots();
   const n = valueLen >= 1000 ? 100_000 : 500_000;
   for (let i = 0; i < n; i++) {
     const key = `key:${String(i).padStart(keyLen - 4, "0")}`;
     db.set(key, value(valueLen, i));
     if (ttl) db.setExpireAt(key, Date.now() + 3_600_000);
   }
-  const label = `fresh fill, ${keyLen}-byte keys, ${valueLen}-byte values${ttl ? ", TTL" : ""}`;
+  const label = `fresh fill, ${keyLen}-byte keys, ${valueLen}-byte values` +
+    `${ttl ? ", TTL" : ""}${cluster ? ", cluster" : ""}`;
   return report(label, db.size, ks.datasetBytes, before);
 }
 
@@ -81,10 +90,11 @@ function churn(): string {
 }
 
 const CASES: (() => string)[] = [
-  () => freshFill(16, 32, false),
-  () => freshFill(16, 32, true),
-  () => freshFill(16, 100, false),
-  () => freshFill(16, 1000, false),
+  () => freshFill(16, 32),
+  () => freshFill(16, 32, { ttl: true }),
+  () => freshFill(16, 32, { cluster: true }),
+  () => freshFill(16, 100),
+  () => freshFill(16, 1000),
   churn,
 ];
 

@@ -10,18 +10,22 @@ export const CLUSTER_SLOTS = 16384;
 
 /** The hash slot of a key given as bytes. */
 export function keySlot(key: Uint8Array): number {
-  const len = key.length;
-  for (let open = 0; open < len; open++) {
-    if (key[open] !== 0x7b) continue;
-    for (let close = open + 1; close < len; close++) {
-      if (key[close] === 0x7d) {
-        if (close > open + 1) return crc16(key, open + 1, close) & 0x3fff;
+  return keySlotOfRange(key, 0, key.length);
+}
+
+/** The hash slot of the key `buf[start, end)` (a key read in place, e.g. from the store). */
+export function keySlotOfRange(buf: Uint8Array, start: number, end: number): number {
+  for (let open = start; open < end; open++) {
+    if (buf[open] !== 0x7b) continue;
+    for (let close = open + 1; close < end; close++) {
+      if (buf[close] === 0x7d) {
+        if (close > open + 1) return crc16(buf, open + 1, close) & 0x3fff;
         break;
       }
     }
     break;
   }
-  return crc16(key, 0, len) & 0x3fff;
+  return crc16(buf, start, end) & 0x3fff;
 }
 
 /** The hash slot of a key held as a binary string (the keyspace's form). */

@@ -92,6 +92,8 @@ export class Server implements ServerContext {
     this.keyspace = new Keyspace(config.values.databases);
     this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
     this.keyspace.events.removed = (db, key) => this.propagator.command(db, ["DEL", key]);
+    // Cluster mode: database 0 indexes its keys by hash slot from the first key loaded on.
+    if (config.values["cluster-enabled"]) this.keyspace.db(0).indexSlots();
     this.persistence = new Persistence(this, config);
     this.replication = new Replication(this, () => this.commitWrites());
     this.observer = new CommandObserver(this.commands, this.clients, config);

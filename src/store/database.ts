@@ -7,6 +7,7 @@
  */
 
 import { KeyTable } from "./key_table.ts";
+import type { SlotIndex } from "./slot_index.ts";
 import { now as clockNow } from "../util/clock.ts";
 import { toBinaryString } from "../util/bytes.ts";
 
@@ -149,6 +150,42 @@ export class Database {
   /** Makes room for `count` keys in all and `bytes` more of keys and values (load hints). */
   reserve(count: number, bytes = 0): void {
     this.#table.reserve(count, bytes);
+  }
+
+  /**
+   * Keeps an index of keys by cluster hash slot from now on (cluster mode, database 0), so that
+   * {@link countKeysInSlot} is O(1) and {@link keysInSlot} O(count) rather than a scan.
+   */
+  indexSlots(): void {
+    this.#table.indexSlots();
+  }
+
+  /**
+   * Number of keys in cluster hash slot `slot` (0 <= slot < 16384), expired keys not yet removed
+   * included, as Redis counts them. Starts the index ({@link indexSlots}) if it is not kept yet.
+   */
+  countKeysInSlot(slot: number): number {
+    return this.#slotIndex().count(slot);
+  }
+
+  /**
+   * Up to `count` keys of cluster hash slot `slot`, newest first as Redis 7.0 lists them,
+   * expired keys not yet removed included. Starts the index if it is not kept yet.
+   */
+  keysInSlot(slot: number, count: number): string[] {
+    const table = this.#table;
+    const index = this.#slotIndex();
+    const keys: string[] = [];
+    for (let id = index.first(slot); id >= 0 && keys.length < count; id = index.next(id)) {
+      keys.push(table.keyString(id));
+    }
+    return keys;
+  }
+
+  #slotIndex(): SlotIndex {
+    const table = this.#table;
+    if (table.slotIndex === null) table.indexSlots();
+    return table.slotIndex!;
   }
 
   /**

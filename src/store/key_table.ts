@@ -23,13 +23,16 @@
  *   through records; a key without a TTL is read and written without touching its record.
  * - The set of ids with a TTL (id_set.ts), so that sampling volatile keys is random and O(1).
  * - Values of types other than strings are JS objects in a side map; their block holds the key.
+ * - In cluster mode only, a {@link SlotIndex} of the ids by hash slot, kept by {@link insert},
+ *   {@link remove} and {@link clear}, the only ways a key enters or leaves the table.
  */
 
 import { toBinaryString } from "../util/bytes.ts";
 import { Arena, copyBytes, freeBuffer } from "./arena.ts";
 import { nextScanCursor, placeRef, unplace } from "./slots.ts";
 import { IdSet } from "./id_set.ts";
-import { blockBytes, ENTRY_OVERHEAD, TTL_OVERHEAD } from "./memory.ts";
+import { blockBytes, ENTRY_OVERHEAD, SLOT_INDEX_OVERHEAD, TTL_OVERHEAD } from "./memory.ts";
+import { SlotIndex } from "./slot_index.ts";
 
 /** Block header bytes (key length, value length, id, hash, access stamp). */
 const HEADER = 24;
@@ -72,6 +75,8 @@ export class KeyTable {
   #scratch = new Uint8Array(64);
   #objects = new Map<number, unknown>();
   #clears = 0;
+  /** Ids by cluster hash slot, or null when not kept (outside cluster mode). */
+  #bySlot: SlotIndex | null = null;
 
   /** Creates an empty table; `seed` randomises hashing so clients cannot force collisions. */
   constructor(seed = (Math.random() * 0x100000000) | 0) {
@@ -95,13 +100,37 @@ export class KeyTable {
 
   /** Bytes the entries occupy, by the model in memory.ts. */
   get usedBytes(): number {
-    return this.#mem.usedBytes + this.#size * ENTRY_OVERHEAD + this.#volatile.size * TTL_OVERHEAD;
+    const perKey = this.#bySlot === null ? ENTRY_OVERHEAD : ENTRY_OVERHEAD + SLOT_INDEX_OVERHEAD;
+    return this.#mem.usedBytes + this.#size * perKey + this.#volatile.size * TTL_OVERHEAD;
   }
 
   /** Bytes reserved by the table's arrays and arena, used or not (for fragmentation figures). */
   get reservedBytes(): number {
     return this.#mem.bytes.length + this.#recBuffer.byteLength + this.#slots.length * 4 +
-      this.#volatile.reservedBytes;
+      this.#volatile.reservedBytes + (this.#bySlot?.reservedBytes ?? 0);
+  }
+
+  /**
+   * The index of ids by cluster hash slot, or null when none is kept. Read it between writes:
+   * any insert or removal changes it.
+   */
+  get slotIndex(): SlotIndex | null {
+    return this.#bySlot;
+  }
+
+  /**
+   * Keeps an index of ids by cluster hash slot from now on (cluster mode), starting with the
+   * entries present; does nothing if it is kept already.
+   */
+  indexSlots(): void {
+    if (this.#bySlot !== null) return;
+    const index = new SlotIndex(this.#idCapacity);
+    const a32 = this.#mem.i32;
+    for (const id of this.ids()) {
+      const at = this.#rec[id * 4] << 3;
+      index.add(id, this.#mem.bytes, at + HEADER, at + HEADER + a32[at >> 2]);
+    }
+    this.#bySlot = index;
   }
 
   /** Number of slots, i.e. of home buckets (SCAN cursors range over them). */
@@ -192,6 +221,7 @@ export class KeyTable {
     this.#rec[id * 4] = at >> 3;
     this.#rec[id * 4 + 1] |= LIVE;
     this.#recF[id * 2 + 1] = -1;
+    this.#bySlot?.add(id, arena, at + HEADER, at + HEADER + kLen);
     placeRef(this.#slots, this.#mask, h, (at >> 3) + 1);
     this.#size++;
     if (this.#size * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
@@ -267,6 +297,8 @@ export class KeyTable {
     const at = this.#blockAt(id);
     if ((this.#mem.i32[(at >> 2) + 2] & OBJECT) !== 0) this.#objects.delete(id);
     unplace(this.#slots, this.#mask, this.#slotOf(at));
+    // Before the release, which overwrites the block's first word (the key's length).
+    this.#bySlot?.remove(id, this.#mem.bytes, at + HEADER, at + HEADER + this.#mem.i32[at >> 2]);
     this.#mem.release(at, blockBytes(this.#mem.i32[at >> 2], this.#mem.i32[(at >> 2) + 1]));
     if (this.#volatile.has(id)) this.clearExpire(id);
     rec[r + 1] = (rec[r + 1] & ~LIVE) + GENERATION;
@@ -457,6 +489,7 @@ export class KeyTable {
     this.#volatile = new IdSet();
     this.#mem = new Arena();
     this.#objects = new Map();
+    this.#bySlot?.clear(INITIAL_IDS);
     this.#clears++;
   }
 
@@ -475,6 +508,7 @@ export class KeyTable {
     this.#rec = new Int32Array(buffer);
     this.#recF = new Float64Array(buffer);
     this.#idCapacity = capacity;
+    this.#bySlot?.grow(capacity);
   }
 
   #resize(size: number): void {

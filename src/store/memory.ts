@@ -10,7 +10,10 @@
  *   hash slot (8 bytes in a table between 3/8 and 3/4 full, so 16 counted) and its slot in the
  *   TTL list's position index (4 bytes);
  * - {@link TTL_OVERHEAD} per key with a TTL: its slot in the list of volatile keys (4 bytes,
- *   in a list whose capacity doubles, so 8 counted).
+ *   in a list whose capacity doubles, so 8 counted);
+ * - in cluster mode, {@link SLOT_INDEX_OVERHEAD} per key: its two links in the index of keys
+ *   by hash slot (slot_index.ts), in an array with the records' capacity, counted as records are.
+ *   Redis 7.0 spends 16 bytes per key on the same list (dict entry metadata).
  *
  * What the model leaves out, as Redis's `used_memory` leaves out allocator fragmentation: freed
  * arena blocks waiting for reuse, the unused tail of capacities that grow by doubling, tables
@@ -34,6 +37,12 @@
 
 /** Bytes per key besides its arena block (see the module comment). */
 export const ENTRY_OVERHEAD = 16 + 16 + 4;
+
+/**
+ * Bytes per key of the index of keys by hash slot, kept in cluster mode only (slot_index.ts):
+ * two int32 links per id, in an array whose capacity doubles with the ids.
+ */
+export const SLOT_INDEX_OVERHEAD = 8;
 
 /** Bytes per key with a TTL (see the module comment). */
 export const TTL_OVERHEAD = 8;
