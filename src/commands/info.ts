@@ -138,8 +138,35 @@ const SECTIONS: Record<string, Section> = {
   cpu,
   commandstats,
   errorstats,
-  cluster: (ctx) => [["cluster_enabled", ctx.cluster !== null ? 1 : 0]],
+  cluster: (ctx) => [["cluster_enabled", ctx.cluster !== null ? 1 : 0], ...groupFields(ctx)],
 };
+
+/**
+ * A leader/follower group member's fields, after `cluster_enabled` (none outside a group): the
+ * group, whether it reaches a majority, the leader it sees, epochs and failover counts.
+ */
+function groupFields(ctx: ServerContext): [string, string | number][] {
+  const bus = ctx.group;
+  const group = bus?.group ?? null;
+  if (bus === null || group === null) return [];
+  const state = bus.state;
+  const leader = group.leader;
+  let reachable = 0;
+  for (const node of state.nodes.values()) {
+    if (!node.inHandshake && !node.noAddress && !node.timedOut && !node.failed) reachable++;
+  }
+  return [
+    ["group_name", group.name],
+    ["group_state", state.ok ? "ok" : "fail"],
+    ["group_leader", leader === null ? "" : group.addressOf(bus, leader).join(":")],
+    ["group_members", group.members.length],
+    ["group_reachable_members", reachable],
+    ["group_current_epoch", state.currentEpoch],
+    ["group_leader_changes", group.leaderChanges],
+    ["group_elections_started", state.electionsStarted],
+    ["group_elections_won", state.electionsWon],
+  ];
+}
 
 /**
  * Sections in the order Redis prints them, whatever order they were asked in. Each is in INFO

@@ -36,6 +36,11 @@ Deno.test("a killed leader is replaced by a follower; the old leader rejoins as 
   });
   assert.ok(Date.now() - killedAt < 10_000, "failover within 10 s");
   for (let i = 0; i < 50; i++) assert.equal(await askGroup(leader, "GET", `k${i}`), `v${i}`);
+  const info = await askGroup(leader, "INFO", "cluster");
+  assert.match(info, /group_name:mymaster\r\n/);
+  assert.match(info, new RegExp(`group_leader:127\\.0\\.0\\.1:${leader}\r\n`));
+  assert.match(info, /group_members:3\r\n/);
+  assert.match(info, /group_elections_won:1\r\n/);
   await waitFor(async () => (await askGroup(follower, "GET", "after")) === "1", {
     what: "the other follower replicating from the new leader",
   });
