@@ -53,6 +53,8 @@ export class Cluster {
   #iteration = 0;
   #closing = false;
   #startedAt = 0;
+  /** The epochs as of the last durable save of nodes.conf. */
+  #durableEpochs = "";
   /** The bus port this node listens on. */
   busPort = 0;
   /** This node's election, when it is a replica whose master failed. */
@@ -182,10 +184,20 @@ export class Cluster {
     if (this.state.dirty) this.saveConfig();
   }
 
-  /** Writes nodes.conf atomically and durably (temp file, fsync, rename, directory fsync). */
+  /**
+   * Writes nodes.conf atomically; durably (fsync) only when an epoch changed since the last
+   * durable save (current, last vote, this shard's config epoch), as Redis fsyncs only then.
+   */
   saveConfig(): void {
-    writeNodesConf(this.file, this.state);
-    this.state.dirty = false;
+    const state = this.state;
+    const myself = state.myself;
+    const epochs = `${state.currentEpoch} ${state.lastVoteEpoch} ${myself.configEpoch} ${
+      myself.master?.configEpoch ?? 0
+    }`;
+    const durable = epochs !== this.#durableEpochs;
+    writeNodesConf(this.file, state, durable);
+    if (durable) this.#durableEpochs = epochs;
+    state.dirty = false;
   }
 
   async #acceptLoop(listener: Deno.TcpListener): Promise<void> {

@@ -245,21 +245,22 @@ export function readNodesConf(file: string, now: number): ClusterState | null {
 }
 
 /**
- * Writes nodes.conf so that a crash leaves the old file or the new one, whole, and the new one
- * durable before this returns: a temporary file, fsync, rename, directory fsync. Synchronous,
- * because a vote must be on disk before it is sent.
+ * Writes nodes.conf through a temporary file renamed over it. `durable` (the default) makes the
+ * new file survive a crash before this returns (fsync of the file and of the directory):
+ * synchronous, because a vote must be on disk before it is sent. Without it the rename is still
+ * atomic but may be lost in a crash, as Redis saves changes that do not touch an epoch.
  */
-export function writeNodesConf(file: string, state: ClusterState): void {
+export function writeNodesConf(file: string, state: ClusterState, durable = true): void {
   const temp = `${file}.tmp-${Deno.pid}`;
   const handle = Deno.openSync(temp, { write: true, create: true, truncate: true });
   try {
     const bytes = new TextEncoder().encode(formatNodesConf(state));
     let at = 0;
     while (at < bytes.length) at += handle.writeSync(bytes.subarray(at));
-    handle.syncSync();
+    if (durable) handle.syncSync();
   } finally {
     handle.close();
   }
   Deno.renameSync(temp, file);
-  syncDirectorySync(directoryOf(file));
+  if (durable) syncDirectorySync(directoryOf(file));
 }

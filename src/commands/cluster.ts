@@ -89,12 +89,17 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
     if (node === undefined) throw new CommandError(`ERR ${unknown} ${id}`);
     return node;
   };
+  // A SETSLOT that changes nothing answers OK without rewriting nodes.conf, which already holds
+  // this state: redis-cli sends SETSLOT NODE to every master after each slot it moves, and most
+  // of them have learned the new owner from the bus by then.
+  const unchanged = (same: boolean) => same && !state.dirty;
   if (action === "migrating") {
     if (state.owners[slot] !== myself) {
       throw new CommandError(`ERR I'm not the owner of hash slot ${slot}`);
     }
     const node = target("I don't know about node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
+    if (unchanged(state.migratingTo[slot] === node)) return OK;
     state.setMigrating(slot, node);
   } else if (action === "importing") {
     if (state.owners[slot] === myself) {
@@ -102,8 +107,12 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
     }
     const node = target("I don't know about node");
     if (node.isReplica) throw new CommandError("ERR Target node is not a master");
+    if (unchanged(state.importingFrom[slot] === node)) return OK;
     state.setImporting(slot, node);
   } else if (action === "stable") {
+    if (unchanged(state.importingFrom[slot] === null && state.migratingTo[slot] === null)) {
+      return OK;
+    }
     state.setImporting(slot, null);
     state.setMigrating(slot, null);
   } else if (action === "node") {
@@ -114,6 +123,11 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
         `ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`,
       );
     }
+    // Only IMPORTING (for this node) or MIGRATING (for another) is left to clear.
+    const settled = node === myself
+      ? state.importingFrom[slot] === null
+      : state.migratingTo[slot] === null;
+    if (unchanged(state.owners[slot] === node && settled)) return OK;
     if (node !== myself) state.setMigrating(slot, null);
     const imported = node === myself && state.importingFrom[slot] !== null;
     state.delSlot(slot);
