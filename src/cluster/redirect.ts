@@ -93,6 +93,8 @@ export function clusterRefusal(
   if (slot === NO_KEYS) return null;
   // The common case: a slot this node serves, not moving, with the cluster up.
   if (state.servedStable[slot] === 1 && state.ok) return null;
+  // An atomic slot migration's source, streaming the slot into this node (slot_import.ts).
+  if (client.importSlots !== null && client.importSlots[slot] === 1) return null;
   const owner = state.owners[slot];
   if (owner === null) return UNBOUND;
   if (!state.ok) {

@@ -9,6 +9,7 @@ import { countKeysInSlot, keysInSlot } from "../cluster/slot_keys.ts";
 import { replaceMaster } from "../cluster/failover.ts";
 import { resetManualFailover, startManualFailover } from "../cluster/manual_failover.ts";
 import { clusterOf, HELP, info, links, shards, slots } from "./cluster_views.ts";
+import { slotMigrationSubcommands } from "./cluster_migration.ts";
 import {
   bumpEpoch,
   forget,
@@ -180,6 +181,7 @@ export const clusterCommands: readonly CommandDef[] = [
     complexity: "Depends on subcommand.",
     subcommands: [
       sub("setslot", -4, adminFlags, "Bind a hash slot to a specific node", "O(1)", setSlot),
+      ...slotMigrationSubcommands,
       sub(
         "help",
         2,

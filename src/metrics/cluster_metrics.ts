@@ -10,6 +10,7 @@ import type { ServerContext } from "../commands/context.ts";
 import { ClusterState, MESSAGE_TYPE_NAMES } from "../cluster/state.ts";
 import { ClusterNode, NodeFlag } from "../cluster/node.ts";
 import type { MetricsRegistry } from "./registry.ts";
+import { migrationTotals } from "../commands/cluster_migration.ts";
 
 /** What a node outside cluster mode reports: no nodes, no slots, no traffic. */
 const EMPTY = new ClusterState(new ClusterNode("", NodeFlag.MYSELF | NodeFlag.MASTER, 0));
@@ -112,6 +113,22 @@ export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerCon
     out.family("gocache_cluster_bus_bytes_total", "counter", "Cluster bus bytes by direction.")
       .sample(state.bytesSent, { direction: "sent" })
       .sample(state.bytesReceived, { direction: "received" });
+    const migrations = migrationTotals(cluster);
+    out.family(
+      "gocache_cluster_slot_migrations_total",
+      "counter",
+      "Atomic slot migrations (CLUSTER MIGRATESLOTS) this node ran as the source, by result.",
+    )
+      .sample(migrations.success, { result: "success" })
+      .sample(migrations.failed, { result: "failed" })
+      .sample(migrations.cancelled, { result: "cancelled" });
+    out.family(
+      "gocache_cluster_slot_migration_sent_total",
+      "counter",
+      "Keys and bytes that ended atomic slot migrations sent to their targets.",
+    )
+      .sample(migrations.keys, { unit: "keys" })
+      .sample(migrations.bytes, { unit: "bytes" });
     out.single(
       "gocache_cluster_links",
       "gauge",

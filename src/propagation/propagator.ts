@@ -8,6 +8,9 @@
  * The dispatcher propagates a write command's own arguments after it ran, unless the handler
  * replaced them ({@link Propagator.rewrite}); keys removed by expiry or eviction are propagated
  * as DEL where they happen, so they precede the command that noticed them.
+ *
+ * A tap ({@link Propagator.addTap}) sees each propagated command as arguments, before it is
+ * encoded: an atomic slot migration forwards the writes to its slots' keys from there.
  */
 import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
@@ -21,11 +24,18 @@ export type PropagatedArg = Uint8Array | string | number;
  */
 export type PropagationSink = (chunk: Uint8Array) => void;
 
+/**
+ * Sees one propagated command, as arguments, when it enters the stream (MULTI, EXEC and SELECT
+ * are not shown). The arguments may be views of a request buffer: a tap that keeps them copies.
+ */
+export type PropagationTap = (db: number, args: readonly PropagatedArg[]) => void;
+
 /** The propagation stream; see the module comment. */
 export class Propagator {
   #out = new ByteBuffer(64 * 1024);
   #db = -1;
   #sinks: PropagationSink[] = [];
+  #taps: PropagationTap[] = [];
   #rewritten: PropagatedArg[][] | null = null;
   #suppressed = 0;
   /** MULTI/EXEC wrapping: 0 none, 1 asked for (MULTI not written yet), 2 MULTI written. */
@@ -33,7 +43,7 @@ export class Propagator {
 
   /** Whether anything consumes the stream (commands skip rewriting work when not). */
   get active(): boolean {
-    return this.#sinks.length > 0 && this.#suppressed === 0;
+    return (this.#sinks.length > 0 || this.#taps.length > 0) && this.#suppressed === 0;
   }
 
   /** Bytes encoded and not yet flushed. */
@@ -58,6 +68,16 @@ export class Propagator {
   /** Removes a consumer. */
   removeSink(sink: PropagationSink): void {
     this.#sinks = this.#sinks.filter((s) => s !== sink);
+  }
+
+  /** Adds a tap (see {@link PropagationTap}). */
+  addTap(tap: PropagationTap): void {
+    this.#taps.push(tap);
+  }
+
+  /** Removes a tap. */
+  removeTap(tap: PropagationTap): void {
+    this.#taps = this.#taps.filter((t) => t !== tap);
   }
 
   /**
@@ -119,11 +139,17 @@ export class Propagator {
     if (this.#block === 1) this.#openBlock();
     if (db !== this.#db) this.#select(db);
     encodeCommandInto(this.#out, args);
+    for (const tap of this.#taps) tap(db, args);
   }
 
   /** Hands everything encoded since the last flush to the consumers. */
   flush(): void {
     if (this.#out.length === 0) return;
+    if (this.#sinks.length === 0) {
+      // Only taps listen: they saw the commands already.
+      this.#out.reset();
+      return;
+    }
     const chunk = this.#out.view();
     for (const sink of this.#sinks) sink(chunk);
     this.#out.reset();

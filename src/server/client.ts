@@ -142,6 +142,12 @@ export class ClientState {
   clusterReadonly = false;
   /** Cluster mode: ASKING was sent, so the next command may use a slot being imported. */
   asking = false;
+  /**
+   * Cluster mode: the slots an atomic slot migration's source streams into this node on this
+   * connection (1 per slot), which its commands may use although this node does not serve them
+   * yet (cluster/slot_import.ts); null on every other connection.
+   */
+  importSlots: Uint8Array | null = null;
 
   /** Creates the state for a newly accepted connection. */
   constructor(id: number, addr: string, laddr: string, authenticated: boolean) {
