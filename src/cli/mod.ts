@@ -10,6 +10,7 @@ import { benchCommand } from "./bench.ts";
 import { serveCommand } from "./serve.ts";
 import { snapshotCommand } from "./snapshot.ts";
 import { clusterInitCommand } from "./cluster_init.ts";
+import { clusterCommand } from "./cluster.ts";
 import type { Subcommand } from "./subcommand.ts";
 import { EXIT_USAGE, UsageError } from "./usage.ts";
 
@@ -17,6 +18,7 @@ import { EXIT_USAGE, UsageError } from "./usage.ts";
 export const SUBCOMMANDS: readonly Subcommand[] = [
   serveCommand,
   clusterInitCommand,
+  clusterCommand,
   aofRewriteCommand,
   snapshotCommand,
   benchCommand,

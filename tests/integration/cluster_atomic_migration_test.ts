@@ -19,7 +19,7 @@ import {
   waitForClusterOk,
 } from "../support/cluster.ts";
 import type { ServerProcess } from "../support/server.ts";
-import { plain, RespConn } from "../support/resp_conn.ts";
+import { RespConn } from "../support/resp_conn.ts";
 import {
   countInSlots,
   fill,

@@ -1,0 +1,251 @@
+/**
+ * Scaling a cluster from 3 to 4 masters, timed, in one run: `--keys` keys of `--size` bytes on 3
+ * masters, a 4th empty master added, then the slots moved to it by
+ * - redis-server: `redis-cli --cluster rebalance --cluster-use-empty-masters` (Redis's path);
+ * - gocache, Redis's path: the same redis-cli command against gocache nodes;
+ * - gocache, atomic path: `CLUSTER MIGRATESLOTS` from each master of the last quarter of its slots
+ *   (the same share rebalance moves), one master after the other.
+ * Prints the seconds each took, the fraction of keys moved (ideal 25%), and the ratios: gocache's
+ * Redis path / redis-server's (goal <= 1.0) and redis-server's / the atomic path (goal >= 5).
+ *
+ *   deno task bench:reshard [--keys 100000] [--size 100] [--only redis,gocache,atomic]
+ */
+import { parseArgs } from "node:util";
+import { cli, run, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
+import { keySlot } from "../src/cluster/key_slot.ts";
+
+const { values } = parseArgs({
+  options: {
+    keys: { type: "string", default: "100000" },
+    size: { type: "string", default: "100" },
+    only: { type: "string", default: "redis,gocache,atomic" },
+  },
+});
+const KEYS = Number(values.keys);
+const SIZE = Number(values.size);
+const encoder = new TextEncoder();
+
+function say(line: string): void {
+  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function freePairs(count: number): number[] {
+  const free = (p: number) => {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const p = 12000 + Math.floor(Math.random() * 9000);
+    if (!ports.includes(p) && free(p) && free(p + 10000)) ports.push(p);
+  }
+  return ports;
+}
+
+async function until(check: () => Promise<boolean>, what: string, limitMs = 120_000) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Four cluster nodes of one kind, the first three forming the cluster. */
+class Nodes {
+  readonly dir = Deno.makeTempDirSync({ prefix: "bench-reshard-" });
+  readonly ports = freePairs(4);
+  readonly children: Deno.ChildProcess[] = [];
+
+  constructor(readonly kind: ServerKind) {}
+
+  async start(): Promise<void> {
+    for (const port of this.ports) {
+      const sub = `${this.dir}/${port}`;
+      Deno.mkdirSync(sub);
+      this.children.push(
+        spawnServer(this.kind, port, sub, [
+          "--cluster-enabled",
+          "yes",
+          "--cluster-node-timeout",
+          "5000",
+          "--appendonly",
+          "no",
+        ]),
+      );
+    }
+    for (const port of this.ports) await waitForPing(port);
+    await run("redis-cli", [
+      "--cluster",
+      "create",
+      ...this.ports.slice(0, 3).map((p) => `127.0.0.1:${p}`),
+      "--cluster-yes",
+    ]);
+    await until(() => this.settled(3), "the cluster to form");
+  }
+
+  /** Every member says ok and knows `count` nodes. */
+  async settled(count: number): Promise<boolean> {
+    for (const port of this.ports.slice(0, count)) {
+      const info = await cli(port, "CLUSTER", "INFO");
+      if (!info.includes("cluster_state:ok") || !info.includes(`cluster_known_nodes:${count}`)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Loads the keys with redis-cli --pipe, each on the master serving its slot. */
+  async load(): Promise<void> {
+    const owners = await this.slotOwners();
+    const byPort = new Map<number, string[]>();
+    const value = "v".repeat(SIZE);
+    for (let i = 0; i < KEYS; i++) {
+      const key = `key:${i}`;
+      const port = owners[keySlot(encoder.encode(key))];
+      let list = byPort.get(port);
+      if (list === undefined) byPort.set(port, list = []);
+      list.push(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${SIZE}\r\n${value}\r\n`);
+    }
+    for (const [port, commands] of byPort) {
+      const file = `${this.dir}/load-${port}.resp`;
+      Deno.writeTextFileSync(file, commands.join(""));
+      await run("sh", ["-c", `redis-cli -p ${port} --pipe < ${file} > /dev/null`]);
+    }
+    if ((await this.totalKeys()) !== KEYS) throw new Error("the keys did not all load");
+  }
+
+  /** The client port serving each slot, from CLUSTER NODES. */
+  async slotOwners(): Promise<number[]> {
+    const owners = new Array<number>(16384).fill(0);
+    for (const line of (await cli(this.ports[0], "CLUSTER", "NODES")).split("\n")) {
+      const fields = line.split(" ");
+      if (fields.length < 9 || !fields[2].includes("master")) continue;
+      const port = Number(fields[1].split("@")[0].split(":")[1]);
+      for (const range of fields.slice(8)) {
+        if (range.startsWith("[")) continue;
+        const [a, b] = range.split("-").map(Number);
+        for (let s = a; s <= (b ?? a); s++) owners[s] = port;
+      }
+    }
+    return owners;
+  }
+
+  async totalKeys(): Promise<number> {
+    let total = 0;
+    for (const port of this.ports) total += Number(await cli(port, "DBSIZE"));
+    return total;
+  }
+
+  async addFourth(): Promise<void> {
+    await run("redis-cli", [
+      "--cluster",
+      "add-node",
+      `127.0.0.1:${this.ports[3]}`,
+      `127.0.0.1:${this.ports[0]}`,
+    ]);
+    await until(() => this.settled(4), "the fourth node to join");
+  }
+
+  async stop(): Promise<void> {
+    for (const child of this.children) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await child.status;
+    }
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+}
+
+/** Moves the last quarter of each master's slots to the 4th with CLUSTER MIGRATESLOTS. */
+async function atomicRebalance(nodes: Nodes): Promise<void> {
+  const owners = await nodes.slotOwners();
+  const target = await cli(nodes.ports[3], "CLUSTER", "MYID");
+  for (const port of nodes.ports.slice(0, 3)) {
+    const slots = owners.flatMap((p, slot) => (p === port ? [slot] : []));
+    const moving = slots.slice(slots.length - Math.round(slots.length / 4));
+    const ranges: string[] = [];
+    for (let i = 0; i < moving.length;) {
+      let j = i;
+      while (j + 1 < moving.length && moving[j + 1] === moving[j] + 1) j++;
+      ranges.push(String(moving[i]), String(moving[j]));
+      i = j + 1;
+    }
+    const reply = await cli(
+      port,
+      "CLUSTER",
+      "MIGRATESLOTS",
+      "SLOTSRANGE",
+      ...ranges,
+      "NODE",
+      target,
+    );
+    if (reply !== "OK") throw new Error(`MIGRATESLOTS on ${port}: ${reply}`);
+    const last = moving[moving.length - 1];
+    await until(async () => {
+      const jobs = await cli(port, "CLUSTER", "GETSLOTMIGRATIONS");
+      if (/\bfailed\b|\bcancelled\b/.test(jobs)) throw new Error(`migration failed: ${jobs}`);
+      return (await nodes.slotOwners())[last] === nodes.ports[3] &&
+        !/\b(connecting|streaming|handoff|cleaning)\b/.test(jobs);
+    }, `the migration from ${port}`);
+  }
+}
+
+async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, number]> {
+  const nodes = new Nodes(kind === "redis" ? "redis" : "gocache");
+  try {
+    await nodes.start();
+    await nodes.load();
+    await nodes.addFourth();
+    const started = performance.now();
+    if (kind === "atomic") await atomicRebalance(nodes);
+    else {
+      await run("redis-cli", [
+        "--cluster",
+        "rebalance",
+        `127.0.0.1:${nodes.ports[0]}`,
+        "--cluster-use-empty-masters",
+      ]);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await until(async () => (await nodes.totalKeys()) === KEYS, "every key in one place");
+    const moved = Number(await cli(nodes.ports[3], "DBSIZE")) / KEYS;
+    return [seconds, moved];
+  } finally {
+    await nodes.stop();
+  }
+}
+
+say(
+  `# 3 -> 4 masters with ${KEYS} keys of ${SIZE} bytes: redis-cli --cluster rebalance ` +
+    `(redis-server, gocache) and CLUSTER MIGRATESLOTS (gocache)`,
+);
+const results = new Map<string, [number, number]>();
+for (const kind of values.only.split(",") as ("redis" | "gocache" | "atomic")[]) {
+  const result = await measure(kind);
+  results.set(kind, result);
+  say(
+    `${kind.padEnd(8)} ${result[0].toFixed(2)} s, ${(result[1] * 100).toFixed(1)}% of the keys ` +
+      `moved (ideal 25%)`,
+  );
+}
+const redis = results.get("redis")?.[0];
+const gocache = results.get("gocache")?.[0];
+const atomic = results.get("atomic")?.[0];
+if (redis !== undefined && gocache !== undefined) {
+  say(`gocache/redis-server, Redis's path: ${(gocache / redis).toFixed(2)} (goal <= 1.0)`);
+}
+if (redis !== undefined && atomic !== undefined) {
+  say(`redis-server rebalance / gocache atomic: ${(redis / atomic).toFixed(1)}x (goal >= 5x)`);
+}
