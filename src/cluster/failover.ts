@@ -5,7 +5,8 @@
  *   failed, never twice within twice the node timeout for one failed master, and only if the
  *   replica's claimed slots are not owned at a newer config epoch; the vote's epoch is written to
  *   nodes.conf before the vote is sent;
- * - a replica whose master failed waits 500 ms + random(0..500) ms + rank x 1000 ms (rank: how
+ * - a replica whose master failed waits 500 ms + random(0..500) ms (a quarter of the node
+ *   timeout each when that is shorter) + rank x 1000 ms (rank: how
  *   many sibling replicas have a lower replica-priority, or the same and a larger replication
  *   offset), then takes a new epoch, asks every
  *   master for its vote, and with a majority of the slot-serving masters takes its master's
@@ -176,7 +177,11 @@ export function handleReplicaFailover(cluster: Cluster): void {
   const retry = authTimeout * 2;
   if (election.startsAt === 0 || now - election.startsAt > retry) {
     election.rank = rankOf(cluster, master);
-    election.startsAt = now + 500 + Math.floor(Math.random() * 500) + election.rank * 1000;
+    // Redis waits 500 ms + random(0..500) ms so that the FAIL reaches every master first; on
+    // a small node timeout gocache waits a quarter of it for each part instead (a FAIL crosses a
+    // LAN in milliseconds), which cuts a 1 s-timeout failover by ~0.4 s. Ranks stay 1 s apart.
+    const part = Math.min(500, Math.floor(timeout / 4));
+    election.startsAt = now + part + Math.floor(Math.random() * part) + election.rank * 1000;
     election.votes = 0;
     election.requested = false;
     log.info("Start of election delayed for {ms} ms (rank #{rank}, offset {offset})", {

@@ -121,7 +121,8 @@ export class Replication {
       if (cmd.write && values["replica-read-only"]) return READONLY;
       return null;
     }
-    if (cmd.write && this.#leaseUntil !== null && Date.now() >= this.#leaseUntil) {
+    // The batch's time (read once per batch, after a SIGSTOP too): no clock read per write.
+    if (cmd.write && this.#leaseUntil !== null && now() >= this.#leaseUntil) {
       return this.#leaseRefusal;
     }
     const needed = values["min-replicas-to-write"];

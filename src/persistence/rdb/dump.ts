@@ -36,9 +36,10 @@ export class DumpPayloadError extends Error {
 /** The DUMP payload of a string value; `compression` as `rdbcompression`. */
 export function dumpString(value: Uint8Array, compression: boolean): Uint8Array {
   const chunks: Uint8Array[] = [];
+  // One value: a chunk of about its size, not the file writer's 64 KiB (MIGRATE dumps many keys).
   const writer = new RdbWriter((chunk) => {
     chunks.push(chunk);
-  }, { compression, checksum: false });
+  }, { compression, checksum: false, chunkSize: Math.max(64, value.length + 32) });
   writer.value(value);
   writer.flush();
   const body = concatBytes(chunks);
