@@ -50,11 +50,11 @@ function freePairs(count: number): number[] {
   return ports;
 }
 
-async function until(check: () => Promise<boolean>, what: string, limitMs = 120_000) {
-  const deadline = Date.now() + limitMs;
+async function until(check: () => Promise<boolean>, what: string, pollMs = 100) {
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
-    await sleep(100);
+    await sleep(pollMs);
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -193,12 +193,16 @@ async function atomicRebalance(nodes: Nodes): Promise<void> {
     );
     if (reply !== "OK") throw new Error(`MIGRATESLOTS on ${port}: ${reply}`);
     const last = moving[moving.length - 1];
-    await until(async () => {
-      const jobs = await cli(port, "CLUSTER", "GETSLOTMIGRATIONS");
-      if (/\bfailed\b|\bcancelled\b/.test(jobs)) throw new Error(`migration failed: ${jobs}`);
-      return (await nodes.slotOwners())[last] === nodes.ports[3] &&
-        !/\b(connecting|streaming|handoff|cleaning)\b/.test(jobs);
-    }, `the migration from ${port}`);
+    await until(
+      async () => {
+        const jobs = await cli(port, "CLUSTER", "GETSLOTMIGRATIONS");
+        if (/\bfailed\b|\bcancelled\b/.test(jobs)) throw new Error(`migration failed: ${jobs}`);
+        return (await nodes.slotOwners())[last] === nodes.ports[3] &&
+          !/\b(connecting|streaming|handoff|cleaning)\b/.test(jobs);
+      },
+      `the migration from ${port}`,
+      10,
+    );
   }
 }
 
