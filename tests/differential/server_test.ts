@@ -68,6 +68,14 @@ function commandInfo(shape: Shape): Info {
 const KNOWN_COMMAND_DIFFERENCES: Record<string, string> = {
   "client|no-touch: not in Redis": "a Redis 7.2 subcommand, newer than the 7.0 reference",
   "client|setinfo: not in Redis": "a Redis 7.2 subcommand, newer than the 7.0 reference",
+  "cluster|migrateslots: not in Redis":
+    "gocache's atomic slot migration (Valkey 9's syntax), newer than the 7.0 reference",
+  "cluster|getslotmigrations: not in Redis":
+    "progress of gocache's atomic slot migrations (Valkey 9)",
+  "cluster|cancelslotmigrations: not in Redis":
+    "cancels gocache's atomic slot migration (Valkey 9)",
+  "cluster|syncslots: not in Redis":
+    "the target side of gocache's atomic slot migration (internal, sent by the source node)",
   "sentinel: not in Redis":
     "Sentinel's client API, answered by members of a gocache group (outside one: unknown command)",
 };
