@@ -12,27 +12,13 @@
  * redis-cli, whose ranges are contiguous) is named by its own node id.
  */
 import { CLUSTER_SLOTS } from "../cluster/key_slot.ts";
-import { BLOCK_SLOTS, planSlots } from "../cluster/slot_plan.ts";
+import { BLOCK_SLOTS, blockScore, planSlots } from "../cluster/slot_plan.ts";
 
 const BLOCKS = CLUSTER_SLOTS / BLOCK_SLOTS;
 /** Candidate `shard-K` names tried beyond the number of shards (gaps left by removed shards). */
 const EXTRA_CANDIDATES = 32;
 
-/**
- * The rule's score of a (shard, block) pair: must equal slot_plan.ts's, which does not export
- * it; tests/unit/cli/cluster_plan_test.ts rebuilds planSlots from it to keep the two in step.
- */
-export function blockScore(shard: string, block: number): number {
-  let h = 0x811c9dc5;
-  const text = `${shard}#${block}`;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { blockScore };
 
 /**
  * How well slots fit a name: the mean, over the slots, of their block's place in the name's

@@ -17,8 +17,11 @@ import { CLUSTER_SLOTS } from "./key_slot.ts";
 export const BLOCK_SLOTS = 64;
 const BLOCKS = CLUSTER_SLOTS / BLOCK_SLOTS;
 
-/** 32-bit FNV-1a of a text, then an avalanche mix (murmur3's finalizer). */
-function score(shard: string, block: number): number {
+/**
+ * The rule's score of a (shard, block) pair: 32-bit FNV-1a of `shard#block`, then an avalanche
+ * mix (murmur3's finalizer). Exported for `gocache cluster`, which recovers shard names from it.
+ */
+export function blockScore(shard: string, block: number): number {
   let h = 0x811c9dc5;
   const text = `${shard}#${block}`;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -50,7 +53,7 @@ export function planSlots(shards: readonly string[]): Int32Array {
   const pairs: { block: number; shard: number; score: number }[] = [];
   for (let block = 0; block < BLOCKS; block++) {
     for (let shard = 0; shard < n; shard++) {
-      pairs.push({ block, shard, score: score(shards[shard], block) });
+      pairs.push({ block, shard, score: blockScore(shards[shard], block) });
     }
   }
   pairs.sort((a, b) => b.score - a.score || a.block - b.block || a.shard - b.shard);
