@@ -15,6 +15,7 @@ import { printErr, printOut } from "./output.ts";
 import type { Subcommand } from "./subcommand.ts";
 import { parseAddress, readTopology, type Shard, shardsFromNodes } from "./cluster_topology.ts";
 import { describeParseError, EXIT_FAILURE, UsageError } from "./usage.ts";
+import { progress, waitUntil } from "./cluster_view.ts";
 
 const DEFAULT_TIMEOUT_S = 60;
 
@@ -94,10 +95,6 @@ async function addressOf(host: string): Promise<string> {
   return found[0];
 }
 
-function progress(text: string): void {
-  printErr(text);
-}
-
 /** Connects to and checks every node: reachable, cluster mode, empty, alone. */
 async function openNodes(shards: Shard[], password: string | undefined): Promise<PlannedNode[]> {
   const nodes: PlannedNode[] = [];
@@ -173,23 +170,6 @@ async function confirm(): Promise<boolean> {
   const buf = new Uint8Array(64);
   const n = await Deno.stdin.read(buf);
   return n !== null && new TextDecoder().decode(buf.subarray(0, n)).trim() === "yes";
-}
-
-async function waitUntil(
-  what: string,
-  deadline: number,
-  check: () => Promise<[number, number]>,
-): Promise<void> {
-  let last = "";
-  while (true) {
-    const [done, total] = await check();
-    const line = `${what}: ${done}/${total}`;
-    if (line !== last) progress(line);
-    last = line;
-    if (done === total) return;
-    if (Date.now() > deadline) throw new Error(`timed out: ${line}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Forms the cluster described by `shards`; resolves when every node reports ok. */
