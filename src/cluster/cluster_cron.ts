@@ -28,8 +28,14 @@ export function clusterCron(cluster: Cluster, iteration: number): void {
   const timeout = cluster.nodeTimeout;
   const values = cluster.host.ctx.config.values;
   const myself = state.myself;
-  // A group's heartbeat period is its own setting; a cluster pings at half the node timeout.
+  // A group's heartbeat period is its own setting; a cluster pings at half the node timeout, as
+  // Redis, except that a slot-serving master pings the other voters every quarter: its write
+  // lease lasts a node timeout from the sending of an answered PING, so this leaves it three
+  // quarters of a timeout of slack for a busy peer or a slow event loop instead of a half.
   const heartbeat = cluster.group !== null ? values["group-heartbeat-period"] : timeout / 2;
+  const leaseHeartbeat = cluster.group === null && myself.isMaster && myself.slotCount > 0
+    ? timeout / 4
+    : heartbeat;
   myself.hostname = values["cluster-announce-hostname"];
   if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
   let changed = false;
@@ -65,7 +71,7 @@ export function clusterCron(cluster: Cluster, iteration: number): void {
     }
     if (
       link !== null && link.connected && node.pingSent === 0 &&
-      now - node.pongReceived > heartbeat
+      now - node.pongReceived > (cluster.votes(node) ? leaseHeartbeat : heartbeat)
     ) {
       cluster.sendPing(link, MessageType.PING);
       continue;

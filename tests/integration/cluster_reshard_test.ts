@@ -182,7 +182,11 @@ Deno.test("redis-cli --cluster adds, rebalances, reshards and deletes nodes unde
   // Disposed in reverse: the load stops, the client disconnects, then every node stops (and a
   // gocache node that did not exit cleanly fails the test).
   await using stack = new AsyncDisposableStack();
-  const started = await Promise.all([0, 1, 2, 3].map(() => startClusterNode()));
+  // Failover is not under test here: a 5 s node timeout keeps a node starved of CPU by the
+  // parallel suite from being suspected (or its write lease from lapsing) mid-reshard.
+  const started = await Promise.all(
+    [0, 1, 2, 3].map(() => startClusterNode({ args: ["--cluster-node-timeout", "5000"] })),
+  );
   for (const node of started) stack.use(node);
   const [g1, g2, g3, g4] = started;
   const three = [g1.port, g2.port, g3.port];
@@ -237,7 +241,7 @@ Deno.test("redis-cli --cluster adds, rebalances, reshards and deletes nodes unde
   });
 
   await t.step("slots with keys move to a redis-server master and back", async () => {
-    const r1 = stack.use(await startRedisClusterNode());
+    const r1 = stack.use(await startRedisClusterNode(["--cluster-node-timeout", "5000"]));
     const mixed = [...three, r1.port];
     await redisCli("add-node (redis-server)", [
       "add-node",
