@@ -21,6 +21,8 @@ export interface ManageOptions {
   timeoutMs: number;
   /** Keys per MIGRATE batch. */
   pipeline: number;
+  /** Move slots with CLUSTER MIGRATESLOTS (gocache masters only) instead of Redis's path. */
+  atomic: boolean;
 }
 
 /** A shard of a plan. */
@@ -127,7 +129,7 @@ export async function applyPlan(
       pipeline: options.pipeline,
       timeoutMs: options.timeoutMs,
       password: options.password,
-      path: "keys",
+      path: options.atomic ? "atomic" : "keys",
     },
   );
   const owners = Array.from(layoutAfter(plan), (i) => i < 0 ? null : masters[i].id);

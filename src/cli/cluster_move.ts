@@ -3,8 +3,11 @@
  * decides how a slot travels; {@link runMoves} moves a list of slots one at a time with progress
  * lines.
  *
- * Today there is one way: Redis's, step for step as `redis-cli --cluster` takes it, so it works
- * on any mix of gocache and redis-server nodes: `CLUSTER SETSLOT s IMPORTING <source>` on the
+ * Two ways. `atomic` (`--atomic`, gocache masters only): the source moves whole runs of slots
+ * to one target with `CLUSTER MIGRATESLOTS SLOTSRANGE a b ... NODE id` (stream, brief write
+ * pause, handoff at a new epoch; clients never see -ASK), and this tool waits for the job in
+ * `CLUSTER GETSLOTMIGRATIONS`. `keys`: Redis's, step for step as `redis-cli --cluster` takes it,
+ * so it works on any mix of gocache and redis-server nodes: `CLUSTER SETSLOT s IMPORTING <source>` on the
  * target, `CLUSTER SETSLOT s MIGRATING <target>` on the source, then `CLUSTER GETKEYSINSLOT s N`
  * and `MIGRATE host port "" 0 timeout [AUTH pw] KEYS ...` on the source in batches of N keys
  * until the slot is empty (clients meanwhile follow `-ASK`), and finally `CLUSTER SETSLOT s NODE
@@ -26,8 +29,8 @@ export interface MoveNode {
   link: NodeLink;
 }
 
-/** How slots travel (see {@link moveSlot}). */
-export type MovePath = "keys";
+/** How slots travel (see the module comment). */
+export type MovePath = "keys" | "atomic";
 
 /** Options of a move. */
 export interface MoveOptions {
@@ -37,7 +40,7 @@ export interface MoveOptions {
   timeoutMs: number;
   /** Password the source gives the target in MIGRATE ... AUTH. */
   password?: string;
-  /** The way slots travel; only `"keys"` (Redis's) so far. */
+  /** The way slots travel. */
   path: MovePath;
 }
 
@@ -69,6 +72,57 @@ export async function moveSlot(
   switch (options.path) {
     case "keys":
       return await moveSlotByKeys(move, masters, options);
+    case "atomic":
+      return await moveSlotsAtomically([move.slot], move.source, move.target, options);
+  }
+}
+
+/** A field of one entry of CLUSTER GETSLOTMIGRATIONS (a map, or a flat array in RESP2). */
+function jobField(job: unknown, name: string): string {
+  const flat = Array.isArray(job) ? job : [];
+  const text = (v: unknown) => v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
+  for (let i = 0; i + 1 < flat.length; i += 2) if (text(flat[i]) === name) return text(flat[i + 1]);
+  return "";
+}
+
+/**
+ * Moves `slots` (ascending) from `source` to `target` with one `CLUSTER MIGRATESLOTS` and waits
+ * for the job to end; resolves to the keys it sent. A failed or cancelled job throws with its
+ * message (the source then still owns every slot, with every key).
+ */
+async function moveSlotsAtomically(
+  slots: readonly number[],
+  source: MoveNode,
+  target: MoveNode,
+  options: MoveOptions,
+): Promise<number> {
+  const ranges: number[] = [];
+  for (let i = 0; i < slots.length;) {
+    let j = i;
+    while (j + 1 < slots.length && slots[j + 1] === slots[j] + 1) j++;
+    ranges.push(slots[i], slots[j]);
+    i = j + 1;
+  }
+  const where = `${source.host}:${source.port} to ${target.host}:${target.port}`;
+  await retryTransient(
+    options.timeoutMs,
+    () => source.link.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", ...ranges, "NODE", target.id),
+  );
+  const deadline = Date.now() + options.timeoutMs;
+  while (true) {
+    const jobs = await source.link.raw("CLUSTER", "GETSLOTMIGRATIONS");
+    const job = Array.isArray(jobs) ? jobs[jobs.length - 1] : undefined;
+    const state = jobField(job, "state");
+    if (state === "success") return Number(jobField(job, "keys_sent")) || 0;
+    if (state === "failed" || state === "cancelled") {
+      throw new Error(
+        `moving ${slots.length} slots from ${where} ${state}: ${jobField(job, "message")}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`moving ${slots.length} slots from ${where}: timed out`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -163,11 +217,29 @@ export async function runMoves(
     shownAt = Date.now();
     shownTenth = Math.floor(10 * done / Math.max(1, moves.length));
   };
-  for (const [i, move] of moves.entries()) {
-    keys += await moveSlot(move, masters, options);
-    const done = i + 1;
-    const tenth = Math.floor(10 * done / moves.length);
-    if (done === moves.length || tenth > shownTenth || Date.now() - shownAt >= 5000) report(done);
+  if (options.path === "atomic") {
+    // One MIGRATESLOTS per (source, target) pair, its slots in ascending order.
+    const pairs = new Map<string, SlotMove[]>();
+    for (const move of moves) {
+      const key = `${move.source.id} ${move.target.id}`;
+      pairs.set(key, [...(pairs.get(key) ?? []), move]);
+    }
+    let done = 0;
+    for (const group of pairs.values()) {
+      const slots = group.map((m) => m.slot).sort((a, b) => a - b);
+      keys += await moveSlotsAtomically(slots, group[0].source, group[0].target, options);
+      done += group.length;
+      report(done);
+    }
+  } else {
+    for (const [i, move] of moves.entries()) {
+      keys += await moveSlot(move, masters, options);
+      const done = i + 1;
+      const tenth = Math.floor(10 * done / moves.length);
+      if (done === moves.length || tenth > shownTenth || Date.now() - shownAt >= 5000) {
+        report(done);
+      }
+    }
   }
   if (moves.length === 0) report(0);
   return { slots: moves.length, keys };
