@@ -7,12 +7,15 @@
  *   (the same share rebalance moves), one master after the other.
  * Prints the seconds each took, the fraction of keys moved (ideal 25%), and the ratios: gocache's
  * Redis path / redis-server's (goal <= 1.0) and redis-server's / the atomic path (goal >= 5).
+ * Meanwhile one client SETs loaded keys of every slot in a loop (following -MOVED and -ASK as cluster
+ * clients do): its p99 latency during the move is compared with the second before (goal <= 3x).
  *
  *   deno task bench:reshard [--keys 100000] [--size 100] [--only redis,gocache,atomic]
  */
 import { parseArgs } from "node:util";
 import { cli, run, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
 import { keySlot } from "../src/cluster/key_slot.ts";
+import { SlotMapClient } from "./_cluster_client.ts";
 
 const { values } = parseArgs({
   options: {
@@ -206,12 +209,56 @@ async function atomicRebalance(nodes: Nodes): Promise<void> {
   }
 }
 
+/** A client writing in a loop, recording each SET's latency (ms) by phase. */
+class LatencyProbe {
+  readonly before: number[] = [];
+  readonly during: number[] = [];
+  #phase: "before" | "during" | "stop" = "before";
+  #done: Promise<void>;
+
+  constructor(ports: number[]) {
+    const client = new SlotMapClient({ seeds: ports, timeoutMs: 5000 });
+    const value = "v".repeat(SIZE);
+    this.#done = (async () => {
+      await client.refresh();
+      for (let i = 0; this.#phase !== "stop"; i++) {
+        const started = performance.now();
+        // Existing keys with their own value, so the key count stays what was loaded.
+        await client.set(`key:${(i * 7919) % KEYS}`, value);
+        const ms = performance.now() - started;
+        if (this.#phase === "before") this.before.push(ms);
+        else if (this.#phase === "during") this.during.push(ms);
+      }
+      client.close();
+    })();
+  }
+
+  /** Starts recording the move's phase. */
+  moving(): void {
+    this.#phase = "during";
+  }
+
+  /** Stops the loop. */
+  async stop(): Promise<void> {
+    this.#phase = "stop";
+    await this.#done;
+  }
+}
+
+function p99(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN;
+}
+
 async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, number]> {
   const nodes = new Nodes(kind === "redis" ? "redis" : "gocache");
   try {
     await nodes.start();
     await nodes.load();
     await nodes.addFourth();
+    const probe = new LatencyProbe(nodes.ports);
+    await sleep(1000);
+    probe.moving();
     const started = performance.now();
     if (kind === "atomic") await atomicRebalance(nodes);
     else {
@@ -223,6 +270,12 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
       ]);
     }
     const seconds = (performance.now() - started) / 1000;
+    await probe.stop();
+    const [quiet, busy] = [p99(probe.before), p99(probe.during)];
+    say(
+      `${kind.padEnd(8)} client SET p99 ${quiet.toFixed(2)} ms before, ${busy.toFixed(2)} ms ` +
+        `during the move: x${(busy / quiet).toFixed(1)} (goal <= 3x; ${probe.during.length} SETs)`,
+    );
     await until(async () => (await nodes.totalKeys()) === KEYS, "every key in one place");
     const moved = Number(await cli(nodes.ports[3], "DBSIZE")) / KEYS;
     return [seconds, moved];
