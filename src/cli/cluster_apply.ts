@@ -2,10 +2,10 @@
  * What the slot-moving commands of `gocache cluster` share: printing a plan, asking before
  * changing anything, moving its slots, and waiting until every node agrees with the result.
  */
-import { CLUSTER_SLOTS } from "../cluster/key_slot.ts";
+import { CLUSTER_SLOTS, runsOfSlots } from "../cluster/key_slot.ts";
 import { printErr, printOut } from "./output.ts";
 import { flows, type Move, slotCounts } from "./cluster_plan.ts";
-import { checkCluster, rangesText } from "./cluster_report.ts";
+import { checkCluster } from "./cluster_report.ts";
 import { type MoveNode, type MovesDone, runMoves } from "./cluster_move.ts";
 import { infoField, isMaster, type LiveCluster, waitUntil } from "./cluster_view.ts";
 
@@ -70,7 +70,7 @@ export function describePlan(plan: Plan): string {
     );
   });
   const moved = plan.moves.map((m) => m.slot);
-  const ranges = rangesText(moved).split(",").filter((r) => r !== "").length;
+  const ranges = runsOfSlots(moved).length;
   lines.push(
     `Moves: ${plan.moves.length} slots (${percent(plan.moves.length, CLUSTER_SLOTS)} of ` +
       `${CLUSTER_SLOTS}) in ${ranges} ranges`,

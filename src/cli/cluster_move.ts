@@ -14,6 +14,7 @@
  * <target>` on the target (which takes a new config epoch and tells the others), on the source,
  * and on every other master.
  */
+import { runsOfSlots } from "../cluster/key_slot.ts";
 import type { NodeLink } from "./cluster_view.ts";
 import { progress } from "./cluster_view.ts";
 
@@ -58,11 +59,6 @@ export interface SlotMove {
  * Moves one slot from `move.source` to `move.target` and makes every master in `masters` say
  * so; resolves to the number of keys moved. On an error the slot stays open (importing on the
  * target, migrating on the source) and the error says so.
- *
- * This is the switch point between ways of moving. An atomic path (gocache's `CLUSTER
- * MIGRATESLOTS SLOTSRANGE a b NODE id`: snapshot, stream, brief pause, handoff) belongs here as
- * a second {@link MovePath}, chosen by `--atomic` when every node involved is gocache (INFO
- * server tells); the callers need not change.
  */
 export async function moveSlot(
   move: SlotMove,
@@ -96,22 +92,21 @@ async function moveSlotsAtomically(
   target: MoveNode,
   options: MoveOptions,
 ): Promise<number> {
-  const ranges: number[] = [];
-  for (let i = 0; i < slots.length;) {
-    let j = i;
-    while (j + 1 < slots.length && slots[j + 1] === slots[j] + 1) j++;
-    ranges.push(slots[i], slots[j]);
-    i = j + 1;
-  }
+  const ranges = runsOfSlots(slots).flat();
   const where = `${source.host}:${source.port} to ${target.host}:${target.port}`;
+  // Our job is the one whose name was not listed before we asked for it.
+  const jobNames = async () => {
+    const jobs = await source.link.raw("CLUSTER", "GETSLOTMIGRATIONS");
+    return Array.isArray(jobs) ? jobs : [];
+  };
+  const before = new Set((await jobNames()).map((job) => jobField(job, "name")));
   await retryTransient(
     options.timeoutMs,
     () => source.link.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", ...ranges, "NODE", target.id),
   );
   const deadline = Date.now() + options.timeoutMs;
   while (true) {
-    const jobs = await source.link.raw("CLUSTER", "GETSLOTMIGRATIONS");
-    const job = Array.isArray(jobs) ? jobs[jobs.length - 1] : undefined;
+    const job = (await jobNames()).find((j) => !before.has(jobField(j, "name")));
     const state = jobField(job, "state");
     if (state === "success") return Number(jobField(job, "keys_sent")) || 0;
     if (state === "failed" || state === "cancelled") {

@@ -3,7 +3,7 @@
  * `redis-cli --cluster check` reports it), and its shards with their ids, addresses, slots, keys
  * and replicas.
  */
-import { CLUSTER_SLOTS } from "../cluster/key_slot.ts";
+import { CLUSTER_SLOTS, formatSlotRuns, runsOfSlots } from "../cluster/key_slot.ts";
 import { printOut } from "./output.ts";
 import { recognizeNames } from "./cluster_plan.ts";
 import { infoField, isFailing, isMaster, type LiveCluster, type NodeInfo } from "./cluster_view.ts";
@@ -31,19 +31,11 @@ export function plural(n: number, word: string): string {
 
 /** Slot numbers as ranges: `0-63,128-191`. */
 export function rangesText(slots: readonly number[]): string {
-  const sorted = [...slots].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
+  return formatSlotRuns(runsOfSlots(slots));
 }
 
 function rangeCount(slots: readonly number[]): number {
-  return rangesText(slots).split(",").filter((p) => p !== "").length;
+  return runsOfSlots(slots).length;
 }
 
 /** Slot owners (master ids) in one view; slots claimed by two masters are listed apart. */

@@ -31,7 +31,7 @@ const NAME_LEN = 40;
 const IP_LEN = 46;
 const SLOT_BYTES = CLUSTER_SLOTS / 8;
 const SIGNATURE = [0x52, 0x43, 0x6d, 0x62]; // "RCmb"
-const PRIORITY_TAG = [0x47, 0x43, 0x70, 0x72]; // "GCpr", in notused1 at 2216
+const PRIORITY_TAG = 0x47437072; // "GCpr", big-endian, in notused1 at 2216
 const PRIORITY_AT = 2216;
 
 /** The header fields of every message. */
@@ -180,7 +180,7 @@ export function decodeMessage(frame: Uint8Array): BusMessage {
     state: frame[2252],
     mflags: frame[2253],
   };
-  if (PRIORITY_TAG.every((b, i) => frame[PRIORITY_AT + i] === b)) {
+  if (view.getUint32(PRIORITY_AT) === PRIORITY_TAG) {
     header.priority = view.getUint32(PRIORITY_AT + 4);
   }
   const message: BusMessage = {
@@ -290,7 +290,7 @@ function headerInto(frame: Uint8Array, header: BusHeader, count: number, extensi
   frame[2252] = header.state;
   frame[2253] = header.mflags;
   if (header.priority !== undefined) {
-    frame.set(PRIORITY_TAG, PRIORITY_AT);
+    view.setUint32(PRIORITY_AT, PRIORITY_TAG);
     view.setUint32(PRIORITY_AT + 4, header.priority >>> 0);
   }
   return view;

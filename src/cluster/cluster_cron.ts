@@ -33,9 +33,7 @@ export function clusterCron(cluster: Cluster, iteration: number): void {
   // lease lasts a node timeout from the sending of an answered PING, so this leaves it three
   // quarters of a timeout of slack for a busy peer or a slow event loop instead of a half.
   const heartbeat = cluster.group !== null ? values["group-heartbeat-period"] : timeout / 2;
-  const leaseHeartbeat = cluster.group === null && myself.isMaster && myself.slotCount > 0
-    ? timeout / 4
-    : heartbeat;
+  const leaseHeartbeat = cluster.group === null && cluster.votes(myself) ? timeout / 4 : heartbeat;
   myself.hostname = values["cluster-announce-hostname"];
   if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
   let changed = false;
@@ -93,15 +91,12 @@ export function clusterCron(cluster: Cluster, iteration: number): void {
   if (cluster.group !== null) {
     if (iteration % 10 === 0) cluster.group.cron(cluster, now);
     cluster.host.ctx.replication.setWriteLease(
-      cluster.group.writeLease(cluster, now, cluster.startedAt),
+      cluster.group.writeLease(cluster, now),
       NOREPLICAS,
     );
   } else {
-    const serving = myself.isMaster && myself.slotCount > 0;
     cluster.host.ctx.replication.setWriteLease(
-      serving
-        ? leaseFrom(cluster, Math.floor(state.size / 2), (n) => n.isMaster && n.slotCount > 0)
-        : null,
+      cluster.votes(myself) ? leaseFrom(cluster) : null,
       CLUSTERDOWN,
     );
   }
@@ -112,21 +107,18 @@ export function clusterCron(cluster: Cluster, iteration: number): void {
 }
 
 /**
- * A master's write lease: writes run only until `needed` of the other voters (those `counts`)
- * have answered a PING sent less than a node timeout ago; Infinity when none is needed. The
+ * A master's write lease: writes run only until a quorum of voters, itself included, have
+ * answered a PING sent less than a node timeout ago; Infinity when it alone is a quorum. The
  * others cannot have failed this master over before a node timeout (plus the election's delay)
  * without its PINGs answered, so a master that was stopped, or cut off from the majority,
  * refuses writes from the moment they could have, before its own timers or messages run.
  */
-export function leaseFrom(
-  cluster: Cluster,
-  needed: number,
-  counts: (node: ClusterNode) => boolean,
-): number {
+export function leaseFrom(cluster: Cluster): number {
+  const needed = cluster.quorum - 1;
   if (needed <= 0) return Infinity;
   const acked: number[] = [];
   for (const node of cluster.state.nodes.values()) {
-    if (node.isMyself || node.inHandshake || node.noAddress || !counts(node)) continue;
+    if (node.isMyself || node.noAddress || !cluster.votes(node)) continue;
     acked.push(node.pingAckedAt);
   }
   if (acked.length < needed) return 0;

@@ -269,7 +269,13 @@ export function updateSlotsWith(
     const owner = state.owners[slot];
     if (owner === sender || state.importingFrom[slot] !== null) continue;
     if (owner === null || owner.configEpoch < senderEpoch) {
-      if (owner === myself && countKeysInSlot(cluster.host.ctx, slot) > 0) lost.add(slot);
+      // A group keeps no index of keys by slot: a leader that loses its slots follows the new
+      // one and gets its data by replication.
+      if (
+        owner === myself && cluster.group === null && countKeysInSlot(cluster.host.ctx, slot) > 0
+      ) {
+        lost.add(slot);
+      }
       if (owner !== null && owner === current) {
         newMaster = sender;
         movedFromUs++;

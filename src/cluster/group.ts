@@ -157,14 +157,14 @@ export class GroupMembership {
   }
 
   /**
-   * Until when this node may take writes as the leader (null: it follows); see
-   * `leaseFrom` in cluster_cron.ts. Not in the first 2 seconds after a start either, so a leader restarted
-   * after a failover learns of its successor before it takes a write.
+   * Until when this node may take writes as the leader (null: it follows); see `leaseFrom` in
+   * cluster_cron.ts. Not in the first 2 seconds after a start either, so a leader restarted after
+   * a failover learns of its successor before it takes a write.
    */
-  writeLease(cluster: Cluster, now: number, startedAt: number): number | null {
+  writeLease(cluster: Cluster, now: number): number | null {
     if (!cluster.state.myself.isMaster) return null;
-    if (this.members.length > 1 && now - startedAt < 2000) return 0;
-    return leaseFrom(cluster, this.quorum - 1, () => true);
+    if (this.members.length > 1 && now - cluster.startedAt < 2000) return 0;
+    return leaseFrom(cluster);
   }
 
   /** The address clients reach `node` at: what it announces or was seen at. */

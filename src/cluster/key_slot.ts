@@ -37,3 +37,30 @@ export function keySlotOfBinary(key: string): number {
   }
   return crc16Binary(key) & 0x3fff;
 }
+
+/** The inclusive runs of consecutive slots for which `has(slot)` holds, in ascending order. */
+export function slotRuns(has: (slot: number) => boolean): [number, number][] {
+  const runs: [number, number][] = [];
+  let start = -1;
+  for (let slot = 0; slot <= CLUSTER_SLOTS; slot++) {
+    const inside = slot < CLUSTER_SLOTS && has(slot);
+    if (inside && start < 0) start = slot;
+    else if (!inside && start >= 0) {
+      runs.push([start, slot - 1]);
+      start = -1;
+    }
+  }
+  return runs;
+}
+
+/** The runs of a list of slots (any order, no repeats needed). */
+export function runsOfSlots(slots: readonly number[]): [number, number][] {
+  const set = new Uint8Array(CLUSTER_SLOTS);
+  for (const slot of slots) set[slot] = 1;
+  return slotRuns((slot) => set[slot] === 1);
+}
+
+/** Runs as text, as Redis writes slot ranges: `0-63,128,130-191`. */
+export function formatSlotRuns(runs: readonly [number, number][]): string {
+  return runs.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
+}

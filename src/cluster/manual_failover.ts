@@ -46,7 +46,7 @@ export class ManualFailover {
  */
 export function resetManualFailover(cluster: Cluster): void {
   const mf = cluster.manualFailover;
-  if (mf.replica !== null) cluster.host.ctx.writePause.end();
+  if (mf.replica !== null) cluster.host.ctx.writePause.end("manual-failover");
   if (mf.canStart) cluster.election.forced = false;
   mf.end = 0;
   mf.replica = null;
@@ -85,7 +85,7 @@ export function handleMfStart(cluster: Cluster, link: BusLink, sender: ClusterNo
   mf.end = now + MF_TIMEOUT_MS;
   mf.replica = sender;
   const ctx = cluster.host.ctx;
-  ctx.writePause.pause(now + MF_TIMEOUT_MS * MF_PAUSE_MULT);
+  ctx.writePause.pause("manual-failover", now + MF_TIMEOUT_MS * MF_PAUSE_MULT);
   // Writes already acknowledged are in the stream before the offset leaves.
   ctx.propagator.flush();
   log.warn("Manual failover requested by replica {id}", { id: sender.id });

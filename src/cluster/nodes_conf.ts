@@ -5,7 +5,7 @@
  * last line `vars currentEpoch N lastVoteEpoch N`. Parsing checks every field and names the line
  * that is wrong, so a damaged file stops the start with a message instead of a half-loaded state.
  */
-import { directoryOf, syncDirectorySync } from "../persistence/atomic_file.ts";
+import { writeAtomicallySync } from "../persistence/atomic_file.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, isNodeId, NodeFlag } from "./node.ts";
 import { ClusterState } from "./state.ts";
@@ -251,16 +251,5 @@ export function readNodesConf(file: string, now: number): ClusterState | null {
  * atomic but may be lost in a crash, as Redis saves changes that do not touch an epoch.
  */
 export function writeNodesConf(file: string, state: ClusterState, durable = true): void {
-  const temp = `${file}.tmp-${Deno.pid}`;
-  const handle = Deno.openSync(temp, { write: true, create: true, truncate: true });
-  try {
-    const bytes = new TextEncoder().encode(formatNodesConf(state));
-    let at = 0;
-    while (at < bytes.length) at += handle.writeSync(bytes.subarray(at));
-    if (durable) handle.syncSync();
-  } finally {
-    handle.close();
-  }
-  Deno.renameSync(temp, file);
-  if (durable) syncDirectorySync(directoryOf(file));
+  writeAtomicallySync(file, new TextEncoder().encode(formatNodesConf(state)), durable);
 }

@@ -27,7 +27,7 @@ import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { logger } from "../util/logger.ts";
 import type { Cluster } from "./cluster.ts";
-import { CLUSTER_SLOTS } from "./key_slot.ts";
+import { CLUSTER_SLOTS, formatSlotRuns, slotRuns } from "./key_slot.ts";
 import type { ClusterNode } from "./node.ts";
 import { deleteKeysInSlots } from "./slot_keys.ts";
 
@@ -58,15 +58,7 @@ function importsOf(cluster: Cluster): Map<number, Import> {
 
 /** The slots of an import as `start-end` ranges, for logs. */
 export function describeSlots(slots: Uint8Array): string {
-  const parts: string[] = [];
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    if (slots[slot] === 0) continue;
-    let end = slot;
-    while (end + 1 < CLUSTER_SLOTS && slots[end + 1] !== 0) end++;
-    parts.push(slot === end ? `${slot}` : `${slot}-${end}`);
-    slot = end;
-  }
-  return parts.join(",");
+  return formatSlotRuns(slotRuns((slot) => slots[slot] !== 0));
 }
 
 /** Deletes this node's keys of the import's slots that it does not serve. */

@@ -40,7 +40,7 @@ import type { Command } from "../commands/registry.ts";
 import { withBatchTime } from "../util/clock.ts";
 import { logger } from "../util/logger.ts";
 import type { Cluster } from "./cluster.ts";
-import { keySlotOfBinary } from "./key_slot.ts";
+import { keySlotOfBinary, slotRuns } from "./key_slot.ts";
 import type { ClusterNode } from "./node.ts";
 import {
   claimByGossip,
@@ -338,10 +338,7 @@ export class SlotMigration {
             : ["AUTH", values.masterauth],
         );
       }
-      const ranges = this.ranges.split(",").flatMap((r) => {
-        const [a, b] = r.split("-");
-        return [a, b ?? a];
-      });
+      const ranges = slotRuns((slot) => this.slots[slot] !== 0).flat().map(String);
       await this.#control(["CLUSTER", "SYNCSLOTS", "ESTABLISH", state.myself.id, ...ranges]);
       this.#check();
       this.#ctx.propagator.addTap(this.#tap);
@@ -386,7 +383,7 @@ export class SlotMigration {
     while (pause.active) await this.#until(pause.whenEnded());
     this.#check();
     const paused = performance.now();
-    pause.pause(Date.now() + this.#timeoutMs() * 2 + 2000);
+    pause.pause("slot-migration", Date.now() + this.#timeoutMs() * 2 + 2000);
     this.#paused = true;
     for (let rounds = 0;; rounds++) {
       const before = this.#repairs;
@@ -414,7 +411,7 @@ export class SlotMigration {
     }
     const finished = performance.now();
     giveSlots(this.#cluster, this.target, this.#order, epoch);
-    pause.end();
+    pause.end("slot-migration");
     this.#paused = false;
     const ended = performance.now();
     // After the pause: a restart before this save still loses to the target's newer epoch.
@@ -476,7 +473,7 @@ export class SlotMigration {
       await Promise.race([answered, sleep(1000)]);
       link.close();
     }
-    if (this.#paused) this.#ctx.writePause.end();
+    if (this.#paused) this.#ctx.writePause.end("slot-migration");
     this.#paused = false;
     if (this.state !== "cancelled") this.state = "failed";
     this.message = this.#stop?.message ?? "stopped";

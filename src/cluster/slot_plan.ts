@@ -11,7 +11,7 @@
  * three); no rule of the names alone can keep that balance and avoid such moves entirely.
  * This is rendezvous (highest random weight) hashing with bounded loads.
  */
-import { CLUSTER_SLOTS } from "./key_slot.ts";
+import { CLUSTER_SLOTS, slotRuns } from "./key_slot.ts";
 
 /** Slots per block. */
 export const BLOCK_SLOTS = 64;
@@ -71,15 +71,5 @@ export function planSlots(shards: readonly string[]): Int32Array {
 
 /** The inclusive slot ranges of shard `shard` in a plan. */
 export function rangesOf(plan: Int32Array, shard: number): [number, number][] {
-  const ranges: [number, number][] = [];
-  let start = -1;
-  for (let slot = 0; slot <= CLUSTER_SLOTS; slot++) {
-    const mine = slot < CLUSTER_SLOTS && plan[slot] === shard;
-    if (mine && start < 0) start = slot;
-    else if (!mine && start >= 0) {
-      ranges.push([start, slot - 1]);
-      start = -1;
-    }
-  }
-  return ranges;
+  return slotRuns((slot) => plan[slot] === shard);
 }

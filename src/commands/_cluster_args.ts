@@ -21,13 +21,6 @@ export function slotArg(arg: Uint8Array): number {
   return Number(slot);
 }
 
-/** An integer argument or Redis's not-an-integer error (getLongLongFromObjectOrReply). */
-export function int64OrReply(arg: Uint8Array): number | bigint {
-  const value = parseInt64Bytes(arg);
-  if (value === null) throw new CommandError("ERR value is not an integer or out of range");
-  return value;
-}
-
 /**
  * Redis's addReplySubcommandSyntaxError, which clusterCommand answers when a subcommand's
  * argument count passes the command table but not the subcommand's own check (MEET, RESET,

@@ -208,7 +208,11 @@ async function deleteAcked(
 ): Promise<void> {
   if (acked.length === 0) return;
   if (ctx.writePause.active) await ctx.writePause.whenEnded();
+  // The write runs after an await: the role and the write lease are asked again, as dispatch
+  // would; a node that may no longer write (a follower now, or fenced) keeps its keys.
   if (ctx.replication.follower !== null) return;
+  const migrate = ctx.commands.get("migrate");
+  if (migrate !== undefined && ctx.replication.refusal(client, migrate, true) !== null) return;
   const db = ctx.keyspace.db(index);
   const deleted: Uint8Array[] = [];
   for (const key of acked) {

@@ -19,11 +19,12 @@ import {
   reset,
   setConfigEpoch,
 } from "./cluster_nodes.ts";
-import { int64OrReply, nodeArg, slotArg, subcommandSyntaxError } from "./_cluster_args.ts";
+import { nodeArg, slotArg, subcommandSyntaxError } from "./_cluster_args.ts";
 import { OK, type Reply, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
+import { intArg } from "./_values.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, CommandFlag, Handler } from "./registry.ts";
 
@@ -199,8 +200,8 @@ export const clusterCommands: readonly CommandDef[] = [
         "O(log(N)) where N is the number of requested keys",
         (ctx, _client, argv) => {
           clusterOf(ctx);
-          const slot = int64OrReply(argv[2]);
-          const count = int64OrReply(argv[3]);
+          const slot = intArg(argv[2]);
+          const count = intArg(argv[3]);
           if (slot < 0 || slot >= CLUSTER_SLOTS || count < 0) {
             throw new CommandError("ERR Invalid slot or number of keys");
           }
@@ -257,7 +258,7 @@ export const clusterCommands: readonly CommandDef[] = [
         "O(1)",
         (ctx, _client, argv) => {
           clusterOf(ctx);
-          const slot = int64OrReply(argv[2]);
+          const slot = intArg(argv[2]);
           if (slot < 0 || slot >= CLUSTER_SLOTS) throw new CommandError("ERR Invalid slot");
           return countKeysInSlot(ctx, Number(slot));
         },

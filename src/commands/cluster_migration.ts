@@ -22,12 +22,12 @@ import { randomNodeId } from "../cluster/node.ts";
 import { MapReply, OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
-import { int64OrReply, slotArg } from "./_cluster_args.ts";
+import { slotArg } from "./_cluster_args.ts";
 import { clusterOf } from "./cluster_views.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, SYNTAX_ERROR } from "./errors.ts";
 import type { CommandDef, CommandFlag } from "./registry.ts";
-import { isWord } from "./_values.ts";
+import { intArg, isWord } from "./_values.ts";
 
 const HISTORY = 16;
 
@@ -169,7 +169,7 @@ function syncSlots(ctx: ServerContext, client: ClientState, argv: Uint8Array[]):
       return OK;
     }
     if (action === "finish" && argv.length === 4) {
-      return finishImport(cluster, client, Number(int64OrReply(argv[3])));
+      return finishImport(cluster, client, Number(intArg(argv[3])));
     }
     if (action === "announce" && argv.length === 3) {
       cluster.broadcastPong();

@@ -8,9 +8,10 @@ import type { ClientState } from "../server/client.ts";
 import { fromUtf8, toBinaryString } from "../util/bytes.ts";
 import { parseInt64Bytes } from "../util/int64.ts";
 import type { ServerContext } from "./context.ts";
+import { intArg } from "./_values.ts";
 import { CommandError } from "./errors.ts";
 import { clusterOf } from "./cluster_views.ts";
-import { int64OrReply, nodeArg, subcommandSyntaxError } from "./_cluster_args.ts";
+import { nodeArg, subcommandSyntaxError } from "./_cluster_args.ts";
 
 /** Whether `text` is an IPv4 address as inet_pton reads one (four decimal octets). */
 function isIpv4(text: string): boolean {
@@ -147,7 +148,7 @@ export function setConfigEpoch(
 ): Reply {
   const cluster = clusterOf(ctx);
   const state = cluster.state;
-  const value = int64OrReply(argv[2]);
+  const value = intArg(argv[2]);
   if (value < 0) throw new CommandError(`ERR Invalid config epoch specified: ${value}`);
   if (state.nodes.size > 1) {
     throw new CommandError(

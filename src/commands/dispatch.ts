@@ -92,16 +92,21 @@ function clusterGate(
   return misrouted;
 }
 
-/**
- * Whether a write pause holds `cmd` (Redis's `is_may_replicate_command`): a write, PUBLISH or
- * SPUBLISH (they reach the followers), or an EXEC with a write queued.
- */
-function pausedBy(cmd: Command, client: ClientState): boolean {
-  if (cmd.write || cmd.name === "publish" || cmd.name === "spublish") return true;
+/** Whether `cmd` writes: a write command, or an EXEC with a write queued (as Redis counts it). */
+function mayWrite(cmd: Command, client: ClientState): boolean {
+  if (cmd.write) return true;
   const queued = client.multi;
   if (!cmd.runsQueue || queued === null) return false;
   for (let i = 0; i < queued.length; i++) if (queued.commands[i].write) return true;
   return false;
+}
+
+/**
+ * Whether a write pause holds `cmd` (Redis's `is_may_replicate_command`): a write (an EXEC with
+ * a write queued included), PUBLISH or SPUBLISH (they reach the followers).
+ */
+function pausedBy(cmd: Command, client: ClientState): boolean {
+  return mayWrite(cmd, client) || cmd.name === "publish" || cmd.name === "spublish";
 }
 
 const POSTPONED = new ErrorReply("ERR command postponed by a write pause");
@@ -151,7 +156,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     );
   }
   if (ctx.replication.guarded) {
-    const refusal = ctx.replication.refusal(client, cmd);
+    const refusal = ctx.replication.refusal(client, cmd, mayWrite(cmd, client));
     if (refusal !== null) return refuse(ctx, client, refusal, cmd);
   }
   const refusal = subscriberRefusal(client, cmd);

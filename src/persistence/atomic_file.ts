@@ -64,17 +64,19 @@ export async function writeAtomically<T>(
 }
 
 /**
- * {@link writeAtomically} for callers that must not yield (CONFIG REWRITE): `bytes` go to a
- * temporary file, which is synced and renamed over `path`; on failure `path` is left untouched.
+ * {@link writeAtomically} for callers that must not yield (CONFIG REWRITE, nodes.conf): `bytes`
+ * go to a temporary file, which is synced and renamed over `path`; on failure `path` is left
+ * untouched. Without `durable` nothing is synced: the rename is still atomic, but a crash of the
+ * machine may lose it (nodes.conf changes that touch no epoch, as Redis writes them).
  */
-export function writeAtomicallySync(path: string, bytes: Uint8Array): void {
+export function writeAtomicallySync(path: string, bytes: Uint8Array, durable = true): void {
   const temp = `${path}.${Deno.pid}.tmp`;
   try {
     const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
     try {
       let written = 0;
       while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-      file.syncDataSync();
+      if (durable) file.syncDataSync();
     } finally {
       file.close();
     }
@@ -87,5 +89,5 @@ export function writeAtomicallySync(path: string, bytes: Uint8Array): void {
     }
     throw e;
   }
-  syncDirectorySync(directoryOf(path));
+  if (durable) syncDirectorySync(directoryOf(path));
 }

@@ -124,7 +124,9 @@ export class Propagator {
 
   /** Ends the block begun by {@link beginBlock}. */
   endBlock(): void {
-    if (this.#block === 2 && this.active) encodeCommandInto(this.#out, ["EXEC"]);
+    if (this.#block === 2 && this.active && this.#sinks.length > 0) {
+      encodeCommandInto(this.#out, ["EXEC"]);
+    }
     this.#block = 0;
   }
 
@@ -136,20 +138,17 @@ export class Propagator {
   /** Appends one command run against database `db` to the stream. */
   command(db: number, args: readonly PropagatedArg[]): void {
     if (!this.active) return;
+    for (const tap of this.#taps) tap(db, args);
+    // Only taps listen (a slot migration on a node without followers or AOF): nothing to encode.
+    if (this.#sinks.length === 0) return;
     if (this.#block === 1) this.#openBlock();
     if (db !== this.#db) this.#select(db);
     encodeCommandInto(this.#out, args);
-    for (const tap of this.#taps) tap(db, args);
   }
 
   /** Hands everything encoded since the last flush to the consumers. */
   flush(): void {
     if (this.#out.length === 0) return;
-    if (this.#sinks.length === 0) {
-      // Only taps listen: they saw the commands already.
-      this.#out.reset();
-      return;
-    }
     const chunk = this.#out.view();
     for (const sink of this.#sinks) sink(chunk);
     this.#out.reset();

@@ -94,9 +94,9 @@ export class Replication {
   /**
    * The fence of a master in a cluster or a leader/follower group: writes run only before
    * `until` (ms since the epoch), when its lease from a majority runs out, and are refused with
-   * `refusal` after; null (not a master, no bus) lifts it. The clock is read at each write, so a
-   * leader that was stopped (SIGSTOP) or cut off refuses writes from the moment its lease ended,
-   * before its own timers have run again.
+   * `refusal` after; null (not a master, no bus) lifts it. Each write compares it with its
+   * batch's time, read when the batch starts, so a leader that was stopped (SIGSTOP) or cut off
+   * refuses writes from the moment its lease ended, before its own timers have run again.
    */
   setWriteLease(until: number | null, refusal: ErrorReply): void {
     this.#leaseRefusal = refusal;
@@ -107,9 +107,10 @@ export class Replication {
 
   /**
    * Why `client` may not run `cmd` under the node's role (Redis's READONLY, MASTERDOWN and
-   * NOREPLICAS), or null. The leader's own commands on a follower always run.
+   * NOREPLICAS, or the write lease's refusal), or null. `writes`: whether it writes, an EXEC of
+   * queued writes included. The leader's own commands on a follower always run.
    */
-  refusal(client: ClientState, cmd: Command): ErrorReply | null {
+  refusal(client: ClientState, cmd: Command, writes: boolean = cmd.write): ErrorReply | null {
     if (client.link === "leader") return null;
     const values = this.#ctx.config.values;
     const follower = this.#follower;
@@ -118,15 +119,15 @@ export class Replication {
         !values["replica-serve-stale-data"] && follower.state !== "connected" &&
         !cmd.def.flags.includes("stale")
       ) return MASTERDOWN;
-      if (cmd.write && values["replica-read-only"]) return READONLY;
+      if (writes && values["replica-read-only"]) return READONLY;
       return null;
     }
     // The batch's time (read once per batch, after a SIGSTOP too): no clock read per write.
-    if (cmd.write && this.#leaseUntil !== null && now() >= this.#leaseUntil) {
+    if (writes && this.#leaseUntil !== null && now() >= this.#leaseUntil) {
       return this.#leaseRefusal;
     }
     const needed = values["min-replicas-to-write"];
-    if (cmd.write && needed > 0) {
+    if (writes && needed > 0) {
       if (this.leader.goodReplicas(values["min-replicas-max-lag"]) < needed) return NOREPLICAS;
     }
     return null;

@@ -1,29 +1,35 @@
 /**
- * A pause of client writes, as Redis's `pauseClients(..., CLIENT_PAUSE_WRITE)`: a master pauses
- * them while its replica takes over in a coordinated manual failover (CLUSTER FAILOVER), so that
- * its replication stream stops growing and the replica can catch up to the very last write.
- * While the pause lasts, dispatch postpones every client command that could add to the stream
- * (writes, PUBLISH, an EXEC with a write queued): the client waits, and when the pause ends the
- * command runs from the start, as Redis re-processes a postponed client; by then the node may
- * have become a replica, and the client gets the redirection to the new master instead. The
- * leader's link and the AOF replay are never paused; expiry and the stream PINGs to followers
- * wait too, so the stream's offset stays where the pause found it.
+ * A pause of client writes, as Redis's `pauseClients(purpose, ..., CLIENT_PAUSE_WRITE)`: a master
+ * pauses them while its replica takes over in a coordinated manual failover (CLUSTER FAILOVER),
+ * and a slot migration's source while it hands its slots over, so that nothing is written that
+ * the other side would not see. Each holder pauses for its own purpose until its own end time,
+ * as Redis keeps one pause per purpose: writes run again only once no purpose holds them, so one
+ * holder ending never lifts another's pause. While a pause lasts, dispatch postpones every
+ * client command that could add to the stream (writes, PUBLISH, an EXEC with a write queued):
+ * the client waits, and when the pause ends the command runs from the start, as Redis
+ * re-processes a postponed client; by then the node may have become a replica, and the client
+ * gets the redirection to the new master instead. The leader's link and the AOF replay are never
+ * paused; expiry and the stream PINGs to followers wait too, so the stream's offset stays where
+ * the pause found it.
  */
+
+/** Who pauses writes (Redis's pause purposes). */
+export type PausePurpose = "manual-failover" | "slot-migration";
 
 /** The write pause; see the module comment. */
 export class WritePause {
-  #until = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #holds = new Map<PausePurpose, ReturnType<typeof setTimeout>>();
+  readonly #ends = new Map<PausePurpose, number>();
   #waiters: (() => void)[] = [];
 
   /** Whether client writes are paused now. */
   get active(): boolean {
-    return this.#until !== 0;
+    return this.#holds.size > 0;
   }
 
   /** When the pause ends at the latest (ms since the epoch), or 0 when there is none. */
   get until(): number {
-    return this.#until;
+    return this.#ends.size === 0 ? 0 : Math.max(...this.#ends.values());
   }
 
   /** Clients with a command postponed until the pause ends. */
@@ -32,33 +38,38 @@ export class WritePause {
   }
 
   /**
-   * Pauses client writes until `until` (ms since the epoch) at the latest; a pause already
-   * lasting longer keeps its end, as Redis keeps the latest end of its pauses.
+   * Pauses client writes for `purpose` until `until` (ms since the epoch) at the latest; a pause
+   * of that purpose already lasting longer keeps its end, as Redis keeps the latest end.
    */
-  pause(until: number): void {
-    if (until <= this.#until) return;
-    this.#until = until;
-    clearTimeout(this.#timer);
-    const timer = setTimeout(() => this.end(), Math.max(0, until - Date.now()));
+  pause(purpose: PausePurpose, until: number): void {
+    if (until <= (this.#ends.get(purpose) ?? 0)) return;
+    clearTimeout(this.#holds.get(purpose));
+    const timer = setTimeout(() => this.end(purpose), Math.max(0, until - Date.now()));
     // The pause alone must not keep a stopping process alive.
     Deno.unrefTimer(timer);
-    this.#timer = timer;
+    this.#holds.set(purpose, timer);
+    this.#ends.set(purpose, until);
   }
 
-  /** Ends the pause: the postponed commands run again, in the order they arrived. */
-  end(): void {
-    if (this.#until === 0) return;
-    this.#until = 0;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+  /**
+   * Ends `purpose`'s pause (every purpose's when none is given: shutdown); once no purpose holds
+   * writes, the postponed commands run again, in the order they arrived.
+   */
+  end(purpose?: PausePurpose): void {
+    for (const held of purpose === undefined ? [...this.#holds.keys()] : [purpose]) {
+      clearTimeout(this.#holds.get(held));
+      this.#holds.delete(held);
+      this.#ends.delete(held);
+    }
+    if (this.#holds.size > 0 || this.#waiters.length === 0) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
   }
 
-  /** Resolves once the pause has ended (at once when there is none). */
+  /** Resolves once no purpose pauses writes (at once when none does). */
   whenEnded(): Promise<void> {
-    if (this.#until === 0) return Promise.resolve();
+    if (!this.active) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 }

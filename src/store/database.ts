@@ -162,7 +162,7 @@ export class Database {
 
   /**
    * Number of keys in cluster hash slot `slot` (0 <= slot < 16384), expired keys not yet removed
-   * included, as Redis counts them. Starts the index ({@link indexSlots}) if it is not kept yet.
+   * included, as Redis counts them. Needs the index ({@link indexSlots}: cluster mode).
    */
   countKeysInSlot(slot: number): number {
     return this.#slotIndex().count(slot);
@@ -170,7 +170,7 @@ export class Database {
 
   /**
    * Up to `count` keys of cluster hash slot `slot`, newest first as Redis 7.0 lists them,
-   * expired keys not yet removed included. Starts the index if it is not kept yet.
+   * expired keys not yet removed included. Needs the index ({@link indexSlots}).
    */
   keysInSlot(slot: number, count: number): string[] {
     const table = this.#table;
@@ -183,9 +183,9 @@ export class Database {
   }
 
   #slotIndex(): SlotIndex {
-    const table = this.#table;
-    if (table.slotIndex === null) table.indexSlots();
-    return table.slotIndex!;
+    const index = this.#table.slotIndex;
+    if (index === null) throw new Error("keys by slot are indexed in cluster mode only");
+    return index;
   }
 
   /**

@@ -256,6 +256,8 @@ Deno.test("an index started over existing keys counts them all, and follows grow
   const db = ks.db(0);
   for (let i = 0; i < 5000; i++) db.set(`key:${i}`, "v", false, T0);
   assert.equal(db.table.slotIndex, null, "no index until asked for");
+  assert.throws(() => db.countKeysInSlot(0), /cluster mode only/);
+  db.indexSlots();
   assert.equal(db.countKeysInSlot(keySlotOfBinary("key:0")) > 0, true);
   assert.notEqual(db.table.slotIndex, null);
   for (let i = 5000; i < 40_000; i++) db.set(`key:${i}`, "v", false, T0);
