@@ -107,3 +107,53 @@ export function median(xs: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+const lineEncoder = new TextEncoder();
+
+/** Prints one line of a report as soon as it is known (benchmarks run for minutes). */
+export function say(line: string): void {
+  Deno.stdout.writeSync(lineEncoder.encode(line + "\n"));
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The first of `count` consecutive client ports below the ephemeral range (12000-21999) whose
+ * cluster bus ports (+10000) are free too.
+ */
+export function clusterPortRange(count: number): number {
+  const free = (p: number) => {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const base = 12000 + Math.floor(Math.random() * (10000 - count));
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = free(p) && free(p + 10000);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free pairs of ports`);
+}
+
+/**
+ * Polls `check` (a rejection counts as false) every `pollMs` until it returns true; throws
+ * naming `what` after `limitMs`.
+ */
+export async function until(
+  check: () => Promise<boolean>,
+  what: string,
+  { limitMs = 60_000, pollMs = 50 }: { limitMs?: number; pollMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}

@@ -16,9 +16,11 @@
 import { parseArgs } from "node:util";
 import {
   cli,
+  clusterPortRange,
   cpuSeconds,
   median,
   run,
+  say,
   type ServerKind,
   spawnServer,
   waitForPing,
@@ -33,32 +35,9 @@ const { values } = parseArgs({
   },
 });
 const REQUESTS = Number(values.requests);
-const encoder = new TextEncoder();
 
-/** Prints one line of the report as soon as it is known (the run takes minutes). */
-function say(line: string): void {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
-}
 const ROUNDS = Number(values.rounds);
 const IDLE_S = Number(values.idle);
-
-/** Consecutive client ports below the ephemeral range whose bus ports (+10000) are free. */
-function portRange(count: number): number {
-  const free = (p: number) => {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (;;) {
-    const base = 12000 + Math.floor(Math.random() * 9000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = free(p) && free(p + 10000);
-    if (ok) return base;
-  }
-}
 
 interface Nodes {
   kind: ServerKind;
@@ -69,7 +48,7 @@ interface Nodes {
 
 async function startNodes(kind: ServerKind, count: number, cluster: boolean): Promise<Nodes> {
   const dir = Deno.makeTempDirSync({ prefix: `bench-cluster-${kind}-` });
-  const base = portRange(count);
+  const base = clusterPortRange(count);
   const ports: number[] = [];
   const children: Deno.ChildProcess[] = [];
   for (let i = 0; i < count; i++) {

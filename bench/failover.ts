@@ -13,7 +13,18 @@
  *   deno task bench:failover [--runs 5] [--node-timeout 1000] [--only gocache,redis]
  */
 import { parseArgs } from "node:util";
-import { cli, median, run, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
+import {
+  cli,
+  clusterPortRange,
+  median,
+  run,
+  say,
+  type ServerKind,
+  sleep,
+  spawnServer,
+  until,
+  waitForPing,
+} from "./_support.ts";
 import { SlotMapClient } from "./_cluster_client.ts";
 
 const { values } = parseArgs({
@@ -32,44 +43,6 @@ const SETTLE_LIMIT_MS = 60_000;
 const WRITE_EVERY_MS = 10;
 /** How long the client writes before the kill. */
 const WRITE_BEFORE_KILL_MS = 300;
-const encoder = new TextEncoder();
-
-/** Prints one line of the report as soon as it is known. */
-function say(line: string): void {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Consecutive client ports below the ephemeral range whose bus ports (+10000) are free. */
-function portRange(count: number): number {
-  const free = (p: number) => {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    const base = 12000 + Math.floor(Math.random() * 9000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = free(p) && free(p + 10000);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free pairs of ports`);
-}
-
-/** Polls `check` every 50 ms until it returns true; throws after `limitMs`. */
-async function until(check: () => Promise<boolean>, limitMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A field of an INFO or CLUSTER INFO text. */
 function field(text: string, name: string): string | undefined {
@@ -84,7 +57,7 @@ class Nodes {
 
   constructor(readonly kind: ServerKind) {
     this.dir = Deno.makeTempDirSync({ prefix: `bench-failover-${kind}-` });
-    const base = portRange(6);
+    const base = clusterPortRange(6);
     this.ports = [0, 1, 2, 3, 4, 5].map((i) => base + i);
   }
 
@@ -169,12 +142,12 @@ function shardKeys(client: SlotMapClient, owner: number): string[] {
 
 /** One run: returns the seconds from the kill to the first SET (sent after it) that succeeded. */
 async function oneRun(nodes: Nodes, slot: number): Promise<{ seconds: number; failed: number }> {
-  await until(() => settled(nodes.ports), SETTLE_LIMIT_MS, "the cluster to settle");
+  await until(() => settled(nodes.ports), "the cluster to settle", { limitMs: SETTLE_LIMIT_MS });
   const { master, replica } = await shardOf(nodes.ports[0], slot);
   await until(
     async () => field(await cli(replica, "INFO", "replication"), "master_link_status") === "up",
-    SETTLE_LIMIT_MS,
     "the replica's link to be up",
+    { limitMs: SETTLE_LIMIT_MS },
   );
   const client = new SlotMapClient({ seeds: nodes.ports });
   try {
@@ -213,8 +186,8 @@ async function rejoin(nodes: Nodes, port: number): Promise<void> {
       const info = await cli(port, "INFO", "replication");
       return role.startsWith("slave") && field(info, "master_link_status") === "up";
     },
-    SETTLE_LIMIT_MS,
     `the node on ${port} to rejoin as a replica`,
+    { limitMs: SETTLE_LIMIT_MS },
   );
 }
 
@@ -236,7 +209,9 @@ async function measure(kind: ServerKind): Promise<number[]> {
     const seconds: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const { master } = await shardOf(nodes.ports[1], slot).catch(async () => {
-        await until(() => settled(nodes.ports), SETTLE_LIMIT_MS, "the cluster to settle");
+        await until(() => settled(nodes.ports), "the cluster to settle", {
+          limitMs: SETTLE_LIMIT_MS,
+        });
         return await shardOf(nodes.ports[1], slot);
       });
       const result = await oneRun(nodes, slot);

@@ -14,7 +14,16 @@
  *   deno task bench:group-failover [--runs 5] [--timeout 1000] [--only gocache,redis]
  */
 import { parseArgs } from "node:util";
-import { median, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
+import {
+  clusterPortRange,
+  median,
+  say,
+  type ServerKind,
+  sleep,
+  spawnServer,
+  until,
+  waitForPing,
+} from "./_support.ts";
 import { replyText, TimedConn } from "./_cluster_client.ts";
 import { RespMap, type RespValue } from "../src/resp/reply_decoder.ts";
 
@@ -29,44 +38,6 @@ const RUNS = Number(values.runs);
 const TIMEOUT = Number(values.timeout);
 const LIMIT_MS = 30_000;
 const WRITE_EVERY_MS = 10;
-const encoder = new TextEncoder();
-
-function say(line: string): void {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A free client port below the ephemeral range whose bus port (+10000) is free too. */
-function freePair(taken: Set<number>): number {
-  const free = (p: number) => {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 1000; i++) {
-    const p = 12000 + Math.floor(Math.random() * 9000);
-    if (!taken.has(p) && free(p) && free(p + 10000)) {
-      taken.add(p);
-      return p;
-    }
-  }
-  throw new Error("no free pair of ports");
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A reply as text, arrays (and Sentinel's maps) flattened to words. */
 function text(value: RespValue): string {
@@ -94,14 +65,14 @@ async function ask(port: number, args: string[], timeoutMs = 300): Promise<strin
 class Group {
   readonly dir = Deno.makeTempDirSync({ prefix: "bench-group-failover-" });
   readonly children = new Map<number, Deno.ChildProcess>();
-  readonly taken = new Set<number>();
   readonly ports: number[];
   /** Where SENTINEL GET-MASTER-ADDR-BY-NAME is asked: the members, or the sentinels. */
   readonly askers: number[];
 
   constructor(readonly kind: ServerKind) {
-    this.ports = [0, 1, 2].map(() => freePair(this.taken));
-    this.askers = kind === "gocache" ? this.ports : [0, 1, 2].map(() => freePair(this.taken));
+    const base = clusterPortRange(6);
+    this.ports = [base, base + 1, base + 2];
+    this.askers = kind === "gocache" ? this.ports : [base + 3, base + 4, base + 5];
   }
 
   #flags(port: number): string[] {

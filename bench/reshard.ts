@@ -13,8 +13,18 @@
  *   deno task bench:reshard [--keys 100000] [--size 100] [--only redis,gocache,atomic]
  */
 import { parseArgs } from "node:util";
-import { cli, run, type ServerKind, spawnServer, waitForPing } from "./_support.ts";
-import { keySlot } from "../src/cluster/key_slot.ts";
+import {
+  cli,
+  clusterPortRange,
+  run,
+  say,
+  type ServerKind,
+  sleep,
+  spawnServer,
+  until,
+  waitForPing,
+} from "./_support.ts";
+import { keySlotOfBinary } from "../src/cluster/key_slot.ts";
 import { SlotMapClient } from "./_cluster_client.ts";
 
 const { values } = parseArgs({
@@ -26,46 +36,11 @@ const { values } = parseArgs({
 });
 const KEYS = Number(values.keys);
 const SIZE = Number(values.size);
-const encoder = new TextEncoder();
-
-function say(line: string): void {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePairs(count: number): number[] {
-  const free = (p: number) => {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const p = 12000 + Math.floor(Math.random() * 9000);
-    if (!ports.includes(p) && free(p) && free(p + 10000)) ports.push(p);
-  }
-  return ports;
-}
-
-async function until(check: () => Promise<boolean>, what: string, pollMs = 100) {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(pollMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Four cluster nodes of one kind, the first three forming the cluster. */
 class Nodes {
   readonly dir = Deno.makeTempDirSync({ prefix: "bench-reshard-" });
-  readonly ports = freePairs(4);
+  readonly ports = ((base) => [base, base + 1, base + 2, base + 3])(clusterPortRange(4));
   readonly children: Deno.ChildProcess[] = [];
 
   constructor(readonly kind: ServerKind) {}
@@ -113,7 +88,7 @@ class Nodes {
     const value = "v".repeat(SIZE);
     for (let i = 0; i < KEYS; i++) {
       const key = `key:${i}`;
-      const port = owners[keySlot(encoder.encode(key))];
+      const port = owners[keySlotOfBinary(key)];
       let list = byPort.get(port);
       if (list === undefined) byPort.set(port, list = []);
       list.push(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${SIZE}\r\n${value}\r\n`);
@@ -204,7 +179,7 @@ async function atomicRebalance(nodes: Nodes): Promise<void> {
           !/\b(connecting|streaming|handoff|cleaning)\b/.test(jobs);
       },
       `the migration from ${port}`,
-      10,
+      { limitMs: 120_000, pollMs: 10 },
     );
   }
 }
@@ -257,20 +232,24 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
     await nodes.load();
     await nodes.addFourth();
     const probe = new LatencyProbe(nodes.ports);
-    await sleep(1000);
-    probe.moving();
-    const started = performance.now();
-    if (kind === "atomic") await atomicRebalance(nodes);
-    else {
-      await run("redis-cli", [
-        "--cluster",
-        "rebalance",
-        `127.0.0.1:${nodes.ports[0]}`,
-        "--cluster-use-empty-masters",
-      ]);
+    let seconds: number;
+    try {
+      await sleep(1000);
+      probe.moving();
+      const started = performance.now();
+      if (kind === "atomic") await atomicRebalance(nodes);
+      else {
+        await run("redis-cli", [
+          "--cluster",
+          "rebalance",
+          `127.0.0.1:${nodes.ports[0]}`,
+          "--cluster-use-empty-masters",
+        ]);
+      }
+      seconds = (performance.now() - started) / 1000;
+    } finally {
+      await probe.stop();
     }
-    const seconds = (performance.now() - started) / 1000;
-    await probe.stop();
     const [quiet, busy] = [p99(probe.before), p99(probe.during)];
     say(
       `${kind.padEnd(8)} client SET p99 ${quiet.toFixed(2)} ms before, ${busy.toFixed(2)} ms ` +

@@ -149,7 +149,7 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       const preload = keysInRange("pre", 0, 999, 20_000);
       await fill(g1.port, preload, 100);
       const redirects = await redirectsCounted(ports);
-      const load = new Load(io, hotTags(0, 999));
+      await using load = new Load(io, hotTags(0, 999));
       await new Promise((resolve) => setTimeout(resolve, 300));
       const started = performance.now();
       assert.equal(
@@ -207,7 +207,7 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
     await t.step("a migration cancelled mid-way leaves every key on the source", async () => {
       const keys = keysInRange("big", 1000, 1999, 20_000);
       await fill(g1.port, keys, 2000);
-      const load = new Load(io, hotTags(1000, 1999));
+      await using load = new Load(io, hotTags(1000, 1999));
       await startMidway(g1.port, 1000, 1999, g4);
       Deno.kill(g4.pid, "SIGSTOP");
       try {

@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { askGroup, roleOf, startGroup } from "../support/group.ts";
 import { connectToLeader, discoverLeader } from "../../src/client/mod.ts";
 import { startServer } from "../support/server.ts";
-import { PYTHON3, REDIS_PY, requireTools } from "../support/tools.ts";
+import { LineReader, PYTHON3, REDIS_PY, requireTools } from "../support/tools.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 Deno.test("ioredis in Sentinel mode keeps writing across a failover of the group", async () => {
@@ -96,21 +96,8 @@ Deno.test({
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const lines: string[] = [];
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    const nextLine = async () => {
-      while (!buffered.includes("\n")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`redis-py ended early: ${lines.join(" | ")}`);
-        buffered += value;
-      }
-      const at = buffered.indexOf("\n");
-      const line = buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-      lines.push(line);
-      return line;
-    };
+    const output = new LineReader(child.stdout);
+    const nextLine = () => output.next();
     try {
       assert.equal(await nextLine(), `master ${group.ports[0]}`);
       assert.equal(
@@ -136,8 +123,7 @@ Deno.test({
       }
       await child.status;
       await child.stderr.cancel();
-      reader.releaseLock();
-      await child.stdout.cancel().catch(() => {});
+      await output.close();
     }
   }),
 });
@@ -232,18 +218,8 @@ Deno.test({
       stdout: "piped",
       stderr: "null",
     }).spawn();
-    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    const nextLine = async () => {
-      while (!text.includes("\n")) {
-        const { value, done } = await lines.read();
-        if (done) throw new Error(`the Python client ended early: ${text}`);
-        text += value;
-      }
-      const line = text.slice(0, text.indexOf("\n"));
-      text = text.slice(line.length + 1);
-      return line;
-    };
+    const output = new LineReader(child.stdout);
+    const nextLine = () => output.next();
     try {
       assert.equal(await nextLine(), `leader ${group.ports[0]}`);
       await group.nodes[0].stop("SIGKILL");
@@ -261,8 +237,7 @@ Deno.test({
         // Already ended.
       }
       await child.status;
-      lines.releaseLock();
-      await child.stdout.cancel().catch(() => {});
+      await output.close();
     }
   }),
 });

@@ -149,7 +149,8 @@ Deno.test({
     const yaml = "# Under Redis Sentinel.\nappendonly: yes\n";
     let restarted: ServerProcess | null = null;
     try {
-      const leader = await startServer({ dir: leaderDir, yaml });
+      // Stopped by its SIGKILL below, or on a failure before it by disposal.
+      await using leader = await startServer({ dir: leaderDir, yaml });
       const leaderPort = leader.port;
       const follows = `${yaml}replicaof: "127.0.0.1 ${leaderPort}"\n`;
       await using f1 = await startServer({ yaml: follows });

@@ -156,10 +156,15 @@ export class Load {
     this.#done = Promise.all(Array.from({ length: workers }, worker));
   }
 
-  /** Stops the writers and waits for the writes in flight. */
+  /** Stops the writers and waits for the writes in flight (again: nothing to do). */
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#done;
+  }
+
+  /** For `await using`: a step that fails still stops its load. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 }
 

@@ -139,3 +139,48 @@ export async function runTool(
   const dec = new TextDecoder();
   return { code: result.code, out: dec.decode(result.stdout), err: dec.decode(result.stderr) };
 }
+
+/** Lines read from a child's output, each wait bounded in time. */
+export class LineReader {
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  #buffered = "";
+  /** Every line read so far (for error messages). */
+  readonly lines: string[] = [];
+
+  /** Reads `stream` (a child's stdout) as UTF-8 text. */
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** The next line; throws if the stream ends or no line comes within `timeoutMs`. */
+  async next(timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#buffered.includes("\n")) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`no line within ${timeoutMs} ms after: ${this.lines.join(" | ")}`)),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+      try {
+        const { value, done } = await Promise.race([this.#reader.read(), late]);
+        if (done) throw new Error(`the output ended after: ${this.lines.join(" | ")}`);
+        this.#buffered += value;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const at = this.#buffered.indexOf("\n");
+    const line = this.#buffered.slice(0, at);
+    this.#buffered = this.#buffered.slice(at + 1);
+    this.lines.push(line);
+    return line;
+  }
+
+  /** Stops reading (after the child was killed). */
+  async close(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+}
