@@ -170,18 +170,29 @@ export class ClusterNode {
     return true;
   }
 
-  /** Its slots as inclusive [start, end] ranges, ascending. */
+  /**
+   * Its slots as inclusive [start, end] ranges, ascending. Whole bytes of the bitmap that do
+   * not end or start a range are skipped 8 slots at a time (nodes.conf is written with every
+   * node's ranges after each slot a rebalance moves).
+   */
   slotRanges(): [number, number][] {
     const ranges: [number, number][] = [];
+    const bitmap = this.slots;
     let start = -1;
-    for (let slot = 0; slot <= CLUSTER_SLOTS; slot++) {
-      const has = slot < CLUSTER_SLOTS && this.hasSlot(slot);
-      if (has && start < 0) start = slot;
-      else if (!has && start >= 0) {
-        ranges.push([start, slot - 1]);
-        start = -1;
+    for (let byte = 0; byte < bitmap.length; byte++) {
+      const bits = bitmap[byte];
+      if ((bits === 0 && start < 0) || (bits === 0xff && start >= 0)) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        const slot = byte * 8 + bit;
+        const has = (bits & (1 << bit)) !== 0;
+        if (has && start < 0) start = slot;
+        else if (!has && start >= 0) {
+          ranges.push([start, slot - 1]);
+          start = -1;
+        }
       }
     }
+    if (start >= 0) ranges.push([start, CLUSTER_SLOTS - 1]);
     return ranges;
   }
 

@@ -245,11 +245,58 @@ export function readNodesConf(file: string, now: number): ClusterState | null {
 }
 
 /**
- * Writes nodes.conf through a temporary file renamed over it. `durable` (the default) makes the
- * new file survive a crash before this returns (fsync of the file and of the directory):
- * synchronous, because a vote must be on disk before it is sent. Without it the rename is still
- * atomic but may be lost in a crash, as Redis saves changes that do not touch an epoch.
+ * nodes.conf on disk, written by one cluster node. A change that touches an epoch (a vote, a
+ * config epoch) is written durably and atomically: a temporary file, fsynced, renamed over the
+ * old one, the directory fsynced, before the vote or the claim leaves (Redis fsyncs then too).
+ * Any other change (a slot moved by SETSLOT, a peer's address or flags) is written in place
+ * like Redis 7.0's clusterSaveConfig: the new text padded with newlines to the old length in one
+ * write, then the file cut to the new length, so a process killed between the two leaves valid
+ * text followed by blank lines, which the parser skips. Renaming over an existing file costs
+ * ~230 us on ext4 (it starts the writeback of the new data: auto_da_alloc) against ~10 us for
+ * the write in place; `redis-cli --cluster rebalance` sends four such changes per slot moved.
  */
-export function writeNodesConf(file: string, state: ClusterState, durable = true): void {
-  writeAtomicallySync(file, new TextEncoder().encode(formatNodesConf(state)), durable);
+export class NodesConfFile {
+  /** The file, kept open for writes in place; reopened after each atomic replacement. */
+  #handle: Deno.FsFile | null = null;
+  /** Its length as last written or found. */
+  #length = 0;
+  /** Set by {@link close}: a late write (a link's last message) opens no handle to keep. */
+  #closed = false;
+  readonly #encoder = new TextEncoder();
+
+  /** Writes to `path`. */
+  constructor(readonly path: string) {}
+
+  /** Writes the state: durably and atomically when `durable`, else in place (see the class). */
+  write(state: ClusterState, durable: boolean): void {
+    const text = this.#encoder.encode(formatNodesConf(state));
+    if (durable || this.#closed) {
+      this.#handle?.close();
+      this.#handle = null;
+      writeAtomicallySync(this.path, text, durable);
+      return;
+    }
+    if (this.#handle === null) {
+      this.#handle = Deno.openSync(this.path, { write: true, create: true });
+      this.#length = this.#handle.statSync().size;
+    }
+    const file = this.#handle;
+    let bytes = text;
+    if (this.#length > text.length) {
+      bytes = new Uint8Array(this.#length).fill(0x0a);
+      bytes.set(text);
+    }
+    file.seekSync(0, Deno.SeekMode.Start);
+    let written = 0;
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    if (bytes.length !== text.length) file.truncateSync(text.length);
+    this.#length = text.length;
+  }
+
+  /** Closes the handle kept for writes in place; later writes replace the file. */
+  close(): void {
+    this.#handle?.close();
+    this.#handle = null;
+    this.#closed = true;
+  }
 }

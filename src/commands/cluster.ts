@@ -142,12 +142,14 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
         state.currentEpoch++;
         myself.configEpoch = state.currentEpoch;
       }
+      // Before the reply, as Redis: the source hears of it before redis-cli's SETSLOT NODE
+      // reaches it, loses its last slot by the bus and so follows this node.
       cluster.broadcastPong();
     }
   } else throw new CommandError(invalid);
   state.dirty = true;
   cluster.updateState();
-  cluster.saveConfig();
+  cluster.saveConfigSoon();
   return OK;
 }
 

@@ -5,6 +5,7 @@ import {
   describeNode,
   formatNodesConf,
   NodesConfError,
+  NodesConfFile,
   parseNodesConf,
 } from "../../../src/cluster/nodes_conf.ts";
 import { ClusterState } from "../../../src/cluster/state.ts";
@@ -134,6 +135,69 @@ Deno.test("parseNodesConf(formatNodesConf(state)) gives back every node, slot an
   assert.equal(parsed.lookup(D)!.master, parsed.myself, "replicas point at the parsed master");
   assert.equal(parsed.dirty, false, "a freshly loaded state has nothing to save");
   assert.equal(formatNodesConf(parsed), text, "formatting again gives the same file");
+});
+
+Deno.test("NodesConfFile writes in place, shrinking and growing, and atomically when durable", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "nodes-conf-" });
+  try {
+    const path = `${dir}/nodes.conf`;
+    const file = new NodesConfFile(path);
+    const rich = richState();
+    const small = parseNodesConf(SAMPLE, "nodes.conf", 0);
+    const inode = () => Deno.statSync(path).ino;
+    file.write(rich, true);
+    assert.equal(Deno.readTextFileSync(path), formatNodesConf(rich));
+    const first = inode();
+    file.write(small, false);
+    assert.equal(Deno.readTextFileSync(path), formatNodesConf(small), "shrunk, no padding left");
+    assert.equal(inode(), first, "a change without an epoch is written in place");
+    file.write(rich, false);
+    assert.equal(Deno.readTextFileSync(path), formatNodesConf(rich), "grown in place");
+    file.write(small, true);
+    assert.equal(Deno.readTextFileSync(path), formatNodesConf(small));
+    assert.notEqual(inode(), first, "a durable write replaces the file");
+    file.write(rich, false);
+    assert.equal(Deno.readTextFileSync(path), formatNodesConf(rich), "in place in the new file");
+    file.close();
+    file.write(small, false);
+    assert.equal(Deno.readTextFileSync(path), formatNodesConf(small), "a write after close");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["nodes.conf"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a nodes.conf cut short of its padding (a kill between write and truncate) loads", () => {
+  // The in-place write pads the new text with newlines to the old length before truncating.
+  const text = formatNodesConf(richState());
+  const padded = text + "\n".repeat(4000);
+  assert.deepEqual(
+    summary(parseNodesConf(padded, "nodes.conf", 0)),
+    summary(parseNodesConf(text, "nodes.conf", 0)),
+  );
+});
+
+Deno.test("slotRanges gives the runs of a node's slot bitmap, as a slot-by-slot scan does", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let round = 0; round < 200; round++) {
+    const node = new ClusterNode(A, NodeFlag.MASTER, 0);
+    const density = random();
+    const runLength = 1 + Math.floor(random() * 40);
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot += runLength) {
+      if (random() < density) {
+        for (let s = slot; s < Math.min(slot + runLength, CLUSTER_SLOTS); s++) node.setSlotBit(s);
+      }
+    }
+    const expected: [number, number][] = [];
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      if (!node.hasSlot(slot)) continue;
+      const last = expected[expected.length - 1];
+      if (last !== undefined && last[1] === slot - 1) last[1] = slot;
+      else expected.push([slot, slot]);
+    }
+    assert.deepEqual(node.slotRanges(), expected);
+  }
 });
 
 Deno.test("the sample nodes.conf in Redis's format parses, tolerating blank lines and CRLF", () => {
