@@ -74,12 +74,14 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * Fills the server on `port` with `keys` keys of 32-byte values using redis-benchmark SET over
- * a key space far larger than `keys`, until DBSIZE reaches it.
+ * Fills the server on `port` with `keys` keys of `size`-byte values (32 by default) using
+ * redis-benchmark SET over a key space far larger than `keys`, until DBSIZE reaches it.
  */
-export async function fillKeys(port: number, keys: number): Promise<void> {
+export async function fillKeys(port: number, keys: number, size = 32): Promise<void> {
   for (let round = 0; round < 6; round++) {
-    const n = Number(await cli(port, "DBSIZE"));
+    const answer = await cli(port, "DBSIZE");
+    if (!/^\d+$/.test(answer)) throw new Error(`DBSIZE on port ${port} answered: ${answer}`);
+    const n = Number(answer);
     if (n >= keys) return;
     await run("redis-benchmark", [
       "-p",
@@ -91,7 +93,7 @@ export async function fillKeys(port: number, keys: number): Promise<void> {
       "-r",
       String(keys * 100),
       "-d",
-      "32",
+      String(size),
       "-P",
       "64",
       "-c",
@@ -156,4 +158,252 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
     await sleep(pollMs);
   }
+}
+
+/** Whether `program` is an executable file in a directory of the PATH. */
+export function onPath(program: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir === "") continue;
+    try {
+      const info = Deno.statSync(`${dir}/${program}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return false;
+}
+
+/**
+ * Exits with code 2 and one line on stderr naming the missing ones and the Debian packages to
+ * install (redis-server, redis-tools), unless every program of `programs` is on the PATH: for
+ * scripts that need Redis's programs only.
+ */
+export function requirePrograms(script: string, programs: readonly string[]): void {
+  const missing = programs.filter((p) => !onPath(p));
+  if (missing.length === 0) return;
+  Deno.stderr.writeSync(lineEncoder.encode(
+    `${script}: needs ${missing.join(", ")} on the PATH ` +
+      `(Debian: sudo apt-get install redis-server redis-tools)\n`,
+  ));
+  Deno.exit(2);
+}
+
+/** A server a side-by-side script started from a command line, with its output in a file. */
+export interface LoggedServer {
+  /** What the reports call it ("redis", "gocache"). */
+  name: string;
+  /** The loopback port it listens on. */
+  port: number;
+  /** The process started: the server, or a wrapper of it (`deno task`, `npx`). */
+  child: Deno.ChildProcess;
+  /** The file its standard output and error go to. */
+  log: string;
+}
+
+/**
+ * Starts the shell command line `command` (run by `sh -c "exec ..."`, so quoting works as in a
+ * shell and the process started is the server itself) in `cwd`, with standard output and error
+ * written to `log`.
+ */
+export function spawnLogged(
+  name: string,
+  port: number,
+  command: string,
+  log: string,
+  cwd: string = Deno.cwd(),
+): LoggedServer {
+  const child = new Deno.Command("sh", {
+    args: ["-c", `exec ${command} >"$1" 2>&1`, "sh", log],
+    cwd,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return { name, port, child, log };
+}
+
+function readLog(log: string): string {
+  try {
+    return Deno.readTextFileSync(log);
+  } catch {
+    return "(no output)";
+  }
+}
+
+/**
+ * Resolves once `server` answers PING with PONG; throws with its output when it exits first or
+ * does not answer within `limitMs`.
+ */
+export async function waitForServing(server: LoggedServer, limitMs = 30_000): Promise<void> {
+  let exited: Deno.CommandStatus | undefined;
+  server.child.status.then((status) => exited = status);
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    if ((await cli(server.port, "PING")) === "PONG") return;
+    const problem = exited !== undefined
+      ? `exited with code ${exited.code}${exited.signal ? ` (${exited.signal})` : ""}`
+      : Date.now() > deadline
+      ? `did not answer PING within ${limitMs} ms`
+      : undefined;
+    if (problem !== undefined) {
+      throw new Error(`${server.name} on port ${server.port} ${problem}:\n${readLog(server.log)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** The process ids of every descendant of `pid` (children, their children, ...), from /proc. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // Exited meanwhile.
+    }
+    // After "pid (comm) ": state, then the parent's pid.
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry.name));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** The resident memory of process `pid` in MiB (VmRSS in /proc/PID/status), 0 if it is gone. */
+export function rssMb(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return kb === null ? 0 : Number(kb[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function signal(pid: number, sig: Deno.Signal): void {
+  try {
+    Deno.kill(pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Whether process `pid` still runs (exists and is not a zombie waiting to be reaped). */
+function running(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops `server` and every process it started: SIGTERM to each, then SIGKILL to those still
+ * running after `graceMs`.
+ */
+export async function stopLogged(server: LoggedServer, graceMs = 10_000): Promise<void> {
+  const pids = [server.child.pid, ...descendants(server.child.pid)];
+  let exited = false;
+  const status = server.child.status.then(() => exited = true);
+  for (const pid of pids) signal(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (!(exited && !pids.slice(1).some(running)) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids) if (running(pid)) signal(pid, "SIGKILL");
+  await status;
+}
+
+/** `word` quoted for a POSIX shell command line. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The two servers of a side-by-side run and the scratch directory they work in. */
+export interface Pair {
+  /** redis-server, started in `work`. */
+  redis: LoggedServer;
+  /** gocache, by its default command line or the caller's. */
+  gocache: LoggedServer;
+  /** The scratch directory (logs, redis-server's files, default gocache's --dir). */
+  work: string;
+  /** Stops both servers and removes `work`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server and gocache on free loopback ports, both without snapshots or an
+ * append-only file unless `redisArgs` (words of a shell command line, e.g.
+ * `--appendonly yes --appendfsync everysec`) say otherwise, and resolves once both answer PING.
+ *
+ * redis-server gets `--port P --bind 127.0.0.1 --save '' --appendonly no <redisArgs>` and runs in
+ * the scratch directory. gocache runs `gocacheCommand` with `{port}` replaced (a shell command
+ * line, run in the current directory), or by default this checkout's `main.ts serve` with the
+ * same flags and `--dir` in the scratch directory. SIGINT and SIGTERM stop both before exiting.
+ */
+export async function startPair(
+  label: string,
+  redisArgs: string,
+  gocacheCommand: string | undefined,
+): Promise<Pair> {
+  const work = Deno.makeTempDirSync({ prefix: `${label}-` });
+  const redisPort = freePort();
+  const gocachePort = freePort();
+  const common = `--save '' --appendonly no ${redisArgs}`;
+  const gocacheLine = gocacheCommand !== undefined
+    ? gocacheCommand.replaceAll("{port}", String(gocachePort))
+    : `${shellQuote(Deno.execPath())} run -A ${shellQuote(MAIN)} serve --port ${gocachePort} ` +
+      `--dir ${shellQuote(`${work}/gocache`)} ${common}`;
+  const redis = spawnLogged(
+    "redis-server",
+    redisPort,
+    `redis-server --port ${redisPort} --bind 127.0.0.1 ${common}`,
+    `${work}/redis.log`,
+    work,
+  );
+  const gocache = spawnLogged("gocache", gocachePort, gocacheLine, `${work}/gocache.log`);
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const interrupted = () => stop().finally(() => Deno.exit(130));
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= Promise.all([stopLogged(redis), stopLogged(gocache)]).then(() => {
+      for (const sig of signals) Deno.removeSignalListener(sig, interrupted);
+      Deno.removeSync(work, { recursive: true });
+    });
+  for (const sig of signals) Deno.addSignalListener(sig, interrupted);
+  try {
+    await Promise.all([waitForServing(redis), waitForServing(gocache)]);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { redis, gocache, work, stop };
+}
+
+/**
+ * `args` with each of the string `options` and the word after it joined as `--name=value`, so
+ * that a value starting with a dash (`--redis-args "--appendonly yes"`) is taken as the value:
+ * node:util's parseArgs refuses it otherwise.
+ */
+export function attachValues(args: readonly string[], options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    if (name !== undefined && options.includes(name) && i + 1 < args.length) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }

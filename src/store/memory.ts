@@ -31,7 +31,7 @@
  *
  * The overhead is mostly fixed or stepwise (replaced tables, the last doubling, garbage the fill
  * itself made), so it shrinks relative to larger datasets: with 2M keys of 32 B
- * (`../shared/bench/memory.sh`) the node's RSS is 301 MB for a 216 MB estimate plus a ~40 MB
+ * (`deno task bench:memory`) the node's RSS is 301 MB for a 216 MB estimate plus a ~40 MB
  * baseline, against 281 MB for redis-server.
  */
 

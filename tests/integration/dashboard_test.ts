@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { RespConn } from "../support/resp_conn.ts";
 import { freePort } from "../support/redis_server.ts";
-import { familyNames, scrape } from "../support/prometheus.ts";
+import { familyNames, promqlMetricNames as metricNames, scrape } from "../support/prometheus.ts";
 import { startServer } from "../support/server.ts";
 import { PROMTOOL, requireTools } from "../support/tools.ts";
 
@@ -17,29 +17,6 @@ interface Panel {
   id: number;
   title: string;
   targets: { expr: string }[];
-}
-
-/** PromQL words that are not metric names (aggregations, keywords). */
-const PROMQL_WORDS = new Set(["by", "without", "on", "ignoring", "bool", "and", "or", "unless"]);
-
-/**
- * The metric names an expression selects: identifiers left after label matchers, ranges,
- * grouping clauses, strings and $variables are removed, that are not functions (followed by
- * `(`), keywords or numbers.
- */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, " ")
-    .replace(/\{[^}]*\}/g, " ")
-    .replace(/\[[^\]]*\]/g, " ")
-    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, " ")
-    .replace(/\$\w+/g, " ");
-  const names: string[] = [];
-  for (const m of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?/g)) {
-    if (m[1] !== undefined || PROMQL_WORDS.has(m[0])) continue;
-    names.push(m[0]);
-  }
-  return names;
 }
 
 Deno.test("metric names are found in PromQL expressions, and only they", () => {

@@ -1,7 +1,8 @@
 /**
  * Reading the metrics endpoint in tests: fetch a scrape, parse its samples, find one by name and
  * labels, and run `promtool check metrics` on it (tests that need promtool say so with
- * `requireTools(PROMTOOL, ...)` from tools.ts).
+ * `requireTools(PROMTOOL, ...)` from tools.ts); and the metric names a dashboard's PromQL
+ * queries select, to compare with those a scrape exposes.
  */
 
 /** One sample line of a scrape. */
@@ -89,4 +90,44 @@ export async function promtoolCheck(text: string): Promise<{ code: number; outpu
   const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+/** PromQL words that are not metric names (aggregations, keywords). */
+const PROMQL_WORDS = new Set(["by", "without", "on", "ignoring", "bool", "and", "or", "unless"]);
+
+/**
+ * The metric names a PromQL expression selects: identifiers left after label matchers, ranges,
+ * grouping clauses, strings and $variables are removed, that are not functions (followed by
+ * `(`), keywords or numbers.
+ */
+export function promqlMetricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, " ")
+    .replace(/\{[^}]*\}/g, " ")
+    .replace(/\[[^\]]*\]/g, " ")
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, " ")
+    .replace(/\$\w+/g, " ");
+  const names: string[] = [];
+  for (const m of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?/g)) {
+    if (m[1] !== undefined || PROMQL_WORDS.has(m[0])) continue;
+    names.push(m[0]);
+  }
+  return names;
+}
+
+/**
+ * The metric names a scrape exposes, as queries may name them: every family of a `# TYPE` line,
+ * and for histograms also their `_bucket`, `_sum` and `_count` series.
+ */
+export function exposedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("# TYPE ")) continue;
+    const [, , name, type] = line.split(" ");
+    out.add(name);
+    if (type === "histogram") {
+      for (const suffix of ["_bucket", "_sum", "_count"]) out.add(name + suffix);
+    }
+  }
+  return out;
 }

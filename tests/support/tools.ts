@@ -1,8 +1,8 @@
 /**
- * External programs some tests need (promtool, Chromium, python3, redis-sentinel), and one rule
- * for when one is missing: in CI (`CI=true`) the test fails with the command that installs it, so
- * a CI run never passes by skipping; elsewhere the test is ignored and a line on stderr names
- * that command.
+ * External programs some tests need (promtool, docker-compose, Chromium, python3,
+ * redis-sentinel), and one rule for when one is missing: in CI (`CI=true`) the test fails with
+ * the command that installs it, so a CI run never passes by skipping; elsewhere the test is
+ * ignored and a line on stderr names that command.
  * `.ci/run` installs every tool listed here.
  */
 
@@ -21,6 +21,16 @@ export const PROMTOOL: Tool = {
   command: "promtool",
   probe: ["--version"],
   install: "sudo apt-get install prometheus",
+};
+
+/**
+ * Debian's `docker-compose` (1.29) checks the compose files (`config -q`), which needs no Docker
+ * engine; it comes without its recommended packages (they include the engine).
+ */
+export const DOCKER_COMPOSE: Tool = {
+  command: "docker-compose",
+  probe: ["version"],
+  install: "sudo apt-get install --no-install-recommends docker-compose",
 };
 
 /** Headless Chromium renders the bench HTML report. */
