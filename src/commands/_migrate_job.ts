@@ -7,12 +7,16 @@
  * DEL; reply +OK, +NOKEY, the target's first error, or an IOERR. A failure other than a timeout
  * before the first RESTORE reply is retried once on a fresh connection, as in Redis.
  *
- * Redis blocks its whole event loop meanwhile; gocache blocks only the calling client. MIGRATEs
- * of one server still run one at a time (the caller queues them), so no two interleave on a
- * connection or move one key twice. Other clients may change a key while its copy is in
- * flight: the key is watched (as WATCH does) from its lookup on, and one changed, expired or
- * flushed meanwhile is not deleted: the newer value stays here, the target has the value
- * MIGRATE read.
+ * Redis blocks its whole event loop meanwhile; gocache blocks only the calling client's, and
+ * other clients' writes: a MIGRATE that moves keys (no COPY) pauses client writes (purpose
+ * `migrate`, server/write_pause.ts) from its lookup until the acknowledged keys are deleted, so
+ * a write to a key in flight runs after the move and finds the key gone (in cluster mode: -ASK to
+ * the target). Without it, a key written meanwhile stayed here and its older copy on the target:
+ * one key in two places, and redis-cli's next MIGRATE of it failed with BUSYKEY (found by
+ * bench:reshard under its writing client). Reads go on. MIGRATEs of one server still run one at
+ * a time (the caller queues them), so no two interleave on a connection or move one key twice.
+ * The keys are also watched (as WATCH does) from their lookup on: one changed meanwhile anyway
+ * (expired, flushed, or written while another purpose's pause ended first) is not deleted.
  *
  * @module
  */
@@ -206,6 +210,9 @@ async function deleteAcked(
   acked: readonly Uint8Array[],
   watchers: ReadonlyMap<string, KeyWatcher>,
 ): Promise<void> {
+  // This MIGRATE's own pause ends here; the writes it held rerun after the deletion below (they
+  // are woken as microtasks), unless another purpose's pause makes this wait too.
+  ctx.writePause.end("migrate");
   if (acked.length === 0) return;
   if (ctx.writePause.active) await ctx.writePause.whenEnded();
   // The write runs after an await: the role and the write lease are asked again, as dispatch
@@ -291,9 +298,14 @@ export async function runMigrate(
     throw e;
   }
   if (lookup.found.length === 0) return NOKEY;
+  if (!request.copy) {
+    // At most two attempts of connect, write and read, and the deletion.
+    ctx.writePause.pause("migrate", Date.now() + 6 * request.timeoutMs + 1000);
+  }
   try {
     return await transfer(ctx, client, links, request, index, lookup);
   } finally {
+    ctx.writePause.end("migrate");
     for (const [name, watcher] of lookup.watchers) lookup.db.unwatch(name, watcher);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * A pause of client writes, as Redis's `pauseClients(purpose, ..., CLIENT_PAUSE_WRITE)`: a master
  * pauses them while its replica takes over in a coordinated manual failover (CLUSTER FAILOVER),
- * and a slot migration's source while it hands its slots over, so that nothing is written that
- * the other side would not see. Each holder pauses for its own purpose until its own end time,
+ * a slot migration's source while it hands its slots over, and MIGRATE while its keys are in
+ * flight (commands/_migrate_job.ts), so that nothing is written that the other side would not
+ * see. Each holder pauses for its own purpose until its own end time,
  * as Redis keeps one pause per purpose: writes run again only once no purpose holds them, so one
  * holder ending never lifts another's pause. While a pause lasts, dispatch postpones every
  * client command that could add to the stream (writes, PUBLISH, an EXEC with a write queued):
@@ -14,7 +15,7 @@
  */
 
 /** Who pauses writes (Redis's pause purposes). */
-export type PausePurpose = "manual-failover" | "slot-migration";
+export type PausePurpose = "manual-failover" | "slot-migration" | "migrate";
 
 /** The write pause; see the module comment. */
 export class WritePause {

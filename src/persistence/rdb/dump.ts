@@ -12,9 +12,18 @@
 import { RdbParser, STEP_DONE, STEP_NEED_MORE } from "./_parser.ts";
 import { crc64 } from "./crc64.ts";
 import { RdbError } from "./errors.ts";
-import { OP_SELECTDB, RDB_VERSION, TYPE_STRING } from "./format.ts";
+import {
+  ENC_INT16,
+  ENC_INT32,
+  ENC_INT8,
+  ENC_LZF,
+  LEN_32BIT,
+  OP_SELECTDB,
+  RDB_VERSION,
+  TYPE_STRING,
+} from "./format.ts";
+import { lzfDecompress, LzfError } from "./lzf.ts";
 import { RdbWriter } from "./writer.ts";
-import { concatBytes } from "../../util/bytes.ts";
 
 /** Version and checksum bytes after the value. */
 const FOOTER = 10;
@@ -33,24 +42,101 @@ export class DumpPayloadError extends Error {
   }
 }
 
+/**
+ * One writer per `rdbcompression` setting, reused for every payload: a writer per DUMP cost
+ * ~15 us for a 100-byte value, most of a slot migration's time per key on its source. Its
+ * chunks are copied out as they come (the writer may reuse its buffer).
+ */
+const dumpWriters = new Map<boolean, { writer: RdbWriter; chunks: Uint8Array[] }>();
+
+function dumpWriter(compression: boolean): { writer: RdbWriter; chunks: Uint8Array[] } {
+  let entry = dumpWriters.get(compression);
+  if (entry === undefined) {
+    const chunks: Uint8Array[] = [];
+    const writer = new RdbWriter((chunk) => {
+      chunks.push(chunk.slice());
+    }, { compression, checksum: false, chunkSize: 64 });
+    entry = { writer, chunks };
+    dumpWriters.set(compression, entry);
+  }
+  return entry;
+}
+
 /** The DUMP payload of a string value; `compression` as `rdbcompression`. */
 export function dumpString(value: Uint8Array, compression: boolean): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  // One value: a chunk of about its size, not the file writer's 64 KiB (MIGRATE dumps many keys).
-  const writer = new RdbWriter((chunk) => {
-    chunks.push(chunk);
-  }, { compression, checksum: false, chunkSize: Math.max(64, value.length + 32) });
+  const { writer, chunks } = dumpWriter(compression);
+  chunks.length = 0;
   writer.value(value);
   writer.flush();
-  const body = concatBytes(chunks);
-  const out = new Uint8Array(body.length + FOOTER);
-  out.set(body);
-  let at = body.length;
+  let size = FOOTER;
+  for (const chunk of chunks) size += chunk.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  chunks.length = 0;
   out[at++] = RDB_VERSION & 0xff;
   out[at++] = RDB_VERSION >> 8;
   const crc = crc64(out.subarray(0, at));
   new DataView(out.buffer).setBigUint64(at, crc, true);
   return out;
+}
+
+/**
+ * The string value of a well-formed payload's body `payload[1, end)` read directly, or null
+ * when it needs the general parser (a form not handled here, a length over `maxStringBytes`,
+ * anything that does not end within the body): the common payloads (plain, integer and LZF
+ * strings) restore in about 1 us instead of ~15 us through a parser built per payload.
+ */
+function readStringValue(payload: Uint8Array, end: number, maxStringBytes: number) {
+  if (end < 2) return null;
+  const first = payload[1];
+  let at = 2;
+  const kind = first >> 6;
+  if (kind === 0 || kind === 1 || first === LEN_32BIT) {
+    let length: number;
+    if (kind === 0) length = first & 0x3f;
+    else if (kind === 1) length = ((first & 0x3f) << 8) | payload[at++];
+    else {
+      if (at + 4 > end) return null;
+      length = new DataView(payload.buffer, payload.byteOffset + at, 4).getUint32(0);
+      at += 4;
+    }
+    if (length > maxStringBytes || at + length > end) return null;
+    return payload.slice(at, at + length);
+  }
+  if (first === ENC_INT8 || first === ENC_INT16 || first === ENC_INT32) {
+    const size = first === ENC_INT8 ? 1 : first === ENC_INT16 ? 2 : 4;
+    if (at + size > end) return null;
+    const view = new DataView(payload.buffer, payload.byteOffset + at, size);
+    const int = size === 1
+      ? view.getInt8(0)
+      : size === 2
+      ? view.getInt16(0, true)
+      : view.getInt32(0, true);
+    return new TextEncoder().encode(String(int));
+  }
+  if (first === ENC_LZF) {
+    const lengths: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      if (at >= end) return null;
+      const b = payload[at++];
+      if (b >> 6 === 0) lengths.push(b & 0x3f);
+      else if (b >> 6 === 1 && at < end) lengths.push(((b & 0x3f) << 8) | payload[at++]);
+      else return null;
+    }
+    const [compressed, length] = lengths;
+    if (length > maxStringBytes || compressed === 0 || at + compressed > end) return null;
+    try {
+      return lzfDecompress(payload, length, at, at + compressed);
+    } catch (e) {
+      if (e instanceof LzfError) return null;
+      throw e;
+    }
+  }
+  return null;
 }
 
 /**
@@ -77,6 +163,8 @@ export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint
   if (end === 0 || payload[0] !== TYPE_STRING) {
     throw new DumpPayloadError("format", "Payload holds no string value");
   }
+  const direct = readStringValue(payload, end, maxStringBytes);
+  if (direct !== null) return direct;
   // The value as the first key of an RDB image (empty key), parsed by the snapshot reader and
   // left at that key. Like Redis's loader, it may read into the footer and ignores what follows
   // the value; a value that runs past the footer is truncated.

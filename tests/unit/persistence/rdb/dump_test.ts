@@ -233,3 +233,22 @@ Deno.test("random payloads with a valid footer restore the string they encode, o
   // Both outcomes occur (about 90 and 1900 of 2000 runs).
   assert.ok(outcomes.restored >= 10 && outcomes.refused >= 10, JSON.stringify(outcomes));
 });
+
+Deno.test("values at every length and integer encoding boundary round trip", () => {
+  const values: Uint8Array[] = [];
+  for (const n of [0, 1, 20, 21, 63, 64, 65, 16383, 16384, 16385, 70000]) {
+    const random = new Uint8Array(n).map((_, i) => (i * 7919 + n) % 251);
+    values.push(new Uint8Array(n).fill(0x61), random);
+  }
+  for (const text of ["0", "-1", "127", "128", "-128", "-129", "32767", "32768", "-32769"]) {
+    values.push(enc.encode(text));
+  }
+  for (const text of ["2147483647", "-2147483648", "2147483648", "007", "+1", "-0", " 1"]) {
+    values.push(enc.encode(text));
+  }
+  for (const value of values) {
+    for (const compression of [true, false]) {
+      assert.deepEqual(restoreString(dumpString(value, compression), MAX), value);
+    }
+  }
+});
