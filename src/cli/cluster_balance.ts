@@ -5,8 +5,8 @@
  */
 import { printOut } from "./output.ts";
 import {
+  countDeviations,
   currentLayout,
-  deviations,
   rebalanceMoves,
   reshardMoves,
   ruleLayout,
@@ -61,7 +61,10 @@ export function findMaster(
   return node;
 }
 
-/** `rebalance`: moves the slots of shards more than `threshold` (a fraction) off the plan. */
+/**
+ * `rebalance`: when a shard's slot count is more than `threshold` (a fraction) off an even
+ * share, evens every shard out with the fewest moves.
+ */
 export async function rebalance(
   cluster: LiveCluster,
   threshold: number,
@@ -70,9 +73,9 @@ export async function rebalance(
   await requireHealthy(cluster);
   const shards = namedShards(cluster);
   const current = currentLayout(shards.map((s) => s.master));
-  const target = ruleLayout(shards.map((s) => s.name));
-  const off = deviations(current, target, shards.length);
-  const moves = rebalanceMoves(current, target, threshold);
+  const names = shards.map((s) => s.name);
+  const off = countDeviations(current, names);
+  const moves = rebalanceMoves(current, names, threshold);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   if (moves.length === 0) {
     for (const [i, s] of shards.entries()) {
@@ -80,7 +83,7 @@ export async function rebalance(
         `${s.name}  ${s.master.address}  ${s.master.slots.length} slots, ${pct(off[i])} off`,
       );
     }
-    printOut(`Nothing to move: every shard is within ${pct(threshold)} of the plan`);
+    printOut(`Nothing to move: every shard is within ${pct(threshold)} of an even share`);
     return 0;
   }
   const plan = { shards: shards.map((s) => planShard(cluster, s)), current, moves };

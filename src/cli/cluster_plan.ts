@@ -66,9 +66,10 @@ function inPlace(shards: readonly ShardSlots[], names: readonly string[]): numbe
  * the module comment says: first each shard's best-fitting candidate by {@link affinity}, each
  * name used once; then, for a shard whose slots are not mostly where the rule with those names
  * puts them, the candidate that puts the most slots of all shards in place. When fewer than
- * 80% of all slots are then in place, only a shard with 80% of its own slots in place and a
- * name that fits them (see `acceptAbove`) keeps its name; otherwise a shard with fewer than half
- * of its slots in place is named by its node id. `nodeIds` are the ids of every node in the
+ * 80% of all slots are then in place (after add-shard and remove-shard, which move the fewest
+ * slots rather than to the rule's layout, see {@link growLayout}), only a shard whose name fits
+ * its slots on its own (see `acceptAbove`) keeps its name; otherwise a shard with fewer than
+ * half of its slots in place is named by its node id. `nodeIds` are the ids of every node in the
  * cluster (masters and replicas: a replica promoted by a failover keeps the shard's name, its old
  * master's id), and any other names to try (`--names`: a topology file's).
  */
@@ -108,14 +109,13 @@ export function recognizeNames(
     }
   }
   // Most slots in place: the names are right (a shard far off its share is still named by its
-  // id). Otherwise a name must also fit its shard's slots on its own: the search above can always
-  // find some names that put a few shards' slots in place by chance.
+  // id). Otherwise a name must fit its shard's slots on its own: the search above can always
+  // find some names that put a few shards' slots in place by chance, but not names whose
+  // ranking of the blocks agrees with a shard's slots three deviations beyond chance.
   const held = shards.reduce((n, s) => n + s.slots.length, 0);
   const mostly = total(fits) >= 0.8 * held;
   const fitting = names.map((name, i) =>
-    mostly
-      ? fits[i] >= 0.5
-      : fits[i] >= 0.8 && affinity(name, shards[i].slots) >= acceptAbove(shards[i])
+    mostly ? fits[i] >= 0.5 : affinity(name, shards[i].slots) >= acceptAbove(shards[i])
   );
   const chosen = names.map((name, i) => fitting[i] ? name : shards[i].id);
   // A fitting name that is another (unfitting) shard's own id wins; that shard keeps its search name.
@@ -146,6 +146,119 @@ export function ruleLayout(names: readonly string[]): Int32Array {
   return planSlots(names);
 }
 
+/**
+ * Slots per shard for `names` (in slots, the floor or ceiling of an even share, the larger
+ * shares going to the first names in name order, as the rule gives blocks).
+ */
+function shares(names: readonly string[]): number[] {
+  const base = Math.floor(CLUSTER_SLOTS / names.length);
+  const extra = CLUSTER_SLOTS % names.length;
+  const cap = new Array<number>(names.length).fill(base);
+  const byName = names.map((name, index) => ({ name, index })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  );
+  for (let i = 0; i < extra; i++) cap[byName[i].index]++;
+  return cap;
+}
+
+/** Held slots per shard index. */
+function counts(layout: Int32Array, shards: number): number[] {
+  const held = new Array<number>(shards).fill(0);
+  for (const owner of layout) if (owner >= 0) held[owner]++;
+  return held;
+}
+
+/**
+ * The layout with the fewest moves that gives every shard `cap[shard]` slots: shards above
+ * their cap give their excess to shards below theirs: the slots whose block the receiver's name
+ * scores highest above the giver's (the rule's preference), so givers keep the blocks they
+ * favour most, receivers get blocks they favour, and shard names stay recognizable (see
+ * recognizeNames). Nothing else moves.
+ */
+function balancedLayout(
+  current: Int32Array,
+  names: readonly string[],
+  cap: readonly number[],
+): Int32Array {
+  const target = current.slice();
+  const held = counts(current, names.length);
+  const excess = held.map((h, shard) => Math.max(0, h - cap[shard]));
+  const room = held.map((h, shard) => Math.max(0, cap[shard] - h));
+  const receivers = room.flatMap((r, shard) => (r > 0 ? [shard] : []));
+  const pairs: { slot: number; to: number; score: number }[] = [];
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const from = current[slot];
+    if (from < 0 || excess[from] === 0) continue;
+    const block = slot / BLOCK_SLOTS | 0;
+    const kept = blockScore(names[from], block);
+    for (const to of receivers) {
+      pairs.push({ slot, to, score: blockScore(names[to], block) - kept });
+    }
+  }
+  pairs.sort((a, b) => b.score - a.score || a.slot - b.slot || a.to - b.to);
+  for (const { slot, to } of pairs) {
+    const from = current[slot];
+    if (target[slot] !== from || excess[from] === 0 || room[to] === 0) continue;
+    target[slot] = to;
+    excess[from]--;
+    room[to]--;
+  }
+  return target;
+}
+
+/**
+ * `add-shard`'s layout: shard `added` (an index of `names`, holding nothing) takes from every
+ * shard what it holds above its new even share, the blocks its name prefers, and nothing else
+ * moves: from N to N+1 evenly spread shards, exactly 1/(N+1) of the slots move. The rule's own
+ * layout for the new names would move more (28% instead of 25% for 3 -> 4: its bounded shares
+ * make some blocks change hands between the shards that stay).
+ */
+export function growLayout(
+  current: Int32Array,
+  names: readonly string[],
+  added: number,
+): Int32Array {
+  if (counts(current, names.length)[added] !== 0) throw new Error("the new shard holds slots");
+  return balancedLayout(current, names, shares(names));
+}
+
+/**
+ * `remove-shard`'s layout: the slots of shard `removed` (an index of `names`, which holds every
+ * shard's name) go to the others, up to their new even shares, each where a name scores its
+ * block highest; nothing else moves unless a staying shard is already over its share.
+ */
+export function shrinkLayout(
+  current: Int32Array,
+  names: readonly string[],
+  removed: number,
+): Int32Array {
+  const staying = names.filter((_, i) => i !== removed);
+  const stayingCaps = shares(staying);
+  const cap = names.map((_, i) => (i === removed ? 0 : stayingCaps[i < removed ? i : i - 1]));
+  return balancedLayout(current, names, cap);
+}
+
+/** Per shard, how far its slot count is from an even share, as a fraction of that share. */
+export function countDeviations(current: Int32Array, names: readonly string[]): number[] {
+  const cap = shares(names);
+  return counts(current, names.length).map((h, i) => Math.abs(h - cap[i]) / cap[i]);
+}
+
+/**
+ * `rebalance`: when a shard's slot count is more than `threshold` (a fraction, 0.02 for 2%) off
+ * an even share, the fewest moves that even every shard out (see {@link balancedLayout});
+ * otherwise none. Shards are balanced by count, as `redis-cli --cluster rebalance` does, not
+ * moved to the rule's layout: after add-shard and remove-shard there is nothing to do.
+ */
+export function rebalanceMoves(
+  current: Int32Array,
+  names: readonly string[],
+  threshold: number,
+): Move[] {
+  if (countDeviations(current, names).every((d) => d <= threshold)) return [];
+  return movesBetween(current, balancedLayout(current, names, shares(names)));
+}
+
 /** One slot to move, between shard indexes. */
 export interface Move {
   /** The slot. */
@@ -165,34 +278,6 @@ export function movesBetween(current: Int32Array, target: Int32Array): Move[] {
     if (from >= 0 && to >= 0 && from !== to) moves.push({ slot, from, to });
   }
   return moves;
-}
-
-/**
- * How far each shard is from `target`: the slots out of place (held but not its by the plan,
- * plus its by the plan but held by another) as a fraction of the slots the plan gives it.
- */
-export function deviations(current: Int32Array, target: Int32Array, shards: number): number[] {
-  const wrong = new Array<number>(shards).fill(0);
-  const planned = new Array<number>(shards).fill(0);
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    const t = target[slot];
-    const c = current[slot];
-    if (t >= 0) planned[t]++;
-    if (c === t) continue;
-    if (t >= 0) wrong[t]++;
-    if (c >= 0) wrong[c]++;
-  }
-  return wrong.map((w, i) => planned[i] === 0 ? (w > 0 ? Infinity : 0) : w / planned[i]);
-}
-
-/**
- * `rebalance`: the moves towards `target` of the slots held by, or planned for, a shard that
- * deviates from the plan by more than `threshold` (a fraction, 0.02 for 2%).
- */
-export function rebalanceMoves(current: Int32Array, target: Int32Array, threshold: number): Move[] {
-  const shards = Math.max(0, ...current, ...target) + 1;
-  const off = deviations(current, target, shards).map((d) => d > threshold);
-  return movesBetween(current, target).filter((m) => off[m.from] || off[m.to]);
 }
 
 /**

@@ -5,7 +5,13 @@
  * other node forgets its nodes and they are reset).
  */
 import { printOut } from "./output.ts";
-import { currentLayout, movesBetween, nextShardName, ruleLayout } from "./cluster_plan.ts";
+import {
+  currentLayout,
+  growLayout,
+  movesBetween,
+  nextShardName,
+  shrinkLayout,
+} from "./cluster_plan.ts";
 import { namedShards, plural } from "./cluster_report.ts";
 import { applyPlan, type ManageOptions, type PlanShard, requireHealthy } from "./cluster_apply.ts";
 import { findMaster, planShard } from "./cluster_balance.ts";
@@ -100,7 +106,7 @@ export async function addShard(
     isNew: true,
   };
   const current = currentLayout(shards.map((s) => s.master));
-  const target = ruleLayout([...shards.map((s) => s.name), name]);
+  const target = growLayout(current, [...shards.map((s) => s.name), name], shards.length);
   const plan = {
     shards: [...shards.map((s) => planShard(cluster, s)), fresh],
     current,
@@ -149,10 +155,8 @@ export async function removeShard(
   const index = shards.findIndex((s) => s.master.id === leaving.id);
   if (index < 0) throw new Error(`${leaving.address} holds no slots: it is no shard`);
   if (shards.length === 1) throw new Error("cannot remove the last shard");
-  const staying = shards.filter((_, i) => i !== index);
-  const stayIndex = staying.map((s) => shards.indexOf(s));
   const current = currentLayout(shards.map((s) => s.master));
-  const target = ruleLayout(staying.map((s) => s.name)).map((i) => stayIndex[i]);
+  const target = shrinkLayout(current, shards.map((s) => s.name), index);
   const plan = {
     shards: shards.map((s) => planShard(cluster, s)),
     current,

@@ -8,7 +8,9 @@
  * its own blocks, while every shard stays within one block (64 slots) of an even share and
  * serves at most 256 ranges. Because the fair share changes with N, a few blocks also change
  * hands between shards that stay (3 -> 4 shards: 28% of the slots move, 3% between the first
- * three); no rule of the names alone can keep that balance and avoid such moves entirely.
+ * three); no rule of the names alone can keep that balance and avoid such moves entirely, so
+ * `gocache cluster add-shard` and `remove-shard` move only the slots they must, chosen by these
+ * scores (src/cli/cluster_plan.ts).
  * This is rendezvous (highest random weight) hashing with bounded loads.
  */
 import { CLUSTER_SLOTS, slotRuns } from "./key_slot.ts";

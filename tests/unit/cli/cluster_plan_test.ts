@@ -3,8 +3,9 @@ import { CLUSTER_SLOTS } from "../../../src/cluster/key_slot.ts";
 import { BLOCK_SLOTS, planSlots } from "../../../src/cluster/slot_plan.ts";
 import {
   blockScore,
+  countDeviations,
   currentLayout,
-  deviations,
+  growLayout,
   movesBetween,
   nextShardName,
   rebalanceMoves,
@@ -12,6 +13,7 @@ import {
   reshardMoves,
   ruleLayout,
   type ShardSlots,
+  shrinkLayout,
   slotCounts,
 } from "../../../src/cli/cluster_plan.ts";
 import { parseNodes } from "../../../src/cli/cluster_view.ts";
@@ -102,6 +104,62 @@ Deno.test("3 -> 4 shards: the plan moves 28.1% of the slots, a quarter to the ne
   assert.equal(movesBetween(target, current).length, moves.length);
 });
 
+/** Masters holding the slots of `layout`, named by `list` (ids `id-<name>`). */
+function shardsFrom(layout: Int32Array, list: readonly string[]): ShardSlots[] {
+  return list.map((name, i) => ({
+    id: `id-${name}`,
+    slots: [...layout.keys()].filter((slot) => layout[slot] === i),
+  }));
+}
+
+Deno.test("add-shard and remove-shard move exactly the ideal share, 3 -> 4 -> 3", () => {
+  const current = ruleLayout(names(3));
+  const grown = growLayout(current, names(4), 3);
+  const moves = movesBetween(current, grown);
+  assert.equal(moves.length, CLUSTER_SLOTS / 4, "3 -> 4 moves 25.0% of the slots");
+  assert.ok(moves.every((m) => m.to === 3));
+  for (const from of [0, 1, 2]) {
+    const given = moves.filter((m) => m.from === from).length;
+    assert.ok(given >= 0.3 * moves.length, `shard ${from} gives ${given}`);
+  }
+  assert.deepEqual(slotCounts(grown, 4), [4096, 4096, 4096, 4096]);
+  // The new shard holds blocks its name prefers: the names are still recognized.
+  const ids = names(4).map((n) => `id-${n}`);
+  assert.deepEqual(recognizeNames(shardsFrom(grown, names(4)), ids), names(4));
+  for (const removed of [3, 0]) {
+    const shrunk = shrinkLayout(grown, names(4), removed);
+    const back = movesBetween(grown, shrunk);
+    assert.equal(back.length, CLUSTER_SLOTS / 4, "4 -> 3 moves only the removed shard's slots");
+    assert.ok(back.every((m) => m.from === removed && m.to !== removed));
+    const left = slotCounts(shrunk, 4).filter((_, i) => i !== removed).sort();
+    assert.deepEqual(left, [5461, 5461, 5462]);
+  }
+});
+
+Deno.test("growing one shard at a time from 2 to 10, from redis-cli's ranges too, moves 1/N", () => {
+  for (const start of ["rule", "contiguous"]) {
+    let list = names(2);
+    let layout = start === "rule" ? ruleLayout(list) : currentLayout([
+      { id: "a", slots: Array.from({ length: 8192 }, (_, i) => i) },
+      { id: "b", slots: Array.from({ length: 8192 }, (_, i) => 8192 + i) },
+    ]);
+    for (let n = 3; n <= 10; n++) {
+      list = names(n);
+      const next = growLayout(layout, list, n - 1);
+      const moved = movesBetween(layout, next).length;
+      const ideal = CLUSTER_SLOTS / n;
+      assert.ok(moved <= ideal + n, `${n - 1} -> ${n} (${start}): ${moved} moved, ideal ${ideal}`);
+      const held = slotCounts(next, n);
+      assert.ok(Math.max(...held) - Math.min(...held) <= 1, `${n} shards hold ${held}`);
+      if (start === "rule") {
+        const ids = list.map((name) => `id-${name}`);
+        assert.deepEqual(recognizeNames(shardsFrom(next, list), ids), list, `${n} shards`);
+      }
+      layout = next;
+    }
+  }
+});
+
 Deno.test("removing one of four shards moves its slots and only a few others", () => {
   const four = names(4);
   const current = ruleLayout(four);
@@ -113,19 +171,30 @@ Deno.test("removing one of four shards moves its slots and only a few others", (
   assert.ok(moves.length - 4096 <= 0.04 * CLUSTER_SLOTS, `${moves.length - 4096} more`);
 });
 
-Deno.test("rebalance moves only where a shard strays from the plan past the threshold", () => {
-  const target = ruleLayout(names(3));
-  assert.deepEqual(rebalanceMoves(target, target, 0.02), []);
+Deno.test("rebalance evens slot counts once a shard is past the threshold, with the fewest moves", () => {
+  const list = names(3);
+  const target = ruleLayout(list);
+  assert.deepEqual(rebalanceMoves(target, list, 0.02), []);
   const ten = reshardMoves(target, target, 0, 2, 10);
   const after = Int32Array.from(target);
   for (const m of ten) after[m.slot] = m.to;
-  assert.deepEqual(rebalanceMoves(after, target, 0.02), []);
-  assert.equal(rebalanceMoves(after, target, 0).length, 10);
-  const many = reshardMoves(target, target, 0, 2, 400);
-  for (const m of many) after[m.slot] = m.to;
-  const off = deviations(after, target, 3);
-  assert.ok(off[0] > 0.02 && off[1] === 0 && off[2] > 0.02, off.join(","));
-  assert.equal(rebalanceMoves(after, target, 0.02).length, 400);
+  assert.deepEqual(rebalanceMoves(after, list, 0.02), [], "10 slots are within 2%");
+  const even = (layout: Int32Array) => {
+    const held = slotCounts(layout, 3);
+    return Math.max(...held) - Math.min(...held) <= 1;
+  };
+  const excess = (layout: Int32Array) =>
+    slotCounts(layout, 3).reduce((sum, h) => sum + Math.max(0, h - 5462), 0);
+  for (const [count, threshold] of [[10, 0], [400, 0.02]] as const) {
+    const layout = Int32Array.from(target);
+    for (const m of reshardMoves(target, target, 0, 2, count)) layout[m.slot] = m.to;
+    const off = countDeviations(layout, list);
+    assert.ok(off[2] > threshold, off.join(","));
+    const moves = rebalanceMoves(layout, list, threshold);
+    assert.ok(moves.length <= excess(layout) + 2, `${moves.length} moves for ${count}`);
+    for (const m of moves) layout[m.slot] = m.to;
+    assert.ok(even(layout), slotCounts(layout, 3).join(","));
+  }
 });
 
 Deno.test("reshard takes the slots the plan gives the receiver first", () => {
