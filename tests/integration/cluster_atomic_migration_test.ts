@@ -6,6 +6,9 @@
  * acknowledged write on the new owner with its TTL and no key left on the source; a migration
  * cancelled mid-way (target SIGSTOPped) and one whose target is SIGKILLed mid-way leave the source
  * the owner of every key, and the restarted target's leftovers are cleaned by the next migration.
+ * Redis's path too: a target SIGKILLed between two MIGRATEs of a slot makes the second answer
+ * -IOERR with the source keeping every key not acknowledged; the restarted target (AOF) keeps those
+ * it acknowledged, and `redis-cli --cluster fix` closes the slot with every key once.
  * Durations (atomic and `redis-cli --cluster reshard` of the same slots) go to stderr.
  */
 import assert from "node:assert/strict";
@@ -255,6 +258,75 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
         assert.equal(await countInSlots(g4.port, 1000, 1999), held - stale.length);
         assert.equal(await countInSlots(g1.port, 1000, 1999), 0);
         for (const key of stale.slice(0, 50)) assert.equal(await ask(g4.port, "EXISTS", key), "0");
+      },
+    );
+
+    await t.step(
+      "Redis's path, target killed between two MIGRATEs: IOERR, nothing lost, fix closes the slot",
+      async () => {
+        // Slots 2000-2009 of g1, moved as redis-cli moves a slot, to g4 (AOF, fsync always).
+        const keys = keysInRange("rp", 2000, 2009, 400);
+        await fill(g1.port, keys, 50);
+        const slot = slotOf(keys[0]);
+        const inSlot = keys.filter((k) => slotOf(k) === slot);
+        assert.ok(inSlot.length >= 20, `${inSlot.length} keys in slot ${slot}`);
+        const digest = async (port: number, list: readonly string[]) => {
+          const out: string[] = [];
+          for (const key of list) out.push(await ask(port, "GET", key));
+          return out;
+        };
+        assert.equal(await ask(g4.port, "CLUSTER", "SETSLOT", slot, "IMPORTING", id1), "OK");
+        assert.equal(await ask(g1.port, "CLUSTER", "SETSLOT", slot, "MIGRATING", id4), "OK");
+        const first = inSlot.slice(0, 10);
+        const migrate = (batch: readonly string[]) =>
+          ask(g1.port, "MIGRATE", "127.0.0.1", g4.port, "", 0, 2000, "KEYS", ...batch);
+        assert.equal(await migrate(first), "OK");
+        // The previous step restarted the fourth master: this is its current process.
+        await nodes[3].stop("SIGKILL");
+        const rest = inSlot.slice(10);
+        assert.match(await migrate(rest), /^-IOERR /);
+        assert.equal(
+          Number(await ask(g1.port, "CLUSTER", "COUNTKEYSINSLOT", slot)),
+          rest.length,
+          "the source keeps every key the dead target did not acknowledge",
+        );
+        assert.deepEqual(await digest(g1.port, rest), rest.map((k) => `${k}=${"x".repeat(50)}`));
+        assert.match(await ask(g1.port, "GET", first[0]), /^-ASK /, "moved keys are asked for");
+        nodes[3] = await startClusterNode({ dir: dir4, port: g4.port, args: AOF });
+        // The slot is still open (views differ by its [->-] and [-<-] marks): every node up.
+        await waitFor(async () => {
+          for (const p of ports) {
+            if (!(await ask(p, "CLUSTER", "INFO")).includes("cluster_state:ok")) return false;
+          }
+          return true;
+        }, { what: "every node up with the slot still open" });
+        assert.equal(
+          Number(await ask(g4.port, "CLUSTER", "COUNTKEYSINSLOT", slot)),
+          first.length,
+          "the restarted target kept what it acknowledged (AOF)",
+        );
+        const fix = await runTool("redis-cli", [
+          "--cluster",
+          "fix",
+          `127.0.0.1:${g1.port}`,
+          "--cluster-yes",
+        ]);
+        assert.equal(fix.code, 0, fix.out + fix.err);
+        // redis-cli picks the node with the most keys of the slot as its owner (the source
+        // here) and moves the target's keys back to it.
+        assert.match(fix.out, /Moving all the \d+ slot keys to its owner/);
+        await waitForClusterOk(ports);
+        await assertOwner(ports, slot, slot, g1.port);
+        assert.equal(await ask(g4.port, "CLUSTER", "COUNTKEYSINSLOT", slot), "0");
+        assert.equal(Number(await ask(g1.port, "CLUSTER", "COUNTKEYSINSLOT", slot)), inSlot.length);
+        assert.deepEqual(
+          await digest(g1.port, inSlot),
+          inSlot.map((k) => `${k}=${"x".repeat(50)}`),
+          "every key exactly once, on the slot's one owner, with its value",
+        );
+        const check = await runTool("redis-cli", ["--cluster", "check", `127.0.0.1:${g1.port}`]);
+        assert.equal(check.code, 0, check.out);
+        assert.doesNotMatch(check.out, /WARNING|ERR/);
       },
     );
   } finally {
