@@ -24,6 +24,7 @@ import {
 } from "./format.ts";
 import { lzfDecompress, LzfError } from "./lzf.ts";
 import { RdbWriter } from "./writer.ts";
+import { concatBytes } from "../../util/bytes.ts";
 
 /** Version and checksum bytes after the value. */
 const FOOTER = 10;
@@ -68,15 +69,11 @@ export function dumpString(value: Uint8Array, compression: boolean): Uint8Array 
   chunks.length = 0;
   writer.value(value);
   writer.flush();
-  let size = FOOTER;
-  for (const chunk of chunks) size += chunk.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
+  const body = concatBytes(chunks);
   chunks.length = 0;
+  const out = new Uint8Array(body.length + FOOTER);
+  out.set(body);
+  let at = body.length;
   out[at++] = RDB_VERSION & 0xff;
   out[at++] = RDB_VERSION >> 8;
   const crc = crc64(out.subarray(0, at));
