@@ -105,5 +105,7 @@ Deno.test("bench/memory.ts fills both servers and prints their RSS", async () =>
   // redis-benchmark's keys are random out of 100x more: a few may be drawn twice, never many.
   assert.ok(rk < 12_000 && gk < 12_000, out);
   assert.ok(g > 0 && r > 0, out);
-  assert.ok(Math.abs(ratio - g / r) <= 0.01, out);
+  // The ratio is of the unrounded sizes; the sizes are printed to 0.1 MB: allow for that.
+  const slack = 0.005 + (0.05 / r) * (1 + g / r);
+  assert.ok(Math.abs(ratio - g / r) <= slack, out);
 });
