@@ -51,6 +51,8 @@ export class ClusterState {
   readonly nodes: Map<string, ClusterNode> = new Map();
   /** The node serving each slot, or null. */
   readonly owners: (ClusterNode | null)[] = new Array(CLUSTER_SLOTS).fill(null);
+  /** How many slots have an owner (kept by addSlot and delSlot, the only writers of owners). */
+  #assigned = 0;
   readonly #migratingTo: (ClusterNode | null)[] = new Array(CLUSTER_SLOTS).fill(null);
   readonly #importingFrom: (ClusterNode | null)[] = new Array(CLUSTER_SLOTS).fill(null);
   /**
@@ -169,6 +171,7 @@ export class ClusterState {
     if (this.owners[slot] !== null) return false;
     node.setSlotBit(slot);
     this.owners[slot] = node;
+    this.#assigned++;
     this.#refresh(slot);
     this.dirty = true;
     return true;
@@ -180,6 +183,7 @@ export class ClusterState {
     if (owner === null) return false;
     owner.clearSlotBit(slot);
     this.owners[slot] = null;
+    this.#assigned--;
     this.#refresh(slot);
     this.dirty = true;
     return true;
@@ -281,20 +285,15 @@ export class ClusterState {
    * masters that serve slots. Returns whether `ok` changed.
    */
   updateState(requireFullCoverage: boolean): boolean {
-    let ok = true;
-    if (requireFullCoverage) {
-      for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-        const owner = this.owners[slot];
-        if (owner === null || owner.failed) {
-          ok = false;
-          break;
-        }
-      }
-    }
+    // Every slot has an owner and no owner of a slot is failed: counted per node, not per slot
+    // (this runs after every bus message that changes a node or a slot).
+    let ok = !requireFullCoverage || this.#assigned === CLUSTER_SLOTS;
     let size = 0;
     let reachable = 0;
     for (const node of this.nodes.values()) {
-      if (node.isMaster && node.slotCount > 0) {
+      if (node.slotCount === 0) continue;
+      if (requireFullCoverage && node.failed) ok = false;
+      if (node.isMaster) {
         size++;
         if ((node.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) === 0) reachable++;
       }
