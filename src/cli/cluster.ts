@@ -1,8 +1,9 @@
 /**
  * `gocache cluster <command>`: manages a running cluster through any of its nodes (`--node`):
- * `check` and `info` look, `add-shard`, `remove-shard`, `rebalance` and `reshard` move slots by
- * gocache's consistent-hash plan (src/cluster/slot_plan.ts), the way `redis-cli --cluster` moves
- * them, so gocache and redis-server nodes can be mixed. Exit codes: 0 done, 1 failure, 2 usage.
+ * `check` and `info` look, `add-shard`, `remove-shard`, `rebalance` and `reshard` move slots
+ * chosen by gocache's consistent-hash scores (src/cluster/slot_plan.ts, cli/cluster_plan.ts),
+ * the fewest that reach even shares, the way `redis-cli --cluster` moves them, so gocache and
+ * redis-server nodes can be mixed. Exit codes: 0 done, 1 failure, 2 usage.
  */
 import { parseArgs } from "node:util";
 import { OutputClosed, printErr, printOut } from "./output.ts";
@@ -29,7 +30,7 @@ function usage(): string {
     "  add-shard --new HOST:PORT [--replica HOST:PORT ...]",
     "                                Join empty nodes as a new shard and give it its slots",
     "  remove-shard --shard NODE     Move a shard's slots to the others, then forget its nodes",
-    "  rebalance [--threshold 2%]    Move slots back to the plan where a shard strays from it",
+    "  rebalance [--threshold 2%]    Even the shards' slot counts once one strays past it",
     "  reshard --slots N --from NODE --to NODE",
     "                                Move N slots between two masters",
     "",
