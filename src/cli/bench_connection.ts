@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ConnectTimeout, connectWithin } from "../util/connect.ts";
 import { encodeCommand } from "../resp/command_writer.ts";
 import { ReplyCounter } from "../resp/reply_counter.ts";
 import { ConnectionError, messageOf, ReplyError, TimeoutError } from "../client/errors.ts";
@@ -62,25 +63,13 @@ export class BenchConnection {
    */
   static async open(endpoint: Endpoint, timeoutMs: number): Promise<BenchConnection> {
     const address = `${endpoint.host}:${endpoint.port}`;
-    const connecting = Deno.connect({ hostname: endpoint.host, port: endpoint.port });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new TimeoutError(`Connecting to ${address} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
     let conn: Deno.TcpConn;
     try {
-      conn = await Promise.race([connecting, timeout]);
+      conn = await connectWithin(endpoint.host, endpoint.port, timeoutMs);
     } catch (e) {
-      connecting.then((late) => late.close(), () => {});
-      if (e instanceof TimeoutError) throw e;
+      if (e instanceof ConnectTimeout) throw new TimeoutError(e.message);
       throw new ConnectionError(`Cannot connect to ${address}: ${messageOf(e)}`, { cause: e });
-    } finally {
-      clearTimeout(timer);
     }
-    conn.setNoDelay(true);
     const connection = new BenchConnection(conn, address);
     try {
       await connection.#handshake(endpoint);

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { ConnectTimeout, connectWithin } from "../util/connect.ts";
 import { appendCommand, type CommandArg } from "../resp/command_writer.ts";
 import { ReplyDecoder, RespDecodeError, RespPush, type RespValue } from "../resp/reply_decoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
@@ -111,7 +112,6 @@ export class RespConnection {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#onFrame = options.onFrame;
     this.#onClose = options.onClose;
-    conn.setNoDelay(true);
     this.#readLoop = this.#read();
   }
 
@@ -124,26 +124,11 @@ export class RespConnection {
     const port = options.port ?? 6379;
     const address = `${hostname}:${port}`;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const connecting = Deno.connect({ hostname, port });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      if (timeoutMs > 0) {
-        timer = setTimeout(
-          () =>
-            reject(new TimeoutError(`Connecting to ${address} timed out after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }
-    });
     try {
-      const conn = await Promise.race([connecting, timeout]);
-      return new RespConnection(conn, address, options);
+      return new RespConnection(await connectWithin(hostname, port, timeoutMs), address, options);
     } catch (e) {
-      connecting.then((conn) => conn.close(), () => {});
-      if (e instanceof TimeoutError) throw e;
+      if (e instanceof ConnectTimeout) throw new TimeoutError(e.message);
       throw new ConnectionError(`Cannot connect to ${address}: ${messageOf(e)}`, { cause: e });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

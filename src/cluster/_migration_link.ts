@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { connectWithin } from "../util/connect.ts";
 import { ReplyDecoder, type RespValue } from "../resp/reply_decoder.ts";
 import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
@@ -48,24 +49,7 @@ export class MigrationLink {
     timeoutMs: number,
     events: LinkEvents,
   ): Promise<MigrationLink> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const connecting = Deno.connect({ hostname: host, port });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no connection within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    let conn: Deno.TcpConn;
-    try {
-      conn = await Promise.race([connecting, timeout]);
-    } catch (e) {
-      connecting.then((late) => late.close(), () => {});
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
-    conn.setNoDelay(true);
+    const conn = await connectWithin(host, port, timeoutMs);
     const link = new MigrationLink(conn, events);
     void link.#readLoop();
     return link;
