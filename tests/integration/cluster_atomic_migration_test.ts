@@ -153,7 +153,7 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       await fill(g1.port, preload, 100);
       const redirects = await redirectsCounted(ports);
       await using load = new Load(io, hotTags(0, 999));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor(() => load.acked.size >= 20, { what: "the load's first writes" });
       const started = performance.now();
       assert.equal(
         await ask(g1.port, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 0, 999, "NODE", id2),
@@ -161,7 +161,8 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       );
       const job: MigrationEntry = await lastMigrationEnded(g1.port);
       const took = performance.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const during = load.acked.size;
+      await waitFor(() => load.acked.size >= during + 20, { what: "writes after the handoff" });
       await load.stop();
       assert.equal(job.state, "success", job.message);
       note(

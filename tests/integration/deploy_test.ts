@@ -7,6 +7,7 @@
  * node from a dead one; and the Grafana dashboard's queries name only metrics that the demos'
  * cluster and group nodes export. Structural checks are in tests/unit/deploy_test.ts.
  */
+import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { PERMISSIONS } from "../../deploy/compile.ts";
@@ -187,11 +188,10 @@ Deno.test("gocache serve runs the container configurations under the compiled pe
 
 /** Sets a key, waiting out a group leader's first seconds without writes. */
 async function waitUntilWrites(conn: RespConn): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (plain(await conn.call("SET", "deploy:key", "1")) !== "OK") {
-    if (Date.now() > deadline) throw new Error("the node takes no writes");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(async () => plain(await conn.call("SET", "deploy:key", "1")) === "OK", {
+    timeoutMs: 10_000,
+    what: "the node to take writes",
+  });
 }
 
 Deno.test("the Dockerfile's HEALTHCHECK fails when nothing answers on the metrics port", async () => {
