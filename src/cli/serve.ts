@@ -112,7 +112,9 @@ async function serve(argv: string[]): Promise<number> {
     log.error("Cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });
     printErr(`gocache serve: cannot start: ${e instanceof Error ? e.message : e}`);
     code = EXIT_FAILURE;
-    await server.persistence.close();
+    // Never save on a failed start: the dataset may be a partly loaded file, and saving it
+    // would overwrite the very file that could not be read.
+    await server.persistence.close(false);
     await server.metrics.close();
   }
   Deno.removeSignalListener("SIGINT", onInt);

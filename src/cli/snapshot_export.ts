@@ -26,8 +26,13 @@
 import { CommandEncoder } from "../persistence/aof_rewrite.ts";
 import { writeAtomically } from "../persistence/atomic_file.ts";
 import type { RdbSummary } from "../persistence/rdb/mod.ts";
-import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
+import { ByteBuffer, fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { writeOutBytes } from "./output.ts";
+import type { CollectionValue } from "../store/collection.ts";
+import type { HashValue } from "../store/hash_value.ts";
+import type { ListValue } from "../store/list_value.ts";
+import type { SetValue } from "../store/set_value.ts";
+import type { SortedSetValue } from "../store/sorted_set_value.ts";
 import { isExpired, isIoError, readSnapshotFile, SnapshotError } from "./snapshot_read.ts";
 
 /** The formats `export` writes. */
@@ -85,6 +90,46 @@ function jsonLine(
   out.pushByte(10);
 }
 
+/** A binary string as JSON: its UTF-8 text when it is valid UTF-8, else `{"base64": ...}`. */
+function jsonText(text: string): string | { base64: string } {
+  return utf8OrNull(fromBinaryString(text)) ?? { base64: btoa(text) };
+}
+
+/**
+ * One JSON line for a key holding a collection: `type` ("hash", "list", "set", "zset") and
+ * `elements`: fields and values as [field, value] pairs, list items and set members as they
+ * are, sorted set members as [member, score]; each text as {@link jsonText} gives it.
+ */
+function jsonCollectionLine(
+  out: ByteBuffer,
+  db: number,
+  key: Uint8Array,
+  object: CollectionValue,
+  expireAt: number,
+): void {
+  const record: Record<string, unknown> = { db };
+  const keyText = utf8OrNull(key);
+  if (keyText !== null) record.key = keyText;
+  else record.keyBase64 = btoa(toBinaryString(key));
+  record.type = object.type;
+  const elements: unknown[] = [];
+  if (object.type === "hash") {
+    for (const [f, v] of (object as HashValue).entries()) elements.push([jsonText(f), jsonText(v)]);
+  } else if (object.type === "list") {
+    for (const item of (object as ListValue).items()) elements.push(jsonText(item));
+  } else if (object.type === "set") {
+    for (const member of (object as SetValue).members()) elements.push(jsonText(member));
+  } else {
+    for (const [member, score] of (object as SortedSetValue).entries()) {
+      elements.push([jsonText(member), Number.isFinite(score) ? score : String(score)]);
+    }
+  }
+  record.elements = elements;
+  record.expireAt = expireAt === -1 ? null : expireAt;
+  out.pushUtf8(JSON.stringify(record));
+  out.pushByte(10);
+}
+
 /** Streams the dataset of the RDB file at `input` to `sink` in `format`. */
 async function exportTo(input: string, format: ExportFormat, sink: Sink): Promise<ExportResult> {
   const now = Date.now();
@@ -106,8 +151,19 @@ async function exportTo(input: string, format: ExportFormat, sink: Sink): Promis
         return;
       }
       keys++;
-      if (format === "resp") encoder.entry({ db, key, value, expireAt });
+      if (format === "resp") encoder.entry({ db, key, value, object: null, expireAt });
       else jsonLine(out, db, key, value, expireAt);
+      return out.length >= WRITE_AT ? flush() : undefined;
+    },
+    collection(db, key, object, expireAt) {
+      if (isExpired(expireAt, now)) {
+        expired++;
+        return;
+      }
+      keys++;
+      if (format === "resp") {
+        encoder.entry({ db, key, value: new Uint8Array(0), object, expireAt });
+      } else jsonCollectionLine(out, db, key, object, expireAt);
       return out.length >= WRITE_AT ? flush() : undefined;
     },
   });

@@ -126,18 +126,24 @@ export async function inspectSnapshot(path: string, top: number): Promise<Inspec
   let expiredOnLoad = 0;
   let valueBytes = 0;
   let seq = 0;
+  const record = (db: number, key: Uint8Array, size: number, expireAtMs: number) => {
+    perDb.set(db, (perDb.get(db) ?? 0) + 1);
+    if (expireAtMs !== -1) withTtl++;
+    if (isExpired(expireAtMs, checkedAt)) expiredOnLoad++;
+    valueBytes += size;
+    let bucket = 0;
+    while (size > BUCKETS[bucket][0]) bucket++;
+    counts[bucket]++;
+    largest.offer(size, seq++, db, key);
+  };
   const summary = await readSnapshotFile(path, {
     aux: (key, value) => void aux.push([key, value]),
     entry(db, key, value, expireAtMs) {
-      perDb.set(db, (perDb.get(db) ?? 0) + 1);
-      if (expireAtMs !== -1) withTtl++;
-      if (isExpired(expireAtMs, checkedAt)) expiredOnLoad++;
-      const size = value.length;
-      valueBytes += size;
-      let bucket = 0;
-      while (size > BUCKETS[bucket][0]) bucket++;
-      counts[bucket]++;
-      largest.offer(size, seq++, db, key);
+      record(db, key, value.length, expireAtMs);
+    },
+    // A collection's size is the bytes the server's memory model counts for it.
+    collection(db, key, value, expireAtMs) {
+      record(db, key, value.bytes, expireAtMs);
     },
   });
   return {

@@ -10,7 +10,7 @@
 import type { ServerContext } from "../commands/context.ts";
 import type { Command } from "../commands/registry.ts";
 import type { PropagatedArg } from "../propagation/propagator.ts";
-import { dumpString } from "../persistence/rdb/dump.ts";
+import { dumpValue } from "../persistence/rdb/dump.ts";
 import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { Cluster } from "./cluster.ts";
@@ -40,7 +40,11 @@ export function restoreCommand(ctx: ServerContext, key: string): PropagatedArg[]
   const bytes = fromBinaryString(key);
   const id = db.find(bytes, 0, bytes.length, now());
   if (id < 0) return null;
-  const payload = dumpString(fromBinaryString(db.valueOf(id)), ctx.config.values.rdbcompression);
+  const value = db.valueOf(id);
+  const payload = dumpValue(
+    typeof value === "string" ? fromBinaryString(value) : value,
+    ctx.config.values.rdbcompression,
+  );
   return ["RESTORE-ASKING", key, db.expireAt(key) ?? 0, payload, "REPLACE", "ABSTTL"];
 }
 

@@ -42,7 +42,7 @@ export function endpointOf(cluster: Cluster, node: ClusterNode, client?: ClientS
 
 /** Whether a command needs the slot check: it has keys, or it is EXEC. */
 export function needsSlotCheck(cmd: Command): boolean {
-  return cmd.keys !== null || cmd.runsQueue;
+  return cmd.keys !== null || cmd.movableKeys !== null || cmd.runsQueue;
 }
 
 const NO_KEYS = -1;
@@ -51,10 +51,21 @@ const CROSS = -2;
 /** The slot all keys of one command hash to, NO_KEYS, or CROSS when they differ. */
 function commandSlot(cmd: Command, argv: readonly Uint8Array[]): number {
   const spec = cmd.keys;
-  if (spec === null) return NO_KEYS;
+  if (spec === null) return cmd.movableKeys === null ? NO_KEYS : movableSlot(cmd, argv);
   const last = spec.last < 0 ? argv.length + spec.last : Math.min(spec.last, argv.length - 1);
   let slot = NO_KEYS;
   for (let i = spec.first; i <= last; i += spec.step) {
+    const keyHash = keySlot(argv[i]);
+    if (slot === NO_KEYS) slot = keyHash;
+    else if (keyHash !== slot) return CROSS;
+  }
+  return slot;
+}
+
+/** {@link commandSlot} for a `movablekeys` command: its keys found by its declaration. */
+function movableSlot(cmd: Command, argv: readonly Uint8Array[]): number {
+  let slot = NO_KEYS;
+  for (const i of (cmd.movableKeys as NonNullable<Command["movableKeys"]>)(argv)) {
     const keyHash = keySlot(argv[i]);
     if (slot === NO_KEYS) slot = keyHash;
     else if (keyHash !== slot) return CROSS;
@@ -137,7 +148,10 @@ function keysOf(
   const keys: Uint8Array[] = [];
   const add = (c: Command, args: readonly Uint8Array[]) => {
     const spec = c.keys;
-    if (spec === null) return;
+    if (spec === null) {
+      if (c.movableKeys !== null) { for (const i of c.movableKeys(args)) keys.push(args[i]); }
+      return;
+    }
     const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
     for (let i = spec.first; i <= last; i += spec.step) keys.push(args[i]);
   };

@@ -23,13 +23,12 @@
 import { ErrorReply, OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database, KeyWatcher } from "../store/database.ts";
-import { dumpString } from "../persistence/rdb/dump.ts";
+import { dumpValue } from "../persistence/rdb/dump.ts";
 import { appendCommand, type CommandArg } from "../resp/command_writer.ts";
 import { ByteBuffer, fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { now, withBatchTime } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import { stringValue } from "./_values.ts";
 import { MigrateIoError, type MigrateLink, type MigrateLinks } from "./_migrate_link.ts";
 
 /** What MIGRATE was asked to do, its arguments parsed. */
@@ -103,9 +102,12 @@ function lookUp(ctx: ServerContext, client: ClientState, request: MigrateRequest
     const watchers = new Map<string, KeyWatcher>();
     for (const key of request.keys) {
       const name = toBinaryString(key);
-      const value = stringValue(db.read(name, t, client.noTouch));
+      const value = db.read(name, t, client.noTouch);
       if (value === undefined) continue;
-      const payload = dumpString(fromBinaryString(value), compression);
+      const payload = dumpValue(
+        typeof value === "string" ? fromBinaryString(value) : value,
+        compression,
+      );
       found.push({ key, payload, expireAt: db.expireAt(name) ?? 0 });
       if (watchers.has(name)) continue;
       const watcher = { watchTouched: false };

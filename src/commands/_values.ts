@@ -4,6 +4,7 @@
  */
 import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
+import type { CollectionType, CollectionValue } from "../store/collection.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import { fromBinaryString } from "../util/bytes.ts";
@@ -14,7 +15,21 @@ export { INT64_MAX, INT64_MIN, parseInt64Bytes };
 /** Redis's reply to a command applied to a key of another type. */
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
-/** The value as a string, or the WRONGTYPE error for other types (only strings exist today). */
+/**
+ * The value as a collection of `type` ("hash", "list", "set", "zset"), undefined for a missing
+ * key, or the WRONGTYPE error for a value of another type. Each family narrows the result to its
+ * own class (`as HashValue`).
+ */
+export function collectionValue(
+  value: StoredValue | undefined,
+  type: CollectionType,
+): CollectionValue | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string" || value.type !== type) throw new CommandError(WRONGTYPE);
+  return value;
+}
+
+/** The value as a string, or the WRONGTYPE error for other types. */
 export function stringValue(value: StoredValue | undefined): string | undefined {
   if (value === undefined || typeof value === "string") return value;
   throw new CommandError(WRONGTYPE);

@@ -9,6 +9,7 @@ import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database } from "../store/database.ts";
 import { now } from "../util/clock.ts";
+import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
@@ -53,7 +54,10 @@ function setbit(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
     const old = value[index];
     const byte = on ? old | mask : old & ~mask;
     // As in Redis 7.0, a bit set to what it was is no write: nothing touched or propagated.
-    if (byte !== old) db.setValueByte(id, index, byte, t);
+    if (byte !== old) {
+      db.setValueByte(id, index, byte, t);
+      notifyKeyspaceEvent(ctx, NOTIFY_STRING, "setbit", key, client.db);
+    }
     return (old & mask) !== 0 ? 1 : 0;
   }
   // Past the end (or no key): the value grows with zero bytes, as Redis pads it, up to the
@@ -66,6 +70,7 @@ function setbit(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   if (on) grown[index] = mask;
   if (id >= 0) db.setValueAt(id, grown, 0, grown.length, true, t);
   else db.setBytes(key, 0, key.length, grown, 0, grown.length, false, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "setbit", key, client.db);
   return 0;
 }
 
@@ -202,7 +207,10 @@ function bitop(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
   const dest = argv[2];
   if (longest === 0) {
     const id = db.find(dest, 0, dest.length, t);
-    if (id >= 0) db.deleteId(id);
+    if (id >= 0) {
+      db.deleteId(id);
+      notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", dest, client.db);
+    }
     return 0;
   }
   // The first source, then each other one folded in (a missing or shorter one as zeros).
@@ -224,6 +232,7 @@ function bitop(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     }
   }
   db.setBytes(dest, 0, dest.length, result, 0, result.length, false, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", dest, client.db);
   return longest;
 }
 

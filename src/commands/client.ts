@@ -1,4 +1,7 @@
-/** CLIENT and its subcommands: ID, SETNAME, GETNAME, INFO, LIST, KILL, SETINFO, NO-EVICT, NO-TOUCH. */
+/**
+ * CLIENT and its subcommands: ID, SETNAME, GETNAME, INFO, LIST, KILL, SETINFO, NO-EVICT,
+ * NO-TOUCH, REPLY, UNBLOCK.
+ */
 import { Args } from "./args.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
@@ -16,6 +19,7 @@ import type { ClientHandle } from "../server/client_table.ts";
 import { isSubscriber } from "../pubsub/subscriber_mode.ts";
 import { asciiLower, fromUtf8, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
+import { unblockClient } from "../server/blocked_keys.ts";
 
 /**
  * Returns the name as text if Redis would accept it as a client name (printable ASCII without
@@ -57,6 +61,8 @@ const HELP = [
   "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
   "SETNAME <name>",
   "    Assign the name <name> to the current connection.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Unblock the specified blocked client.",
   "HELP",
   "    Print this help.",
 ].map((line) => new SimpleString(line));
@@ -201,6 +207,29 @@ function reply(_ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   return NO_REPLY;
 }
 
+/**
+ * CLIENT UNBLOCK id [TIMEOUT|ERROR] (Redis's order of checks: the reason, then the id): 1 when
+ * the client was blocked on keys and is now released, else 0.
+ */
+function unblock(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  if (argv.length > 4) throw new CommandError(unknownSubcommandArity("unblock"));
+  let error = false;
+  if (argv.length === 4) {
+    const reason = asciiLower(argv[3]);
+    if (reason === "error") error = true;
+    else if (reason !== "timeout") {
+      throw new CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  const id = new Args(argv, 2).integer();
+  return unblockClient(ctx, id, error) ? 1 : 0;
+}
+
+/** Redis's reply to a CLIENT subcommand given a count of arguments it does not take. */
+function unknownSubcommandArity(name: string): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${name}'. Try CLIENT HELP.`;
+}
+
 function sub(
   name: string,
   arity: number,
@@ -267,6 +296,18 @@ export const clientCommands: readonly CommandDef[] = [
         },
       ),
       sub("reply", 3, "Instructs the server whether to reply to commands.", reply),
+      sub(
+        "unblock",
+        -3,
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        unblock,
+        [
+          "admin",
+          "noscript",
+          "loading",
+          "stale",
+        ],
+      ),
       sub(
         "help",
         2,

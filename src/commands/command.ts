@@ -39,6 +39,10 @@ function groupCategories(cmd: Command): readonly string[] {
   if (group === "connection") return ["@connection"];
   if (group === "string") return ["@string"];
   if (group === "bitmap") return ["@bitmap"];
+  if (group === "hash") return ["@hash"];
+  if (group === "list") return ["@list"];
+  if (group === "set") return ["@set"];
+  if (group === "sorted-set") return ["@sortedset"];
   if (group === "generic" || group === "keyspace") return ["@keyspace"];
   return [];
 }
@@ -54,6 +58,7 @@ export function aclCategories(cmd: Command): string[] {
   if (f.includes("readonly")) cats.add("@read");
   if (f.includes("admin")) cats.add("@admin").add("@dangerous");
   if (f.includes("pubsub")) cats.add("@pubsub");
+  if (f.includes("blocking")) cats.add("@blocking");
   cats.add(f.includes("fast") ? "@fast" : "@slow");
   const rank = (c: string) => {
     const i = CATEGORY_ORDER.indexOf(c);
@@ -73,6 +78,7 @@ const SHOWN_FLAGS: readonly CommandFlag[] = [
   "admin",
   "pubsub",
   "noscript",
+  "blocking",
   "loading",
   "stale",
   "skip_slowlog",

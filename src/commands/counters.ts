@@ -8,6 +8,7 @@ import type { ClientState } from "../server/client.ts";
 import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { addLongDouble, formatLongDouble, LD_ZERO, parseLongDouble } from "../util/long_double.ts";
+import { NOTIFY_STRING, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
@@ -56,6 +57,7 @@ function incrDecr(
   else digits.pushAscii(String(result));
   if (id >= 0) db.setValueAt(id, digits.bytes, 0, digits.length, true, t);
   else db.setBytes(keyArg, 0, keyArg.length, digits.bytes, 0, digits.length, true, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "incrby", keyArg, client.db);
   return result;
 }
 
@@ -96,6 +98,7 @@ function incrbyfloat(ctx: ServerContext, client: ClientState, argv: Uint8Array[]
   }
   const text = formatLongDouble(sum);
   db.set(key, text, true, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "incrbyfloat", key, client.db);
   // Replaying the addition could round differently: propagate the result.
   ctx.propagator.rewrite(["SET", argv[1], text, "KEEPTTL"]);
   return text;

@@ -12,6 +12,7 @@ import { now, withBatchTime } from "../util/clock.ts";
 import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
 import { clusterRefusal, needsSlotCheck } from "../cluster/redirect.ts";
 import type { Cluster } from "../cluster/cluster.ts";
+import { serveReadyKeys } from "../server/blocked_keys.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
@@ -36,11 +37,17 @@ function propagate(
   argv: Uint8Array[],
   dirtyBefore: number,
 ): void {
-  const rewritten = ctx.propagator.takeRewrite();
+  const propagator = ctx.propagator;
+  const rewritten = propagator.takeRewrite();
   if (rewritten !== null) {
-    for (const command of rewritten) ctx.propagator.command(client.db, command);
+    // Several commands standing for one go out as a transaction, as Redis 7.0 wraps them, so
+    // that a replica or the AOF never applies half of them.
+    const wrap = rewritten.length > 1 && !propagator.inBlock;
+    if (wrap) propagator.beginBlock();
+    for (const command of rewritten) propagator.command(client.db, command);
+    if (wrap) propagator.endBlock();
   } else if (ctx.keyspace.counters.dirty !== dirtyBefore) {
-    ctx.propagator.command(client.db, argv);
+    propagator.command(client.db, argv);
   }
 }
 
@@ -179,7 +186,11 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     if (!cmd.boundedCost) transaction.unbounded = true;
     return QUEUED;
   }
-  return execute(ctx, client, cmd, argv);
+  const reply = execute(ctx, client, cmd, argv);
+  // Redis's handleClientsBlockedOnKeys after call(): clients blocked on keys this command (an
+  // EXEC's whole queue) readied are served now, with their effects propagated after its own.
+  serveReadyKeys(ctx, cmd.name);
+  return reply;
 }
 
 /**

@@ -7,14 +7,16 @@
  */
 import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { DumpPayloadError, dumpString, restoreString } from "../persistence/rdb/dump.ts";
+import { DumpPayloadError, dumpValue, restoreValue } from "../persistence/rdb/dump.ts";
+import type { CollectionValue } from "../store/collection.ts";
 import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
+import { NOTIFY_GENERIC, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, SYNTAX_ERROR } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { ONE } from "./keys.ts";
-import { database, INT64_MAX, intArg, isWord, stringValue } from "./_values.ts";
+import { database, INT64_MAX, intArg, isWord } from "./_values.ts";
 
 const BUSYKEY = "BUSYKEY Target key name already exists.";
 
@@ -25,11 +27,10 @@ const RESTORE_COMPLEXITY = "O(1) to create the new key and additional O(N*M) to 
   "because inserting values into sorted sets is O(log(N)).";
 
 function dump(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const value = stringValue(
-    database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch),
-  );
+  const value = database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch);
   if (value === undefined) return null;
-  return dumpString(fromBinaryString(value), ctx.config.values.rdbcompression);
+  const compression = ctx.config.values.rdbcompression;
+  return dumpValue(typeof value === "string" ? fromBinaryString(value) : value, compression);
 }
 
 /** A non-negative integer option value, or Redis's error naming the option. */
@@ -60,9 +61,9 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
   if (!replace && db.has(key, t)) throw new CommandError(BUSYKEY);
   const ttl = intArg(argv[2]);
   if (ttl < 0) throw new CommandError("ERR Invalid TTL value, must be >= 0");
-  let value: Uint8Array;
+  let value: Uint8Array | CollectionValue;
   try {
-    value = restoreString(argv[3], ctx.config.values["proto-max-bulk-len"]);
+    value = restoreValue(argv[3], ctx.config.values["proto-max-bulk-len"]);
   } catch (e) {
     if (!(e instanceof DumpPayloadError)) throw e;
     throw new CommandError(
@@ -83,12 +84,18 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
     return OK;
   }
   const expireAt = Number(at);
-  db.set(key, toBinaryString(value), false, t);
+  db.set(key, value instanceof Uint8Array ? toBinaryString(value) : value, false, t);
   if (expireAt !== 0) db.setExpireAt(key, expireAt);
   db.setAccessHint(key, idleSeconds, frequency, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "restore", key, client.db);
   // The eviction hints (IDLETIME, FREQ) stay on this node: followers and the AOF get the key
-  // and its expiry only.
-  ctx.propagator.rewrite(["SET", argv[1], value, ...(expireAt !== 0 ? ["PXAT", expireAt] : [])]);
+  // and its expiry only: a string as SET, a collection as this RESTORE with an absolute TTL
+  // (Redis's own rewrite), replacing whatever the key held.
+  if (value instanceof Uint8Array) {
+    ctx.propagator.rewrite(["SET", argv[1], value, ...(expireAt !== 0 ? ["PXAT", expireAt] : [])]);
+  } else {
+    ctx.propagator.rewrite(["RESTORE", argv[1], String(expireAt), argv[3], "ABSTTL", "REPLACE"]);
+  }
   return OK;
 }
 

@@ -6,6 +6,7 @@ import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { asciiLower, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
+import { NOTIFY_GENERIC, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import { cText, int64, keyCmd, ONE } from "./keys.ts";
@@ -55,9 +56,11 @@ function expireHandler(name: string, unitMs: 1 | 1000, absolute: boolean): Handl
     if (lt && current !== undefined && at >= current) return 0;
     if (at <= t) {
       db.delete(key);
+      notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", key, client.db);
       ctx.propagator.rewrite(["DEL", argv[1]]);
     } else {
       db.setExpireAt(key, at);
+      notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "expire", key, client.db);
       // As Redis: PEXPIREAT with the absolute time, the options kept.
       ctx.propagator.rewrite(["PEXPIREAT", argv[1], at, ...argv.slice(3)]);
     }
@@ -87,7 +90,9 @@ function persist(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
   const db = database(ctx, client);
   const key = toBinaryString(argv[1]);
   if (db.get(key, now()) === undefined) return 0;
-  return db.persist(key) ? 1 : 0;
+  if (!db.persist(key)) return 0;
+  notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "persist", key, client.db);
+  return 1;
 }
 
 /** TTL command declarations, with Redis 7.0's arity, flags, key positions and docs. */

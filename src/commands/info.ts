@@ -1,4 +1,5 @@
 /** INFO: the server's state as Redis's `field:value` sections, with Redis's field names. */
+import { blockedClientCount } from "../server/blocked_keys.ts";
 import { type Reply, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { asciiLower } from "../util/bytes.ts";
@@ -49,7 +50,7 @@ const SECTIONS: Record<string, Section> = {
       ["maxclients", ctx.config.values.maxclients],
       ["client_recent_max_input_buffer", maxInput],
       ["client_recent_max_output_buffer", maxOutput],
-      ["blocked_clients", 0],
+      ["blocked_clients", blockedClientCount(ctx)],
       ["tracking_clients", 0],
     ];
   },

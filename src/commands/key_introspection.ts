@@ -136,11 +136,13 @@ function memoryDoctor(ctx: ServerContext): Reply {
  * MEMORY USAGE's figure for one key: the store's own memory model (see `store/memory.ts`), i.e.
  * its arena block (key, value, header), its record and bucket slot, and its TTL slot if it has
  * one: the same figures `used_memory` and maxmemory add up. It describes gocache's layout, so it
- * is not comparable byte for byte with Redis's allocator figure. Other value types plug in here.
+ * is not comparable byte for byte with Redis's allocator figure. A collection adds the bytes it
+ * accounts for itself (collection.ts).
  */
 export function keyUsage(db: Database, key: string, value: StoredValue): number {
   const ttl = db.expireAt(key) === undefined ? 0 : TTL_OVERHEAD;
-  return entryBytes(key, value) + ttl;
+  if (typeof value === "string") return entryBytes(key, value) + ttl;
+  return entryBytes(key, "") + value.bytes + ttl;
 }
 
 function memoryUsage(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {

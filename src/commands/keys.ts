@@ -16,6 +16,7 @@ import type { Database, StoredValue } from "../store/database.ts";
 import { asciiLower, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { globMatch } from "../util/glob.ts";
+import { NOTIFY_GENERIC, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, Handler } from "./registry.ts";
@@ -32,7 +33,7 @@ const EMBSTR_LIMIT = 44;
  */
 export function typeName(value: StoredValue | undefined): string {
   if (value === undefined) return "none";
-  return "string";
+  return typeof value === "string" ? "string" : value.type;
 }
 
 /**
@@ -43,6 +44,7 @@ export function typeName(value: StoredValue | undefined): string {
  * encoding from the bytes, as a value freshly written by SET would have it.
  */
 export function encodingOf(value: StoredValue): string {
+  if (typeof value !== "string") return value.encoding();
   if (isInt64(value)) return "int";
   return value.length <= EMBSTR_LIMIT ? "embstr" : "raw";
 }
@@ -104,7 +106,10 @@ function del(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) {
     const key = toBinaryString(argv[i]);
-    if (db.get(key, t) !== undefined && db.delete(key)) deleted++;
+    if (db.get(key, t) !== undefined && db.delete(key)) {
+      notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", key, client.db);
+      deleted++;
+    }
   }
   return deleted;
 }
@@ -234,16 +239,18 @@ function renameHandler(nx: boolean): Handler {
     db.set(dst, value, false, t);
     if (at !== undefined) db.setExpireAt(dst, at);
     db.delete(src);
+    notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "rename_from", src, client.db);
+    notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "rename_to", dst, client.db);
     return nx ? 1 : OK;
   };
 }
 
 /**
- * A copy of a value for COPY. Strings are immutable in JS, so they are shared; mutable types
- * (hashes, lists) will need a deep copy here.
+ * A copy of a value for COPY. Strings are immutable in JS, so they are shared; collections are
+ * copied deeply.
  */
 function cloneValue(value: StoredValue): StoredValue {
-  return value;
+  return typeof value === "string" ? value : value.clone();
 }
 
 /** COPY source destination [DB index] [REPLACE]: the TTL is copied too. */
@@ -273,6 +280,7 @@ function copy(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   }
   dst.set(newKey, cloneValue(value), false, t);
   if (at !== undefined) dst.setExpireAt(newKey, at);
+  notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "copy_to", newKey, dst.index);
   return 1;
 }
 
@@ -291,6 +299,8 @@ function move(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   dst.set(key, value, false, t);
   if (at !== undefined) dst.setExpireAt(key, at);
   src.delete(key);
+  notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "move_from", key, src.index);
+  notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "move_to", key, dst.index);
   return 1;
 }
 

@@ -93,7 +93,7 @@ const OPEN_SLOT_REFUSALS = new Set(["ASK", "MOVED", "TRYAGAIN"]);
 
 /**
  * Cluster mode's refusal of this MIGRATE (MOVED, CROSSSLOT, CLUSTERDOWN), or null. Dispatch
- * skips `movablekeys` commands, so the check is made here, before the arguments are parsed, as
+ * skips MIGRATE (`routesOwnKeys`), so the check is made here, before the arguments are parsed, as
  * Redis makes it before running the command; and as in Redis, a MIGRATE of keys in a slot being
  * migrated or imported always runs here.
  */
@@ -213,6 +213,7 @@ export const migrateCommands: readonly CommandDef[] = [
     flags: ["write", "movablekeys"],
     keys: { first: 3, last: 3, step: 1 },
     keysOf: getKeysPositions,
+    routesOwnKeys: true,
     group: "generic",
     acl: ["@keyspace", "@dangerous"],
     summary: "Atomically transfer a key from a Redis instance to another one.",

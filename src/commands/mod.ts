@@ -23,6 +23,12 @@ import { pubsubCommands } from "./pubsub.ts";
 import { replicationCommands } from "./replication.ts";
 import { clusterCommands } from "./cluster.ts";
 import { sentinelCommands } from "./sentinel.ts";
+import { hashesCommands } from "./hashes.ts";
+import { listsCommands } from "./lists.ts";
+import { setsCommands } from "./sets.ts";
+import { sortedSetsCommands } from "./sorted_sets.ts";
+import { sortCommands } from "./sort.ts";
+import { sortedSetsBlockingCommands } from "./sorted_sets_blocking.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -37,6 +43,12 @@ export function createCommandTable(): CommandTable {
     ...counterCommands,
     ...substringCommands,
     ...bitmapCommands,
+    ...hashesCommands,
+    ...listsCommands,
+    ...setsCommands,
+    ...sortedSetsCommands,
+    ...sortedSetsBlockingCommands,
+    ...sortCommands,
     ...keyCommands,
     ...dumpCommands,
     ...migrateCommands,

@@ -21,6 +21,7 @@ export type Handler = (ctx: ServerContext, client: ClientState, argv: Uint8Array
 export type CommandFlag =
   | "write"
   | "readonly"
+  | "blocking"
   | "denyoom"
   | "admin"
   | "pubsub"
@@ -43,6 +44,10 @@ export type CommandGroup =
   | "server"
   | "string"
   | "bitmap"
+  | "hash"
+  | "list"
+  | "set"
+  | "sorted-set"
   | "generic"
   | "keyspace"
   | "transactions"
@@ -67,6 +72,12 @@ export interface CommandDef {
    * cluster slot check skips the command: its handler checks its own keys.
    */
   keysOf?: (argv: readonly Uint8Array[]) => number[];
+  /**
+   * Whether the handler checks its keys' cluster slots itself (MIGRATE, whose keys may sit in a
+   * slot being moved): dispatch's slot check then skips it. Other `movablekeys` commands are
+   * checked by dispatch through {@link keysOf}.
+   */
+  routesOwnKeys?: boolean;
   /** Group for COMMAND DOCS. */
   group: CommandGroup;
   /**
@@ -150,6 +161,11 @@ export class Command {
    * slot check, from this one class so the access stays monomorphic.
    */
   readonly keys: { readonly first: number; readonly last: number; readonly step: number } | null;
+  /**
+   * For a `movablekeys` command that dispatch's slot check covers: its key positions in `argv`
+   * (the declaration's `keysOf`); null otherwise.
+   */
+  readonly movableKeys: ((argv: readonly Uint8Array[]) => number[]) | null;
   /** Subcommands in declaration order, or null for a plain command. */
   readonly subcommands: readonly Command[] | null;
   /** Subcommands by name (looked up from request bytes), or null. */
@@ -202,6 +218,9 @@ export class Command {
     };
     this.handler = def.handler ?? null;
     this.keys = def.flags.includes("movablekeys") ? null : def.keys ?? null;
+    this.movableKeys = def.flags.includes("movablekeys") && !def.routesOwnKeys
+      ? def.keysOf ?? null
+      : null;
     this.subcommands = def.subcommands?.map((s) => new Command(s, def.name)) ?? null;
     if (this.subcommands) {
       const index = new NameIndex<Command>();

@@ -10,6 +10,7 @@ import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, wrongArity } from "./errors.ts";
+import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { CommandDef } from "./registry.ts";
 import { database, INT64_MAX, intArg, isWord, stringValue } from "./_values.ts";
 
@@ -106,6 +107,7 @@ function set(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply
     const key = argv[1];
     const value = argv[2];
     database(ctx, client).setBytes(key, 0, key.length, value, 0, value.length, false, now());
+    notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", key, client.db);
     return OK;
   }
   const { flags, expire } = parseExtended(argv, true);
@@ -136,7 +138,11 @@ function setGeneric(
     return flags & OPT_GET ? old : null;
   }
   db.set(key, toBinaryString(valueArg), (flags & OPT_KEEPTTL) !== 0, t);
-  if (expire !== null) db.setExpireAt(key, at);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", key, client.db);
+  if (expire !== null) {
+    db.setExpireAt(key, at);
+    notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "expire", key, client.db);
+  }
   // Replayed later, a relative time would mean another instant: propagate the absolute one.
   if (expire !== null) ctx.propagator.rewrite(["SET", keyArg, valueArg, "PXAT", at]);
   else if (flags & OPT_GET) {
@@ -151,6 +157,7 @@ function setnx(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
   const t = now();
   if (db.get(key, t) !== undefined) return 0;
   db.set(key, toBinaryString(argv[2]), false, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", key, client.db);
   return 1;
 }
 
@@ -168,6 +175,7 @@ function getset(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   const t = now();
   const old = stringValue(db.read(key, t, client.noTouch)) ?? null;
   db.set(key, toBinaryString(argv[2]), false, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", key, client.db);
   return old;
 }
 
@@ -177,6 +185,7 @@ function getdel(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   const value = stringValue(db.read(key, now(), client.noTouch));
   if (value === undefined) return null;
   db.delete(key);
+  notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", key, client.db);
   ctx.propagator.rewrite(["DEL", argv[1]]);
   return value;
 }
@@ -193,12 +202,17 @@ function getex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     // An absolute time already past deletes the key, as Redis's checkAlreadyExpired.
     if (flags & (OPT_EXAT | OPT_PXAT) && at <= t) {
       db.delete(key);
+      notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", key, client.db);
       ctx.propagator.rewrite(["DEL", argv[1]]);
     } else {
       db.setExpireAt(key, at);
+      notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "expire", key, client.db);
       ctx.propagator.rewrite(["PEXPIREAT", argv[1], at]);
     }
-  } else if (flags & OPT_PERSIST && db.persist(key)) ctx.propagator.rewrite(["PERSIST", argv[1]]);
+  } else if (flags & OPT_PERSIST && db.persist(key)) {
+    notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "persist", key, client.db);
+    ctx.propagator.rewrite(["PERSIST", argv[1]]);
+  }
   return value;
 }
 
@@ -224,6 +238,7 @@ function mset(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
     const key = argv[i];
     const value = argv[i + 1];
     db.setBytes(key, 0, key.length, value, 0, value.length, false, t);
+    notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", key, client.db);
   }
   return OK;
 }
@@ -238,7 +253,10 @@ function msetnx(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
     if (db.get(key, t) !== undefined) return 0;
     keys.push(key);
   }
-  for (let i = 0; i < keys.length; i++) db.set(keys[i], toBinaryString(argv[2 * i + 2]), false, t);
+  for (let i = 0; i < keys.length; i++) {
+    db.set(keys[i], toBinaryString(argv[2 * i + 2]), false, t);
+    notifyKeyspaceEvent(ctx, NOTIFY_STRING, "set", keys[i], client.db);
+  }
   return 1;
 }
 

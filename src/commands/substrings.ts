@@ -6,6 +6,7 @@ import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { flatten, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
+import { NOTIFY_STRING, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import { lcs } from "./lcs.ts";
@@ -35,11 +36,13 @@ function append(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   if (current === undefined) {
     const value = toBinaryString(argv[2]);
     db.set(key, value, false, t);
+    notifyKeyspaceEvent(ctx, NOTIFY_STRING, "append", key, client.db);
     return value.length;
   }
   checkStringLength(ctx, current.length + argv[2].length);
   const value = flatten(current + toBinaryString(argv[2]));
   db.set(key, value, true, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "append", key, client.db);
   return value.length;
 }
 
@@ -80,6 +83,7 @@ function setrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): 
   const head = offset <= old.length ? old.slice(0, offset) : old + "\0".repeat(offset - old.length);
   const value = flatten(head + toBinaryString(patch) + old.slice(offset + patch.length));
   db.set(key, value, true, t);
+  notifyKeyspaceEvent(ctx, NOTIFY_STRING, "setrange", key, client.db);
   return value.length;
 }
 

@@ -4,6 +4,7 @@
  * the command-line flags, CONFIG GET/SET and config/node.yaml all derive from this one table.
  */
 import { parseInteger, parseMemory } from "./units.ts";
+import { formatKeyspaceEvents, parseKeyspaceEvents } from "../pubsub/keyspace_events.ts";
 
 /** A value that failed to parse; the message is Redis's reason text (`argument must be ...`). */
 export class ConfigValueError extends Error {
@@ -69,6 +70,14 @@ export interface ConfigValues {
   "maxmemory-policy": string;
   "maxmemory-samples": number;
   maxkeys: number;
+  "notify-keyspace-events": number;
+  "hash-max-listpack-entries": number;
+  "hash-max-listpack-value": number;
+  "list-max-listpack-size": number;
+  "list-compress-depth": number;
+  "set-max-intset-entries": number;
+  "zset-max-listpack-entries": number;
+  "zset-max-listpack-value": number;
   appendonly: boolean;
   appendfilename: string;
   appendfsync: "always" | "everysec" | "no";
@@ -507,6 +516,76 @@ export const PARAMS: readonly ParamSpec[] = [
     2147483647,
     true,
     "Limit on the number of keys across databases; 0 = none. Reached: maxmemory-policy applies.",
+  ),
+  {
+    name: "notify-keyspace-events",
+    default: "",
+    mutable: true,
+    doc: "Keyspace notification classes (Redis's letters: K E g $ l s h z x e t m d n A).",
+    parse(text) {
+      const flags = parseKeyspaceEvents(text);
+      if (flags === null) {
+        throw new ConfigValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+      }
+      return flags;
+    },
+    format: formatKeyspaceEvents,
+  },
+  intParam(
+    "hash-max-listpack-entries",
+    512,
+    0,
+    2147483647,
+    true,
+    "Hashes with at most this many fields use the compact encoding.",
+  ),
+  intParam(
+    "hash-max-listpack-value",
+    64,
+    0,
+    2147483647,
+    true,
+    "Hashes whose fields and values are at most this long use the compact encoding.",
+  ),
+  intParam(
+    "list-max-listpack-size",
+    -2,
+    -5,
+    2147483647,
+    true,
+    "Redis's list node size (accepted; gocache's lists are one ring buffer, not nodes).",
+  ),
+  intParam(
+    "list-compress-depth",
+    0,
+    0,
+    2147483647,
+    true,
+    "List nodes kept uncompressed at each end (accepted; gocache does not compress lists).",
+  ),
+  intParam(
+    "set-max-intset-entries",
+    512,
+    0,
+    2147483647,
+    true,
+    "Sets of at most this many integers use the compact integer encoding.",
+  ),
+  intParam(
+    "zset-max-listpack-entries",
+    128,
+    0,
+    2147483647,
+    true,
+    "Sorted sets with at most this many members use the compact encoding.",
+  ),
+  intParam(
+    "zset-max-listpack-value",
+    64,
+    0,
+    2147483647,
+    true,
+    "Sorted sets whose members are at most this long use the compact encoding.",
   ),
   boolParam(
     "appendonly",

@@ -9,6 +9,15 @@ import type { Snapshot, SnapshotEntry } from "../store/snapshot.ts";
 import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { nextTurn } from "../util/event_loop.ts";
+import type { CollectionValue } from "../store/collection.ts";
+import type { HashValue } from "../store/hash_value.ts";
+import type { ListValue } from "../store/list_value.ts";
+import type { SetValue } from "../store/set_value.ts";
+import type { SortedSetValue } from "../store/sorted_set_value.ts";
+import { formatDouble } from "../resp/encoder.ts";
+
+/** Elements per command when a collection is rewritten (Redis's AOF_REWRITE_ITEMS_PER_CMD). */
+const ITEMS_PER_COMMAND = 64;
 
 /** Milliseconds of walking per event-loop turn. */
 const SLICE_MS = 4;
@@ -35,8 +44,55 @@ export class CommandEncoder {
       this.command(["SELECT", String(e.db)]);
       this.#db = e.db;
     }
-    this.command(["SET", e.key, e.value]);
+    if (e.object === null) this.command(["SET", e.key, e.value]);
+    else this.#collection(e.key, e.object);
     if (e.expireAt >= 0) this.command(["PEXPIREAT", e.key, String(e.expireAt)]);
+  }
+
+  /**
+   * The commands that rebuild a collection, as Redis's rewriteListObject and its siblings:
+   * RPUSH, SADD, ZADD (score first) and HMSET, at most 64 elements each.
+   */
+  #collection(key: Uint8Array, value: CollectionValue): void {
+    switch (value.type) {
+      case "list":
+        return this.#batched("RPUSH", key, (value as ListValue).items(), (item) => [item]);
+      case "set":
+        return this.#batched("SADD", key, (value as SetValue).members(), (member) => [member]);
+      case "zset":
+        return this.#batched(
+          "ZADD",
+          key,
+          (value as SortedSetValue).entries(),
+          ([member, score]) => [formatDouble(score), member],
+        );
+      case "hash":
+        return this.#batched(
+          "HMSET",
+          key,
+          (value as HashValue).entries(),
+          ([field, v]) => [field, v],
+        );
+    }
+  }
+
+  #batched<T>(
+    name: string,
+    key: Uint8Array,
+    elements: Iterable<T>,
+    words: (element: T) => string[],
+  ): void {
+    let args: (string | Uint8Array)[] = [name, key];
+    let count = 0;
+    for (const element of elements) {
+      for (const word of words(element)) args.push(word);
+      if (++count === ITEMS_PER_COMMAND) {
+        this.command(args);
+        args = [name, key];
+        count = 0;
+      }
+    }
+    if (count > 0) this.command(args);
   }
 
   /** Appends one command in RESP. */

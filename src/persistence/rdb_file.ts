@@ -11,6 +11,7 @@ import { Snapshot, type SnapshotEntry } from "../store/snapshot.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { directoryOf, syncDirectory, syncDirectorySync } from "./atomic_file.ts";
 import { type RdbSource, RdbWriter, readRdb } from "./rdb/mod.ts";
+import { toBinaryString } from "../util/bytes.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { nextTurn } from "../util/event_loop.ts";
 import { monotonicMs } from "../util/clock.ts";
@@ -81,7 +82,8 @@ class RdbDump {
         const database = this.keyspace.db(e.db);
         void this.writer.selectDb(e.db, database.size, database.volatileCount);
       }
-      void this.writer.entry(e.key, e.value, e.expireAt);
+      if (e.object === null) void this.writer.entry(e.key, e.value, e.expireAt);
+      else void this.writer.collectionEntry(e.key, e.object, e.expireAt);
       this.keys++;
     };
     const more = ms === Infinity ? snapshot.step(Infinity, emit) : snapshot.stepFor(ms, emit);
@@ -261,6 +263,15 @@ export async function loadRdbFrom(
   let current = 0;
   const aux = new Map<string, string>();
   let sliceStart = monotonicMs();
+  /** Counts a loaded key; every so often yields a turn so the server stays responsive. */
+  const loaded = (): void | Promise<void> => {
+    keys++;
+    if ((keys & 1023) === 0 && monotonicMs() - sliceStart > LOAD_SLICE_MS) {
+      return nextTurn().then(() => {
+        sliceStart = monotonicMs();
+      });
+    }
+  };
   const summary = await readRdb(source, {
     aux(key, value) {
       aux.set(key, value);
@@ -284,13 +295,18 @@ export async function loadRdbFrom(
       const database = keyspace.db(db);
       const id = database.setBytes(key, 0, key.length, value, 0, value.length, false, now);
       if (expireAt >= 0) database.setExpireAtId(id, expireAt);
-      keys++;
-      if ((keys & 1023) === 0 && monotonicMs() - sliceStart > LOAD_SLICE_MS) {
-        return nextTurn().then(() => {
-          sliceStart = monotonicMs();
-        });
+      return loaded();
+    },
+    collection(db, key, value, expireAt): void | Promise<void> {
+      if (!keepExpired && expireAt >= 0 && expireAt <= now) {
+        expired++;
+        return;
       }
-      return;
+      const database = keyspace.db(db);
+      const name = toBinaryString(key);
+      database.set(name, value, false, now);
+      if (expireAt >= 0) database.setExpireAt(name, expireAt);
+      return loaded();
     },
   }, { databases: keyspace.count });
   return { keys, bytes: summary.bytes, expired, aux };

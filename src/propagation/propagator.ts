@@ -122,6 +122,11 @@ export class Propagator {
     this.#block = 1;
   }
 
+  /** Whether a transaction block is open ({@link beginBlock} without {@link endBlock} yet). */
+  get inBlock(): boolean {
+    return this.#block !== 0;
+  }
+
   /** Ends the block begun by {@link beginBlock}. */
   endBlock(): void {
     if (this.#block === 2 && this.active && this.#sinks.length > 0) {

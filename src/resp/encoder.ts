@@ -2,6 +2,7 @@
  * Encodes reply values into a connection's output buffer as RESP2 or RESP3. One function serves
  * both protocols so that a handler's reply means the same thing whichever the client speaks.
  */
+import { formatDouble17g } from "./double_format.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { int64Text } from "../util/int64.ts";
 import {
@@ -71,12 +72,9 @@ function pushBulkText(out: ByteBuffer, text: string): void {
   pushCrlf(out);
 }
 
-/** Formats a double the way RESP3 and Redis's RESP2 bulk form spell it (inf, -inf, nan). */
+/** Formats a double as Redis 7.0 replies with it, RESP3 and RESP2 alike (`%.17g`, inf, -inf). */
 export function formatDouble(value: number): string {
-  if (value === Infinity) return "inf";
-  if (value === -Infinity) return "-inf";
-  if (Number.isNaN(value)) return "nan";
-  return String(value).replace("e+", "e");
+  return formatDouble17g(value);
 }
 
 /**

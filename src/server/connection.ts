@@ -64,6 +64,15 @@ export class Connection implements ClientHandle, MessageSink {
   #batchOpen = false;
   /** The reply of a blocked command (WAIT) the client's later commands wait for. */
   #blocked: Promise<Reply> | null = null;
+  /**
+   * A read started while the client was blocked, into {@link #side}, not yet taken in: the
+   * socket is read while a command blocks so that a peer that goes away is noticed (its
+   * waiter freed) and what it sends meanwhile is kept for after the reply.
+   */
+  #sideRead: Promise<number | null> | null = null;
+  #side = new Uint8Array(16 * 1024);
+  /** Whether the peer closed its end while the client was blocked. */
+  #sideEof = false;
 
   /** Wraps an accepted socket. */
   constructor(socket: Deno.Conn, state: ClientState, host: ConnectionHost) {
@@ -102,17 +111,21 @@ export class Connection implements ClientHandle, MessageSink {
     const stats = this.#host.ctx.stats;
     try {
       while (!this.#closed && !this.#host.shuttingDown) {
-        if (!this.#makeRoom()) break;
-        const n = await this.#socket.read(this.#in.subarray(this.#end));
+        let n: number | null;
+        if (this.#sideRead !== null || this.#sideEof) n = await this.#takeSideRead();
+        else {
+          if (!this.#makeRoom()) break;
+          n = await this.#socket.read(this.#in.subarray(this.#end));
+          if (n !== null) this.#end += n;
+        }
         if (n === null) break;
-        this.#end += n;
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
         const ran = this.#runBatch();
         let keepOpen = typeof ran === "boolean" ? ran : await ran;
         // A blocked command (WAIT) holds the commands after it until its reply is known.
         while (keepOpen && this.#blocked !== null && !this.#closed) {
-          const reply = await this.#blocked;
+          const reply = await this.#awaitBlocked(this.#blocked);
           this.#blocked = null;
           this.#reply(reply);
           keepOpen = await this.#runBatch();
@@ -131,6 +144,65 @@ export class Connection implements ClientHandle, MessageSink {
       this.#close();
       await this.#writer;
     }
+  }
+
+  /**
+   * Waits for a blocked command's reply while reading the socket on the side: bytes the peer
+   * sends are kept in the input buffer, and a peer that closes its end marks the client killed,
+   * which frees its waiter (blocked_keys.ts looks for killed waiters) and so ends the wait.
+   */
+  async #awaitBlocked(blocked: Promise<Reply>): Promise<Reply> {
+    const settled = blocked.then((reply) => ({ reply }));
+    while (true) {
+      if (this.#sideRead === null && !this.#sideEof && !this.state.killed) {
+        this.#sideRead = this.#socket.read(this.#side).catch(() => null);
+      }
+      const read = this.#sideRead;
+      if (read === null) return (await settled).reply;
+      const first = await Promise.race([settled, read.then((n) => ({ n }))]);
+      if ("reply" in first) return first.reply;
+      this.#sideRead = null;
+      if (first.n === null) {
+        this.#sideEof = true;
+        this.state.killed = true;
+      } else if (!this.#keepSideBytes(first.n)) this.state.killed = true;
+    }
+  }
+
+  /**
+   * The main loop's read when a side read was started during a block: its bytes, already in the
+   * input buffer once it finishes, or null at the end of the stream.
+   */
+  async #takeSideRead(): Promise<number | null> {
+    if (this.#sideEof) return null;
+    const n = await (this.#sideRead as Promise<number | null>);
+    this.#sideRead = null;
+    if (n === null) {
+      this.#sideEof = true;
+      return null;
+    }
+    return this.#keepSideBytes(n) ? n : null;
+  }
+
+  /** Appends `n` bytes of {@link #side} to the input buffer; false past the query buffer limit. */
+  #keepSideBytes(n: number): boolean {
+    const pending = this.#end - this.#start;
+    const limit = this.#host.ctx.config.values["client-query-buffer-limit"];
+    if (pending + n > limit) {
+      this.#host.ctx.stats.queryBufferLimitDisconnections++;
+      return false;
+    }
+    if (this.#in.length - this.#end < n) {
+      const grown = new Uint8Array(Math.max(this.#in.length * 2, pending + n));
+      grown.set(this.#in.subarray(this.#start, this.#end));
+      this.#in = grown;
+      this.#start = 0;
+      this.#end = pending;
+    }
+    this.#in.set(this.#side.subarray(0, n), this.#end);
+    this.#end += n;
+    this.state.lastInteraction = now();
+    return true;
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Config } from "../config/config.ts";
 import type { ServerContext, ServerIdentity, ShutdownRequest } from "../commands/context.ts";
 import { createCommandTable } from "../commands/mod.ts";
 import { unwatchAll } from "../commands/transactions.ts";
+import { releaseBlockedClients } from "./blocked_keys.ts";
 import type { CommandTable } from "../commands/registry.ts";
 import { monotonicMs, now } from "../util/clock.ts";
 import { Keyspace } from "../store/keyspace.ts";
@@ -25,6 +26,13 @@ import { registerServerMetrics } from "../metrics/server_metrics.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { registerReplicationMetrics } from "../metrics/replication_metrics.ts";
 import { registerClusterMetrics } from "../metrics/cluster_metrics.ts";
+import { encodingLimits } from "../store/collection.ts";
+import {
+  NOTIFY_EVICTED,
+  NOTIFY_EXPIRED,
+  NOTIFY_NEW,
+  notifyKeyspaceEvent,
+} from "../pubsub/keyspace_events.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 import { Cluster } from "../cluster/cluster.ts";
@@ -91,7 +99,12 @@ export class Server implements ServerContext {
     this.config = config;
     this.keyspace = new Keyspace(config.values.databases);
     this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
-    this.keyspace.events.removed = (db, key) => this.propagator.command(db, ["DEL", key]);
+    this.keyspace.events.removed = (db, key, why) => {
+      // Redis notifies before propagating the DEL (deleteExpiredKeyAndPropagate).
+      const type = why === "expired" ? NOTIFY_EXPIRED : NOTIFY_EVICTED;
+      notifyKeyspaceEvent(this, type, why, key, db);
+      this.propagator.command(db, ["DEL", key]);
+    };
     // Cluster mode: database 0 indexes its keys by hash slot from the first key loaded on.
     if (config.values["cluster-enabled"]) this.keyspace.db(0).indexSlots();
     this.persistence = new Persistence(this, config);
@@ -107,6 +120,8 @@ export class Server implements ServerContext {
       () => this.#listener !== null && !this.#shuttingDown,
     );
     this.#applyEviction();
+    this.#applyEncodingLimits();
+    this.#applyKeyCreatedEvents();
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     config.onChange((names) => {
       log.info("Configuration changed: {params}", {
@@ -117,7 +132,32 @@ export class Server implements ServerContext {
       });
       if (names.some((n) => n.startsWith("maxmemory") || n === "maxkeys")) this.#applyEviction();
       if (names.includes("hz") && this.#cron !== undefined) this.#startCron();
+      if (names.some((n) => n.endsWith("-entries") || n.endsWith("-value"))) {
+        this.#applyEncodingLimits();
+      }
+      if (names.includes("notify-keyspace-events")) this.#applyKeyCreatedEvents();
     });
+  }
+
+  /**
+   * Listens for key creations only while `notify-keyspace-events` asks for `new` events (Redis's
+   * `n` class, published from dbAdd), so that creating keys costs nothing otherwise.
+   */
+  #applyKeyCreatedEvents(): void {
+    const wanted = (this.config.values["notify-keyspace-events"] & NOTIFY_NEW) !== 0;
+    this.keyspace.events.keyCreated = wanted
+      ? (db, key) => notifyKeyspaceEvent(this, NOTIFY_NEW, "new", key, db)
+      : null;
+  }
+
+  /** Hands the `*-max-*` encoding settings to the collections (collection.ts). */
+  #applyEncodingLimits(): void {
+    const v = this.config.values;
+    encodingLimits.hashMaxListpackEntries = v["hash-max-listpack-entries"];
+    encodingLimits.hashMaxListpackValue = v["hash-max-listpack-value"];
+    encodingLimits.setMaxIntsetEntries = v["set-max-intset-entries"];
+    encodingLimits.zsetMaxListpackEntries = v["zset-max-listpack-entries"];
+    encodingLimits.zsetMaxListpackValue = v["zset-max-listpack-value"];
   }
 
   /** Identity of this process; available once started. */
@@ -234,6 +274,8 @@ export class Server implements ServerContext {
     } catch {
       // Listener already closed.
     }
+    // Clients blocked on keys (BLPOP...) wait for no reply any more: their connections close.
+    releaseBlockedClients(this);
     for (const conn of this.#live.keys()) conn.closeWhenIdle();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {

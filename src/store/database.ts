@@ -10,12 +10,13 @@ import { KeyTable } from "./key_table.ts";
 import type { SlotIndex } from "./slot_index.ts";
 import { now as clockNow } from "../util/clock.ts";
 import { toBinaryString } from "../util/bytes.ts";
+import type { CollectionValue } from "./collection.ts";
 
 /**
- * A stored value. Strings are binary strings; other Redis types will be objects, so
- * `typeof value === "string"` is the type tag for strings.
+ * A stored value. Strings are binary strings; the other Redis types are collection objects
+ * (collection.ts), so `typeof value === "string"` is the type tag for strings.
  */
-export type StoredValue = string;
+export type StoredValue = string | CollectionValue;
 
 /**
  * What the database records about accesses, as the eviction policy needs: recency (each
@@ -66,9 +67,19 @@ export type ExpiryMode = "delete" | "hide" | "keep";
 /** Callbacks the keyspace makes for changes no command asked for, and how expiry behaves. */
 export interface KeyspaceEvents {
   /** A key of database `db` is about to be removed because it expired or was evicted. */
-  removed: ((db: number, key: Uint8Array) => void) | null;
+  removed: ((db: number, key: Uint8Array, why: "expired" | "evicted") => void) | null;
   /** How lookups treat keys past their TTL. */
   expiry: ExpiryMode;
+  /**
+   * A collection was stored under `key` of database `db` (created, or replacing a value): how
+   * clients blocked on a missing key learn that it may serve them (server/blocked_keys.ts).
+   */
+  collectionStored?: ((db: number, key: string) => void) | null;
+  /**
+   * A key was created in database `db` (keyspace notifications' `new` event); null unless
+   * someone listens, so that creating a key costs nothing more otherwise.
+   */
+  keyCreated?: ((db: number, key: Uint8Array) => void) | null;
 }
 
 /**
@@ -356,7 +367,7 @@ export class Database {
   /** The value of entry `id`: a binary string, or the object of another type. */
   valueOf(id: number): StoredValue {
     const object = this.#table.objectOf(id);
-    return object === undefined ? this.#table.valueString(id) : object as StoredValue;
+    return object === undefined ? this.#table.valueString(id) : object;
   }
 
   #counted(id: number, now: number, noTouch: boolean): void {
@@ -445,22 +456,22 @@ export class Database {
   /** Removes a key whose TTL passed, telling the listener first. */
   #expire(id: number): void {
     this.#removing(id);
-    this.#announceRemoval(id);
+    this.#announceRemoval(id, "expired");
     this.#table.remove(id);
     this.#counters.expiredKeys++;
   }
 
-  #announceRemoval(id: number): void {
+  #announceRemoval(id: number, why: "expired" | "evicted"): void {
     const removed = this.#events.removed;
     if (removed === null) return;
     const start = this.#table.keyStart(id);
-    removed(this.index, this.#table.arena.slice(start, start + this.#table.keyLength(id)));
+    removed(this.index, this.#table.arena.slice(start, start + this.#table.keyLength(id)), why);
   }
 
   /** Deletes the entry `id` chosen by {@link evictionCandidate}, telling the listener first. */
   evictId(id: number): void {
     this.#removing(id);
-    this.#announceRemoval(id);
+    this.#announceRemoval(id, "evicted");
     this.#table.remove(id);
   }
 
@@ -478,7 +489,10 @@ export class Database {
       if (isString) table.setValueString(id, value);
       this.#overwritten(id, keepTtl, now);
     }
-    if (!isString) table.setObject(id, value);
+    if (!isString) {
+      table.setObject(id, value);
+      this.#events.collectionStored?.(this.index, key);
+    }
   }
 
   /**
@@ -542,6 +556,11 @@ export class Database {
   #created(id: number, now: number): void {
     const stamp = this.#tracking === "lfu" ? minutes(now) * 256 + LFU_INIT : this.#stamp(now);
     this.#table.setAccess(id, stamp);
+    const keyCreated = this.#events.keyCreated;
+    if (keyCreated != null) {
+      const start = this.#table.keyStart(id);
+      keyCreated(this.index, this.#table.arena.slice(start, start + this.#table.keyLength(id)));
+    }
   }
 
   #overwritten(id: number, keepTtl: boolean, now: number): void {
@@ -549,6 +568,49 @@ export class Database {
     if (this.#tracking === "lfu") table.setAccess(id, lfuIncrement(table.access(id), now));
     else table.setAccess(id, this.#stamp(now));
     if (!keepTtl && table.volatileCount > 0) table.clearExpire(id);
+  }
+
+  /**
+   * Before a command changes the collection stored under the existing `key` in place (HSET on
+   * a hash that exists, LPUSH on a list, ...): tells the snapshots and the watchers, and returns
+   * the collection's `bytes`, to hand back to {@link endUpdate} once the change is made. Call it
+   * only when something will change, since {@link endUpdate} counts a change.
+   */
+  beginUpdate(key: string): number {
+    const table = this.#table;
+    const id = table.findString(key);
+    const object = id < 0 ? undefined : table.objectOf(id);
+    if (object === undefined) throw new Error("beginUpdate: the key holds no collection");
+    this.#changing(id);
+    return object.bytes;
+  }
+
+  /**
+   * After a command changed the collection under `key` in place ({@link beginUpdate} gave
+   * `bytesBefore`): counts `changes` (Redis's `server.dirty`, which also makes the command
+   * propagate), records the access, and deletes the key if the collection is now empty, as
+   * Redis never keeps an empty collection. Returns whether the key was deleted.
+   */
+  endUpdate(key: string, bytesBefore: number, changes = 1, now = clockNow()): boolean {
+    const table = this.#table;
+    const id = table.findString(key);
+    const object = table.objectOf(id) as CollectionValue;
+    this.#counters.dirty += changes;
+    table.objectResized(bytesBefore, object.bytes);
+    if (object.size === 0) {
+      table.remove(id);
+      return true;
+    }
+    this.#overwritten(id, true, now);
+    return false;
+  }
+
+  /**
+   * Records that a stored collection changed its `bytes` without a logical change (a
+   * conversion to another encoding that a read caused), so that `used_memory` stays exact.
+   */
+  collectionResized(bytesBefore: number, bytesAfter: number): void {
+    this.#table.objectResized(bytesBefore, bytesAfter);
   }
 
   /** Deletes a key; true if it existed (even if logically expired, as Redis's dbDelete). */

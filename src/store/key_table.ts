@@ -33,6 +33,7 @@ import { nextScanCursor, placeRef, unplace } from "./slots.ts";
 import { IdSet } from "./id_set.ts";
 import { blockBytes, ENTRY_OVERHEAD, SLOT_INDEX_OVERHEAD, TTL_OVERHEAD } from "./memory.ts";
 import { SlotIndex } from "./slot_index.ts";
+import type { CollectionValue } from "./collection.ts";
 
 /** Block header bytes (key length, value length, id, hash, access stamp). */
 const HEADER = 24;
@@ -73,7 +74,9 @@ export class KeyTable {
   #volatile = new IdSet();
   #mem = new Arena();
   #scratch = new Uint8Array(64);
-  #objects = new Map<number, unknown>();
+  #objects = new Map<number, CollectionValue>();
+  /** Sum of the `bytes` of the objects in `#objects` (see {@link objectResized}). */
+  #objectBytes = 0;
   #clears = 0;
   /** Ids by cluster hash slot, or null when not kept (outside cluster mode). */
   #bySlot: SlotIndex | null = null;
@@ -101,7 +104,8 @@ export class KeyTable {
   /** Bytes the entries occupy, by the model in memory.ts. */
   get usedBytes(): number {
     const perKey = this.#bySlot === null ? ENTRY_OVERHEAD : ENTRY_OVERHEAD + SLOT_INDEX_OVERHEAD;
-    return this.#mem.usedBytes + this.#size * perKey + this.#volatile.size * TTL_OVERHEAD;
+    return this.#mem.usedBytes + this.#size * perKey + this.#volatile.size * TTL_OVERHEAD +
+      this.#objectBytes;
   }
 
   /** Bytes reserved by the table's arrays and arena, used or not (for fragmentation figures). */
@@ -240,7 +244,7 @@ export class KeyTable {
     const at = this.#blockAt(id);
     if ((this.#mem.i32[(at >> 2) + 2] & OBJECT) !== 0) {
       this.#mem.i32[(at >> 2) + 2] = id;
-      this.#objects.delete(id);
+      this.#forgetObject(id);
     }
     const kLen = this.#mem.i32[at >> 2];
     const oldLen = this.#mem.i32[(at >> 2) + 1];
@@ -278,14 +282,30 @@ export class KeyTable {
   }
 
   /** Replaces the value of entry `id` with an object (a value of another type than string). */
-  setObject(id: number, value: unknown): void {
+  setObject(id: number, value: CollectionValue): void {
     this.setValue(id, this.#scratch, 0, 0);
     this.#mem.i32[(this.#blockAt(id) >> 2) + 2] = id | OBJECT;
     this.#objects.set(id, value);
+    this.#objectBytes += value.bytes;
+  }
+
+  /**
+   * Records that the object of an entry changed its `bytes` in place from `before` (a command
+   * that added or removed elements), so that {@link usedBytes} stays exact.
+   */
+  objectResized(before: number, after: number): void {
+    this.#objectBytes += after - before;
+  }
+
+  #forgetObject(id: number): void {
+    const object = this.#objects.get(id);
+    if (object === undefined) return;
+    this.#objectBytes -= object.bytes;
+    this.#objects.delete(id);
   }
 
   /** The object value of entry `id`, or undefined when its value is bytes. */
-  objectOf(id: number): unknown {
+  objectOf(id: number): CollectionValue | undefined {
     const word = this.#mem.i32[(this.#blockAt(id) >> 2) + 2];
     return (word & OBJECT) === 0 ? undefined : this.#objects.get(id);
   }
@@ -295,7 +315,7 @@ export class KeyTable {
     const rec = this.#rec;
     const r = id * 4;
     const at = this.#blockAt(id);
-    if ((this.#mem.i32[(at >> 2) + 2] & OBJECT) !== 0) this.#objects.delete(id);
+    if ((this.#mem.i32[(at >> 2) + 2] & OBJECT) !== 0) this.#forgetObject(id);
     unplace(this.#slots, this.#mask, this.#slotOf(at));
     // Before the release, which overwrites the block's first word (the key's length).
     this.#bySlot?.remove(id, this.#mem.bytes, at + HEADER, at + HEADER + this.#mem.i32[at >> 2]);
@@ -489,6 +509,7 @@ export class KeyTable {
     this.#volatile = new IdSet();
     this.#mem = new Arena();
     this.#objects = new Map();
+    this.#objectBytes = 0;
     this.#bySlot?.clear(INITIAL_IDS);
     this.#clears++;
   }

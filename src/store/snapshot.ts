@@ -12,6 +12,7 @@
  * starts again.
  */
 import type { ChangeGuard, Database } from "./database.ts";
+import type { CollectionValue } from "./collection.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { monotonicMs } from "../util/clock.ts";
@@ -22,8 +23,13 @@ export interface SnapshotEntry {
   db: number;
   /** Key bytes (valid until the next step). */
   key: Uint8Array;
-  /** Value bytes for a string (valid until the next step). */
+  /** Value bytes for a string (valid until the next step); empty for a collection. */
   value: Uint8Array;
+  /**
+   * The value when it is a collection (a hash, list, set or sorted set), else null. Read it
+   * before the next step: the server may change it afterwards.
+   */
+  object: CollectionValue | null;
   /** Absolute expiry time in ms, or -1 for none. */
   expireAt: number;
 }
@@ -43,6 +49,8 @@ class DatabaseWalk implements ChangeGuard {
   #preExpire: Float64Array | null = null;
   /** Pre-images: key length, value length (4 bytes each, little-endian), key, value. */
   readonly #preImages = new ByteBuffer(64 * 1024);
+  /** The collections of changed ids, copied (a collection's bytes are not in the arena). */
+  #preObjects: Map<number, CollectionValue> | null = null;
   /** Ids whose pre-image is kept. */
   retained = 0;
   #onReset: () => void;
@@ -92,11 +100,17 @@ class DatabaseWalk implements ChangeGuard {
     p += keyLength;
     b.set(table.arena.subarray(table.valueStart(id), table.valueStart(id) + valueLength), p);
     out.length = p + valueLength;
+    const object = table.objectOf(id);
+    if (object !== undefined) (this.#preObjects ??= new Map()).set(id, object.clone());
     this.retained++;
   }
 
   /** The kept entry of `id` as key and value views and expiry, or null when unchanged. */
-  preImageOf(id: number): { key: Uint8Array; value: Uint8Array; expireAt: number } | null {
+  preImageOf(
+    id: number,
+  ):
+    | { key: Uint8Array; value: Uint8Array; object: CollectionValue | null; expireAt: number }
+    | null {
     const at = this.#preImage === null ? 0 : this.#preImage[id];
     if (at === 0) return null;
     const b = this.#preImages.bytes;
@@ -107,6 +121,7 @@ class DatabaseWalk implements ChangeGuard {
     return {
       key: b.subarray(keyStart, keyStart + keyLength),
       value: b.subarray(keyStart + keyLength, keyStart + keyLength + valueLength),
+      object: this.#preObjects?.get(id) ?? null,
       expireAt: this.#preExpire![id],
     };
   }
@@ -190,7 +205,7 @@ export class Snapshot {
       budget--;
       const pre = walk.preImageOf(id);
       if (pre !== null) {
-        this.#emit(index, pre.key, pre.value, pre.expireAt, emit);
+        this.#emit(index, pre.key, pre.value, pre.object, pre.expireAt, emit);
         continue;
       }
       const keyStart = table.keyStart(id);
@@ -199,6 +214,7 @@ export class Snapshot {
         index,
         table.arena.subarray(keyStart, keyStart + table.keyLength(id)),
         table.arena.subarray(valueStart, valueStart + table.valueLength(id)),
+        table.objectOf(id) ?? null,
         table.expireAt(id),
         emit,
       );
@@ -210,11 +226,12 @@ export class Snapshot {
     db: number,
     key: Uint8Array,
     value: Uint8Array,
+    object: CollectionValue | null,
     expireAt: number,
     emit: (entry: SnapshotEntry) => void,
   ): void {
     if (expireAt >= 0 && expireAt <= this.startedAt) return;
-    emit({ db, key, value, expireAt });
+    emit({ db, key, value, object, expireAt });
   }
 
   #abort(): void {

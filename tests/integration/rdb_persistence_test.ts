@@ -233,14 +233,27 @@ Deno.test("damaged fixture files stop the start with the offset, never a partial
     ["corrupt.aof", "appendonly.aof", ["--appendonly", "yes"], /at offset 50/],
   ];
   for (const [fixture, name, args, message] of cases) {
-    const dir = await tempDir();
-    try {
-      await Deno.copyFile(`${FIXTURES}${fixture}`, `${dir}/${name}`);
-      const result = await runCli(["serve", "--port", "0", "--dir", dir, "--save", "", ...args]);
-      assert.equal(result.code, 1, fixture);
-      assert.match(result.stderr, message, fixture);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    // With save rules too: a failed start must not save the part it loaded over the file.
+    for (const save of [[], ["--save", ""]]) {
+      const dir = await tempDir();
+      try {
+        await Deno.copyFile(`${FIXTURES}${fixture}`, `${dir}/${name}`);
+        const result = await runCli(["serve", "--port", "0", "--dir", dir, ...save, ...args]);
+        assert.equal(result.code, 1, fixture);
+        assert.match(result.stderr, message, fixture);
+        assert.deepEqual(
+          await Deno.readFile(`${dir}/${name}`),
+          await Deno.readFile(`${FIXTURES}${fixture}`),
+          `${fixture}: the damaged file is left as it was`,
+        );
+        assert.deepEqual(
+          [...Deno.readDirSync(dir)].map((e) => e.name),
+          [name],
+          `${fixture}: no other file written`,
+        );
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     }
   }
 });

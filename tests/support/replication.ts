@@ -46,7 +46,32 @@ export async function pipelined(
   return replies;
 }
 
-/** Keys per database and a SHA-256 of every key, value and absolute expiry, sorted. */
+/** The command that reads a whole value of each type. */
+const READERS: Record<string, (key: string) => (string | number)[]> = {
+  string: (k) => ["GET", k],
+  list: (k) => ["LRANGE", k, 0, -1],
+  set: (k) => ["SMEMBERS", k],
+  zset: (k) => ["ZRANGE", k, 0, -1, "WITHSCORES"],
+  hash: (k) => ["HGETALL", k],
+};
+
+/** A value's reply in a form equal for equal values (set members and hash fields sorted). */
+function canonicalValue(type: string, reply: unknown): string {
+  if (!Array.isArray(reply)) return String(reply);
+  if (type === "set") return JSON.stringify([...reply].sort());
+  if (type === "hash") {
+    const pairs: string[] = [];
+    for (let i = 0; i < reply.length; i += 2) pairs.push(JSON.stringify([reply[i], reply[i + 1]]));
+    return pairs.sort().join(",");
+  }
+  return JSON.stringify(reply);
+}
+
+/**
+ * Keys per database and a SHA-256 of every key, its type, value and absolute expiry, sorted.
+ * Values of every type are compared: strings, lists (in order), sets and hashes (as sets),
+ * sorted sets (in order, with scores).
+ */
 export async function datasetDigest(port: number): Promise<{ keys: number[]; digest: string }> {
   await using conn = await RespConn.connect(port);
   const lines: string[] = [];
@@ -64,15 +89,20 @@ export async function datasetDigest(port: number): Promise<{ keys: number[]; dig
       cursor = next;
     } while (cursor !== "0");
     const unique = [...new Set(names)].sort();
-    const commands = unique.flatMap((k) => [["GET", k], ["PEXPIRETIME", k]]);
+    const types = await pipelined(conn, unique.map((k) => ["TYPE", k])) as string[];
+    const commands = unique.flatMap((k, i) => [
+      (READERS[types[i]] ?? READERS.string)(k),
+      ["PEXPIRETIME", k],
+    ]);
     const replies = await pipelined(conn, commands);
     let present = 0;
     for (let i = 0; i < unique.length; i++) {
       const value = replies[2 * i];
-      // A key that expired between SCAN and GET is not part of either dataset.
-      if (value === null) continue;
+      // A key that expired between SCAN and the read is not part of either dataset.
+      if (types[i] === "none" || value === null) continue;
       present++;
-      lines.push(`${db}\0${unique[i]}\0${value}\0${replies[2 * i + 1]}`);
+      const shown = canonicalValue(types[i], value);
+      lines.push(`${db}\0${unique[i]}\0${types[i]}\0${shown}\0${replies[2 * i + 1]}`);
     }
     keys.push(present);
   }

@@ -31,6 +31,12 @@ export class ByteInput {
   mark = 0;
   /** The file offset a retried record needs the data to reach, set when NEED_MORE is thrown. */
   wanted = 0;
+  /**
+   * Where a retried record would rather the data reached (0: no preference): a large record
+   * asks for more than its known minimum so that it is not parsed again for every chunk. The
+   * end of the input may come first; only {@link wanted} is required.
+   */
+  preferred = 0;
   /** Checksum of the consumed bytes, or null when not verifying. */
   readonly crc: Crc64 | null;
   /** `buf[0, crcPos)` is already in the checksum. */

@@ -10,6 +10,7 @@
  */
 
 import { RdbParser, STEP_DONE, STEP_NEED_MORE } from "./_parser.ts";
+import { CollectionDecoder } from "./_collections.ts";
 import { crc64 } from "./crc64.ts";
 import { RdbError } from "./errors.ts";
 import {
@@ -25,6 +26,7 @@ import {
 import { lzfDecompress, LzfError } from "./lzf.ts";
 import { RdbWriter } from "./writer.ts";
 import { concatBytes } from "../../util/bytes.ts";
+import type { CollectionValue } from "../../store/collection.ts";
 
 /** Version and checksum bytes after the value. */
 const FOOTER = 10;
@@ -65,9 +67,18 @@ function dumpWriter(compression: boolean): { writer: RdbWriter; chunks: Uint8Arr
 
 /** The DUMP payload of a string value; `compression` as `rdbcompression`. */
 export function dumpString(value: Uint8Array, compression: boolean): Uint8Array {
+  return dumpValue(value, compression);
+}
+
+/**
+ * The DUMP payload of a value: a string's bytes or a collection (written in the plain
+ * encodings, see RdbWriter); `compression` as `rdbcompression`.
+ */
+export function dumpValue(value: Uint8Array | CollectionValue, compression: boolean): Uint8Array {
   const { writer, chunks } = dumpWriter(compression);
   chunks.length = 0;
-  writer.value(value);
+  if (value instanceof Uint8Array) writer.value(value);
+  else writer.collectionValue(value);
   writer.flush();
   const body = concatBytes(chunks);
   chunks.length = 0;
@@ -137,13 +148,16 @@ function readStringValue(payload: Uint8Array, end: number, maxStringBytes: numbe
 }
 
 /**
- * The string value of a DUMP payload. Throws {@link DumpPayloadError}: `footer` when the payload
- * is shorter than its footer, names a newer RDB version or fails its checksum (Redis's
- * `verifyDumpPayload`); `format` when the value is not a well-formed string (other types
- * included: gocache holds strings only) or is longer than `maxStringBytes`. Bytes after the
- * value are ignored, as Redis ignores them.
+ * The value of a DUMP payload: a string's bytes or a collection. Throws
+ * {@link DumpPayloadError}: `footer` when the payload is shorter than its footer, names a newer
+ * RDB version or fails its checksum (Redis's `verifyDumpPayload`); `format` when the value is
+ * not well-formed (an unknown type included) or holds a string longer than `maxStringBytes`.
+ * Bytes after the value are ignored, as Redis ignores them.
  */
-export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint8Array {
+export function restoreValue(
+  payload: Uint8Array,
+  maxStringBytes: number,
+): Uint8Array | CollectionValue {
   if (payload.length < FOOTER) throw new DumpPayloadError("footer", "Payload too short");
   const end = payload.length - FOOTER;
   const version = payload[end] | (payload[end + 1] << 8);
@@ -157,14 +171,40 @@ export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint
   if (crc64(payload.subarray(0, end + 2)) !== stored) {
     throw new DumpPayloadError("footer", "Payload checksum mismatch");
   }
-  if (end === 0 || payload[0] !== TYPE_STRING) {
+  if (end === 0) throw new DumpPayloadError("format", "Payload holds no value");
+  // The first byte must name a value type, as Redis's rdbLoadObjectType checks (an opcode there
+  // would make the parser read a record of another kind).
+  if (payload[0] !== TYPE_STRING && !CollectionDecoder.decodes(payload[0])) {
+    throw new DumpPayloadError("format", `Payload of unknown value type ${payload[0]}`);
+  }
+  if (payload[0] === TYPE_STRING) {
+    const direct = readStringValue(payload, end, maxStringBytes);
+    if (direct !== null) return direct;
+  }
+  return parsePayloadValue(payload, maxStringBytes);
+}
+
+/**
+ * The string value of a DUMP payload: {@link restoreValue}, refusing other types with a
+ * `format` error.
+ */
+export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint8Array {
+  const value = restoreValue(payload, maxStringBytes);
+  if (!(value instanceof Uint8Array)) {
     throw new DumpPayloadError("format", "Payload holds no string value");
   }
-  const direct = readStringValue(payload, end, maxStringBytes);
-  if (direct !== null) return direct;
-  // The value as the first key of an RDB image (empty key), parsed by the snapshot reader and
-  // left at that key. Like Redis's loader, it may read into the footer and ignores what follows
-  // the value; a value that runs past the footer is truncated.
+  return value;
+}
+
+/**
+ * The value of a payload parsed as the first key of an RDB image (empty key) by the snapshot
+ * reader, and left at that key. Like Redis's loader, it may read into the footer and ignores
+ * what follows the value; a value that runs past the footer is truncated.
+ */
+function parsePayloadValue(
+  payload: Uint8Array,
+  maxStringBytes: number,
+): Uint8Array | CollectionValue {
   const body = payload.subarray(1);
   const image = new Uint8Array(MAGIC.length + 2 + 1 + 1 + body.length);
   let at = 0;
@@ -172,12 +212,15 @@ export function restoreString(payload: Uint8Array, maxStringBytes: number): Uint
   at += MAGIC.length;
   image[at++] = OP_SELECTDB;
   image[at++] = 0;
-  image[at++] = TYPE_STRING;
+  image[at++] = payload[0];
   image[at++] = 0;
   image.set(body, at);
-  const found: { value: Uint8Array | null } = { value: null };
+  const found: { value: Uint8Array | CollectionValue | null } = { value: null };
   const parser = new RdbParser({
     entry(_db, _key, value) {
+      found.value = value;
+    },
+    collection(_db, _key, value) {
       found.value = value;
     },
   }, { maxStringBytes, copy: true });

@@ -38,8 +38,40 @@ export const OP_SELECTDB = 0xfe;
 /** Opcode: end of the data; the checksum follows from version 5 on. */
 export const OP_EOF = 0xff;
 
-/** Value type of a string, the only type gocache stores. */
+/** Value type of a string. */
 export const TYPE_STRING = 0;
+/** Value type of a list as a plain sequence of strings (what gocache writes for lists). */
+export const TYPE_LIST = 1;
+/** Value type of a set as a plain sequence of strings (what gocache writes for sets). */
+export const TYPE_SET = 2;
+/** Value type of a sorted set with scores as decimal text (RDB before version 8). */
+export const TYPE_ZSET = 3;
+/** Value type of a hash as a plain sequence of fields and values (what gocache writes). */
+export const TYPE_HASH = 4;
+/** Value type of a sorted set with binary double scores (what gocache writes). */
+export const TYPE_ZSET_2 = 5;
+/** Value type of a hash as a zipmap blob (Redis before 2.6). */
+export const TYPE_HASH_ZIPMAP = 9;
+/** Value type of a list as a ziplist blob (Redis before 3.2). */
+export const TYPE_LIST_ZIPLIST = 10;
+/** Value type of a set of integers as an intset blob. */
+export const TYPE_SET_INTSET = 11;
+/** Value type of a sorted set as a ziplist blob (Redis before 7.0). */
+export const TYPE_ZSET_ZIPLIST = 12;
+/** Value type of a hash as a ziplist blob (Redis before 7.0). */
+export const TYPE_HASH_ZIPLIST = 13;
+/** Value type of a list as a quicklist of ziplist blobs (Redis 3.2 to 6.2). */
+export const TYPE_LIST_QUICKLIST = 14;
+/** Value type of a hash as a listpack blob (Redis 7.0). */
+export const TYPE_HASH_LISTPACK = 16;
+/** Value type of a sorted set as a listpack blob (Redis 7.0). */
+export const TYPE_ZSET_LISTPACK = 17;
+/** Value type of a list as a quicklist of listpack or plain nodes (Redis 7.0). */
+export const TYPE_LIST_QUICKLIST_2 = 18;
+/** Quicklist 2 node container: one element stored as it is. */
+export const QUICKLIST_NODE_PLAIN = 1;
+/** Quicklist 2 node container: a listpack of elements. */
+export const QUICKLIST_NODE_PACKED = 2;
 
 /** Names of the value types Redis defines, indexed by type number, for error messages. */
 export const TYPE_NAMES: readonly string[] = [

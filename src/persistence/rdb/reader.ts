@@ -11,6 +11,7 @@
  * chunks (./_parser.ts), so a large file costs a promise per chunk, not per key.
  */
 
+import type { CollectionValue } from "../../store/collection.ts";
 import { RdbParser, STEP_NEED_MORE, STEP_RECORD } from "./_parser.ts";
 import { rdbErrorAt } from "./errors.ts";
 
@@ -32,6 +33,16 @@ export interface RdbHandler {
   resizeDb?(size: number, expires: number): void | Promise<void>;
   /** One string key; `expireAtMs` is milliseconds since the epoch, or -1 for none. */
   entry(db: number, key: Uint8Array, value: Uint8Array, expireAtMs: number): void | Promise<void>;
+  /**
+   * One key holding a hash, list, set or sorted set (the value is the handler's to keep); a
+   * reader without it refuses files that hold one.
+   */
+  collection?(
+    db: number,
+    key: Uint8Array,
+    value: CollectionValue,
+    expireAtMs: number,
+  ): void | Promise<void>;
 }
 
 /** Options of {@link readRdb}. */
@@ -97,10 +108,12 @@ export async function readRdb(
         }
       } else if (step === STEP_NEED_MORE) {
         const input = parser.input;
-        while (input.received < input.wanted) {
-          if (!await pull()) {
-            throw rdbErrorAt("Unexpected end of file", input.received);
-          }
+        const target = Math.max(input.wanted, input.preferred);
+        input.preferred = 0;
+        while (input.received < target) {
+          if (await pull()) continue;
+          if (input.received >= input.wanted) break;
+          throw rdbErrorAt("Unexpected end of file", input.received);
         }
       } else {
         break;

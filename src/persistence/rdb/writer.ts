@@ -1,5 +1,5 @@
 /**
- * A streaming RDB writer (version 10, string values only), byte-compatible in structure with
+ * A streaming RDB writer (version 10), byte-compatible in structure with
  * what redis-server 7.0 writes: `redis-check-rdb` accepts it and redis-server loads it.
  *
  * The output goes to a sink in chunks of about `chunkSize` bytes, never as one whole file, so a
@@ -28,8 +28,17 @@ import {
   OP_RESIZEDB,
   OP_SELECTDB,
   RDB_VERSION,
+  TYPE_HASH,
+  TYPE_LIST,
+  TYPE_SET,
   TYPE_STRING,
+  TYPE_ZSET_2,
 } from "./format.ts";
+import type { CollectionValue } from "../../store/collection.ts";
+import type { HashValue } from "../../store/hash_value.ts";
+import type { ListValue } from "../../store/list_value.ts";
+import type { SetValue } from "../../store/set_value.ts";
+import type { SortedSetValue } from "../../store/sorted_set_value.ts";
 import { lzfCompressInto } from "./lzf.ts";
 
 /**
@@ -79,6 +88,8 @@ export class RdbWriter {
   readonly #out: ChunkedOutput;
   readonly #compression: boolean;
   #scratch = new Uint8Array(0);
+  /** Bytes of the binary string being written (see {@link #putBinary}). */
+  #text = new Uint8Array(256);
   #state: State = "new";
 
   constructor(sink: RdbSink, options: RdbWriterOptions = {}) {
@@ -162,6 +173,104 @@ export class RdbWriter {
     this.#putString(key, true);
     this.#putString(value, true);
     return out.result();
+  }
+
+  /**
+   * Writes one key of the selected database holding a collection, in the plain encodings every
+   * Redis version reads (see {@link #putCollection}); `expireAtMs` as for {@link entry}.
+   */
+  collectionEntry(
+    key: Uint8Array,
+    value: CollectionValue,
+    expireAtMs: number = NO_EXPIRE,
+  ): void | Promise<void> {
+    if (this.#state !== "db") this.#expect("db", "collectionEntry()");
+    if (expireAtMs !== NO_EXPIRE && (!Number.isSafeInteger(expireAtMs) || expireAtMs < 0)) {
+      throw new RangeError(`Expire time must be -1 or a non-negative integer, got ${expireAtMs}`);
+    }
+    const out = this.#out;
+    out.begin();
+    if (expireAtMs !== NO_EXPIRE) {
+      out.reserve(9);
+      const buf = out.buf;
+      let p = out.len;
+      buf[p++] = OP_EXPIRETIME_MS;
+      const lo = expireAtMs % 0x1_0000_0000;
+      p = putUint32LE(buf, p, lo);
+      out.len = putUint32LE(buf, p, (expireAtMs - lo) / 0x1_0000_0000);
+    }
+    this.#putCollectionKeyed(key, value);
+    return out.result();
+  }
+
+  /**
+   * Writes a collection value alone, its type byte and body without a key: the body of a DUMP
+   * payload (see dump.ts). Allowed in any state before {@link end}.
+   */
+  collectionValue(value: CollectionValue): void | Promise<void> {
+    if (this.#state === "ended") this.#expect("new", "collectionValue()");
+    this.#out.begin();
+    this.#putCollectionKeyed(null, value);
+    return this.#out.result();
+  }
+
+  /**
+   * The type byte, the key (unless null) and the body of a collection. gocache writes the plain
+   * encodings (Redis's RDB_TYPE_LIST, _SET, _HASH and _ZSET_2: a count, then each element as an
+   * RDB string, scores as binary doubles) rather than listpacks: every Redis version loads them
+   * and converts small ones to its compact encodings as it goes, and writing them needs no
+   * second pass to build a blob.
+   */
+  #putCollectionKeyed(key: Uint8Array | null, value: CollectionValue): void {
+    const out = this.#out;
+    switch (value.type) {
+      case "hash": {
+        out.byte(TYPE_HASH);
+        if (key !== null) this.#putString(key, true);
+        this.#putLength(value.size);
+        for (const [field, v] of (value as HashValue).entries()) {
+          this.#putBinary(field);
+          this.#putBinary(v);
+        }
+        return;
+      }
+      case "list": {
+        out.byte(TYPE_LIST);
+        if (key !== null) this.#putString(key, true);
+        this.#putLength(value.size);
+        for (const item of (value as ListValue).items()) this.#putBinary(item);
+        return;
+      }
+      case "set": {
+        out.byte(TYPE_SET);
+        if (key !== null) this.#putString(key, true);
+        this.#putLength(value.size);
+        for (const member of (value as SetValue).members()) this.#putBinary(member);
+        return;
+      }
+      case "zset": {
+        out.byte(TYPE_ZSET_2);
+        if (key !== null) this.#putString(key, true);
+        this.#putLength(value.size);
+        for (const [member, score] of (value as SortedSetValue).entries()) {
+          this.#putBinary(member);
+          out.reserve(8);
+          new DataView(out.buf.buffer, out.buf.byteOffset).setFloat64(out.len, score, true);
+          out.len += 8;
+        }
+        return;
+      }
+    }
+  }
+
+  /** Writes a binary string (one byte per character) as {@link #putString} does. */
+  #putBinary(text: string): void {
+    const len = text.length;
+    if (this.#text.length < len) this.#text = new Uint8Array(Math.max(len, this.#text.length * 2));
+    const bytes = this.#text;
+    for (let i = 0; i < len; i++) bytes[i] = text.charCodeAt(i);
+    this.#putString(bytes.subarray(0, len), false);
+    if (bytes.length > KEEP_SCRATCH) this.#text = new Uint8Array(256);
   }
 
   /**

@@ -220,21 +220,26 @@ Deno.test("a DoubleReply is a , double under RESP3 and a bulk string under RESP2
   check(new DoubleReply(Infinity), "$3\r\ninf\r\n", ",inf\r\n");
   check(new DoubleReply(-Infinity), "$4\r\n-inf\r\n", ",-inf\r\n");
   check(new DoubleReply(NaN), "$3\r\nnan\r\n", ",nan\r\n");
-  check(new DoubleReply(1e21), "$4\r\n1e21\r\n", ",1e21\r\n");
-  check(new DoubleReply(1e-7), "$4\r\n1e-7\r\n", ",1e-7\r\n");
+  // Redis 7.0 writes doubles with "%.17g".
+  check(new DoubleReply(1e21), "$5\r\n1e+21\r\n", ",1e+21\r\n");
+  check(new DoubleReply(1e-7), "$22\r\n9.9999999999999995e-08\r\n", ",9.9999999999999995e-08\r\n");
+  check(new DoubleReply(1.1), "$18\r\n1.1000000000000001\r\n", ",1.1000000000000001\r\n");
 });
 
-Deno.test("formatDouble spells infinities and NaN as Redis does and keeps full precision", () => {
+Deno.test("formatDouble writes %.17g, spells infinities and NaN as Redis does, and round-trips", () => {
   assert.equal(formatDouble(Infinity), "inf");
   assert.equal(formatDouble(-Infinity), "-inf");
   assert.equal(formatDouble(NaN), "nan");
-  assert.equal(formatDouble(0.1), "0.1");
-  assert.equal(formatDouble(1e300), "1e300");
-  assert.equal(formatDouble(-1.5e-300), "-1.5e-300");
+  // C's "%.17g", as Redis 7.0 (values from Python's "%.17g" % v).
+  assert.equal(formatDouble(0.1), "0.10000000000000001");
+  assert.equal(formatDouble(1e300), "1.0000000000000001e+300");
+  assert.equal(formatDouble(-1.5e-300), "-1.5000000000000001e-300");
+  assert.equal(formatDouble(1.5), "1.5");
+  assert.equal(formatDouble(3), "3");
   fc.assert(
     fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
       const text = formatDouble(value);
-      assert.match(text, /^-?\d+(\.\d+)?(e-?\d+)?$/);
+      assert.match(text, /^-?\d+(\.\d+)?(e[-+]\d+)?$/);
       assert.equal(Number(text), value === 0 ? 0 : value);
     }),
   );

@@ -3,6 +3,19 @@ import fc from "fast-check";
 import { KeyTable } from "../../../src/store/key_table.ts";
 import { blockBytes, ENTRY_OVERHEAD, TTL_OVERHEAD } from "../../../src/store/memory.ts";
 import { fromBinaryString } from "../../../src/util/bytes.ts";
+import type { CollectionValue } from "../../../src/store/collection.ts";
+
+/** A stand-in collection told apart by its tag (the table only stores and returns it). */
+function taggedCollection(tag: string): CollectionValue {
+  const value: CollectionValue = {
+    type: "set",
+    size: 1,
+    bytes: tag.length,
+    encoding: () => tag,
+    clone: () => value,
+  };
+  return value;
+}
 
 /** Bucket count of a fresh (or cleared) table. */
 const INITIAL_BUCKETS = new KeyTable(0).buckets;
@@ -13,7 +26,7 @@ interface ModelEntry {
   /** The byte value ("" while the value is an object). */
   value: string;
   expire: number;
-  object?: { tag: string };
+  object?: CollectionValue;
 }
 
 type Op =
@@ -68,6 +81,8 @@ function checkAgainstModel(
     assert.equal(table.objectOf(entry.id), entry.object);
     assert.equal(table.blockBytes(entry.id), blockBytes(key.length, entry.value.length));
     used += blockBytes(key.length, entry.value.length) + ENTRY_OVERHEAD;
+    // A collection's own bytes count too (collection.ts).
+    used += entry.object?.bytes ?? 0;
     if (entry.expire !== -1) {
       volatileIds.add(entry.id);
       used += TTL_OVERHEAD;
@@ -238,7 +253,7 @@ function apply(table: KeyTable, model: Map<string, ModelEntry>, op: Op): void {
     case "object": {
       const entry = model.get(op.key);
       if (entry === undefined) return;
-      const object = { tag: op.tag };
+      const object = taggedCollection(op.tag);
       table.setObject(entry.id, object);
       entry.value = "";
       entry.object = object;

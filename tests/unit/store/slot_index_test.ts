@@ -213,7 +213,7 @@ Deno.test("the slot index always says what a full scan says, newest key first", 
             removable = (key) => key === op.key || key === op.to;
             db.delete(op.to);
             order.sync(db, removable);
-            set(op.to, value, false);
+            set(op.to, value as string, false);
             db.delete(op.key);
             break;
           }

@@ -1,0 +1,426 @@
+/**
+ * The hash type's value: fields to values, both binary strings (one character per byte), in
+ * Redis's two encodings.
+ *
+ * - "listpack" (small hashes): every entry packed into ONE binary string, field and value
+ *   alternating, each as a length prefix (a varint: 7 bits per character, high bit set on all
+ *   but the last) followed by its bytes. As Redis's listpack it keeps insertion order (an update
+ *   keeps the field's place), finds a field by a linear walk (O(n), n bounded by
+ *   `hash-max-listpack-entries`) and rewrites the string on every change; the per-entry overhead
+ *   is its one or two prefix bytes, not a JS object.
+ * - "hashtable" (large hashes): fields and values in two dense arrays plus a Map from field to
+ *   its index. Lookups, inserts and deletes are O(1) (a delete moves the last entry into the
+ *   hole); a uniform random entry is one index pick (Redis's `dictGetFairRandomKey`); and the
+ *   dense arrays give {@link HashValue.scan} a cursor that never misses an entry present for
+ *   the whole scan (see there).
+ *
+ * A hash starts as a listpack and becomes a hashtable, never back, when a field or value longer
+ * than `hash-max-listpack-value` is stored or it grows past `hash-max-listpack-entries` fields
+ * (Redis's `hashTypeSet`, which `hashTypeTryConversion` only anticipates).
+ *
+ * Memory model ({@link HashValue.bytes}): {@link HASH_OBJECT_BYTES} for the object itself, plus
+ * - listpack: {@link STRING_HEADER_BYTES} and the packed string's length (fields, values and
+ *   their prefixes);
+ * - hashtable: per field {@link HASHTABLE_FIELD_OVERHEAD} (two string headers, two array slots
+ *   and a Map entry with its bucket) plus the field's and the value's lengths.
+ */
+import type { CollectionValue } from "./collection.ts";
+import { encodingLimits } from "./collection.ts";
+import { toBinaryString } from "../util/bytes.ts";
+
+/**
+ * Bytes of a hash object (its header and seven slots, ~80) and of the wrapper V8 may keep
+ * around a rewritten packed string, whatever the encoding. Measured (heap growth per hash,
+ * 50k hashes of 8-byte fields and values): 10 fields 416 B for a model of 292, 100 fields
+ * 2028 B for 1912, 600 fields (hashtable) 56.9 kB for 57.7 kB.
+ */
+export const HASH_OBJECT_BYTES = 96;
+/** Bytes of a JS one-byte string's header (map, hash, length). */
+export const STRING_HEADER_BYTES = 16;
+/**
+ * Bytes per field of a "hashtable" hash besides the field's and value's bytes: two string
+ * headers (32), two array slots (16) and a Map entry (key, value, chain: 24) with its share of
+ * the Map's buckets (8).
+ */
+export const HASHTABLE_FIELD_OVERHEAD = 2 * STRING_HEADER_BYTES + 16 + 32;
+
+/** A field and its value. */
+export type HashEntry = [field: string, value: string];
+
+/** The length prefix of a listpack entry of `length` bytes. */
+function lengthPrefix(length: number): string {
+  let prefix = "";
+  while (length >= 0x80) {
+    prefix += String.fromCharCode(0x80 | (length & 0x7f));
+    length = Math.floor(length / 0x80);
+  }
+  return prefix + String.fromCharCode(length);
+}
+
+/** A listpack entry: its length prefix, then its bytes. */
+function packEntry(text: string): string {
+  return lengthPrefix(text.length) + text;
+}
+
+/** Where the bytes of the entry {@link entryEnd} read last start (saves an object per entry). */
+let entryStart = 0;
+
+/**
+ * Offset just past the bytes of the listpack entry whose length prefix is at `at`; sets
+ * {@link entryStart} to the offset of its first byte.
+ */
+function entryEnd(packed: string, at: number): number {
+  let length = 0;
+  let scale = 1;
+  let code = packed.charCodeAt(at++);
+  while (code >= 0x80) {
+    length += (code & 0x7f) * scale;
+    scale *= 0x80;
+    code = packed.charCodeAt(at++);
+  }
+  entryStart = at;
+  return at + length + code * scale;
+}
+
+/** Reused bytes for {@link detached}. */
+let copyScratch = new Uint8Array(256);
+
+/**
+ * A copy of `text` that does not share its characters: V8 slices strings of 13 characters and
+ * more as views of their parent, which would keep a converted listpack's whole packed string
+ * alive for as long as any field or value taken from it.
+ */
+function detached(text: string): string {
+  if (text.length < 13) return text;
+  if (text.length > copyScratch.length) copyScratch = new Uint8Array(text.length * 2);
+  for (let i = 0; i < text.length; i++) copyScratch[i] = text.charCodeAt(i);
+  return toBinaryString(copyScratch, 0, text.length);
+}
+
+/** The hash value; see the module comment. */
+export class HashValue implements CollectionValue {
+  /** Redis's type name. */
+  readonly type = "hash" as const;
+  /** Listpack encoding: the packed entries; "" once a hashtable. */
+  #packed = "";
+  /** Listpack encoding: number of fields. */
+  #packedCount = 0;
+  /** Hashtable encoding: fields, dense. Null while a listpack. */
+  #fields: string[] | null = null;
+  /** Hashtable encoding: values, parallel to {@link #fields}; null while a listpack. */
+  #values: string[] | null = null;
+  /** Hashtable encoding: index of each field in {@link #fields}; null while a listpack. */
+  #index: Map<string, number> | null = null;
+  #bytes = HASH_OBJECT_BYTES + STRING_HEADER_BYTES;
+
+  /** Number of fields. */
+  get size(): number {
+    return this.#fields === null ? this.#packedCount : this.#fields.length;
+  }
+
+  /** Bytes by the memory model of the module comment; O(1). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** "listpack" or "hashtable" (OBJECT ENCODING). */
+  encoding(): string {
+    return this.#fields === null ? "listpack" : "hashtable";
+  }
+
+  /** Whether the hash uses the compact listpack encoding. */
+  get isListpack(): boolean {
+    return this.#fields === null;
+  }
+
+  /** The value of `field`, or undefined. */
+  get(field: string): string | undefined {
+    if (this.#fields !== null) {
+      const at = this.#index!.get(field);
+      return at === undefined ? undefined : this.#values![at];
+    }
+    const at = this.#find(field);
+    if (at < 0) return undefined;
+    return this.#readEntry(this.#skipEntry(at)).text;
+  }
+
+  /** Whether `field` exists. */
+  has(field: string): boolean {
+    return this.#fields !== null ? this.#index!.has(field) : this.#find(field) >= 0;
+  }
+
+  /**
+   * Sets `field` to `value`; true when the field is new. Converts to "hashtable" first when
+   * either is longer than `hash-max-listpack-value`, and after adding when the hash has more
+   * than `hash-max-listpack-entries` fields (Redis's `hashTypeSet`).
+   */
+  set(field: string, value: string): boolean {
+    if (this.#fields === null) {
+      const limit = encodingLimits.hashMaxListpackValue;
+      if (field.length > limit || value.length > limit) this.#convert();
+    }
+    if (this.#fields !== null) return this.#setInTable(field, value);
+    const added = this.#setPacked(field, value);
+    if (added && this.#packedCount > encodingLimits.hashMaxListpackEntries) this.#convert();
+    return added;
+  }
+
+  /** Deletes `field`; true if it existed. */
+  delete(field: string): boolean {
+    if (this.#fields !== null) return this.#deleteFromTable(field);
+    const start = this.#find(field);
+    if (start < 0) return false;
+    const end = this.#skipEntry(this.#skipEntry(start));
+    this.#replacePacked(start, end, "");
+    this.#packedCount--;
+    return true;
+  }
+
+  /** Every field with its value: insertion order for a listpack, table order otherwise. */
+  *entries(): IterableIterator<HashEntry> {
+    const fields = this.#fields;
+    if (fields !== null) {
+      const values = this.#values!;
+      for (let i = 0; i < fields.length; i++) yield [fields[i], values[i]];
+      return;
+    }
+    for (let at = 0; at < this.#packed.length;) {
+      const field = this.#readEntry(at);
+      const value = this.#readEntry(field.next);
+      at = value.next;
+      yield [field.text, value.text];
+    }
+  }
+
+  /** Every entry as an array, in {@link entries} order. */
+  toArray(): HashEntry[] {
+    return [...this.entries()];
+  }
+
+  /**
+   * A uniformly random entry, or undefined when empty: O(1) for a hashtable (an index pick),
+   * O(n) for a listpack (Redis's `lpRandomPair` walks too). `random` returns floats in [0, 1).
+   */
+  randomEntry(random: () => number = Math.random): HashEntry | undefined {
+    const size = this.size;
+    if (size === 0) return undefined;
+    const pick = Math.floor(random() * size);
+    if (this.#fields !== null) return [this.#fields[pick], this.#values![pick]];
+    let at = 0;
+    for (let i = 0; i < pick; i++) at = this.#skipEntry(this.#skipEntry(at));
+    const field = this.#readEntry(at);
+    return [field.text, this.#readEntry(field.next).text];
+  }
+
+  /**
+   * HRANDFIELD's selection of `count` (>= 1) entries, as Redis's `hrandfieldWithCountCommand`:
+   * with `distinct` false, `count` independent uniform picks (a listpack is decoded once);
+   * with `distinct`, the whole hash in order when `count` >= size, otherwise `count` distinct
+   * entries: in order by selection sampling for a listpack (Redis's `lpRandomPairsUnique`) or
+   * when `count` is over a third of the size (Redis copies the table then), else by rejection
+   * of repeated picks (expected O(count)).
+   */
+  sample(count: number, distinct: boolean, random: () => number = Math.random): HashEntry[] {
+    const size = this.size;
+    if (size === 0 || count <= 0) return [];
+    if (distinct && count >= size) return this.toArray();
+    const fields = this.#fields;
+    if (!distinct) {
+      const all = fields === null ? this.toArray() : null;
+      const out: HashEntry[] = new Array(count);
+      for (let i = 0; i < count; i++) {
+        const pick = Math.floor(random() * size);
+        out[i] = all !== null ? all[pick] : [fields![pick], this.#values![pick]];
+      }
+      return out;
+    }
+    if (fields === null || count * 3 > size) {
+      return selectInOrder(this.entries(), size, count, random);
+    }
+    return this.#pickDistinct(count, random);
+  }
+
+  /** `count` distinct random entries of the hashtable by rejecting repeated index picks. */
+  #pickDistinct(count: number, random: () => number): HashEntry[] {
+    const fields = this.#fields!;
+    const picked = new Set<number>();
+    const out: HashEntry[] = [];
+    while (out.length < count) {
+      const pick = Math.floor(random() * fields.length);
+      if (picked.has(pick)) continue;
+      picked.add(pick);
+      out.push([fields[pick], this.#values![pick]]);
+    }
+    return out;
+  }
+
+  /**
+   * One HSCAN step from `cursor`, calling `visit` for each entry it returns, and the next
+   * cursor (0 when the scan is complete). A listpack returns everything at once with cursor 0,
+   * whatever the cursor, as Redis does. A hashtable walks its dense arrays from the top index
+   * down, about `count` entries per step: cursor c means "indices c and above are done". An
+   * insert appends (above the cursor: not returned, as it was not there for the whole scan) and
+   * a delete moves the last entry into the hole, which is either already visited or, when the
+   * hash shrank below the cursor, still ahead: so every entry present for the whole scan is
+   * returned at least once.
+   */
+  scan(cursor: number, count: number, visit: (field: string, value: string) => void): number {
+    const fields = this.#fields;
+    if (fields === null) {
+      for (const [field, value] of this.entries()) visit(field, value);
+      return 0;
+    }
+    const size = fields.length;
+    let at = cursor === 0 || cursor > size ? size : cursor;
+    const stop = Math.max(0, at - Math.max(1, count));
+    while (at > stop) {
+      at--;
+      visit(fields[at], this.#values![at]);
+    }
+    return at;
+  }
+
+  /** An independent copy with the same entries, order and encoding. */
+  clone(): HashValue {
+    const copy = new HashValue();
+    copy.#packed = this.#packed;
+    copy.#packedCount = this.#packedCount;
+    if (this.#fields !== null) {
+      copy.#fields = this.#fields.slice();
+      copy.#values = this.#values!.slice();
+      copy.#index = new Map(this.#index!);
+    }
+    copy.#bytes = this.#bytes;
+    return copy;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Listpack encoding
+
+  /** Offset of `field`'s entry in the packed string, or -1. */
+  #find(field: string): number {
+    const packed = this.#packed;
+    const length = field.length;
+    for (let at = 0; at < packed.length;) {
+      const end = entryEnd(packed, at);
+      const start = entryStart;
+      if (end - start === length && packed.startsWith(field, start)) return at;
+      at = entryEnd(packed, end);
+    }
+    return -1;
+  }
+
+  /** Offset just past the entry at `at`. */
+  #skipEntry(at: number): number {
+    return entryEnd(this.#packed, at);
+  }
+
+  /** The entry at `at` and the offset of the next one. */
+  #readEntry(at: number): { text: string; next: number } {
+    const end = entryEnd(this.#packed, at);
+    return { text: this.#packed.slice(entryStart, end), next: end };
+  }
+
+  /** Sets a field of the listpack; true when it is new. */
+  #setPacked(field: string, value: string): boolean {
+    const at = this.#find(field);
+    if (at < 0) {
+      this.#replacePacked(
+        this.#packed.length,
+        this.#packed.length,
+        packEntry(field) + packEntry(value),
+      );
+      this.#packedCount++;
+      return true;
+    }
+    const valueAt = this.#skipEntry(at);
+    this.#replacePacked(valueAt, this.#skipEntry(valueAt), packEntry(value));
+    return false;
+  }
+
+  /** Replaces the packed bytes [start, end) with `text`, keeping {@link bytes} in step. */
+  #replacePacked(start: number, end: number, text: string): void {
+    const packed = this.#packed;
+    this.#packed = packed.slice(0, start) + text + packed.slice(end);
+    this.#bytes += text.length - (end - start);
+  }
+
+  /** Converts to the hashtable encoding (Redis's `hashTypeConvert`), keeping the order. */
+  #convert(): void {
+    const fields: string[] = [];
+    const values: string[] = [];
+    const index = new Map<string, number>();
+    let bytes = HASH_OBJECT_BYTES;
+    for (const [sliced, slicedValue] of this.entries()) {
+      const field = detached(sliced);
+      const value = detached(slicedValue);
+      index.set(field, fields.length);
+      fields.push(field);
+      values.push(value);
+      bytes += HASHTABLE_FIELD_OVERHEAD + field.length + value.length;
+    }
+    this.#fields = fields;
+    this.#values = values;
+    this.#index = index;
+    this.#packed = "";
+    this.#packedCount = 0;
+    this.#bytes = bytes;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Hashtable encoding
+
+  /** Sets a field of the hashtable; true when it is new. */
+  #setInTable(field: string, value: string): boolean {
+    const at = this.#index!.get(field);
+    if (at !== undefined) {
+      this.#bytes += value.length - this.#values![at].length;
+      this.#values![at] = value;
+      return false;
+    }
+    this.#index!.set(field, this.#fields!.length);
+    this.#fields!.push(field);
+    this.#values!.push(value);
+    this.#bytes += HASHTABLE_FIELD_OVERHEAD + field.length + value.length;
+    return true;
+  }
+
+  /** Deletes a field of the hashtable, moving the last entry into its place. */
+  #deleteFromTable(field: string): boolean {
+    const fields = this.#fields!;
+    const values = this.#values!;
+    const at = this.#index!.get(field);
+    if (at === undefined) return false;
+    this.#bytes -= HASHTABLE_FIELD_OVERHEAD + field.length + values[at].length;
+    this.#index!.delete(field);
+    const last = fields.length - 1;
+    if (at !== last) {
+      fields[at] = fields[last];
+      values[at] = values[last];
+      this.#index!.set(fields[at], at);
+    }
+    fields.pop();
+    values.pop();
+    return true;
+  }
+}
+
+/**
+ * `count` of the `size` entries, chosen uniformly and returned in iteration order (Knuth's
+ * selection sampling, as Redis's `lpRandomPairsUnique`).
+ */
+function selectInOrder(
+  entries: Iterable<HashEntry>,
+  size: number,
+  count: number,
+  random: () => number,
+): HashEntry[] {
+  const out: HashEntry[] = [];
+  let seen = 0;
+  for (const entry of entries) {
+    if (out.length === count) break;
+    if (random() * (size - seen) < count - out.length) out.push(entry);
+    seen++;
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * BZPOPMIN, BZPOPMAX and BZMPOP against redis-server: immediate pops, a waiter served by a
+ * ZADD on another connection (first come first served), timeouts, WRONGTYPE, inside MULTI (no
+ * waiting), and RESP3 shapes. Each waiting client is a connection pair whose reply is read
+ * only after the other pair's write.
+ */
+import assert from "node:assert/strict";
+import { infoSummary, itemsOf, script, stepsFromEmpty, withBoth } from "./_diff.ts";
+
+Deno.test("blocking sorted set pops answer like redis-server", async (t) => {
+  await withBoth({}, async (both) => {
+    await using c = await both.connect();
+    await using waiter = await both.connect();
+    await using second = await both.connect();
+    const step = stepsFromEmpty(t, c);
+
+    await step("COMMAND INFO agrees", async () => {
+      for (const name of ["bzpopmin", "bzpopmax", "bzmpop"]) {
+        const info = await c.call("COMMAND", "INFO", name);
+        assert.deepEqual(
+          infoSummary(itemsOf(info.gocache)[0]),
+          infoSummary(itemsOf(info.redis)[0]),
+          name,
+        );
+      }
+    });
+
+    await step("a ready key pops at once", async () => {
+      await script(c, [
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+        ["BZPOPMIN", "missing", "z", "0"],
+        ["BZPOPMAX", "z", "0"],
+        ["BZMPOP", "0", "2", "missing", "z", "MIN", "COUNT", "5"],
+        ["EXISTS", "z"],
+      ]);
+    });
+
+    await step("waiters are served in arrival order by a later ZADD", async () => {
+      await waiter.send("BZPOPMIN", "q", "0");
+      await second.send("BZMPOP", "0", "1", "q", "MAX", "COUNT", "2");
+      // Let both servers register the two waiters before the write.
+      await c.assertSame(["PING"]);
+      await new Promise((r) => setTimeout(r, 50));
+      await c.assertSame(["ZADD", "q", "1", "x", "2", "y", "3", "z"]);
+      await waiter.assertSameRead("BZPOPMIN's reply");
+      await second.assertSameRead("BZMPOP's reply");
+      await c.assertSame(["ZRANGE", "q", "0", "-1", "WITHSCORES"]);
+    });
+
+    await step("timeouts answer a null array", async () => {
+      await script(c, [
+        ["BZPOPMIN", "none", "0.01"],
+        ["BZMPOP", "0.01", "1", "none", "MIN"],
+        ["BZPOPMAX", "none", "-1"],
+        ["BZPOPMAX", "none", "x"],
+      ]);
+    });
+
+    await step("WRONGTYPE, syntax errors and MULTI", async () => {
+      await script(c, [
+        ["SET", "s", "1"],
+        ["BZPOPMIN", "s", "0"],
+        ["BZMPOP", "0", "1", "s", "MIN"],
+        ["BZMPOP", "0", "0", "s", "MIN"],
+        ["BZMPOP", "0", "1", "z", "MIDDLE"],
+        ["MULTI"],
+        ["BZPOPMIN", "empty", "0"],
+        ["BZMPOP", "0", "1", "empty", "MAX"],
+        ["EXEC"],
+      ]);
+    });
+
+    await step("RESP3 shapes", async () => {
+      await c.assertSame(["HELLO", "3"], { normalize: () => ({ type: "null" }) });
+      await script(c, [
+        ["ZADD", "z", "1.5", "a", "2", "b"],
+        ["BZPOPMIN", "z", "0"],
+        ["BZMPOP", "0", "1", "z", "MAX"],
+        ["BZPOPMIN", "z", "0.01"],
+      ]);
+      await c.assertSame(["HELLO", "2"], { normalize: () => ({ type: "null" }) });
+    });
+  });
+});
