@@ -9,7 +9,7 @@ import type { Database } from "../store/database.ts";
 import { HashValue } from "../store/hash_value.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
-import { collectionValue, database } from "./_values.ts";
+import { database, readCollection, writableCollection } from "./_values.ts";
 
 /**
  * The hash under the argument `keyArg` for a read command (Redis's `lookupKeyRead`: counts a
@@ -21,8 +21,7 @@ export function readHash(
   keyArg: Uint8Array,
   now: number,
 ): HashValue | undefined {
-  const value = database(ctx, client).read(toBinaryString(keyArg), now, client.noTouch);
-  return collectionValue(value, "hash") as HashValue | undefined;
+  return readCollection(database(ctx, client), client, toBinaryString(keyArg), now, "hash");
 }
 
 /**
@@ -30,7 +29,7 @@ export function readHash(
  * undefined when missing, or WRONGTYPE.
  */
 export function writableHash(db: Database, key: string, now: number): HashValue | undefined {
-  return collectionValue(db.get(key, now), "hash") as HashValue | undefined;
+  return writableCollection(db, key, now, "hash");
 }
 
 /**

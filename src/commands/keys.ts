@@ -15,12 +15,18 @@ import type { ClientState } from "../server/client.ts";
 import type { Database, StoredValue } from "../store/database.ts";
 import { asciiLower, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
-import { globMatch } from "../util/glob.ts";
 import { NOTIFY_GENERIC, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, Handler } from "./registry.ts";
 import { database, NOT_INTEGER, parseInt64, parseInt64Bytes } from "./_values.ts";
+import {
+  binaryGlobMatch,
+  parseCursor,
+  parseScanOptions,
+  tableCursor,
+  walkBuckets,
+} from "./_scan.ts";
 
 const SAME_OBJECT = "ERR source and destination objects are the same";
 const INT32_MAX = 2147483647;
@@ -85,20 +91,6 @@ export function cText(arg: Uint8Array): string {
   return toBinaryString(nul < 0 ? arg : arg.subarray(0, nul));
 }
 
-/**
- * Scratch bytes for matching keys (binary strings) against a glob without allocating per key.
- * The commands run one at a time on one thread, so one buffer is enough.
- */
-let scratch = new Uint8Array(256);
-
-/** Whether a key matches a KEYS/SCAN pattern; a lone `*` matches every key, even the empty one. */
-function keyMatches(pattern: Uint8Array, key: string): boolean {
-  if (pattern.length === 1 && pattern[0] === 0x2a) return true;
-  if (key.length > scratch.length) scratch = new Uint8Array(key.length * 2);
-  for (let i = 0; i < key.length; i++) scratch[i] = key.charCodeAt(i);
-  return globMatch(pattern, scratch.subarray(0, key.length));
-}
-
 /** DEL and UNLINK: both free memory at once here (the garbage collector does the rest). */
 function del(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const db = database(ctx, client);
@@ -146,26 +138,9 @@ function keys(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const pattern = argv[1];
   const out: string[] = [];
   for (const key of db.keys()) {
-    if (keyMatches(pattern, key) && db.get(key, t) !== undefined) out.push(key);
+    if (binaryGlobMatch(pattern, key) && db.get(key, t) !== undefined) out.push(key);
   }
   return out;
-}
-
-const ULONG_MAX = 18446744073709551615n;
-
-/**
- * A SCAN cursor as Redis's `strtoul` reads it: optional sign, decimal digits, nothing after;
- * a negative number wraps around; an empty argument is 0. Returns null when Redis would say
- * "invalid cursor".
- */
-function parseCursor(arg: Uint8Array): bigint | null {
-  const text = toBinaryString(arg);
-  if (text === "") return 0n;
-  if (!/^[+-]?[0-9]+$/.test(text)) return null;
-  const negative = text[0] === "-";
-  const magnitude = BigInt(text.replace(/^[+-]/, ""));
-  if (magnitude > ULONG_MAX) return null;
-  return negative && magnitude !== 0n ? ULONG_MAX + 1n - magnitude : magnitude;
 }
 
 /**
@@ -178,35 +153,14 @@ function parseCursor(arg: Uint8Array): bigint | null {
  */
 function scan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const cursor = parseCursor(argv[1]);
-  if (cursor === null) throw new CommandError("ERR invalid cursor");
-  let count = 10;
-  let pattern: Uint8Array | null = null;
-  let wanted: string | null = null;
-  for (let i = 2; i < argv.length; i += 2) {
-    const option = asciiLower(argv[i]);
-    if (i + 1 >= argv.length) throw new CommandError("ERR syntax error");
-    if (option === "count") {
-      const n = int64(argv[i + 1]);
-      if (n === null) throw new CommandError(NOT_INTEGER);
-      if (n < 1n) throw new CommandError("ERR syntax error");
-      count = n > 1_000_000_000n ? 1_000_000_000 : Number(n);
-    } else if (option === "match") {
-      const p = argv[i + 1];
-      pattern = p.length === 1 && p[0] === 0x2a ? null : p;
-    } else if (option === "type") {
-      wanted = asciiLower(argv[i + 1]);
-    } else throw new CommandError("ERR syntax error");
-  }
+  const { count, pattern, type: wanted } = parseScanOptions(argv, 2, true);
   const db = database(ctx, client);
   const t = now();
-  const found: string[] = [];
-  let next = Number(cursor & 0xffffffffn);
-  const collect = (key: string) => found.push(key);
-  let budget = count * 10;
-  do next = db.scanStep(next, collect); while (next !== 0 && budget-- > 0 && found.length < count);
+  const step = (at: number, visit: (key: string) => void) => db.scanStep(at, visit);
+  const { next, found } = walkBuckets(step, tableCursor(cursor), count);
   const out: string[] = [];
   for (const key of found) {
-    if (pattern !== null && !keyMatches(pattern, key)) continue;
+    if (pattern !== null && !binaryGlobMatch(pattern, key)) continue;
     // With TYPE, Redis 7.0 looks each matching key up as a read, counting a hit or a miss,
     // without touching it.
     const value = wanted === null ? db.get(key, t) : db.read(key, t, true);

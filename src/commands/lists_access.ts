@@ -10,7 +10,7 @@ import type { Database } from "../store/database.ts";
 import { ListValue } from "../store/list_value.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import { collectionValue, isWord, parseInt64Bytes } from "./_values.ts";
+import { isWord, parseInt64Bytes, readCollection, writableCollection } from "./_values.ts";
 
 /** Which end of a list: Redis's LIST_HEAD ("left") or LIST_TAIL ("right"). */
 export type End = "left" | "right";
@@ -25,12 +25,12 @@ export function readList(
   key: string,
   now: number,
 ): ListValue | undefined {
-  return collectionValue(db.read(key, now, client.noTouch), "list") as ListValue | undefined;
+  return readCollection(db, client, key, now, "list");
 }
 
 /** The list under `key` for a write (no hit/miss stats, as Redis's lookupKeyWrite). */
 export function writableList(db: Database, key: string, now: number): ListValue | undefined {
-  return collectionValue(db.get(key, now), "list") as ListValue | undefined;
+  return writableCollection(db, key, now, "list");
 }
 
 /** A 64-bit integer argument, rounded to a double (indexes and counts are only compared). */

@@ -8,14 +8,19 @@
 import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { SetValue } from "../store/set_value.ts";
-import { asciiLower, toBinaryString } from "../util/bytes.ts";
+import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
-import { globMatch } from "../util/glob.ts";
 import { NOTIFY_GENERIC, NOTIFY_SET, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
-import { collectionValue, database, NOT_INTEGER, parseInt64Bytes } from "./_values.ts";
+import { collectionValue, database } from "./_values.ts";
+import {
+  binaryGlobMatch,
+  parseCursor,
+  parseScanOptions,
+  tableCursor,
+  walkBuckets,
+} from "./_scan.ts";
 import { addDirty, ONE_KEY, readSet, writeSet } from "./sets_shared.ts";
 import { setAlgebraCommands } from "./sets_algebra.ts";
 import { setRandomCommands } from "./sets_random.ts";
@@ -79,7 +84,7 @@ function smove(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
   // Redis looks the destination up (expiring it if due) before it checks the source.
   const dstValue = db.get(dstKey, t);
   if (src === undefined) return 0;
-  const dst = collectionValue(dstValue, "set") as SetValue | undefined;
+  const dst = collectionValue(dstValue, "set");
   if (srcKey === dstKey) return src.has(member) ? 1 : 0;
   if (!src.has(member)) return 0;
   const before = db.beginUpdate(srcKey);
@@ -117,69 +122,22 @@ function scard(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
   return readSet(database(ctx, client), client, toBinaryString(argv[1]), now())?.size ?? 0;
 }
 
-const ULONG_MAX = 18446744073709551615n;
-
-/**
- * A SCAN cursor as Redis's `parseScanCursorOrReply` reads it with `strtoul`: an optional sign
- * and decimal digits, nothing else; negative numbers wrap; the empty text is 0. Null when Redis
- * answers "invalid cursor". Only the low 32 bits matter to the set's table.
- */
-function parseCursor(arg: Uint8Array): number | null {
-  const text = toBinaryString(arg);
-  if (text === "") return 0;
-  if (!/^[+-]?[0-9]+$/.test(text)) return null;
-  const magnitude = BigInt(text.replace(/^[+-]/, ""));
-  if (magnitude > ULONG_MAX) return null;
-  const value = text[0] === "-" && magnitude !== 0n ? ULONG_MAX + 1n - magnitude : magnitude;
-  return Number(value & 0xffffffffn);
-}
-
-/** SSCAN's COUNT and MATCH options, parsed as Redis's `scanGenericCommand` does. */
-function scanOptions(argv: Uint8Array[]): { count: number; pattern: Uint8Array | null } {
-  let count = 10;
-  let pattern: Uint8Array | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const option = asciiLower(argv[i]);
-    if (i + 1 >= argv.length) throw new CommandError("ERR syntax error");
-    if (option === "count") {
-      const n = parseInt64Bytes(argv[i + 1]);
-      if (n === null) throw new CommandError(NOT_INTEGER);
-      if (n < 1) throw new CommandError("ERR syntax error");
-      count = n > 1_000_000_000 ? 1_000_000_000 : Number(n);
-    } else if (option === "match") {
-      const p = argv[i + 1];
-      pattern = p.length === 1 && p[0] === 0x2a ? null : p;
-    } else throw new CommandError("ERR syntax error");
-  }
-  return { count, pattern };
-}
-
-/** Reused bytes for matching members (binary strings) against a MATCH pattern. */
-let scratch = new Uint8Array(256);
-
-function memberMatches(pattern: Uint8Array, member: string): boolean {
-  if (member.length > scratch.length) scratch = new Uint8Array(member.length * 2);
-  for (let i = 0; i < member.length; i++) scratch[i] = member.charCodeAt(i);
-  return globMatch(pattern, scratch.subarray(0, member.length));
-}
-
 /**
  * SSCAN key cursor [MATCH pattern] [COUNT count]: an intset answers all its members with
  * cursor 0; a hash table visits buckets until COUNT members were collected or COUNT * 10
  * buckets were looked at, as Redis's dictScan loop does; MATCH filters what was collected.
  */
 function sscan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
-  const cursor = parseCursor(argv[2]);
-  if (cursor === null) throw new CommandError("ERR invalid cursor");
+  const cursor = tableCursor(parseCursor(argv[2]));
   const set = readSet(database(ctx, client), client, toBinaryString(argv[1]), now());
   if (set === undefined) return ["0", []];
-  const { count, pattern } = scanOptions(argv);
-  const found: string[] = [];
-  const collect = (member: string) => found.push(member);
-  let next = cursor;
-  let budget = count * 10;
-  do next = set.scanStep(next, collect); while (next !== 0 && budget-- > 0 && found.length < count);
-  return [String(next), pattern === null ? found : found.filter((m) => memberMatches(pattern, m))];
+  const { count, pattern } = parseScanOptions(argv, 3);
+  const step = (at: number, visit: (member: string) => void) => set.scanStep(at, visit);
+  const { next, found } = walkBuckets(step, cursor, count);
+  return [
+    String(next),
+    pattern === null ? found : found.filter((m) => binaryGlobMatch(pattern, m)),
+  ];
 }
 
 /** Declarations of the sets family (arity, flags and key positions as Redis 7.0 declares). */

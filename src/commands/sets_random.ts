@@ -17,7 +17,7 @@ import { NOTIFY_GENERIC, NOTIFY_SET, notifyKeyspaceEvent } from "../pubsub/keysp
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
-import { database, NOT_INTEGER, parseInt64Bytes } from "./_values.ts";
+import { database, NOT_INTEGER, parseInt64Bytes, repeatedSampleCount } from "./_values.ts";
 import { addDirty, ONE_KEY, readSet, writeSet } from "./sets_shared.ts";
 
 const SYNTAX_ERROR = "ERR syntax error";
@@ -147,7 +147,7 @@ function srandmemberWithCount(ctx: ServerContext, client: ClientState, argv: Uin
   if (set === undefined || parsed === 0) return [];
   if (parsed < 0) {
     const out: string[] = [];
-    for (let n = -Number(parsed); n > 0; n--) out.push(set.randomMember());
+    for (let n = repeatedSampleCount(parsed); n > 0; n--) out.push(set.randomMember());
     return out;
   }
   const count = Number(parsed);

@@ -8,7 +8,7 @@ import type { ClientState } from "../server/client.ts";
 import type { Database } from "../store/database.ts";
 import type { SetValue } from "../store/set_value.ts";
 import type { ServerContext } from "./context.ts";
-import { collectionValue } from "./_values.ts";
+import { readCollection, writableCollection } from "./_values.ts";
 
 /** Key positions of a command whose only key is its first argument. */
 export const ONE_KEY = { first: 1, last: 1, step: 1 };
@@ -20,12 +20,12 @@ export function readSet(
   key: string,
   now: number,
 ): SetValue | undefined {
-  return collectionValue(db.read(key, now, client.noTouch), "set") as SetValue | undefined;
+  return readCollection(db, client, key, now, "set");
 }
 
 /** The set under `key` looked up as a write command does (no stats), or undefined. */
 export function writeSet(db: Database, key: string, now: number): SetValue | undefined {
-  return collectionValue(db.get(key, now), "set") as SetValue | undefined;
+  return writableCollection(db, key, now, "set");
 }
 
 /**

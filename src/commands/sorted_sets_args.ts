@@ -11,7 +11,7 @@ import type { ScoredMember, SortedSetValue } from "../store/sorted_set_value.ts"
 import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { CommandError } from "./errors.ts";
-import { collectionValue } from "./_values.ts";
+import { readCollection, writableCollection } from "./_values.ts";
 
 /** Redis's reply to a score (or increment) that is not a number. */
 export const NOT_A_FLOAT = "ERR value is not a valid float";
@@ -292,8 +292,9 @@ export function zsetAt(
   forWrite = false,
 ): SortedSetValue | undefined {
   const t = now();
-  const value = forWrite ? db.get(key, t) : db.read(key, t, client.noTouch);
-  return collectionValue(value, "zset") as SortedSetValue | undefined;
+  return forWrite
+    ? writableCollection(db, key, t, "zset")
+    : readCollection(db, client, key, t, "zset");
 }
 
 /**

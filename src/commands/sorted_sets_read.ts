@@ -6,10 +6,9 @@ import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ScoredMember, SortedSetValue } from "../store/sorted_set_value.ts";
 import { toBinaryString } from "../util/bytes.ts";
-import { globMatchString } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError } from "./errors.ts";
-import { database, isWord, NOT_INTEGER, parseInt64Bytes } from "./_values.ts";
+import { database, randomCountArgs, repeatedSampleCount } from "./_values.ts";
+import { binaryGlobMatch, parseCursor, parseScanOptions } from "./_scan.ts";
 import {
   formatScore,
   lexRanks,
@@ -82,37 +81,6 @@ export function zlexcount(ctx: ServerContext, client: ClientState, argv: Uint8Ar
   return Math.max(0, end - start + 1);
 }
 
-const ULONG_MAX = (1n << 64n) - 1n;
-
-/** A SCAN cursor as Redis's strtoul reads it, or null for "invalid cursor". */
-function parseCursor(arg: Uint8Array): bigint | null {
-  const text = toBinaryString(arg);
-  if (text === "") return 0n;
-  if (!/^[+-]?[0-9]+$/.test(text)) return null;
-  const magnitude = BigInt(text.replace(/^[+-]/, ""));
-  if (magnitude > ULONG_MAX) return null;
-  return text[0] === "-" && magnitude !== 0n ? ULONG_MAX + 1n - magnitude : magnitude;
-}
-
-/** ZSCAN's options: COUNT and MATCH (Redis's scanGenericCommand). */
-function scanOptions(argv: Uint8Array[]): { count: number; pattern: string | null } {
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    if (i + 1 >= argv.length) throw new CommandError("ERR syntax error");
-    if (isWord(argv[i], "count")) {
-      const n = parseInt64Bytes(argv[i + 1]);
-      if (n === null) throw new CommandError(NOT_INTEGER);
-      if (n < 1) throw new CommandError("ERR syntax error");
-      count = Number(n);
-    } else if (isWord(argv[i], "match")) {
-      pattern = toBinaryString(argv[i + 1]);
-      if (pattern === "*") pattern = null;
-    } else throw new CommandError("ERR syntax error");
-  }
-  return { count, pattern };
-}
-
 /**
  * ZSCAN key cursor [MATCH pattern] [COUNT count]. A listpack set is returned whole with cursor
  * 0, as Redis does; a skiplist set is walked in rank order, the cursor being the next rank
@@ -120,43 +88,21 @@ function scanOptions(argv: Uint8Array[]): { count: number; pattern: string | nul
  */
 export function zscan(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const cursor = parseCursor(argv[2]);
-  if (cursor === null) throw new CommandError("ERR invalid cursor");
   const zset = readZset(ctx, client, argv[1]);
   if (zset === undefined) return ["0", []];
-  const { count, pattern } = scanOptions(argv);
+  const { count, pattern } = parseScanOptions(argv, 3);
   const whole = zset.encoding() === "listpack";
   const start = whole ? 0 : Number(cursor > BigInt(zset.size) ? BigInt(zset.size) : cursor);
   const end = whole ? zset.size - 1 : Math.min(zset.size - 1, start + count - 1);
   const items: string[] = [];
   if (start <= end) {
     for (const [member, score] of zset.range(start, end, false)) {
-      if (pattern !== null && !globMatchString(pattern, member)) continue;
+      if (pattern !== null && !binaryGlobMatch(pattern, member)) continue;
       items.push(member, formatScore(score));
     }
   }
   const next = end + 1 >= zset.size ? 0 : end + 1;
   return [String(next), items];
-}
-
-/** ZRANDMEMBER's count: Redis's range (-LONG_MAX..LONG_MAX) and WITHSCORES limits. */
-function randomCount(argv: Uint8Array[]): { count: bigint; withScores: boolean } {
-  const n = parseInt64Bytes(argv[2]);
-  if (n === null) throw new CommandError(NOT_INTEGER);
-  const count = BigInt(n);
-  if (count < -(1n << 63n) + 1n) {
-    throw new CommandError(
-      "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-    );
-  }
-  if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3], "withscores"))) {
-    throw new CommandError("ERR syntax error");
-  }
-  const withScores = argv.length === 4;
-  const half = (1n << 62n) - 1n;
-  if (withScores && (count < -half || count > half)) {
-    throw new CommandError("ERR value is out of range");
-  }
-  return { count, withScores };
 }
 
 function randomRank(size: number): number {
@@ -186,13 +132,13 @@ export function zrandmember(ctx: ServerContext, client: ClientState, argv: Uint8
     const zset = readZset(ctx, client, argv[1]);
     return zset === undefined ? null : zset.at(randomRank(zset.size))[0];
   }
-  const { count, withScores } = randomCount(argv);
+  const { count, withValues: withScores } = randomCountArgs(argv, "withscores");
   const zset = readZset(ctx, client, argv[1]);
   if (zset === undefined || count === 0n) return [];
   const size = zset.size;
   let picks: ScoredMember[];
   if (count < 0n || count === 1n) {
-    const n = Number(count < 0n ? -count : count);
+    const n = count < 0n ? repeatedSampleCount(count) : 1;
     picks = [];
     for (let i = 0; i < n; i++) picks.push(zset.at(randomRank(size)));
   } else if (count >= BigInt(size)) picks = [...zset.entries()];

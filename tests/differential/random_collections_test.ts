@@ -24,6 +24,12 @@ const MEMBERS = ["", "0", "1", "-1", "10", "x", "y", "z", "1.5", "abc", "9223372
 const SCORES = ["0", "1", "-1", "1.5", "-2.25", "inf", "-inf", "+inf", "nan", "x", "1e3", "(1"];
 const INDEXES = ["0", "1", "2", "-1", "-2", "5", "-100", "100", "x"];
 const COUNTS = ["0", "1", "2", "3", "-1", "-3", "100", "x"];
+/**
+ * The sorted set the lex-range commands use, whose members all have score 0: Redis documents
+ * lex ranges over mixed scores as unspecified (its answer then depends on its encoding, and for
+ * a skiplist on the node levels it drew).
+ */
+const LEX_KEY = "lex";
 const LEX = ["-", "+", "[a", "(a", "[x", "(z", "a", "[", "(", "[0"];
 const RANGES = ["-inf", "+inf", "0", "1", "(1", "-1", "(-inf", "2.5", "x"];
 
@@ -71,7 +77,8 @@ function normalizerFor(command: Arg[], queued: Arg[][]): ((s: Shape) => Shape) |
 /**
  * Seeds that once found a difference, replayed on every run (about a second each):
  * - 583541371: SORT_RO left a listpack sorted set unconverted, where Redis's SORT converts it
- *   to a skiplist.
+ *   to a skiplist (found before LEX_KEY joined the vocabulary, so it now draws another sequence).
+ * A seed draws the same sequence only while the vocabulary stays as it is.
  */
 const REGRESSION_SEEDS: readonly number[] = [583541371];
 
@@ -143,17 +150,18 @@ function commandMaker(random: () => number): () => Arg[] {
     () => [pick(["ZRANK", "ZREVRANK"]), key(), member()],
     () => ["ZCARD", key()],
     () => ["ZCOUNT", key(), pick(RANGES), pick(RANGES)],
-    () => ["ZLEXCOUNT", key(), pick(LEX), pick(LEX)],
+    () => ["ZADD", LEX_KEY, "0", member()],
+    () => ["ZLEXCOUNT", LEX_KEY, pick(LEX), pick(LEX)],
     () => ["ZRANGE", key(), pick(INDEXES), pick(INDEXES), ...pick([[], ["WITHSCORES"], ["REV"]])],
     () => ["ZRANGE", key(), pick(RANGES), pick(RANGES), "BYSCORE", "LIMIT", "0", pick(COUNTS)],
-    () => ["ZRANGEBYLEX", key(), pick(LEX), pick(LEX)],
+    () => ["ZRANGEBYLEX", LEX_KEY, pick(LEX), pick(LEX)],
     () => ["ZREVRANGEBYSCORE", key(), pick(RANGES), pick(RANGES), "WITHSCORES"],
     () => ["ZRANGESTORE", key(), key(), pick(INDEXES), pick(INDEXES)],
     () => [pick(["ZPOPMIN", "ZPOPMAX"]), key(), ...(random() < 0.5 ? [] : [pick(COUNTS)])],
     () => ["ZMPOP", "2", key(), key(), pick(["MIN", "MAX"])],
     () => [pick(["ZREMRANGEBYRANK"]), key(), pick(INDEXES), pick(INDEXES)],
     () => ["ZREMRANGEBYSCORE", key(), pick(RANGES), pick(RANGES)],
-    () => ["ZREMRANGEBYLEX", key(), pick(LEX), pick(LEX)],
+    () => ["ZREMRANGEBYLEX", LEX_KEY, pick(LEX), pick(LEX)],
     () => [
       pick(["ZUNIONSTORE", "ZINTERSTORE"]),
       key(),

@@ -154,21 +154,7 @@ export class RdbWriter {
    * milliseconds since the epoch, or -1 for none.
    */
   entry(key: Uint8Array, value: Uint8Array, expireAtMs: number = NO_EXPIRE): void | Promise<void> {
-    if (this.#state !== "db") this.#expect("db", "entry()");
-    if (expireAtMs !== NO_EXPIRE && (!Number.isSafeInteger(expireAtMs) || expireAtMs < 0)) {
-      throw new RangeError(`Expire time must be -1 or a non-negative integer, got ${expireAtMs}`);
-    }
-    const out = this.#out;
-    out.begin();
-    if (expireAtMs !== NO_EXPIRE) {
-      out.reserve(9);
-      const buf = out.buf;
-      let p = out.len;
-      buf[p++] = OP_EXPIRETIME_MS;
-      const lo = expireAtMs % 0x1_0000_0000;
-      p = putUint32LE(buf, p, lo);
-      out.len = putUint32LE(buf, p, (expireAtMs - lo) / 0x1_0000_0000);
-    }
+    const out = this.#beginKey("entry()", expireAtMs);
     out.byte(TYPE_STRING);
     this.#putString(key, true);
     this.#putString(value, true);
@@ -177,14 +163,24 @@ export class RdbWriter {
 
   /**
    * Writes one key of the selected database holding a collection, in the plain encodings every
-   * Redis version reads (see {@link #putCollection}); `expireAtMs` as for {@link entry}.
+   * Redis version reads (see {@link #putCollectionKeyed}); `expireAtMs` as for {@link entry}.
    */
   collectionEntry(
     key: Uint8Array,
     value: CollectionValue,
     expireAtMs: number = NO_EXPIRE,
   ): void | Promise<void> {
-    if (this.#state !== "db") this.#expect("db", "collectionEntry()");
+    const out = this.#beginKey("collectionEntry()", expireAtMs);
+    this.#putCollectionKeyed(key, value);
+    return out.result();
+  }
+
+  /**
+   * Starts a key record of the selected database (checked by `what`): the output's next chunk,
+   * and the key's expire time opcode unless `expireAtMs` is -1.
+   */
+  #beginKey(what: string, expireAtMs: number): ChunkedOutput {
+    if (this.#state !== "db") this.#expect("db", what);
     if (expireAtMs !== NO_EXPIRE && (!Number.isSafeInteger(expireAtMs) || expireAtMs < 0)) {
       throw new RangeError(`Expire time must be -1 or a non-negative integer, got ${expireAtMs}`);
     }
@@ -199,8 +195,7 @@ export class RdbWriter {
       p = putUint32LE(buf, p, lo);
       out.len = putUint32LE(buf, p, (expireAtMs - lo) / 0x1_0000_0000);
     }
-    this.#putCollectionKeyed(key, value);
-    return out.result();
+    return out;
   }
 
   /**
