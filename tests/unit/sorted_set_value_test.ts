@@ -84,6 +84,88 @@ Deno.test("a sorted set converts to a skiplist past its listpack limits and neve
   });
 });
 
+/** Every read of `z` and of `reference` (same members) agrees, walked in every way. */
+function assertSameReads(z: SortedSetValue, reference: SortedSetValue): void {
+  const want = [...reference.entries()];
+  assert.deepEqual([...z.entries()], want);
+  assert.equal(z.size, want.length);
+  want.forEach(([member, score], rank) => {
+    assert.equal(z.score(member), score);
+    assert.equal(z.rank(member), rank);
+    assert.deepEqual(z.at(rank), [member, score]);
+    assert.equal(z.rankByScore(score, false), reference.rankByScore(score, false));
+    assert.equal(z.rankByScore(score, true), reference.rankByScore(score, true));
+  });
+  if (want.length > 0) {
+    assert.deepEqual([...z.range(0, want.length - 1, true)], want.slice().reverse());
+  }
+}
+
+Deno.test("the packed listpack keeps members of any length and byte, and any score", () => {
+  withLimits(128, 300, () => {
+    const members = ["", "\x00", "\x7f", "\x80", "\xff", "\xff\x00", "a".repeat(127)];
+    members.push("b".repeat(128), "c".repeat(300), "\x80".repeat(200), "member:1", "member:10");
+    const scores = [-Infinity, -Number.MAX_VALUE, -1.5, -5e-324, 0, 5e-324, 1, 1.5, 1e300];
+    scores.push(Number.MAX_VALUE, Infinity);
+    const z = new SortedSetValue();
+    const reference = new SortedSetValue();
+    reference.toSkiplist();
+    members.forEach((member, i) => {
+      const score = scores[(i * 5) % scores.length];
+      z.add(member, score);
+      reference.add(member, score);
+    });
+    assert.equal(z.encoding(), "listpack");
+    assert.equal(z.bytes, expectedBytes(z));
+    assertSameReads(z, reference);
+    for (const score of [-1, 0, 2, -Infinity, Infinity]) {
+      assert.equal(z.rankByScore(score, false), reference.rankByScore(score, false));
+      assert.equal(z.rankByScore(score, true), reference.rankByScore(score, true));
+    }
+    z.add("c".repeat(300), -2);
+    reference.add("c".repeat(300), -2);
+    z.delete("\x80");
+    reference.delete("\x80");
+    assert.equal(z.deleteRange(2, 4), reference.deleteRange(2, 4));
+    assert.equal(z.bytes, expectedBytes(z));
+    assertSameReads(z, reference);
+    const copy = z.clone();
+    z.toSkiplist();
+    assert.equal(z.encoding(), "skiplist");
+    assert.equal(z.bytes, expectedBytes(z));
+    assertSameReads(z, reference);
+    assert.equal(copy.encoding(), "listpack");
+    assertSameReads(copy, reference);
+  });
+});
+
+Deno.test("the packed listpack orders equal scores by member bytes, prefixes first", () => {
+  const z = new SortedSetValue();
+  for (const member of ["ab", "a", "b", "", "a\x00", "\xff", "aa"]) z.add(member, 1);
+  z.add("z", -0);
+  assert.deepEqual([...z.entries()].map(([m]) => m), [
+    "z",
+    "",
+    "a",
+    "a\x00",
+    "aa",
+    "ab",
+    "b",
+    "\xff",
+  ]);
+  assert.equal(z.rankByLex("a", false), 2);
+  assert.equal(z.rankByLex("a", true), 3);
+  assert.equal(z.rankByLex("\xff", true), 8);
+  assert.equal(z.rankByScore(-0, false), 0);
+  assert.equal(z.rankByScore(-0, true), 1);
+  assert.equal(z.add("z", 0), false);
+  assert.equal(z.add("a", 1), false);
+  assert.equal(z.add("a", 2), false);
+  assert.deepEqual(z.at(7), ["a", 2]);
+  assert.equal(z.rank("a\x00"), 2);
+  assert.equal(z.bytes, expectedBytes(z));
+});
+
 Deno.test("a listpack zero has no sign, a skiplist keeps -0", () => {
   const packed = new SortedSetValue();
   packed.add("a", -0);
@@ -140,12 +222,12 @@ Deno.test("the skiplist keeps spans right through inserts and deletes", () => {
   members.sort(compare);
   for (let i = 0; i < members.length; i += 37) {
     assert.equal(list.rank(members[i][0], members[i][1]), i);
-    assert.equal(list.at(i).member, members[i][0]);
+    assert.equal(list.member(list.at(i)), members[i][0]);
   }
   list.deleteRanks(10, 109, () => {});
   members.splice(10, 100);
   assert.equal(list.length, 400);
-  for (let i = 0; i < members.length; i += 13) assert.equal(list.at(i).member, members[i][0]);
+  for (let i = 0; i < members.length; i += 13) assert.equal(list.member(list.at(i)), members[i][0]);
   assert.equal(list.delete("nope", 1), false);
 });
 
@@ -187,24 +269,46 @@ Deno.test("scores parse as Redis's string2d and ranges as strtod", () => {
 
 Deno.test("a sorted set behaves like a sorted reference model (seeded)", () => {
   const memberArb = fc.oneof(
-    fc.constantFrom("a", "b", "c", "", "\xff", "\x00"),
+    fc.constantFrom("a", "b", "c", "", "\xff", "\x00", "\x80"),
     fc.string({ maxLength: 4 }),
+    // Any bytes, and members long enough for a two-byte length prefix in the packed listpack.
+    fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 })
+      .map((codes) => String.fromCharCode(...codes)),
+    fc.integer({ min: 126, max: 130 }).map((n) => "m".repeat(n)),
   );
   const scoreArb = fc.oneof(
     fc.integer({ min: -3, max: 3 }),
-    fc.constantFrom(Infinity, -Infinity, 0.5, -0),
+    fc.constantFrom(Infinity, -Infinity, 0.5, -0, 5e-324, -Number.MAX_VALUE),
+    fc.double({ noNaN: true }),
   );
   const opArb = fc.record({
-    kind: fc.constantFrom("add", "add", "delete", "rank", "range", "deleteRange", "byScore"),
+    kind: fc.constantFrom(
+      "add",
+      "add",
+      "delete",
+      "rank",
+      "range",
+      "deleteRange",
+      "byScore",
+      "score",
+      "at",
+      "byLex",
+      "clone",
+      "toSkiplist",
+    ),
     member: memberArb,
     score: scoreArb,
     a: fc.nat({ max: 20 }),
     b: fc.nat({ max: 20 }),
   });
+  const limitsArb = fc.tuple(
+    fc.oneof(fc.nat({ max: 6 }), fc.constant(128)),
+    fc.constantFrom(3, 64, 200),
+  );
   fc.assert(
-    fc.property(fc.array(opArb, { maxLength: 80 }), fc.nat({ max: 6 }), (ops, limit) => {
-      withLimits(limit, 3, () => {
-        const z = new SortedSetValue();
+    fc.property(fc.array(opArb, { maxLength: 80 }), limitsArb, (ops, [limit, valueLimit]) => {
+      withLimits(limit, valueLimit, () => {
+        let z = new SortedSetValue();
         const model = new Map<string, number>();
         const sorted = () => [...model].sort(compare);
         for (const op of ops) {
@@ -230,6 +334,25 @@ Deno.test("a sorted set behaves like a sorted reference model (seeded)", () => {
             const hi = Math.max(lo, Math.max(op.a, op.b) % model.size);
             for (const [m] of sorted().slice(lo, hi + 1)) model.delete(m);
             assert.equal(z.deleteRange(lo, hi), hi - lo + 1);
+          } else if (op.kind === "score") {
+            const score = z.score(op.member);
+            assert.equal(score === 0 ? 0 : score, model.get(op.member));
+          } else if (op.kind === "at" && model.size > 0) {
+            const [member, score] = z.at(op.a % model.size);
+            assert.deepEqual([member, score === 0 ? 0 : score], sorted()[op.a % model.size]);
+          } else if (op.kind === "byLex" && new Set(model.values()).size <= 1) {
+            // Lex ranks are defined when all scores are equal, as ZRANGEBYLEX requires.
+            const m = op.member;
+            assert.equal(z.rankByLex(m, false), sorted().filter(([v]) => v < m).length);
+            assert.equal(z.rankByLex(m, true), sorted().filter(([v]) => v <= m).length);
+          } else if (op.kind === "clone") {
+            const copy = z.clone();
+            assert.equal(copy.encoding(), z.encoding());
+            z.add(op.member, op.score);
+            z = copy;
+          } else if (op.kind === "toSkiplist") {
+            z.toSkiplist();
+            assert.equal(z.encoding(), "skiplist");
           } else if (op.kind === "byScore") {
             const s = op.score;
             assert.equal(z.rankByScore(s, false), sorted().filter(([, v]) => v < s).length);

@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { NIL, Skiplist } from "../../src/store/skiplist.ts";
+
+type Entry = [member: string, score: number];
+
+/** The reference order: score, then member bytes. */
+function compare(a: Entry, b: Entry): number {
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** The list's elements walked forward, and walked backward then reversed. */
+function walks(list: Skiplist): [Entry[], Entry[]] {
+  const forward: Entry[] = [];
+  for (let x = list.first; x !== NIL; x = list.next(x)) {
+    forward.push([list.member(x), list.score(x)]);
+  }
+  const backward: Entry[] = [];
+  for (let x = list.last; x !== NIL; x = list.previous(x)) {
+    backward.push([list.member(x), list.score(x)]);
+  }
+  return [forward, backward.reverse()];
+}
+
+/** Asserts that `list` holds exactly `model` (sorted), walked either way and by rank. */
+function assertSame(list: Skiplist, model: Entry[]): void {
+  const [forward, backward] = walks(list);
+  assert.deepEqual(forward, model);
+  assert.deepEqual(backward, model);
+  assert.equal(list.length, model.length);
+  for (let i = 0; i < model.length; i += Math.max(1, model.length >> 4)) {
+    assert.equal(list.rank(model[i][0], model[i][1]), i);
+    const x = list.at(i);
+    assert.deepEqual([list.member(x), list.score(x)], model[i]);
+  }
+}
+
+Deno.test("the skiplist matches a sorted array through random operations (seeded)", () => {
+  const memberArb = fc.oneof(
+    fc.constantFrom("a", "b", "", "\xff", "\x00", "\x80"),
+    fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 3 })
+      .map((codes) => String.fromCharCode(...codes)),
+  );
+  const scoreArb = fc.oneof(
+    fc.integer({ min: -2, max: 2 }),
+    fc.constantFrom(Infinity, -Infinity, 0.5, 5e-324),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  );
+  const opArb = fc.record({
+    kind: fc.constantFrom(
+      "insert",
+      "insert",
+      "bulk",
+      "delete",
+      "update",
+      "rank",
+      "at",
+      "deleteRanks",
+      "countScores",
+      "countMembers",
+    ),
+    member: memberArb,
+    score: scoreArb,
+    a: fc.nat({ max: 3000 }),
+    b: fc.nat({ max: 3000 }),
+  });
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+      const list = new Skiplist();
+      let model: Entry[] = [];
+      let bulk = 0;
+      const find = (member: string) => model.findIndex(([m]) => m === member);
+      const add = (member: string, score: number) => {
+        list.insert(member, score);
+        model.push([member, score]);
+      };
+      for (const op of ops) {
+        const i = find(op.member);
+        const size = model.length;
+        if (op.kind === "insert" && i < 0) add(op.member, op.score);
+        else if (op.kind === "bulk") {
+          for (let n = 0; n < op.a; n++) add(`bulk${bulk++}`, (n * 7919) % 13);
+        } else if (op.kind === "delete") {
+          const score = i < 0 ? op.score : model[i][1];
+          assert.equal(list.delete(op.member, score), i >= 0);
+          if (i >= 0) model.splice(i, 1);
+        } else if (op.kind === "update" && i >= 0) {
+          const x = list.updateScore(op.member, model[i][1], op.score);
+          assert.deepEqual([list.member(x), list.score(x)], [op.member, op.score]);
+          model[i] = [op.member, op.score];
+        } else if (op.kind === "rank") {
+          model.sort(compare);
+          const want = find(op.member);
+          const score = want < 0 ? op.score : model[want][1];
+          assert.equal(list.rank(op.member, score), want);
+        } else if (op.kind === "at" && size > 0) {
+          model.sort(compare);
+          const x = list.at(op.a % size);
+          assert.deepEqual([list.member(x), list.score(x)], model[op.a % size]);
+        } else if (op.kind === "deleteRanks" && size > 0) {
+          model.sort(compare);
+          const lo = Math.min(op.a, op.b) % size;
+          const hi = Math.min(size - 1, lo + Math.abs(op.a - op.b));
+          const seen: Entry[] = [];
+          list.deleteRanks(lo, hi, (member, score) => seen.push([member, score]));
+          assert.deepEqual(seen, model.splice(lo, hi - lo + 1));
+        } else if (op.kind === "countScores") {
+          const s = op.score;
+          assert.equal(list.countScoresBelow(s, false), model.filter(([, v]) => v < s).length);
+          assert.equal(list.countScoresBelow(s, true), model.filter(([, v]) => v <= s).length);
+        } else if (op.kind === "countMembers" && new Set(model.map(([, v]) => v)).size <= 1) {
+          const m = op.member;
+          assert.equal(list.countMembersBelow(m, false), model.filter(([v]) => v < m).length);
+          assert.equal(list.countMembersBelow(m, true), model.filter(([v]) => v <= m).length);
+        }
+        model = model.sort(compare);
+        assert.equal(list.length, model.length);
+      }
+      assertSame(list, model);
+    }),
+    { seed: 20261208, numRuns: 150 },
+  );
+});
+
+Deno.test("the skiplist compacts after mass deletes and keeps working", () => {
+  const list = new Skiplist();
+  let model: Entry[] = [];
+  for (let i = 0; i < 5000; i++) {
+    list.insert(`m${i}`, i % 97);
+    model.push([`m${i}`, i % 97]);
+  }
+  model.sort(compare);
+  list.deleteRanks(100, 4899, () => {});
+  model.splice(100, 4800);
+  assertSame(list, model);
+  for (let i = 0; i < 300; i++) {
+    list.insert(`n${i}`, i % 11);
+    model.push([`n${i}`, i % 11]);
+  }
+  model.sort(compare);
+  for (let i = 0; i < model.length; i += 3) {
+    assert.equal(list.delete(model[i][0], model[i][1]), true);
+  }
+  model = model.filter((_, i) => i % 3 !== 0);
+  assertSame(list, model);
+  list.deleteRanks(0, model.length - 1, () => {});
+  assertSame(list, []);
+  list.insert("again", 1);
+  assertSame(list, [["again", 1]]);
+});
