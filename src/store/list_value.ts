@@ -1,36 +1,301 @@
 /**
- * The value of a Redis list: items (binary strings) in a ring buffer, a power-of-two array used
- * circularly. Pushes and pops at either end are O(1) amortized and reading or replacing the
- * item at an index is O(1), at least as good as Redis's quicklist (O(n / node size) for an
- * index). Inserting or removing in the middle moves the items of the shorter side, as a
- * quicklist moves the bytes of one listpack node after it found the place in O(n). The buffer
- * grows by doubling and shrinks by half once a quarter full, so a list that grew large and was
- * emptied does not keep its memory.
+ * The value of a Redis list, laid out as Redis's quicklist: a deque of nodes, each holding a
+ * run of consecutive items.
+ *
+ * - A packed node keeps its items in ONE binary string (one character per byte), each item as a
+ *   length prefix, its bytes, and the prefix mirrored as a suffix (a varint of 7 bits per
+ *   character, high bit set on all but the last: 1 byte up to 127, 2 up to 16383, more beyond),
+ *   so that it can be walked from either end, as a listpack's entries with their back-lengths.
+ *   A node is filled up to {@link LIST_NODE_TARGET} bytes. Popping from a packed node moves its
+ *   live range (`start`, `end`) instead of rebuilding the string, and the string is freed when
+ *   its last item is popped.
+ * - An open node keeps its items as an array of strings. Pushes go to an open node at that end;
+ *   when it holds {@link OPEN_NODE_ITEMS} items it is packed, appended to its packed neighbour
+ *   while that stays under the target (one copy of at most a node per {@link OPEN_NODE_ITEMS}
+ *   pushes), so pushes and pops at both ends are O(1) amortized. An item longer than
+ *   {@link PLAIN_ITEM_BYTES} is pushed as an open node of its own (Redis's plain node), never
+ *   copied into a packed string.
+ *
+ * Each node knows its item count and the index of its first item relative to a base that moves
+ * with the head (the prefix-count cache: a push or pop at either end updates one node), so that
+ * reading or replacing the item at an index finds its node by binary search, O(log nodes), then
+ * walks the node from its nearer end. Inserting or replacing inside a packed node repacks that
+ * node (O(node size)), and removing matches repacks only the nodes that had some. Items read
+ * from a packed node are copied out of it, so that a returned item never keeps a node alive.
+ *
+ * Memory model ({@link ListValue.bytes}): {@link LIST_BASE_BYTES}, plus per node
+ * {@link LIST_NODE_OVERHEAD}, plus for a packed node {@link LIST_STRING_HEADER} and its string's
+ * whole length (popped bytes included until the node is freed), for an open node
+ * {@link LIST_OPEN_OVERHEAD} and, per item, its length and {@link LIST_ITEM_OVERHEAD}.
  *
  * OBJECT ENCODING of a list in Redis 7.0 is always "quicklist", whatever its size.
  */
 import type { CollectionValue } from "./collection.ts";
 
-/** Bytes counted for a list besides its items (Redis's object header and quicklist struct). */
-export const LIST_BASE_BYTES = 48;
+/** Bytes counted for a list besides its nodes: the list object (~80) and its node ring (16). */
+export const LIST_BASE_BYTES = 96;
+/** Bytes counted per node besides its items: the node object (72) and its ring slot (8). */
+export const LIST_NODE_OVERHEAD = 80;
+/** Bytes of a JS one-byte string's header (map, hash, length), counted per packed node. */
+export const LIST_STRING_HEADER = 16;
+/** Bytes of an open node's array besides its slots: the array object and its backing header. */
+export const LIST_OPEN_OVERHEAD = 48;
 /**
- * Bytes counted per item besides its own bytes: its slot in the buffer (8) and the string's
- * header (16), as the JS heap lays them out.
+ * Bytes counted per item of an open node besides its own bytes: its array slot (8) and the
+ * string's header (16), as the JS heap lays them out.
  */
 export const LIST_ITEM_OVERHEAD = 24;
+/** Bytes a packed node is filled up to (Redis's default `list-max-listpack-size` -2: 8 KB). */
+export const LIST_NODE_TARGET = 8192;
+/** Items an open node at an end collects before it is packed. */
+export const OPEN_NODE_ITEMS = 32;
+/** Items longer than this are stored as a node of their own rather than packed. */
+export const PLAIN_ITEM_BYTES = 4096;
 
-/** Smallest buffer capacity (a power of two). */
-const MIN_CAPACITY = 8;
+/** Shortest slice V8 represents as a view of its parent rather than a copy. */
+const SLICE_MIN = 13;
+/** Virtual indexes beyond this (in size) are renumbered from 0, to stay small integers. */
+const RENUMBER_LIMIT = 2 ** 30;
+/** Smallest capacity of the node ring (a power of two). */
+const MIN_RING = 4;
+
+/** A run of consecutive items; see the module comment. */
+class ListNode {
+  /** Index of the first item, relative to the list's base (the head node's `first`). */
+  first = 0;
+  /** Number of items (never 0 while in the list). */
+  count = 0;
+  /** Packed node: the packed entries; "" for an open node. */
+  data = "";
+  /** Packed node: offset of the first live entry in `data`. */
+  start = 0;
+  /** Packed node: offset just past the last live entry in `data`. */
+  end = 0;
+  /** Open node: the items in order; null for a packed node. */
+  items: string[] | null = null;
+}
+
+/** A new open node holding `items`. */
+function openNode(items: string[]): ListNode {
+  const node = new ListNode();
+  node.items = items;
+  node.count = items.length;
+  return node;
+}
+
+/** A new packed node holding `data`, `count` entries. */
+function packedNode(data: string, count: number): ListNode {
+  const node = new ListNode();
+  node.data = data;
+  node.end = data.length;
+  node.count = count;
+  return node;
+}
+
+/** Whether `node` is an open node of one long item (Redis's plain node), never packed. */
+function isPlain(node: ListNode): boolean {
+  return node.items !== null && node.count === 1 && node.items[0].length > PLAIN_ITEM_BYTES;
+}
+
+/** Bytes of `node` by the memory model (O(items) for an open node). */
+function nodeBytes(node: ListNode): number {
+  if (node.items === null) return LIST_NODE_OVERHEAD + LIST_STRING_HEADER + node.data.length;
+  let bytes = LIST_NODE_OVERHEAD + LIST_OPEN_OVERHEAD;
+  for (const item of node.items) bytes += item.length + LIST_ITEM_OVERHEAD;
+  return bytes;
+}
+
+/** The length prefix of an entry of `length` bytes. */
+function lengthPrefix(length: number): string {
+  let prefix = "";
+  while (length >= 0x80) {
+    prefix += String.fromCharCode(0x80 | (length & 0x7f));
+    length = Math.floor(length / 0x80);
+  }
+  return prefix + String.fromCharCode(length);
+}
+
+/** `prefix` mirrored, readable backwards from the end of its entry. */
+function mirrored(prefix: string): string {
+  let suffix = "";
+  for (let i = prefix.length - 1; i >= 0; i--) suffix += prefix[i];
+  return suffix;
+}
+
+/** Bytes of the packed entry of an item of `length` bytes. */
+function entrySize(length: number): number {
+  return length + 2 * lengthPrefix(length).length;
+}
+
+/** The packed entries of `items[from]` to `items[to - 1]`, as one flat string. */
+function packItems(items: readonly string[], from = 0, to = items.length): string {
+  const parts: string[] = [];
+  for (let i = from; i < to; i++) {
+    const prefix = lengthPrefix(items[i].length);
+    parts.push(prefix, items[i], prefix.length === 1 ? prefix : mirrored(prefix));
+  }
+  return parts.join("");
+}
+
+/** Offset of the bytes of the entry {@link stepForward} or {@link stepBackward} read last. */
+let entryStart = 0;
+/** Length of the entry {@link stepForward} or {@link stepBackward} read last. */
+let entryLength = 0;
+
+/** Reads the entry starting at `at` in `data`; returns the offset just past it. */
+function stepForward(data: string, at: number): number {
+  let length = 0;
+  let scale = 1;
+  let width = 1;
+  let code = data.charCodeAt(at);
+  while (code >= 0x80) {
+    length += (code & 0x7f) * scale;
+    scale *= 0x80;
+    code = data.charCodeAt(at + width++);
+  }
+  entryLength = length + code * scale;
+  entryStart = at + width;
+  return entryStart + entryLength + width;
+}
+
+/** Reads the entry ending just before `end` in `data`; returns the offset where it starts. */
+function stepBackward(data: string, end: number): number {
+  let length = 0;
+  let scale = 1;
+  let width = 1;
+  let code = data.charCodeAt(end - 1);
+  while (code >= 0x80) {
+    length += (code & 0x7f) * scale;
+    scale *= 0x80;
+    code = data.charCodeAt(end - 1 - width++);
+  }
+  entryLength = length + code * scale;
+  entryStart = end - width - entryLength;
+  return entryStart - width;
+}
+
+/**
+ * The item of the entry read last, copied out of `data`: V8 would make a slice of 13 or more
+ * characters a view keeping the whole node alive, while joining two parts builds a new string.
+ */
+function entryItem(data: string): string {
+  const start = entryStart;
+  const end = start + entryLength;
+  if (entryLength < SLICE_MIN) return data.slice(start, end);
+  return [data.slice(start, start + 1), data.slice(start + 1, end)].join("");
+}
+
+/** Whether the entry read last in `data` equals `item`, compared in place. */
+function entryEquals(data: string, item: string): boolean {
+  return entryLength === item.length && data.startsWith(item, entryStart);
+}
+
+/** Offset in packed `node` of the entry at position `offset` (0 <= offset < count). */
+function entryOffset(node: ListNode, offset: number): number {
+  if (offset < node.count >> 1) {
+    let at = node.start;
+    for (let i = 0; i < offset; i++) at = stepForward(node.data, at);
+    return at;
+  }
+  let at = node.end;
+  for (let i = node.count; i > offset; i--) at = stepBackward(node.data, at);
+  return at;
+}
+
+/**
+ * Appends to `out` the items of `node` from position `from` (inclusive) to `to` (exclusive),
+ * copied out of a packed node when `copy`, else possibly views of it (for repacking).
+ */
+function collectItems(node: ListNode, from: number, to: number, out: string[], copy: boolean) {
+  if (node.items !== null) {
+    for (let i = from; i < to; i++) out.push(node.items[i]);
+    return;
+  }
+  let at = entryOffset(node, from);
+  for (let i = from; i < to; i++) {
+    at = stepForward(node.data, at);
+    out.push(copy ? entryItem(node.data) : node.data.slice(entryStart, entryStart + entryLength));
+  }
+}
+
+/** Every item of `node`, possibly views of its packed string (for repacking). */
+function nodeItems(node: ListNode): string[] {
+  const out: string[] = [];
+  collectItems(node, 0, node.count, out, false);
+  return out;
+}
+
+/**
+ * Positions in `node` of the items equal to `item`, scanning from its head or its tail (when
+ * `fromTail`), calling `visit` with each match's position until it answers false; looks at no
+ * more than `limit` items. Returns how many items it looked at, or -1 when `visit` stopped it.
+ */
+function scanNode(
+  node: ListNode,
+  item: string,
+  fromTail: boolean,
+  limit: number,
+  visit: (position: number) => boolean,
+): number {
+  const n = Math.min(limit, node.count);
+  const data = node.data;
+  let at = fromTail ? node.end : node.start;
+  for (let k = 0; k < n; k++) {
+    const position = fromTail ? node.count - 1 - k : k;
+    let equal: boolean;
+    if (node.items !== null) equal = node.items[position] === item;
+    else {
+      at = fromTail ? stepBackward(data, at) : stepForward(data, at);
+      equal = entryEquals(data, item);
+    }
+    if (equal && !visit(position)) return -1;
+  }
+  return n;
+}
+
+/** Copies `item` when it may be a view of a larger string (a plain node must own its bytes). */
+function owned(item: string): string {
+  if (item.length < SLICE_MIN) return item;
+  return [item.slice(0, 1), item.slice(1)].join("");
+}
+
+/** Nodes holding `items` in order: packed up to the target, long items in nodes of their own. */
+function buildNodes(items: readonly string[]): ListNode[] {
+  const nodes: ListNode[] = [];
+  let from = 0;
+  let bytes = 0;
+  const flush = (to: number) => {
+    if (to > from) nodes.push(packedNode(packItems(items, from, to), to - from));
+  };
+  for (let i = 0; i < items.length; i++) {
+    const size = entrySize(items[i].length);
+    if (items[i].length > PLAIN_ITEM_BYTES) {
+      flush(i);
+      nodes.push(openNode([owned(items[i])]));
+      from = i + 1;
+      bytes = 0;
+    } else if (bytes + size > LIST_NODE_TARGET && i > from) {
+      flush(i);
+      from = i;
+      bytes = size;
+    } else bytes += size;
+  }
+  flush(items.length);
+  return nodes;
+}
 
 /** A list; see the module comment. */
 export class ListValue implements CollectionValue {
   /** Always "list". */
   readonly type = "list" as const;
-  #items: (string | undefined)[] = new Array(MIN_CAPACITY);
-  /** Capacity minus one (the capacity is a power of two). */
-  #mask = MIN_CAPACITY - 1;
-  /** Buffer position of the head item. */
+  /** The nodes, in a ring (a power-of-two array used circularly). */
+  #ring: (ListNode | undefined)[] = new Array(MIN_RING);
+  /** Ring capacity minus one. */
+  #mask = MIN_RING - 1;
+  /** Ring position of the head node. */
   #head = 0;
+  /** Number of nodes. */
+  #nodeCount = 0;
   #size = 0;
   #bytes = LIST_BASE_BYTES;
 
@@ -39,9 +304,24 @@ export class ListValue implements CollectionValue {
     return this.#size;
   }
 
-  /** Bytes by the memory model: {@link LIST_BASE_BYTES} plus each item and its overhead. */
+  /** Bytes by the memory model of the module comment; O(1). */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Number of nodes, so that tests and diagnostics can see the layout. */
+  get nodeCount(): number {
+    return this.#nodeCount;
+  }
+
+  /**
+   * {@link bytes} recomputed from the layout in O(nodes + open items): a check of the O(1)
+   * bookkeeping, for tests.
+   */
+  measureBytes(): number {
+    let bytes = LIST_BASE_BYTES;
+    for (let k = 0; k < this.#nodeCount; k++) bytes += nodeBytes(this.#node(k));
+    return bytes;
   }
 
   /** Always "quicklist", as Redis 7.0 answers OBJECT ENCODING for every list. */
@@ -49,73 +329,136 @@ export class ListValue implements CollectionValue {
     return "quicklist";
   }
 
-  /** An independent copy (strings are immutable, so copying the references is deep). */
+  /** An independent copy: nodes are copied, packed strings (immutable) shared. */
   clone(): ListValue {
     const copy = new ListValue();
-    for (const item of this.items()) copy.pushRight(item);
+    const nodes: ListNode[] = [];
+    for (let k = 0; k < this.#nodeCount; k++) {
+      const node = this.#node(k);
+      const twin = node.items === null
+        ? packedNode(node.data, node.count)
+        : openNode(node.items.slice());
+      twin.start = node.start;
+      twin.end = node.end;
+      nodes.push(twin);
+    }
+    copy.#setNodes(nodes);
     return copy;
   }
 
   /** Adds `item` before the head (LPUSH). */
   pushLeft(item: string): void {
-    this.#growIfFull();
-    this.#head = (this.#head - 1) & this.#mask;
-    this.#items[this.#head] = item;
-    this.#added(item);
+    const head = this.#nodeCount > 0 ? this.#node(0) : undefined;
+    if (head !== undefined && acceptsPush(head, item)) {
+      (head.items as string[]).unshift(item);
+      head.count++;
+      head.first--;
+    } else {
+      if (head !== undefined && head.items !== null && !isPlain(head)) this.#sealLeft();
+      this.#addNodeLeft(openNode([item]));
+      this.#bytes += LIST_NODE_OVERHEAD + LIST_OPEN_OVERHEAD;
+    }
+    this.#size++;
+    this.#bytes += item.length + LIST_ITEM_OVERHEAD;
   }
 
   /** Adds `item` after the tail (RPUSH). */
   pushRight(item: string): void {
-    this.#growIfFull();
-    this.#items[(this.#head + this.#size) & this.#mask] = item;
-    this.#added(item);
+    const tail = this.#nodeCount > 0 ? this.#node(this.#nodeCount - 1) : undefined;
+    if (tail !== undefined && acceptsPush(tail, item)) {
+      (tail.items as string[]).push(item);
+      tail.count++;
+    } else {
+      if (tail !== undefined && tail.items !== null && !isPlain(tail)) this.#sealRight();
+      this.#addNodeRight(openNode([item]));
+      this.#bytes += LIST_NODE_OVERHEAD + LIST_OPEN_OVERHEAD;
+    }
+    this.#size++;
+    this.#bytes += item.length + LIST_ITEM_OVERHEAD;
   }
 
   /** Removes and returns the head item, or undefined when empty (LPOP). */
   popLeft(): string | undefined {
     if (this.#size === 0) return undefined;
-    const item = this.#items[this.#head] as string;
-    this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) & this.#mask;
-    this.#removed(item);
+    const node = this.#node(0);
+    let item: string;
+    if (node.items !== null) {
+      item = node.items.shift() as string;
+      this.#bytes -= item.length + LIST_ITEM_OVERHEAD;
+    } else {
+      node.start = stepForward(node.data, node.start);
+      item = entryItem(node.data);
+    }
+    node.first++;
+    this.#removedFrom(node, 0);
     return item;
   }
 
   /** Removes and returns the tail item, or undefined when empty (RPOP). */
   popRight(): string | undefined {
     if (this.#size === 0) return undefined;
-    const slot = (this.#head + this.#size - 1) & this.#mask;
-    const item = this.#items[slot] as string;
-    this.#items[slot] = undefined;
-    this.#removed(item);
+    const node = this.#node(this.#nodeCount - 1);
+    let item: string;
+    if (node.items !== null) {
+      item = node.items.pop() as string;
+      this.#bytes -= item.length + LIST_ITEM_OVERHEAD;
+    } else {
+      node.end = stepBackward(node.data, node.end);
+      item = entryItem(node.data);
+    }
+    this.#removedFrom(node, this.#nodeCount - 1);
     return item;
   }
 
   /** The item at 0-based `index` from the head, or undefined when out of range. */
   at(index: number): string | undefined {
     if (index < 0 || index >= this.#size) return undefined;
-    return this.#items[(this.#head + index) & this.#mask];
+    const node = this.#node(this.#find(index));
+    const offset = this.#offsetIn(node, index);
+    if (node.items !== null) return node.items[offset];
+    stepForward(node.data, entryOffset(node, offset));
+    return entryItem(node.data);
   }
 
   /** Replaces the item at 0-based `index`; false (nothing changed) when out of range (LSET). */
   set(index: number, item: string): boolean {
     if (index < 0 || index >= this.#size) return false;
-    const slot = (this.#head + index) & this.#mask;
-    this.#bytes += item.length - (this.#items[slot] as string).length;
-    this.#items[slot] = item;
+    const k = this.#find(index);
+    const node = this.#node(k);
+    const offset = this.#offsetIn(node, index);
+    if (node.items !== null) {
+      this.#bytes += item.length - node.items[offset].length;
+      node.items[offset] = item;
+      return true;
+    }
+    const items = nodeItems(node);
+    items[offset] = item;
+    this.#replaceNode(k, items);
     return true;
   }
 
   /** Every item, head to tail. Do not change the list while iterating. */
   *items(): Generator<string> {
-    for (let i = 0; i < this.#size; i++) yield this.#items[(this.#head + i) & this.#mask] as string;
+    for (let k = 0; k < this.#nodeCount; k++) {
+      const node = this.#node(k);
+      const out: string[] = [];
+      collectItems(node, 0, node.count, out, true);
+      yield* out;
+    }
   }
 
   /** The items from index `start` to `end` inclusive (0 <= start <= end < size), head first. */
   range(start: number, end: number): string[] {
-    const out: string[] = new Array(end - start + 1);
-    for (let i = start; i <= end; i++) {
-      out[i - start] = this.#items[(this.#head + i) & this.#mask] as string;
+    const out: string[] = [];
+    let k = this.#find(start);
+    let from = this.#offsetIn(this.#node(k), start);
+    let left = end - start + 1;
+    while (left > 0) {
+      const node = this.#node(k++);
+      const to = Math.min(node.count, from + left);
+      collectItems(node, from, to, out, true);
+      left -= to - from;
+      from = 0;
     }
     return out;
   }
@@ -126,18 +469,14 @@ export class ListValue implements CollectionValue {
    * -1 when none. The building block of LINSERT and LPOS.
    */
   indexOf(item: string, fromTail = false, skip = 0, maxlen = 0): number {
-    const limit = maxlen > 0 && maxlen < this.#size ? maxlen : this.#size;
-    for (let n = 0; n < limit; n++) {
-      const i = fromTail ? this.#size - 1 - n : n;
-      if (this.#items[(this.#head + i) & this.#mask] === item && skip-- === 0) return i;
-    }
-    return -1;
+    const found = this.positions(item, fromTail, skip, 1, maxlen);
+    return found.length > 0 ? found[0] : -1;
   }
 
   /**
    * Indexes of the items equal to `item` (LPOS), scanning from the head, or from the tail when
    * `fromTail`: the matches after the first `skip`, at most `count` of them (0: all), looking at
-   * no more than `maxlen` items (0: all).
+   * no more than `maxlen` items (0: all). Compares in place, without copying items out.
    */
   positions(
     item: string,
@@ -147,107 +486,254 @@ export class ListValue implements CollectionValue {
     maxlen: number,
   ): number[] {
     const out: number[] = [];
-    const limit = maxlen > 0 && maxlen < this.#size ? maxlen : this.#size;
-    for (let n = 0; n < limit; n++) {
-      const i = fromTail ? this.#size - 1 - n : n;
-      if (this.#items[(this.#head + i) & this.#mask] !== item) continue;
+    let limit = maxlen > 0 && maxlen < this.#size ? maxlen : this.#size;
+    const visit = (index: number) => {
       if (skip > 0) skip--;
-      else {
-        out.push(i);
-        if (count > 0 && out.length >= count) break;
-      }
+      else out.push(index);
+      return count === 0 || out.length < count;
+    };
+    for (let n = 0; n < this.#nodeCount && limit > 0; n++) {
+      const node = this.#node(fromTail ? this.#nodeCount - 1 - n : n);
+      const nodeIndex = node.first - this.#node(0).first;
+      const looked = scanNode(node, item, fromTail, limit, (p) => visit(nodeIndex + p));
+      if (looked < 0) break;
+      limit -= looked;
     }
     return out;
   }
 
   /**
-   * Inserts `item` so that it ends at index `index` (0 <= index <= size), moving the items of
-   * the shorter side by one (LINSERT).
+   * Inserts `item` so that it ends at index `index` (0 <= index <= size), repacking the node
+   * it lands in (LINSERT).
    */
   insertAt(index: number, item: string): void {
     if (index <= 0) return this.pushLeft(item);
     if (index >= this.#size) return this.pushRight(item);
-    this.#growIfFull();
-    const mask = this.#mask;
-    const items = this.#items;
-    if (index < this.#size - index) {
-      // Move the `index` items before it one slot towards the head.
-      this.#head = (this.#head - 1) & mask;
-      for (let i = 0; i < index; i++) {
-        items[(this.#head + i) & mask] = items[(this.#head + i + 1) & mask];
-      }
-    } else {
-      for (let i = this.#size; i > index; i--) {
-        items[(this.#head + i) & mask] = items[(this.#head + i - 1) & mask];
-      }
-    }
-    items[(this.#head + index) & mask] = item;
-    this.#added(item);
+    const k = this.#find(index);
+    const node = this.#node(k);
+    const items = nodeItems(node);
+    items.splice(this.#offsetIn(node, index), 0, item);
+    this.#replaceNode(k, items);
   }
 
   /**
    * Removes up to `limit` items equal to `item` (0: every one), scanning from the head, or from
-   * the tail when `fromTail`, in one pass that closes the gaps; returns how many were removed
-   * (LREM).
+   * the tail when `fromTail`; repacks only the nodes that held a removed item; returns how many
+   * were removed (LREM).
    */
   removeMatching(item: string, limit: number, fromTail: boolean): number {
-    const size = this.#size;
-    const keep: string[] = [];
+    const nodes: ListNode[] = [];
     let removed = 0;
-    for (let n = 0; n < size; n++) {
-      const i = fromTail ? size - 1 - n : n;
-      const current = this.#items[(this.#head + i) & this.#mask] as string;
-      if (current === item && (limit === 0 || removed < limit)) removed++;
-      else keep.push(current);
+    for (let n = 0; n < this.#nodeCount; n++) {
+      const node = this.#node(fromTail ? this.#nodeCount - 1 - n : n);
+      const drop: number[] = [];
+      if (limit === 0 || removed < limit) {
+        scanNode(node, item, fromTail, node.count, (position) => {
+          drop.push(position);
+          return limit === 0 || removed + drop.length < limit;
+        });
+      }
+      removed += drop.length;
+      if (drop.length === 0) nodes.push(node);
+      else nodes.push(...withoutPositions(node, drop, fromTail));
     }
     if (removed === 0) return 0;
-    if (fromTail) keep.reverse();
-    this.#replaceAll(keep);
+    if (fromTail) nodes.reverse();
+    this.#setNodes(nodes);
     return removed;
   }
 
-  /** Removes `left` items from the head and `right` from the tail (LTRIM, counted pops). */
+  /** Removes `left` items from the head and `right` from the tail (LTRIM), whole nodes at once. */
   trim(left: number, right: number): void {
-    for (let i = 0; i < left && this.#size > 0; i++) this.popLeft();
-    for (let i = 0; i < right && this.#size > 0; i++) this.popRight();
+    while (this.#nodeCount > 0 && left >= this.#node(0).count) {
+      left -= this.#node(0).count;
+      this.#dropWholeNode(0);
+    }
+    for (; left > 0 && this.#size > 0; left--) this.popLeft();
+    while (this.#nodeCount > 0 && right >= this.#node(this.#nodeCount - 1).count) {
+      right -= this.#node(this.#nodeCount - 1).count;
+      this.#dropWholeNode(this.#nodeCount - 1);
+    }
+    for (; right > 0 && this.#size > 0; right--) this.popRight();
   }
 
-  #replaceAll(items: string[]): void {
-    let bytes = LIST_BASE_BYTES;
-    for (let i = 0; i < items.length; i++) bytes += items[i].length + LIST_ITEM_OVERHEAD;
-    this.#bytes = bytes;
-    this.#size = items.length;
-    let capacity = MIN_CAPACITY;
-    while (capacity < items.length) capacity *= 2;
-    const buffer: (string | undefined)[] = items;
-    buffer.length = capacity;
-    this.#items = buffer;
-    this.#mask = capacity - 1;
-    this.#head = 0;
+  /** The node at ring offset `k` from the head (0 <= k < node count). */
+  #node(k: number): ListNode {
+    return this.#ring[(this.#head + k) & this.#mask] as ListNode;
   }
 
-  #added(item: string): void {
-    this.#size++;
-    this.#bytes += item.length + LIST_ITEM_OVERHEAD;
+  /** Position in `node` of the item at list index `index`. */
+  #offsetIn(node: ListNode, index: number): number {
+    return index + this.#node(0).first - node.first;
   }
 
-  #removed(item: string): void {
+  /** Ring offset of the node holding the item at `index` (0 <= index < size), by bisection. */
+  #find(index: number): number {
+    const target = index + this.#node(0).first;
+    let low = 0;
+    let high = this.#nodeCount - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.#node(middle).first <= target) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  /** Accounts an item removed from `node` at ring offset `k`; frees the node once empty. */
+  #removedFrom(node: ListNode, k: number): void {
+    node.count--;
     this.#size--;
-    this.#bytes -= item.length + LIST_ITEM_OVERHEAD;
-    const capacity = this.#mask + 1;
-    if (capacity > MIN_CAPACITY && this.#size <= capacity >> 2) this.#resize(capacity >> 1);
+    if (node.count === 0) this.#dropWholeNode(k);
   }
 
-  #growIfFull(): void {
-    if (this.#size === this.#mask + 1) this.#resize((this.#mask + 1) * 2);
+  /** Removes the node at ring offset `k` (the head or the tail) with all its items. */
+  #dropWholeNode(k: number): void {
+    const node = this.#node(k);
+    this.#bytes -= nodeBytes(node);
+    this.#size -= node.count;
+    const slot = (this.#head + k) & this.#mask;
+    this.#ring[slot] = undefined;
+    if (k === 0) this.#head = (this.#head + 1) & this.#mask;
+    this.#nodeCount--;
+    if (this.#nodeCount === 0) this.#setNodes([]);
+    else if (this.#mask + 1 > MIN_RING && this.#nodeCount <= (this.#mask + 1) >> 2) {
+      this.#resizeRing((this.#mask + 1) >> 1);
+    }
   }
 
-  /** Moves the items to a buffer of `capacity` slots, the head at position 0. */
-  #resize(capacity: number): void {
-    const buffer: (string | undefined)[] = new Array(capacity);
-    for (let i = 0; i < this.#size; i++) buffer[i] = this.#items[(this.#head + i) & this.#mask];
-    this.#items = buffer;
+  /** Puts `node` before the head node, numbering it. */
+  #addNodeLeft(node: ListNode): void {
+    if (this.#nodeCount > 0 && this.#node(0).first < -RENUMBER_LIMIT) this.#renumber(0);
+    node.first = this.#nodeCount > 0 ? this.#node(0).first - node.count : 0;
+    this.#growRingIfFull();
+    this.#head = (this.#head - 1) & this.#mask;
+    this.#ring[this.#head] = node;
+    this.#nodeCount++;
+  }
+
+  /** Puts `node` after the tail node, numbering it. */
+  #addNodeRight(node: ListNode): void {
+    if (this.#nodeCount > 0 && this.#node(0).first > RENUMBER_LIMIT) this.#renumber(0);
+    const tail = this.#nodeCount > 0 ? this.#node(this.#nodeCount - 1) : undefined;
+    node.first = tail === undefined ? 0 : tail.first + tail.count;
+    this.#growRingIfFull();
+    this.#ring[(this.#head + this.#nodeCount) & this.#mask] = node;
+    this.#nodeCount++;
+  }
+
+  /** Packs the open tail node, into its packed neighbour when that stays under the target. */
+  #sealRight(): void {
+    const node = this.#node(this.#nodeCount - 1);
+    const packed = packItems(node.items as string[]);
+    const before = this.#nodeCount > 1 ? this.#node(this.#nodeCount - 2) : undefined;
+    if (before === undefined || !canTake(before, packed)) return this.#packInPlace(node, packed);
+    this.#bytes -= nodeBytes(node) + before.data.length;
+    before.data = [before.data.slice(before.start, before.end), packed].join("");
+    this.#absorbed(before, node);
+    this.#ring[(this.#head + this.#nodeCount - 1) & this.#mask] = undefined;
+    this.#nodeCount--;
+  }
+
+  /** Packs the open head node, into its packed neighbour when that stays under the target. */
+  #sealLeft(): void {
+    const node = this.#node(0);
+    const packed = packItems(node.items as string[]);
+    const after = this.#nodeCount > 1 ? this.#node(1) : undefined;
+    if (after === undefined || !canTake(after, packed)) return this.#packInPlace(node, packed);
+    this.#bytes -= nodeBytes(node) + after.data.length;
+    after.data = [packed, after.data.slice(after.start, after.end)].join("");
+    after.first = node.first;
+    this.#absorbed(after, node);
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) & this.#mask;
+    this.#nodeCount--;
+  }
+
+  /** Completes a merge of `node` into `into`, whose `data` is the merged string. */
+  #absorbed(into: ListNode, node: ListNode): void {
+    into.start = 0;
+    into.end = into.data.length;
+    into.count += node.count;
+    this.#bytes += into.data.length;
+  }
+
+  /** Turns open `node` into a packed node of `packed`. */
+  #packInPlace(node: ListNode, packed: string): void {
+    this.#bytes += LIST_STRING_HEADER + packed.length + LIST_NODE_OVERHEAD - nodeBytes(node);
+    node.items = null;
+    node.data = packed;
+    node.start = 0;
+    node.end = packed.length;
+  }
+
+  /** Replaces the node at ring offset `k` by nodes holding `items` (possibly several). */
+  #replaceNode(k: number, items: string[]): void {
+    const nodes: ListNode[] = [];
+    for (let n = 0; n < this.#nodeCount; n++) {
+      if (n === k) nodes.push(...buildNodes(items));
+      else nodes.push(this.#node(n));
+    }
+    this.#setNodes(nodes);
+  }
+
+  /** Makes `nodes` the list's nodes, renumbering them and recounting size and bytes. */
+  #setNodes(nodes: ListNode[]): void {
+    let capacity = MIN_RING;
+    while (capacity < nodes.length) capacity *= 2;
+    this.#nodeCount = nodes.length;
+    this.#size = 0;
+    for (const node of nodes) this.#size += node.count;
+    const ring: (ListNode | undefined)[] = nodes;
+    ring.length = capacity;
+    this.#ring = ring;
+    this.#mask = capacity - 1;
+    this.#head = 0;
+    this.#renumber(0);
+    this.#bytes = this.measureBytes();
+  }
+
+  /** Numbers the nodes from `base`, head first. */
+  #renumber(base: number): void {
+    for (let k = 0; k < this.#nodeCount; k++) {
+      const node = this.#node(k);
+      node.first = base;
+      base += node.count;
+    }
+  }
+
+  #growRingIfFull(): void {
+    if (this.#nodeCount === this.#mask + 1) this.#resizeRing((this.#mask + 1) * 2);
+  }
+
+  /** Moves the nodes to a ring of `capacity` slots, the head at position 0. */
+  #resizeRing(capacity: number): void {
+    const ring: (ListNode | undefined)[] = new Array(capacity);
+    for (let k = 0; k < this.#nodeCount; k++) ring[k] = this.#node(k);
+    this.#ring = ring;
     this.#mask = capacity - 1;
     this.#head = 0;
   }
+}
+
+/** Whether `item` can be pushed into end node `node`: an open node with room, not plain. */
+function acceptsPush(node: ListNode, item: string): boolean {
+  return node.items !== null && node.count < OPEN_NODE_ITEMS &&
+    item.length <= PLAIN_ITEM_BYTES && !isPlain(node);
+}
+
+/** Whether packed `node` can take `packed` entries and stay under the target. */
+function canTake(node: ListNode, packed: string): boolean {
+  return node.items === null && node.end - node.start + packed.length <= LIST_NODE_TARGET;
+}
+
+/**
+ * Nodes holding the items of `node` but those at `positions` (from its head), in the scanning
+ * order: reversed when `fromTail`.
+ */
+function withoutPositions(node: ListNode, positions: number[], fromTail: boolean): ListNode[] {
+  const drop = new Set(positions);
+  const kept = nodeItems(node).filter((_, i) => !drop.has(i));
+  const nodes = buildNodes(kept);
+  return fromTail ? nodes.reverse() : nodes;
 }

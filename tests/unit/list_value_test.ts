@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { LIST_BASE_BYTES, LIST_ITEM_OVERHEAD, ListValue } from "../../src/store/list_value.ts";
+import {
+  LIST_BASE_BYTES,
+  LIST_NODE_TARGET,
+  ListValue,
+  OPEN_NODE_ITEMS,
+  PLAIN_ITEM_BYTES,
+} from "../../src/store/list_value.ts";
 
-/** Bytes the memory model counts for a list holding `items`. */
-function expectedBytes(items: readonly string[]): number {
-  return items.reduce((n, item) => n + item.length + LIST_ITEM_OVERHEAD, LIST_BASE_BYTES);
+/**
+ * Checks the list's O(1) byte count against a recount of its layout, and that it counts at
+ * least every item with its one-byte prefix and suffix (exactly the base once empty).
+ */
+function assertBytes(list: ListValue, items: readonly string[]): void {
+  assert.equal(list.bytes, list.measureBytes());
+  const floor = items.reduce((n, item) => n + item.length + 2, LIST_BASE_BYTES);
+  assert.ok(list.bytes >= floor, `${list.bytes} < ${floor}`);
+  if (items.length === 0) assert.equal(list.bytes, LIST_BASE_BYTES);
 }
 
 function listOf(items: readonly string[]): ListValue {
@@ -38,7 +50,7 @@ Deno.test("a list reads and replaces by index and answers undefined out of range
   assert.equal(list.set(1, "longer"), true);
   assert.equal(list.set(3, "x"), false);
   assert.deepEqual([...list.items()], ["a", "longer", "c"]);
-  assert.equal(list.bytes, expectedBytes(["a", "longer", "c"]));
+  assertBytes(list, ["a", "longer", "c"]);
 });
 
 Deno.test("a list keeps its order across many wraps, growths and shrinks", () => {
@@ -57,7 +69,7 @@ Deno.test("a list keeps its order across many wraps, growths and shrinks", () =>
   assert.deepEqual([...list.items()], model);
   while (list.size > 10) assert.equal(list.popLeft(), model.shift());
   assert.deepEqual([...list.items()], model);
-  assert.equal(list.bytes, expectedBytes(model));
+  assertBytes(list, model);
 });
 
 Deno.test("insertAt, removeMatching, trim, indexOf and positions do what LINSERT, LREM, LTRIM and LPOS need", () => {
@@ -80,7 +92,7 @@ Deno.test("insertAt, removeMatching, trim, indexOf and positions do what LINSERT
   list.trim(2, 1);
   assert.deepEqual([...list.items()], ["x", "b", "c", "y"]);
   assert.deepEqual(list.range(1, 2), ["b", "c"]);
-  assert.equal(list.bytes, expectedBytes(["x", "b", "c", "y"]));
+  assertBytes(list, ["x", "b", "c", "y"]);
 });
 
 Deno.test("a clone is independent and OBJECT ENCODING is always quicklist", () => {
@@ -90,42 +102,174 @@ Deno.test("a clone is independent and OBJECT ENCODING is always quicklist", () =
   list.popLeft();
   assert.deepEqual([...list.items()], ["b"]);
   assert.deepEqual([...copy.items()], ["a", "b", "c"]);
-  assert.equal(copy.bytes, expectedBytes(["a", "b", "c"]));
+  assertBytes(copy, ["a", "b", "c"]);
   assert.equal(list.type, "list");
   assert.equal(list.encoding(), "quicklist");
   assert.equal(listOf(Array.from({ length: 10000 }, (_, i) => String(i))).encoding(), "quicklist");
 });
 
+Deno.test("a long list of short items packs into nodes of about 8 KB, under 16 bytes an item", () => {
+  const list = new ListValue();
+  for (let i = 0; i < 10000; i++) list.pushRight(`item:${i}`);
+  assert.ok(list.bytes / list.size < 16, `${list.bytes / list.size} bytes per item`);
+  assert.ok(list.nodeCount >= 10000 * 11 / LIST_NODE_TARGET, `${list.nodeCount} nodes`);
+  assert.ok(list.nodeCount <= 2 * 10000 * 11 / LIST_NODE_TARGET, `${list.nodeCount} nodes`);
+  assert.equal(list.at(5000), "item:5000");
+  assert.equal(list.indexOf("item:9999", true), 9999);
+  for (let i = 0; i < 10000; i++) assert.equal(list.popLeft(), `item:${i}`);
+  assertBytes(list, []);
+});
+
+/** A binary string of `length` bytes cycling through every byte value from `offset`. */
+function bytesItem(length: number, offset = 0): string {
+  let out = "";
+  for (let i = 0; i < length; i++) out += String.fromCharCode((i + offset) & 0xff);
+  return out;
+}
+
+/** Items of the lengths around the prefix boundaries and the plain-node threshold. */
+const BOUNDARY_ITEMS = [0, 1, 12, 13, 127, 128, 129, PLAIN_ITEM_BYTES, PLAIN_ITEM_BYTES + 1]
+  .concat([16383, 16384, 16385])
+  .map((length, i) => bytesItem(length, i * 7));
+
+Deno.test("items of every byte value and of lengths around the prefix boundaries round-trip", () => {
+  const list = new ListValue();
+  const model: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const item of BOUNDARY_ITEMS) {
+      list.pushRight(item);
+      list.pushLeft(item + "<");
+      model.push(item);
+      model.unshift(item + "<");
+    }
+    for (let i = 0; i < 300; i++) {
+      list.pushRight(bytesItem(i % 40, i));
+      model.push(bytesItem(i % 40, i));
+    }
+  }
+  assert.deepEqual([...list.items()], model);
+  assert.deepEqual(list.range(0, model.length - 1), model);
+  for (let i = 0; i < model.length; i++) assert.equal(list.at(i), model[i]);
+  for (const item of BOUNDARY_ITEMS) assert.equal(list.indexOf(item), model.indexOf(item));
+  assertBytes(list, model);
+  while (list.size > 0) {
+    assert.equal(list.popRight(), model.pop());
+    if (list.size > 0) assert.equal(list.popLeft(), model.shift());
+  }
+  assertBytes(list, []);
+});
+
+Deno.test("alternating pushes and pops at a node boundary keep the bookkeeping", () => {
+  const list = new ListValue();
+  const model: string[] = [];
+  for (let i = 0; i < 3 * OPEN_NODE_ITEMS + 1; i++) {
+    list.pushLeft(`l${i}`);
+    model.unshift(`l${i}`);
+  }
+  for (let i = 0; i < 200; i++) {
+    list.pushLeft(`x${i}`);
+    assert.equal(list.popLeft(), `x${i}`);
+    assert.equal(list.popLeft(), model.shift());
+    list.pushRight(`y${i}`);
+    model.push(`y${i}`);
+    assertBytes(list, model);
+  }
+  assert.deepEqual([...list.items()], model);
+});
+
 type Op =
   | { kind: "pushLeft" | "pushRight"; item: string }
+  | { kind: "pushMany"; items: string[]; left: boolean }
   | { kind: "popLeft" | "popRight" }
+  | { kind: "at"; index: number }
+  | { kind: "range"; start: number; length: number }
   | { kind: "set"; index: number; item: string }
   | { kind: "insertAt"; index: number; item: string }
   | { kind: "removeMatching"; item: string; limit: number; fromTail: boolean }
-  | { kind: "trim"; left: number; right: number };
+  | { kind: "trim"; left: number; right: number }
+  | {
+    kind: "positions";
+    item: string;
+    fromTail: boolean;
+    skip: number;
+    count: number;
+    maxlen: number;
+  }
+  | { kind: "clone" };
 
-const ITEM = fc.constantFrom("a", "b", "c", "", "\x00\xff", "long item value");
+/** Items drawn from a few repeated ones (so that matches exist), any bytes, and boundary ones. */
+const ITEM = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom("a", "b", "c", "", "\x00\xff", "long item value") },
+  {
+    weight: 2,
+    arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 20 })
+      .map((codes) => String.fromCharCode(...codes)),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...BOUNDARY_ITEMS) },
+);
+/** Short items for bulk pushes, so that lists span many nodes. */
+const BULK_ITEM = fc.oneof(
+  fc.constantFrom("a", "b", "item:1234"),
+  fc.nat(99999).map((n) => `item:${n}`),
+);
+/** An index, taken modulo a little more than the list's size when applied. */
+const INDEX = fc.nat(1_000_000);
+
 const OP: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom("pushLeft" as const, "pushRight" as const), item: ITEM }),
+  fc.record({
+    kind: fc.constant("pushMany" as const),
+    items: fc.array(BULK_ITEM, { minLength: 100, maxLength: 3000 }),
+    left: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant("pushMany" as const),
+    items: fc.array(BULK_ITEM, { minLength: 100, maxLength: 3000 }),
+    left: fc.boolean(),
+  }),
   fc.record({ kind: fc.constantFrom("popLeft" as const, "popRight" as const) }),
-  fc.record({
-    kind: fc.constant("set" as const),
-    index: fc.integer({ min: -2, max: 40 }),
-    item: ITEM,
-  }),
-  fc.record({
-    kind: fc.constant("insertAt" as const),
-    index: fc.integer({ min: 0, max: 40 }),
-    item: ITEM,
-  }),
+  fc.record({ kind: fc.constant("at" as const), index: INDEX }),
+  fc.record({ kind: fc.constant("range" as const), start: INDEX, length: fc.nat(2000) }),
+  fc.record({ kind: fc.constant("set" as const), index: INDEX, item: ITEM }),
+  fc.record({ kind: fc.constant("insertAt" as const), index: INDEX, item: ITEM }),
   fc.record({
     kind: fc.constant("removeMatching" as const),
     item: ITEM,
     limit: fc.integer({ min: 0, max: 3 }),
     fromTail: fc.boolean(),
   }),
-  fc.record({ kind: fc.constant("trim" as const), left: fc.nat(5), right: fc.nat(5) }),
+  fc.record({ kind: fc.constant("trim" as const), left: fc.nat(400), right: fc.nat(400) }),
+  fc.record({
+    kind: fc.constant("positions" as const),
+    item: ITEM,
+    fromTail: fc.boolean(),
+    skip: fc.nat(3),
+    count: fc.nat(3),
+    maxlen: INDEX,
+  }),
+  fc.record({ kind: fc.constant("clone" as const) }),
 );
+
+/** `index` folded into -1 .. size + 1, so that out-of-range indexes occur too. */
+function fold(index: number, size: number): number {
+  return (index % (size + 3)) - 1;
+}
+
+/** LPOS on the reference model. */
+function modelPositions(model: string[], op: Extract<Op, { kind: "positions" }>): number[] {
+  const out: number[] = [];
+  const maxlen = op.maxlen % (model.length + 2);
+  const limit = maxlen > 0 && maxlen < model.length ? maxlen : model.length;
+  let skip = op.skip;
+  for (let n = 0; n < limit; n++) {
+    const i = op.fromTail ? model.length - 1 - n : n;
+    if (model[i] !== op.item) continue;
+    if (skip > 0) skip--;
+    else out.push(i);
+    if (op.count > 0 && out.length >= op.count) break;
+  }
+  return out;
+}
 
 /** Applies `op` to the reference model (a plain array) and returns what the list should answer. */
 function applyToModel(model: string[], op: Op): unknown {
@@ -134,16 +278,39 @@ function applyToModel(model: string[], op: Op): unknown {
       return model.unshift(op.item);
     case "pushRight":
       return model.push(op.item);
+    case "pushMany":
+      for (const item of op.items) {
+        if (op.left) model.unshift(item);
+        else model.push(item);
+      }
+      return model.length;
     case "popLeft":
       return model.shift();
     case "popRight":
       return model.pop();
-    case "set":
-      if (op.index < 0 || op.index >= model.length) return false;
-      model[op.index] = op.item;
+    case "at":
+      return model[fold(op.index, model.length)];
+    case "range": {
+      if (model.length === 0) return [];
+      const start = op.start % model.length;
+      return model.slice(start, Math.min(model.length, start + op.length + 1));
+    }
+    default:
+      return applyChangeToModel(model, op);
+  }
+}
+
+/** The changing operations of {@link applyToModel} besides pushes and pops. */
+function applyChangeToModel(model: string[], op: Op): unknown {
+  switch (op.kind) {
+    case "set": {
+      const index = fold(op.index, model.length);
+      if (index < 0 || index >= model.length) return false;
+      model[index] = op.item;
       return true;
+    }
     case "insertAt":
-      model.splice(Math.min(op.index, model.length), 0, op.item);
+      model.splice(op.index % (model.length + 1), 0, op.item);
       return undefined;
     case "removeMatching": {
       const order = model.map((_, i) => i);
@@ -160,6 +327,10 @@ function applyToModel(model: string[], op: Op): unknown {
       model.splice(0, Math.min(op.left, model.length));
       model.splice(Math.max(0, model.length - op.right), op.right);
       return undefined;
+    case "positions":
+      return [modelPositions(model, op), modelPositions(model, { ...op, count: 1 })[0] ?? -1];
+    default:
+      return model.length;
   }
 }
 
@@ -171,39 +342,83 @@ function applyToList(list: ListValue, op: Op): unknown {
     case "pushRight":
       list.pushRight(op.item);
       return list.size;
+    case "pushMany":
+      for (const item of op.items) {
+        if (op.left) list.pushLeft(item);
+        else list.pushRight(item);
+      }
+      return list.size;
     case "popLeft":
       return list.popLeft();
     case "popRight":
       return list.popRight();
+    case "at":
+      return list.at(fold(op.index, list.size));
+    case "range": {
+      if (list.size === 0) return [];
+      const start = op.start % list.size;
+      return list.range(start, Math.min(list.size - 1, start + op.length));
+    }
+    default:
+      return applyChangeToList(list, op);
+  }
+}
+
+/** The changing operations of {@link applyToList} besides pushes and pops. */
+function applyChangeToList(list: ListValue, op: Op): unknown {
+  switch (op.kind) {
     case "set":
-      return list.set(op.index, op.item);
+      return list.set(fold(op.index, list.size), op.item);
     case "insertAt":
-      return list.insertAt(Math.min(op.index, list.size), op.item);
+      return list.insertAt(op.index % (list.size + 1), op.item);
     case "removeMatching":
       return list.removeMatching(op.item, op.limit, op.fromTail);
     case "trim":
       return list.trim(op.left, op.right);
+    case "positions": {
+      const maxlen = op.maxlen % (list.size + 2);
+      return [
+        list.positions(op.item, op.fromTail, op.skip, op.count, maxlen),
+        list.indexOf(op.item, op.fromTail, op.skip, maxlen),
+      ];
+    }
+    default:
+      return list.size;
+  }
+}
+
+/** Checks every read of `list` against `model`. */
+function assertSameReads(list: ListValue, model: string[]): void {
+  assert.deepEqual([...list.items()], model);
+  for (let i = 0; i < model.length; i++) assert.equal(list.at(i), model[i]);
+  if (model.length > 0) assert.deepEqual(list.range(0, model.length - 1), model);
+  for (const item of ["a", "b", "", BOUNDARY_ITEMS[5]]) {
+    assert.equal(list.indexOf(item), model.indexOf(item));
+    assert.equal(list.indexOf(item, true), model.lastIndexOf(item));
   }
 }
 
 Deno.test("a list behaves like an array model under random operations (seeded)", () => {
   fc.assert(
-    fc.property(fc.array(OP, { maxLength: 300 }), (ops) => {
-      const list = new ListValue();
+    fc.property(fc.array(OP, { minLength: 20, maxLength: 120, size: "max" }), (ops) => {
+      let list = new ListValue();
       const model: string[] = [];
       for (const op of ops) {
-        assert.deepEqual(applyToList(list, op), applyToModel(model, op), JSON.stringify(op));
+        if (op.kind === "clone") {
+          const copy = list.clone();
+          list.pushRight("clone-only");
+          assert.deepEqual([...copy.items()], model);
+          assertBytes(copy, model);
+          list = copy;
+          continue;
+        }
+        const expected = applyToModel(model, op);
+        assert.deepEqual(applyToList(list, op), expected, op.kind);
         assert.equal(list.size, model.length);
-        assert.equal(list.bytes, expectedBytes(model));
+        assertBytes(list, model);
       }
-      assert.deepEqual([...list.items()], model);
-      for (let i = 0; i < model.length; i++) assert.equal(list.at(i), model[i]);
-      if (model.length > 0) assert.deepEqual(list.range(0, model.length - 1), model);
-      for (const item of ["a", "b", ""]) {
-        assert.equal(list.indexOf(item), model.indexOf(item));
-        assert.equal(list.indexOf(item, true), model.lastIndexOf(item));
-      }
+      assertSameReads(list, model);
     }),
-    { seed: 20240607, numRuns: 300 },
+    { seed: 20240607, numRuns: 100 },
   );
 });
