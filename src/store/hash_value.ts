@@ -100,7 +100,9 @@ function detached(text: string): string {
 /** The hash value; see the module comment. */
 export class HashValue implements CollectionValue {
   /** Redis's type name. */
-  readonly type = "hash" as const;
+  get type(): "hash" {
+    return "hash";
+  }
   /** Listpack encoding: the packed entries; "" once a hashtable. */
   #packed = "";
   /** Listpack encoding: number of fields. */

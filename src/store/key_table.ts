@@ -74,7 +74,11 @@ export class KeyTable {
   #volatile = new IdSet();
   #mem = new Arena();
   #scratch = new Uint8Array(64);
-  #objects = new Map<number, CollectionValue>();
+  /**
+   * The collections, by id: an array rather than a Map (a Map entry costs ~30 bytes a
+   * collection), allocated on the first collection stored, so a table of strings has none.
+   */
+  #objects: (CollectionValue | undefined)[] | null = null;
   /** Sum of the `bytes` of the objects in `#objects` (see {@link objectResized}). */
   #objectBytes = 0;
   #clears = 0;
@@ -285,7 +289,7 @@ export class KeyTable {
   setObject(id: number, value: CollectionValue): void {
     this.setValue(id, this.#scratch, 0, 0);
     this.#mem.i32[(this.#blockAt(id) >> 2) + 2] = id | OBJECT;
-    this.#objects.set(id, value);
+    this.#objectsFor(id)[id] = value;
     this.#objectBytes += value.bytes;
   }
 
@@ -297,17 +301,32 @@ export class KeyTable {
     this.#objectBytes += after - before;
   }
 
+  /**
+   * The collections array, grown to hold `id`: packed (filled), sized to the id capacity, so
+   * that it stays a fast array whatever ids the collections get.
+   */
+  #objectsFor(id: number): (CollectionValue | undefined)[] {
+    let objects = this.#objects;
+    if (objects === null || id >= objects.length) {
+      const grown = new Array<CollectionValue | undefined>(Math.max(this.#idCapacity, id + 1))
+        .fill(undefined);
+      if (objects !== null) for (let i = 0; i < objects.length; i++) grown[i] = objects[i];
+      this.#objects = objects = grown;
+    }
+    return objects;
+  }
+
   #forgetObject(id: number): void {
-    const object = this.#objects.get(id);
+    const object = this.#objects?.[id];
     if (object === undefined) return;
     this.#objectBytes -= object.bytes;
-    this.#objects.delete(id);
+    this.#objects![id] = undefined;
   }
 
   /** The object value of entry `id`, or undefined when its value is bytes. */
   objectOf(id: number): CollectionValue | undefined {
     const word = this.#mem.i32[(this.#blockAt(id) >> 2) + 2];
-    return (word & OBJECT) === 0 ? undefined : this.#objects.get(id);
+    return (word & OBJECT) === 0 ? undefined : this.#objects![id];
   }
 
   /** Deletes entry `id`. */
@@ -508,7 +527,7 @@ export class KeyTable {
     this.#size = 0;
     this.#volatile = new IdSet();
     this.#mem = new Arena();
-    this.#objects = new Map();
+    this.#objects = null;
     this.#objectBytes = 0;
     this.#bySlot?.clear(INITIAL_IDS);
     this.#clears++;

@@ -287,7 +287,9 @@ function buildNodes(items: readonly string[]): ListNode[] {
 /** A list; see the module comment. */
 export class ListValue implements CollectionValue {
   /** Always "list". */
-  readonly type = "list" as const;
+  get type(): "list" {
+    return "list";
+  }
   /** The nodes, in a ring (a power-of-two array used circularly). */
   #ring: (ListNode | undefined)[] = new Array(MIN_RING);
   /** Ring capacity minus one. */

@@ -425,7 +425,9 @@ function packInts(ints: IntSet): string {
 /** A set of binary strings; see the module comment. */
 export class SetValue implements CollectionValue {
   /** The Redis type name. */
-  readonly type = "set" as const;
+  get type(): "set" {
+    return "set";
+  }
   /** The intset encoding, or null once converted. */
   #ints: IntSet | null = new IntSet();
   /** The hash table encoding, or null while an intset or packed. */

@@ -233,7 +233,9 @@ function detached(text: string): string {
 /** A sorted set; see the module comment. */
 export class SortedSetValue implements CollectionValue {
   /** Redis's type name. */
-  readonly type = "zset" as const;
+  get type(): "zset" {
+    return "zset";
+  }
   /** Listpack encoding: the packed entries; "" once a skiplist. */
   #packed = "";
   /** Listpack encoding: number of members. */
