@@ -553,7 +553,7 @@ export const PARAMS: readonly ParamSpec[] = [
     -5,
     2147483647,
     true,
-    "Redis's list node size (accepted; gocache's lists are one ring buffer, not nodes).",
+    "Redis's list node size (accepted; gocache's list nodes are always up to 8 KB).",
   ),
   intParam(
     "list-compress-depth",

@@ -310,7 +310,7 @@ export class KeyTable {
     if (objects === null || id >= objects.length) {
       const grown = new Array<CollectionValue | undefined>(Math.max(this.#idCapacity, id + 1))
         .fill(undefined);
-      if (objects !== null) for (let i = 0; i < objects.length; i++) grown[i] = objects[i];
+      if (objects !== null) { for (let i = 0; i < objects.length; i++) grown[i] = objects[i]; }
       this.#objects = objects = grown;
     }
     return objects;
