@@ -24,9 +24,9 @@
  * - hashtable: per field {@link HASHTABLE_FIELD_OVERHEAD} (two string headers, two array slots
  *   and a Map entry with its bucket) plus the field's and the value's lengths.
  */
+import { detached, lengthPrefix } from "./packed.ts";
 import type { CollectionValue } from "./collection.ts";
 import { encodingLimits } from "./collection.ts";
-import { toBinaryString } from "../util/bytes.ts";
 
 /**
  * Bytes of a hash object (its header and seven slots, ~80) and of the wrapper V8 may keep
@@ -46,16 +46,6 @@ export const HASHTABLE_FIELD_OVERHEAD = 2 * STRING_HEADER_BYTES + 16 + 32;
 
 /** A field and its value. */
 export type HashEntry = [field: string, value: string];
-
-/** The length prefix of a listpack entry of `length` bytes. */
-function lengthPrefix(length: number): string {
-  let prefix = "";
-  while (length >= 0x80) {
-    prefix += String.fromCharCode(0x80 | (length & 0x7f));
-    length = Math.floor(length / 0x80);
-  }
-  return prefix + String.fromCharCode(length);
-}
 
 /** A listpack entry: its length prefix, then its bytes. */
 function packEntry(text: string): string {
@@ -80,21 +70,6 @@ function entryEnd(packed: string, at: number): number {
   }
   entryStart = at;
   return at + length + code * scale;
-}
-
-/** Reused bytes for {@link detached}. */
-let copyScratch = new Uint8Array(256);
-
-/**
- * A copy of `text` that does not share its characters: V8 slices strings of 13 characters and
- * more as views of their parent, which would keep a converted listpack's whole packed string
- * alive for as long as any field or value taken from it.
- */
-function detached(text: string): string {
-  if (text.length < 13) return text;
-  if (text.length > copyScratch.length) copyScratch = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) copyScratch[i] = text.charCodeAt(i);
-  return toBinaryString(copyScratch, 0, text.length);
 }
 
 /** The hash value; see the module comment. */

@@ -30,6 +30,7 @@
  *
  * OBJECT ENCODING of a list in Redis 7.0 is always "quicklist", whatever its size.
  */
+import { copyRange, detached, lengthPrefix } from "./packed.ts";
 import type { CollectionValue } from "./collection.ts";
 
 /** Bytes counted for a list besides its nodes: the list object (~80) and its node ring (16). */
@@ -52,8 +53,6 @@ export const OPEN_NODE_ITEMS = 32;
 /** Items longer than this are stored as a node of their own rather than packed. */
 export const PLAIN_ITEM_BYTES = 4096;
 
-/** Shortest slice V8 represents as a view of its parent rather than a copy. */
-const SLICE_MIN = 13;
 /** Virtual indexes beyond this (in size) are renumbered from 0, to stay small integers. */
 const RENUMBER_LIMIT = 2 ** 30;
 /** Smallest capacity of the node ring (a power of two). */
@@ -103,16 +102,6 @@ function nodeBytes(node: ListNode): number {
   let bytes = LIST_NODE_OVERHEAD + LIST_OPEN_OVERHEAD;
   for (const item of node.items) bytes += item.length + LIST_ITEM_OVERHEAD;
   return bytes;
-}
-
-/** The length prefix of an entry of `length` bytes. */
-function lengthPrefix(length: number): string {
-  let prefix = "";
-  while (length >= 0x80) {
-    prefix += String.fromCharCode(0x80 | (length & 0x7f));
-    length = Math.floor(length / 0x80);
-  }
-  return prefix + String.fromCharCode(length);
 }
 
 /** `prefix` mirrored, readable backwards from the end of its entry. */
@@ -179,10 +168,7 @@ function stepBackward(data: string, end: number): number {
  * characters a view keeping the whole node alive, while joining two parts builds a new string.
  */
 function entryItem(data: string): string {
-  const start = entryStart;
-  const end = start + entryLength;
-  if (entryLength < SLICE_MIN) return data.slice(start, end);
-  return [data.slice(start, start + 1), data.slice(start + 1, end)].join("");
+  return copyRange(data, entryStart, entryStart + entryLength);
 }
 
 /** Whether the entry read last in `data` equals `item`, compared in place. */
@@ -253,12 +239,6 @@ function scanNode(
   return n;
 }
 
-/** Copies `item` when it may be a view of a larger string (a plain node must own its bytes). */
-function owned(item: string): string {
-  if (item.length < SLICE_MIN) return item;
-  return [item.slice(0, 1), item.slice(1)].join("");
-}
-
 /** Nodes holding `items` in order: packed up to the target, long items in nodes of their own. */
 function buildNodes(items: readonly string[]): ListNode[] {
   const nodes: ListNode[] = [];
@@ -271,7 +251,7 @@ function buildNodes(items: readonly string[]): ListNode[] {
     const size = entrySize(items[i].length);
     if (items[i].length > PLAIN_ITEM_BYTES) {
       flush(i);
-      nodes.push(openNode([owned(items[i])]));
+      nodes.push(openNode([detached(items[i])]));
       from = i + 1;
       bytes = 0;
     } else if (bytes + size > LIST_NODE_TARGET && i > from) {

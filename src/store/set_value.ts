@@ -34,6 +34,7 @@
  * 16-byte header and one byte per character, rounded up to 8). Unused tails of arrays that grow
  * by doubling are left out, as memory.ts leaves allocator slack out.
  */
+import { copyRange, lengthPrefix } from "./packed.ts";
 import { type CollectionValue, encodingLimits } from "./collection.ts";
 
 /** Bytes counted for the value's objects whatever their contents. */
@@ -335,12 +336,6 @@ function bucketsFor(n: number): number {
   return buckets;
 }
 
-/** The length prefix of a packed member of `length` (< 2^14) bytes: one byte below 128. */
-function lengthPrefix(length: number): string {
-  if (length < 0x80) return String.fromCharCode(length);
-  return String.fromCharCode(0x80 | (length & 0x7f), length >>> 7);
-}
-
 /** Length of the packed member whose prefix starts at `at`. */
 function memberLength(packed: string, at: number): number {
   const first = packed.charCodeAt(at);
@@ -368,16 +363,6 @@ function packedFind(packed: string, member: string): number {
 function packedSkip(packed: string, at: number): number {
   const length = memberLength(packed, at);
   return memberStart(at, length) + length;
-}
-
-/**
- * A copy of `text[start, end)` that shares no characters with `text`: V8 makes slices of 13
- * characters and more views of their parent, which would keep a whole packed string alive for
- * as long as any member taken from it. Joining two parts copies them into a new flat string.
- */
-function copyRange(text: string, start: number, end: number): string {
-  if (end - start < 13) return text.slice(start, end);
-  return [text.slice(start, start + 1), text.slice(start + 1, end)].join("");
 }
 
 /** The packed member at `at`, as its own string. */

@@ -32,9 +32,10 @@
  * {@link SKIPLIST_BASE} plus, per member, its length and {@link SKIPLIST_ENTRY} (node with its
  * average 1.33 levels, dict entry and bucket, string header).
  */
+import { detached, lengthPrefix } from "./packed.ts";
 import { type CollectionValue, encodingLimits } from "./collection.ts";
 import { NIL, Skiplist } from "./skiplist.ts";
-import { flatten, toBinaryString } from "../util/bytes.ts";
+import { flatten } from "../util/bytes.ts";
 
 /** Bytes of an empty listpack-encoded sorted set (object header, listpack header and end). */
 export const LISTPACK_BASE = 24;
@@ -83,16 +84,6 @@ function readScore(packed: string, at: number): number {
   if (b[0] & 0x80) b[0] ^= 0x80;
   else for (let i = 0; i < SCORE_LENGTH; i++) b[i] = ~b[i];
   return scoreView.getFloat64(0);
-}
-
-/** The length prefix of a member of `length` bytes (a varint, as in hash_value.ts). */
-function lengthPrefix(length: number): string {
-  let prefix = "";
-  while (length >= 0x80) {
-    prefix += String.fromCharCode(0x80 | (length & 0x7f));
-    length = Math.floor(length / 0x80);
-  }
-  return prefix + String.fromCharCode(length);
 }
 
 /** Where the body (score, then member) of the entry {@link entryEnd} read last starts. */
@@ -213,21 +204,6 @@ function entryOffsets(packed: string): readonly number[] {
   offsetsOf = packed;
   offsets = found;
   return found;
-}
-
-/** Reused bytes for {@link detached}. */
-let copyScratch = new Uint8Array(256);
-
-/**
- * A copy of `text` that does not share its characters: V8 slices strings of 13 characters and
- * more as views of their parent, which would keep a listpack's whole packed string alive for as
- * long as a skiplist holds a member read from it.
- */
-function detached(text: string): string {
-  if (text.length < 13) return text;
-  if (text.length > copyScratch.length) copyScratch = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) copyScratch[i] = text.charCodeAt(i);
-  return toBinaryString(copyScratch, 0, text.length);
 }
 
 /** A sorted set; see the module comment. */
