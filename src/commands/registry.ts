@@ -181,7 +181,8 @@ export class Command {
   /**
    * Whether a call takes a time bounded by its request's size, never by the dataset's: Redis's
    * `fast` commands, plus the string writes that Redis leaves unflagged only because replacing
-   * a large aggregate value may be slow, which gocache's string-only keyspace never is. The
+   * a large aggregate value may be slow, which in gocache it is not: a collection replaced or
+   * deleted is dropped as one reference, its memory left to the garbage collector. The
    * observer times these in chunks instead of one by one (see server/observer.ts).
    */
   readonly boundedCost: boolean;
