@@ -40,6 +40,12 @@ export class Propagator {
   #suppressed = 0;
   /** MULTI/EXEC wrapping: 0 none, 1 asked for (MULTI not written yet), 2 MULTI written. */
   #block = 0;
+  /**
+   * A block's first command (with its SELECT), held until a second one comes: a block that
+   * propagates one command sends it bare, as Redis 7.0 does (one command is atomic already).
+   */
+  #held = new ByteBuffer(256);
+  #holding = false;
 
   /** Whether anything consumes the stream (commands skip rewriting work when not). */
   get active(): boolean {
@@ -116,7 +122,8 @@ export class Propagator {
   /**
    * Starts a transaction block (EXEC): the commands propagated until {@link endBlock} are
    * wrapped in MULTI ... EXEC, so that the AOF and replicas apply them atomically. Nothing is
-   * written for a block that propagates nothing.
+   * written for a block that propagates nothing, and a block that propagates one command sends
+   * it alone, as Redis 7.0 does.
    */
   beginBlock(): void {
     this.#block = 1;
@@ -129,15 +136,18 @@ export class Propagator {
 
   /** Ends the block begun by {@link beginBlock}. */
   endBlock(): void {
-    if (this.#block === 2 && this.active && this.#sinks.length > 0) {
+    if (this.#holding) this.#releaseHeld();
+    else if (this.#block === 2 && this.active && this.#sinks.length > 0) {
       encodeCommandInto(this.#out, ["EXEC"]);
     }
     this.#block = 0;
   }
 
-  #openBlock(): void {
-    encodeCommandInto(this.#out, ["MULTI"]);
-    this.#block = 2;
+  /** Writes the held first command to the stream, after MULTI when a second one came. */
+  #releaseHeld(): void {
+    this.#out.pushBytes(this.#held.view());
+    this.#held.reset();
+    this.#holding = false;
   }
 
   /** Appends one command run against database `db` to the stream. */
@@ -146,7 +156,20 @@ export class Propagator {
     for (const tap of this.#taps) tap(db, args);
     // Only taps listen (a slot migration on a node without followers or AOF): nothing to encode.
     if (this.#sinks.length === 0) return;
-    if (this.#block === 1) this.#openBlock();
+    if (this.#block === 1) {
+      if (!this.#holding) {
+        if (db !== this.#db) {
+          encodeCommandInto(this.#held, ["SELECT", db]);
+          this.#db = db;
+        }
+        encodeCommandInto(this.#held, args);
+        this.#holding = true;
+        return;
+      }
+      encodeCommandInto(this.#out, ["MULTI"]);
+      this.#releaseHeld();
+      this.#block = 2;
+    }
     if (db !== this.#db) this.#select(db);
     encodeCommandInto(this.#out, args);
   }

@@ -181,3 +181,31 @@ Deno.test("a transaction's writes are propagated as one MULTI ... EXEC block", (
     ["EXEC"],
   ], "a read-only transaction propagates nothing");
 });
+
+Deno.test("a transaction or rewrite that propagates one command sends it alone, as Redis 7.0", () => {
+  using s = setup();
+  s.run("SET", "before", "1");
+  s.stream();
+  s.run("MULTI");
+  s.run("GET", "before");
+  s.run("SELECT", 3);
+  s.run("SET", "a", "1");
+  s.run("GET", "a");
+  s.run("EXEC");
+  assert.deepEqual(
+    s.stream(),
+    [["SELECT", "3"], ["SET", "a", "1"]],
+    "no MULTI/EXEC around one write",
+  );
+  // SPOP with a count rewrites into one SREM per member: several go out as a block.
+  s.run("SADD", "s", "x", "y");
+  s.stream();
+  s.run("SPOP", "s", 1);
+  const one = s.stream();
+  assert.equal(one.length, 1, "one member popped: one SREM, alone");
+  assert.equal(one[0][0], "SREM");
+  s.run("SADD", "s", "x", "y", "z");
+  s.run("SPOP", "s", 2);
+  const two = s.stream();
+  assert.deepEqual(two.map((c) => c[0]), ["SADD", "MULTI", "SREM", "SREM", "EXEC"]);
+});
