@@ -4,6 +4,9 @@
  * connections while it loads, so an open port is not enough).
  */
 
+import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
+import { concatBytes } from "../src/util/bytes.ts";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
@@ -406,4 +409,45 @@ export function attachValues(args: readonly string[], options: readonly string[]
     }
   }
   return out;
+}
+
+/** Prints `<script>: <message>` on stderr and exits with `code` (a benchmark's usage or run error). */
+export function failWith(script: string, code: number, message: string): never {
+  Deno.stderr.writeSync(new TextEncoder().encode(`${script}: ${message}\n`));
+  Deno.exit(code);
+}
+
+/**
+ * Sends `commands` on `conn`, `batch` at a time, reading (and dropping) every reply of a batch
+ * before the next; returns how many commands were sent. Commands may come from a generator, so
+ * a large dataset is never held whole.
+ */
+export async function sendPipelined(
+  conn: Deno.Conn,
+  commands: Iterable<readonly (string | number)[]>,
+  batch: number,
+): Promise<number> {
+  const buf = new Uint8Array(1 << 16);
+  const replies = new ReplyDecoder();
+  let sent = 0;
+  let parts: Uint8Array[] = [];
+  const flush = async () => {
+    const out = concatBytes(parts);
+    for (let w = 0; w < out.length;) w += await conn.write(out.subarray(w));
+    for (let read = 0; read < parts.length;) {
+      while (read < parts.length && replies.next() !== undefined) read++;
+      if (read === parts.length) break;
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("server closed the connection");
+      replies.push(buf.subarray(0, n));
+    }
+    sent += parts.length;
+    parts = [];
+  };
+  for (const command of commands) {
+    parts.push(encodeCommand(command));
+    if (parts.length === batch) await flush();
+  }
+  if (parts.length > 0) await flush();
+  return sent;
 }

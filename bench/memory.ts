@@ -19,6 +19,7 @@ import {
   attachValues,
   cli,
   descendants,
+  failWith,
   fillKeys,
   requirePrograms,
   rssMb,
@@ -31,8 +32,7 @@ const USAGE = "usage: deno task bench:memory [--keys 2000000] [--size 32] " +
   '[--gocache "CMD with {port}"] [--settle 3]';
 
 function fail(code: number, message: string): never {
-  Deno.stderr.writeSync(new TextEncoder().encode(`bench/memory.ts: ${message}\n`));
-  Deno.exit(code);
+  return failWith("bench/memory.ts", code, message);
 }
 
 function parseCommandLine() {

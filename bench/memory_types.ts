@@ -12,13 +12,14 @@
  * snapshots or an append-only file. `--gocache` as in bench/memory.ts.
  */
 import { parseArgs } from "node:util";
-import { encodeCommand } from "../src/resp/reply_decoder.ts";
 import {
   attachValues,
   descendants,
+  failWith,
   requirePrograms,
   rssMb,
   say,
+  sendPipelined,
   sleep,
   startPair,
 } from "./_support.ts";
@@ -27,8 +28,7 @@ const USAGE = 'usage: deno task bench:memory-types [--scale 1] [--gocache "CMD w
   "[--settle 3]";
 
 function fail(code: number, message: string): never {
-  Deno.stderr.writeSync(new TextEncoder().encode(`bench/memory_types.ts: ${message}\n`));
-  Deno.exit(code);
+  return failWith("bench/memory_types.ts", code, message);
 }
 
 const values = (() => {
@@ -81,42 +81,14 @@ function* dataset(): Generator<(string | number)[]> {
   }
 }
 
-/** Sends the dataset pipelined, 1000 commands at a time, and reads every (integer) reply. */
+/** Sends the dataset pipelined, 1000 commands at a time, reading every reply. */
 async function fill(port: number): Promise<number> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const buf = new Uint8Array(1 << 16);
-  let sent = 0;
   try {
-    const batch: Uint8Array[] = [];
-    const flush = async () => {
-      let total = 0;
-      for (const part of batch) total += part.length;
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const part of batch) {
-        out.set(part, at);
-        at += part.length;
-      }
-      for (let w = 0; w < out.length;) w += await conn.write(out.subarray(w));
-      // Each reply is one line (":N\r\n" or an error line).
-      let lines = 0;
-      while (lines < batch.length) {
-        const n = await conn.read(buf);
-        if (n === null) throw new Error("server closed the connection");
-        for (let i = 0; i < n; i++) if (buf[i] === 10) lines++;
-      }
-      sent += batch.length;
-      batch.length = 0;
-    };
-    for (const command of dataset()) {
-      batch.push(encodeCommand(command));
-      if (batch.length === 1000) await flush();
-    }
-    if (batch.length > 0) await flush();
+    return await sendPipelined(conn, dataset(), 1000);
   } finally {
     conn.close();
   }
-  return sent;
 }
 
 const pair = await startPair("bench-memory-types", "", values.gocache).catch((e) =>

@@ -13,15 +13,20 @@
  * growth from 10k to 1M would be 100x; logarithmic stays within a small factor.
  */
 import { parseArgs } from "node:util";
-import { encodeCommand } from "../src/resp/reply_decoder.ts";
-import { attachValues, requirePrograms, say, startPair } from "./_support.ts";
+import {
+  attachValues,
+  failWith,
+  requirePrograms,
+  say,
+  sendPipelined,
+  startPair,
+} from "./_support.ts";
 
 const USAGE = "usage: deno task bench:zset [--sizes 10000,100000,1000000] [--ops 20000] " +
   '[--gocache "CMD with {port}"]';
 
 function fail(code: number, message: string): never {
-  Deno.stderr.writeSync(new TextEncoder().encode(`bench/zset_scaling.ts: ${message}\n`));
-  Deno.exit(code);
+  return failWith("bench/zset_scaling.ts", code, message);
 }
 
 const values = (() => {
@@ -44,80 +49,14 @@ const OPS = Number(values.ops);
 if (!Number.isInteger(OPS) || OPS < 100) fail(2, `--ops wants an integer >= 100\n${USAGE}`);
 requirePrograms("bench/zset_scaling.ts", ["redis-server", "redis-cli"]);
 
-/**
- * Counts complete top-level RESP replies in a byte stream (integers, bulks, arrays, errors),
- * across reads.
- */
-class ReplyCounter {
-  #pending: number[] = [];
-  #bulkLeft = -1;
-  #line = "";
-  /** Complete replies seen so far. */
-  count = 0;
-
-  feed(bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) {
-      if (this.#bulkLeft >= 0) {
-        const take = Math.min(this.#bulkLeft, bytes.length - i);
-        this.#bulkLeft -= take;
-        i += take - 1;
-        if (this.#bulkLeft === 0) {
-          this.#bulkLeft = -1;
-          this.#done();
-        }
-        continue;
-      }
-      const b = bytes[i];
-      if (b !== 10) {
-        if (b !== 13) this.#line += String.fromCharCode(b);
-        continue;
-      }
-      this.#header(this.#line);
-      this.#line = "";
-    }
-  }
-
-  #header(line: string): void {
-    const n = Number(line.slice(1));
-    if (line[0] === "$" && n >= 0) this.#bulkLeft = n + 2;
-    else if (line[0] === "*" && n > 0) this.#pending.push(n);
-    else this.#done();
-  }
-
-  #done(): void {
-    while (this.#pending.length > 0) {
-      const top = this.#pending.length - 1;
-      if (--this.#pending[top] > 0) return;
-      this.#pending.pop();
-    }
-    this.count++;
-  }
-}
-
-/** Sends `commands` in batches of `batch` and waits for every reply; returns the seconds. */
+/** Sends `commands` pipelined `batch` at a time and waits for every reply; returns seconds. */
 async function pipeline(
   conn: Deno.Conn,
   commands: (string | number)[][],
   batch: number,
 ): Promise<number> {
-  const buf = new Uint8Array(1 << 16);
   const started = performance.now();
-  for (let at = 0; at < commands.length; at += batch) {
-    const parts = commands.slice(at, at + batch).map((c) => encodeCommand(c));
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let p = 0;
-    for (const part of parts) {
-      out.set(part, p);
-      p += part.length;
-    }
-    for (let w = 0; w < out.length;) w += await conn.write(out.subarray(w));
-    const counter = new ReplyCounter();
-    while (counter.count < parts.length) {
-      const n = await conn.read(buf);
-      if (n === null) throw new Error("server closed the connection");
-      counter.feed(buf.subarray(0, n));
-    }
-  }
+  await sendPipelined(conn, commands, batch);
   return (performance.now() - started) / 1000;
 }
 

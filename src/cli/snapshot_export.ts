@@ -13,7 +13,11 @@
  *   JSON string under `key` / `value` (decoding it as UTF-8 gives back the exact bytes; a leading
  *   U+FEFF is kept). One that is not valid UTF-8 is written instead as standard base64 (with
  *   padding) under `keyBase64` / `valueBase64`, and the plain field is then absent: each object
- *   has exactly one of `key`/`keyBase64` and one of `value`/`valueBase64`.
+ *   has exactly one of `key`/`keyBase64` and one of `value`/`valueBase64`. A key holding a
+ *   collection has `type` ("hash", "list", "set", "zset") and `elements` instead of a value:
+ *   [field, value] pairs, items, members, or [member, score] pairs, each text as a JSON string
+ *   or `{"base64": ...}`. In `resp`, collections are written as AOF rewriting writes them
+ *   (RPUSH, SADD, ZADD, HMSET, 64 elements a command).
  *
  * Output goes to standard output, or with `-o OUT` to a temporary file next to OUT that is
  * synced and renamed over OUT only once the whole file has been read and its checksum verified,
@@ -70,6 +74,15 @@ function utf8OrNull(bytes: Uint8Array): string | null {
   }
 }
 
+/** A JSON line's first fields: the database and the key (as text, or as base64 when binary). */
+function keyRecord(db: number, key: Uint8Array): Record<string, unknown> {
+  const record: Record<string, unknown> = { db };
+  const keyText = utf8OrNull(key);
+  if (keyText !== null) record.key = keyText;
+  else record.keyBase64 = btoa(toBinaryString(key));
+  return record;
+}
+
 /** Appends one JSON line for a key to `out` (see the module comment for the shape). */
 function jsonLine(
   out: ByteBuffer,
@@ -78,11 +91,8 @@ function jsonLine(
   value: Uint8Array,
   expireAt: number,
 ): void {
-  const keyText = utf8OrNull(key);
   const valueText = utf8OrNull(value);
-  const record: Record<string, string | number | null> = { db };
-  if (keyText !== null) record.key = keyText;
-  else record.keyBase64 = btoa(toBinaryString(key));
+  const record = keyRecord(db, key);
   if (valueText !== null) record.value = valueText;
   else record.valueBase64 = btoa(toBinaryString(value));
   record.expireAt = expireAt === -1 ? null : expireAt;
@@ -107,10 +117,7 @@ function jsonCollectionLine(
   object: CollectionValue,
   expireAt: number,
 ): void {
-  const record: Record<string, unknown> = { db };
-  const keyText = utf8OrNull(key);
-  if (keyText !== null) record.key = keyText;
-  else record.keyBase64 = btoa(toBinaryString(key));
+  const record = keyRecord(db, key);
   record.type = object.type;
   const elements: unknown[] = [];
   if (object.type === "hash") {

@@ -40,11 +40,7 @@ export function restoreCommand(ctx: ServerContext, key: string): PropagatedArg[]
   const bytes = fromBinaryString(key);
   const id = db.find(bytes, 0, bytes.length, now());
   if (id < 0) return null;
-  const value = db.valueOf(id);
-  const payload = dumpValue(
-    typeof value === "string" ? fromBinaryString(value) : value,
-    ctx.config.values.rdbcompression,
-  );
+  const payload = dumpValue(db.valueOf(id), ctx.config.values.rdbcompression);
   return ["RESTORE-ASKING", key, db.expireAt(key) ?? 0, payload, "REPLACE", "ABSTTL"];
 }
 

@@ -25,7 +25,7 @@ import type { ClientState } from "../server/client.ts";
 import type { Database, KeyWatcher } from "../store/database.ts";
 import { dumpValue } from "../persistence/rdb/dump.ts";
 import { appendCommand, type CommandArg } from "../resp/command_writer.ts";
-import { ByteBuffer, fromBinaryString, toBinaryString } from "../util/bytes.ts";
+import { ByteBuffer, toBinaryString } from "../util/bytes.ts";
 import { now, withBatchTime } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
@@ -104,10 +104,7 @@ function lookUp(ctx: ServerContext, client: ClientState, request: MigrateRequest
       const name = toBinaryString(key);
       const value = db.read(name, t, client.noTouch);
       if (value === undefined) continue;
-      const payload = dumpValue(
-        typeof value === "string" ? fromBinaryString(value) : value,
-        compression,
-      );
+      const payload = dumpValue(value, compression);
       found.push({ key, payload, expireAt: db.expireAt(name) ?? 0 });
       if (watchers.has(name)) continue;
       const watcher = { watchTouched: false };

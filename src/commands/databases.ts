@@ -1,4 +1,5 @@
 /** Database commands: SELECT, SWAPDB, DBSIZE, FLUSHDB, FLUSHALL. */
+import { signalSwappedKeys } from "../server/blocked_keys.ts";
 import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { asciiLower } from "../util/bytes.ts";
@@ -50,6 +51,7 @@ function swapdb(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): R
   const a = dbIndex(ctx, argv[1], "ERR invalid first DB index");
   const b = dbIndex(ctx, argv[2], "ERR invalid second DB index");
   ctx.keyspace.swap(a, b);
+  signalSwappedKeys(ctx);
   return OK;
 }
 

@@ -189,7 +189,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   const reply = execute(ctx, client, cmd, argv);
   // Redis's handleClientsBlockedOnKeys after call(): clients blocked on keys this command (an
   // EXEC's whole queue) readied are served now, with their effects propagated after its own.
-  serveReadyKeys(ctx, cmd.name);
+  serveReadyKeys(ctx);
   return reply;
 }
 

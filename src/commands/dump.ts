@@ -9,7 +9,7 @@ import { OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { DumpPayloadError, dumpValue, restoreValue } from "../persistence/rdb/dump.ts";
 import type { CollectionValue } from "../store/collection.ts";
-import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
+import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { NOTIFY_GENERIC, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { ServerContext } from "./context.ts";
@@ -30,7 +30,7 @@ function dump(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   const value = database(ctx, client).read(toBinaryString(argv[1]), now(), client.noTouch);
   if (value === undefined) return null;
   const compression = ctx.config.values.rdbcompression;
-  return dumpValue(typeof value === "string" ? fromBinaryString(value) : value, compression);
+  return dumpValue(value, compression);
 }
 
 /** A non-negative integer option value, or Redis's error naming the option. */

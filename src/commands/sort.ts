@@ -9,11 +9,10 @@
 import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database } from "../store/database.ts";
-import type { ListValue } from "../store/list_value.ts";
 import type { SetValue } from "../store/set_value.ts";
 import type { SortedSetValue } from "../store/sorted_set_value.ts";
 import type { HashValue } from "../store/hash_value.ts";
-import { ListValue as List } from "../store/list_value.ts";
+import { ListValue } from "../store/list_value.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
@@ -264,7 +263,7 @@ function store(
     if (db.delete(key)) notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", key, client.db);
     return 0;
   }
-  const list = new List();
+  const list = new ListValue();
   for (const element of output) list.pushRight(element ?? "");
   db.set(key, list, false, t);
   notifyKeyspaceEvent(ctx, NOTIFY_LIST, "sortstore", key, client.db);

@@ -257,16 +257,20 @@ export function blockOnKeys(
 
 /**
  * Serves the clients blocked on keys that became ready (dispatch calls it after each top-level
- * command, with the command's name: SWAPDB readies the keys it swapped in). Costs one
- * comparison when no key is ready.
+ * command). Costs one comparison when no key is ready.
  */
-export function serveReadyKeys(ctx: ServerContext, commandName: string): void {
-  if (commandName === "swapdb") {
-    const blocked = registries.get(ctx);
-    if (blocked !== undefined && blocked.count > 0) blocked.signalAll();
-  }
+export function serveReadyKeys(ctx: ServerContext): void {
   if (pendingReady === 0) return;
   registries.get(ctx)?.serveReady();
+}
+
+/**
+ * After SWAPDB: queues every waited key the swap brought (Redis's scanDatabaseForReadyKeys),
+ * served by the next {@link serveReadyKeys}.
+ */
+export function signalSwappedKeys(ctx: ServerContext): void {
+  const blocked = registries.get(ctx);
+  if (blocked !== undefined && blocked.count > 0) blocked.signalAll();
 }
 
 /**

@@ -24,7 +24,7 @@
  * - hashtable: per field {@link HASHTABLE_FIELD_OVERHEAD} (two string headers, two array slots
  *   and a Map entry with its bucket) plus the field's and the value's lengths.
  */
-import { detached, lengthPrefix } from "./packed.ts";
+import { detached, lengthPrefix, prefixSize, readLength } from "./packed.ts";
 import type { CollectionValue } from "./collection.ts";
 import { encodingLimits } from "./collection.ts";
 
@@ -60,16 +60,9 @@ let entryStart = 0;
  * {@link entryStart} to the offset of its first byte.
  */
 function entryEnd(packed: string, at: number): number {
-  let length = 0;
-  let scale = 1;
-  let code = packed.charCodeAt(at++);
-  while (code >= 0x80) {
-    length += (code & 0x7f) * scale;
-    scale *= 0x80;
-    code = packed.charCodeAt(at++);
-  }
-  entryStart = at;
-  return at + length + code * scale;
+  const length = readLength(packed, at);
+  entryStart = at + prefixSize(length);
+  return entryStart + length;
 }
 
 /** The hash value; see the module comment. */

@@ -30,7 +30,7 @@
  *
  * OBJECT ENCODING of a list in Redis 7.0 is always "quicklist", whatever its size.
  */
-import { copyRange, detached, lengthPrefix } from "./packed.ts";
+import { copyRange, detached, lengthPrefix, prefixSize, readLength } from "./packed.ts";
 import type { CollectionValue } from "./collection.ts";
 
 /** Bytes counted for a list besides its nodes: the list object (~80) and its node ring (16). */
@@ -113,7 +113,7 @@ function mirrored(prefix: string): string {
 
 /** Bytes of the packed entry of an item of `length` bytes. */
 function entrySize(length: number): number {
-  return length + 2 * lengthPrefix(length).length;
+  return length + 2 * prefixSize(length);
 }
 
 /** The packed entries of `items[from]` to `items[to - 1]`, as one flat string. */
@@ -133,16 +133,8 @@ let entryLength = 0;
 
 /** Reads the entry starting at `at` in `data`; returns the offset just past it. */
 function stepForward(data: string, at: number): number {
-  let length = 0;
-  let scale = 1;
-  let width = 1;
-  let code = data.charCodeAt(at);
-  while (code >= 0x80) {
-    length += (code & 0x7f) * scale;
-    scale *= 0x80;
-    code = data.charCodeAt(at + width++);
-  }
-  entryLength = length + code * scale;
+  entryLength = readLength(data, at);
+  const width = prefixSize(entryLength);
   entryStart = at + width;
   return entryStart + entryLength + width;
 }

@@ -20,6 +20,29 @@ export function lengthPrefix(length: number): string {
   return prefix + String.fromCharCode(length);
 }
 
+/** The length a prefix written by {@link lengthPrefix} at `at` of `packed` gives. */
+export function readLength(packed: string, at: number): number {
+  let length = 0;
+  let scale = 1;
+  let code = packed.charCodeAt(at++);
+  while (code >= 0x80) {
+    length += (code & 0x7f) * scale;
+    scale *= 0x80;
+    code = packed.charCodeAt(at++);
+  }
+  return length + code * scale;
+}
+
+/** Characters of the prefix {@link lengthPrefix} writes for `length` (without building it). */
+export function prefixSize(length: number): number {
+  let size = 1;
+  while (length >= 0x80) {
+    length = Math.floor(length / 0x80);
+    size++;
+  }
+  return size;
+}
+
 /**
  * `text` as a string that shares no characters with another: V8 makes a slice of 13 characters
  * or more a view of its parent, which would keep a whole packed string alive for as long as one

@@ -34,7 +34,8 @@
  * 16-byte header and one byte per character, rounded up to 8). Unused tails of arrays that grow
  * by doubling are left out, as memory.ts leaves allocator slack out.
  */
-import { copyRange, lengthPrefix } from "./packed.ts";
+import { copyRange, lengthPrefix, prefixSize, readLength } from "./packed.ts";
+import { nextScanCursor } from "./slots.ts";
 import { type CollectionValue, encodingLimits } from "./collection.ts";
 
 /** Bytes counted for the value's objects whatever their contents. */
@@ -193,15 +194,6 @@ function hashOf(text: string): number {
   return (h ^ (h >>> 16)) | 0;
 }
 
-/** `v` with its 32 bits in reverse order. */
-function reverseBits(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
-}
-
 /**
  * A chained hash table of distinct binary strings over dense arrays: entry i is `members[i]`
  * with `hashes[i]` and chain link `next[i]`; `heads[bucket]` starts each chain (-1: empty).
@@ -314,8 +306,7 @@ class MemberTable {
   scanStep(cursor: number, visit: (member: string) => void): number {
     const mask = this.heads.length - 1;
     for (let i = this.heads[cursor & mask]; i >= 0; i = this.next[i]) visit(this.members[i]);
-    // Redis's dictScan: increment the cursor's bits above the mask in reverse order.
-    return reverseBits((reverseBits((cursor | ~mask) >>> 0) + 1) >>> 0);
+    return nextScanCursor(cursor, mask);
   }
 
   clone(): MemberTable {
@@ -336,22 +327,16 @@ function bucketsFor(n: number): number {
   return buckets;
 }
 
-/** Length of the packed member whose prefix starts at `at`. */
-function memberLength(packed: string, at: number): number {
-  const first = packed.charCodeAt(at);
-  return first < 0x80 ? first : (first & 0x7f) | (packed.charCodeAt(at + 1) << 7);
-}
-
 /** Offset of the first byte of the packed member at `at` whose length is `length`. */
 function memberStart(at: number, length: number): number {
-  return at + (length < 0x80 ? 1 : 2);
+  return at + prefixSize(length);
 }
 
 /** Offset of the prefix of `member` in `packed`, or -1 (a linear walk, as Redis's lpFind). */
 function packedFind(packed: string, member: string): number {
   const wanted = member.length;
   for (let at = 0; at < packed.length;) {
-    const length = memberLength(packed, at);
+    const length = readLength(packed, at);
     const start = memberStart(at, length);
     if (length === wanted && packed.startsWith(member, start)) return at;
     at = start + length;
@@ -361,13 +346,13 @@ function packedFind(packed: string, member: string): number {
 
 /** Offset just past the packed member at `at`. */
 function packedSkip(packed: string, at: number): number {
-  const length = memberLength(packed, at);
+  const length = readLength(packed, at);
   return memberStart(at, length) + length;
 }
 
 /** The packed member at `at`, as its own string. */
 function packedMemberAt(packed: string, at: number): string {
-  const length = memberLength(packed, at);
+  const length = readLength(packed, at);
   const start = memberStart(at, length);
   return copyRange(packed, start, start + length);
 }

@@ -233,22 +233,10 @@ export class Skiplist {
 
   /** The id of the element at 0-based `rank` (which must be within bounds); O(log n). */
   at(rank: number): number {
-    const links = this.#links;
-    const base = this.#base;
-    const target = rank + 1;
-    let traversed = 0;
-    let x = HEADER;
-    for (let i = this.#level - 1; i >= 0; i--) {
-      for (;;) {
-        const at = (base[x] + i) << 1;
-        const n = links[at];
-        if (n === NIL || traversed + links[at + 1] > target) break;
-        traversed += links[at + 1];
-        x = n;
-      }
-      if (traversed === target) return x;
+    if (!(rank >= 0 && rank < this.#length)) {
+      throw new RangeError(`skiplist rank ${rank} out of range`);
     }
-    throw new RangeError(`skiplist rank ${rank} out of range`);
+    return this.#predecessorsOfRank(rank + 1);
   }
 
   /**
@@ -256,21 +244,7 @@ export class Skiplist {
    * the first element past that bound. O(log n).
    */
   countScoresBelow(score: number, inclusive: boolean): number {
-    const links = this.#links;
-    const base = this.#base;
-    const scores = this.#scores;
-    let rank = 0;
-    let x = HEADER;
-    for (let i = this.#level - 1; i >= 0; i--) {
-      for (;;) {
-        const at = (base[x] + i) << 1;
-        const n = links[at];
-        if (n === NIL || !(scores[n] < score || (inclusive && scores[n] === score))) break;
-        rank += links[at + 1];
-        x = n;
-      }
-    }
-    return rank;
+    return this.#countBelow(false, score, "", inclusive);
   }
 
   /**
@@ -279,8 +253,14 @@ export class Skiplist {
    * requires. O(log n).
    */
   countMembersBelow(member: string, inclusive: boolean): number {
+    return this.#countBelow(true, 0, member, inclusive);
+  }
+
+  /** {@link countScoresBelow} (by score) or {@link countMembersBelow} (`byMember`). */
+  #countBelow(byMember: boolean, score: number, member: string, inclusive: boolean): number {
     const links = this.#links;
     const base = this.#base;
+    const scores = this.#scores;
     const members = this.#members;
     let rank = 0;
     let x = HEADER;
@@ -288,7 +268,11 @@ export class Skiplist {
       for (;;) {
         const at = (base[x] + i) << 1;
         const n = links[at];
-        if (n === NIL || !(members[n] < member || (inclusive && members[n] === member))) break;
+        if (n === NIL) break;
+        const below = byMember
+          ? members[n] < member || (inclusive && members[n] === member)
+          : scores[n] < score || (inclusive && scores[n] === score);
+        if (!below) break;
         rank += links[at + 1];
         x = n;
       }

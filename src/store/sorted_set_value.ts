@@ -32,7 +32,7 @@
  * {@link SKIPLIST_BASE} plus, per member, its length and {@link SKIPLIST_ENTRY} (node with its
  * average 1.33 levels, dict entry and bucket, string header).
  */
-import { detached, lengthPrefix } from "./packed.ts";
+import { detached, lengthPrefix, prefixSize, readLength } from "./packed.ts";
 import { type CollectionValue, encodingLimits } from "./collection.ts";
 import { NIL, Skiplist } from "./skiplist.ts";
 import { flatten } from "../util/bytes.ts";
@@ -94,16 +94,9 @@ let bodyStart = 0;
  * score starts, its member following {@link SCORE_LENGTH} characters later.
  */
 function entryEnd(packed: string, at: number): number {
-  let length = 0;
-  let scale = 1;
-  let code = packed.charCodeAt(at++);
-  while (code >= 0x80) {
-    length += (code & 0x7f) * scale;
-    scale *= 0x80;
-    code = packed.charCodeAt(at++);
-  }
-  bodyStart = at;
-  return at + SCORE_LENGTH + length + code * scale;
+  const length = readLength(packed, at);
+  bodyStart = at + prefixSize(length);
+  return bodyStart + SCORE_LENGTH + length;
 }
 
 /** The member and score of the entry at `at`. */

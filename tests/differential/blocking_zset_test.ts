@@ -5,7 +5,8 @@
  * only after the other pair's write.
  */
 import assert from "node:assert/strict";
-import { infoSummary, itemsOf, script, stepsFromEmpty, withBoth } from "./_diff.ts";
+import { infoSummary, itemsOf, script, stepsFromEmpty, textOf, unshow, withBoth } from "./_diff.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 Deno.test("blocking sorted set pops answer like redis-server", async (t) => {
   await withBoth({}, async (both) => {
@@ -38,13 +39,35 @@ Deno.test("blocking sorted set pops answer like redis-server", async (t) => {
     await step("waiters are served in arrival order by a later ZADD", async () => {
       await waiter.send("BZPOPMIN", "q", "0");
       await second.send("BZMPOP", "0", "1", "q", "MAX", "COUNT", "2");
-      // Let both servers register the two waiters before the write.
-      await c.assertSame(["PING"]);
-      await new Promise((r) => setTimeout(r, 50));
+      // Both servers must have registered the two waiters, in order, before the write.
+      await waitFor(async () => {
+        const info = await c.call("INFO", "clients");
+        return [info.redis, info.gocache].every((shape) =>
+          /blocked_clients:2\r/.test(unshow(textOf(shape)))
+        );
+      }, { what: "two blocked clients on both servers" });
       await c.assertSame(["ZADD", "q", "1", "x", "2", "y", "3", "z"]);
       await waiter.assertSameRead("BZPOPMIN's reply");
       await second.assertSameRead("BZMPOP's reply");
       await c.assertSame(["ZRANGE", "q", "0", "-1", "WITHSCORES"]);
+    });
+
+    await step("SWAPDB, alone or inside EXEC, serves a waiter whose key it brings", async () => {
+      for (const inExec of [false, true]) {
+        await c.assertSame(["FLUSHALL"]);
+        await waiter.send("BZPOPMIN", "swapped", "0");
+        await waitFor(async () => {
+          const info = await c.call("INFO", "clients");
+          return [info.redis, info.gocache].every((shape) =>
+            /blocked_clients:1\r/.test(unshow(textOf(shape)))
+          );
+        }, { what: "one blocked client on both servers" });
+        await script(c, [["SELECT", "1"], ["ZADD", "swapped", "1", "m"], ["SELECT", "0"]]);
+        if (inExec) await script(c, [["MULTI"], ["SWAPDB", "0", "1"], ["EXEC"]]);
+        else await c.assertSame(["SWAPDB", "0", "1"]);
+        await waiter.assertSameRead(`BZPOPMIN's reply after SWAPDB${inExec ? " in EXEC" : ""}`);
+        await c.assertSame(["EXISTS", "swapped"]);
+      }
     });
 
     await step("timeouts answer a null array", async () => {

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type Arg, type ConnPair, withBoth } from "./_diff.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 const MARKER = "notifications-test-end";
 
@@ -171,8 +172,11 @@ Deno.test("keyspace notifications match redis-server", async (t) => {
       await c.assertSame(["FLUSHALL"]);
       await c.assertSame(["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
       await c.assertSame(["SET", "gone", "1", "PX", "1"]);
-      await new Promise((r) => setTimeout(r, 20));
-      // A read finds the key expired and deletes it (lazy expiry) on both servers.
+      // A read finds the key expired and deletes it (lazy expiry, or the active cycle did).
+      await waitFor(async () => {
+        const ttl = await c.call("PTTL", "gone");
+        return [ttl.redis, ttl.gocache].every((s) => s.type === "integer" && s.value === -2);
+      }, { what: "the key to expire on both servers" });
       await c.assertSame(["GET", "gone"]);
       await c.assertSame(["PUBLISH", MARKER, "x"]);
       const got = await collect(sub);

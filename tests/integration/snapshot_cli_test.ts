@@ -431,3 +431,31 @@ Deno.test("snapshot usage errors exit 2 with one line naming the mistake", async
   const top = await runCli(["--help"]);
   assert.match(top.stdout, /^ {2}snapshot +Inspect, verify or export an RDB file/m);
 });
+
+Deno.test("snapshot export writes collections: jsonl elements, and resp that redis-check-aof accepts and a server loads", async () => {
+  const fixture = new URL("../fixtures/redis-7.0-types.rdb", import.meta.url).pathname;
+  const jsonl = await runCli(["snapshot", "export", fixture, "--format", "jsonl"]);
+  assert.equal(jsonl.code, 0, jsonl.stderr);
+  const records = jsonl.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const byKey = new Map(records.map((r) => [r.key, r]));
+  assert.deepEqual(byKey.get("hash:small")?.type, "hash");
+  assert.ok(Array.isArray(byKey.get("zset:big")?.elements));
+  assert.equal(byKey.get("list:big")?.elements.length, 10001);
+  assert.equal(byKey.get("set:ints")?.type, "set");
+  const dir = await Deno.makeTempDir({ prefix: "gocache-export-types-" });
+  try {
+    const aof = `${dir}/appendonly.aof`;
+    const resp = await runCli(["snapshot", "export", fixture, "--format", "resp", "-o", aof]);
+    assert.equal(resp.code, 0, resp.stderr);
+    const check = await new Deno.Command("redis-check-aof", { args: [aof], stdout: "piped" })
+      .output();
+    assert.equal(check.code, 0, new TextDecoder().decode(check.stdout));
+    await using server = await startServer({ dir, args: ["--appendonly", "yes", "--save", ""] });
+    await using c = await RespConn.connect(server.port);
+    assert.equal(plain(await c.call("DBSIZE")), records.length);
+    assert.equal(plain(await c.call("LLEN", "list:big")), 10001);
+    assert.equal(plain(await c.call("TYPE", "zset:big")), "zset");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

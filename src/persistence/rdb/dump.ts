@@ -25,7 +25,7 @@ import {
 } from "./format.ts";
 import { lzfDecompress, LzfError } from "./lzf.ts";
 import { RdbWriter } from "./writer.ts";
-import { concatBytes } from "../../util/bytes.ts";
+import { concatBytes, fromBinaryString } from "../../util/bytes.ts";
 import type { CollectionValue } from "../../store/collection.ts";
 
 /** Version and checksum bytes after the value. */
@@ -71,13 +71,18 @@ export function dumpString(value: Uint8Array, compression: boolean): Uint8Array 
 }
 
 /**
- * The DUMP payload of a value: a string's bytes or a collection (written in the plain
- * encodings, see RdbWriter); `compression` as `rdbcompression`.
+ * The DUMP payload of a value: a string's bytes (or a binary string, one character per byte,
+ * as the keyspace holds it) or a collection (written in the plain encodings, see RdbWriter);
+ * `compression` as `rdbcompression`.
  */
-export function dumpValue(value: Uint8Array | CollectionValue, compression: boolean): Uint8Array {
+export function dumpValue(
+  value: Uint8Array | string | CollectionValue,
+  compression: boolean,
+): Uint8Array {
   const { writer, chunks } = dumpWriter(compression);
   chunks.length = 0;
   if (value instanceof Uint8Array) writer.value(value);
+  else if (typeof value === "string") writer.value(fromBinaryString(value));
   else writer.collectionValue(value);
   writer.flush();
   const body = concatBytes(chunks);
