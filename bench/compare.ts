@@ -64,8 +64,9 @@ if (TESTS.length === 0) usageError("--tests names no test");
 requirePrograms("bench/compare.ts", ["redis-server", "redis-cli", "redis-benchmark"]);
 
 /**
- * Requests per second of the first test redis-benchmark reports (`-t ping` runs PING_INLINE,
- * then PING_MBULK: the first is kept), 0 when it reports none.
+ * Requests per second of the test redis-benchmark reports under the test's name, else of the
+ * first it reports (`-t ping` runs PING_INLINE, then PING_MBULK: the first is kept), 0 when it
+ * reports none.
  */
 async function rps(port: number, test: string, pipeline: number, n: number): Promise<number> {
   const out = await run("redis-benchmark", [
@@ -85,8 +86,12 @@ async function rps(port: number, test: string, pipeline: number, n: number): Pro
     "32",
     "--csv",
   ]);
-  // The first line is the header ("test","rps",...); the second the first test's row.
-  const row = out.split("\n").slice(1).find((line) => line.startsWith('"'));
+  // The first line is the header ("test","rps",...), then a row per test run. `-t lrange_600`
+  // runs "LPUSH (needed to benchmark LRANGE)" before "LRANGE_600 (first 600 elements)": the
+  // row named after the test is kept, else the first (PING_INLINE for `-t ping`).
+  const rows = out.split("\n").slice(1).filter((line) => line.startsWith('"'));
+  const named = rows.find((line) => line.toUpperCase().startsWith(`"${test.toUpperCase()}`));
+  const row = named ?? rows[0];
   const value = row === undefined ? NaN : Number(row.split('","')[1]?.replaceAll('"', ""));
   if (!Number.isFinite(value)) {
     Deno.stderr.writeSync(

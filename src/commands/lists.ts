@@ -4,7 +4,7 @@
  * LTRIM and LPOS here; LMOVE, RPOPLPUSH and LMPOP in lists_move.ts; the blocking commands in
  * lists_blocking.ts. Items are binary strings; the value class is store/list_value.ts.
  */
-import { OK, type Reply } from "../resp/reply.ts";
+import { BulkSlicesReply, OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import { toBinaryString } from "../util/bytes.ts";
@@ -85,7 +85,10 @@ function lrange(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Re
   const list = readList(database(ctx, client), client, toBinaryString(argv[1]), now());
   if (list === undefined) return [];
   const range = clampRange(start, end, list.size);
-  return range === null ? [] : list.range(range[0], range[1]);
+  if (range === null) return [];
+  const reply = new BulkSlicesReply();
+  list.rangeSlices(range[0], range[1], reply);
+  return reply;
 }
 
 function lindex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {

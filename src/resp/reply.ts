@@ -30,6 +30,7 @@ export type Reply =
   | NullArray
   | NoReply
   | RawReply
+  | BulkSlicesReply
   | DeferredReply;
 
 /** A `+` status reply; constructed once per distinct text and reused. */
@@ -163,6 +164,55 @@ export class RawReply {
   /** Wraps wire bytes. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+}
+
+/**
+ * An array of bulk strings read in place out of longer binary strings, in runs: run `r` reads
+ * its items from `texts[r]`, item `i` being `slice(starts[i], starts[i] + lengths[i])` of its
+ * run's string. LRANGE replies this way so that items are written from a list's packed nodes
+ * straight into the output buffer, with no string copied per item (measured: copying each item
+ * out took a third of LRANGE_600's time). The strings are immutable, so the reply stays right
+ * if the list changes before it is encoded (inside EXEC).
+ */
+export class BulkSlicesReply {
+  /** The string of each run. */
+  readonly texts: string[] = [];
+  /** Index just past the last item of each run. */
+  readonly runEnds: number[] = [];
+  /** Offset of each item in its run's string. */
+  readonly starts: number[] = [];
+  /** Length of each item. */
+  readonly lengths: number[] = [];
+
+  /** Starts a run of items read from `text`. */
+  run(text: string): void {
+    this.texts.push(text);
+    this.runEnds.push(this.starts.length);
+  }
+
+  /** Appends the item at `start` of the current run's string, `length` characters long. */
+  item(start: number, length: number): void {
+    this.starts.push(start);
+    this.lengths.push(length);
+    this.runEnds[this.runEnds.length - 1]++;
+  }
+
+  /** Number of items. */
+  get length(): number {
+    return this.starts.length;
+  }
+
+  /** The items as binary strings (for a caller that needs values rather than wire bytes). */
+  items(): string[] {
+    const out: string[] = [];
+    let i = 0;
+    for (let r = 0; r < this.texts.length; r++) {
+      for (; i < this.runEnds[r]; i++) {
+        out.push(this.texts[r].slice(this.starts[i], this.starts[i] + this.lengths[i]));
+      }
+    }
+    return out;
   }
 }
 

@@ -58,6 +58,14 @@ const RENUMBER_LIMIT = 2 ** 30;
 /** Smallest capacity of the node ring (a power of two). */
 const MIN_RING = 4;
 
+/** Receives items as places in strings, in runs of items read from one string. */
+export interface SliceSink {
+  /** Starts a run of items read from `text`. */
+  run(text: string): void;
+  /** Takes the item `slice(start, start + length)` of the current run's string. */
+  item(start: number, length: number): void;
+}
+
 /** A run of consecutive items; see the module comment. */
 class ListNode {
   /** Index of the first item, relative to the list's base (the head node's `first`). */
@@ -418,6 +426,37 @@ export class ListValue implements CollectionValue {
       const out: string[] = [];
       collectItems(node, 0, node.count, out, true);
       yield* out;
+    }
+  }
+
+  /**
+   * Gives `sink` the items from index `start` to `end` inclusive (0 <= start <= end < size),
+   * head first, each as its place in a string (a packed node's, or an open node's item), so
+   * that a reply can be written without copying them out (LRANGE).
+   */
+  rangeSlices(start: number, end: number, sink: SliceSink): void {
+    let k = this.#find(start);
+    let from = this.#offsetIn(this.#node(k), start);
+    let left = end - start + 1;
+    while (left > 0) {
+      const node = this.#node(k++);
+      const to = Math.min(node.count, from + left);
+      if (node.items !== null) {
+        for (let i = from; i < to; i++) {
+          sink.run(node.items[i]);
+          sink.item(0, node.items[i].length);
+        }
+      } else {
+        const data = node.data;
+        sink.run(data);
+        let at = entryOffset(node, from);
+        for (let i = from; i < to; i++) {
+          at = stepForward(data, at);
+          sink.item(entryStart, entryLength);
+        }
+      }
+      left -= to - from;
+      from = 0;
     }
   }
 

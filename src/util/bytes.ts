@@ -173,6 +173,24 @@ export class ByteBuffer {
     this.length = p;
   }
 
+  /** Appends characters `start` to `end` (exclusive) of a binary string, one byte each. */
+  pushBinaryRange(text: string, start: number, end: number): void {
+    this.reserve(end - start);
+    const b = this.bytes;
+    let p = this.length;
+    for (let i = start; i < end; i++) b[p++] = text.charCodeAt(i);
+    this.length = p;
+  }
+
+  /** Appends bytes `start` to `end` (exclusive) of `src`, without a subarray view for them. */
+  pushByteRange(src: Uint8Array, start: number, end: number): void {
+    this.reserve(end - start);
+    const b = this.bytes;
+    let p = this.length;
+    for (let i = start; i < end; i++) b[p++] = src[i];
+    this.length = p;
+  }
+
   /** Appends text encoded as UTF-8. */
   pushUtf8(text: string): void {
     this.reserve(text.length * 3);
@@ -188,6 +206,14 @@ export class ByteBuffer {
     }
     if (n < 10) {
       this.pushByte(48 + n);
+      return;
+    }
+    if (n < 100) {
+      // Two digits: the length of most bulk strings in a collection's reply.
+      this.reserve(2);
+      const tens = (n / 10) | 0;
+      this.bytes[this.length++] = 48 + tens;
+      this.bytes[this.length++] = 48 + n - tens * 10;
       return;
     }
     if (n > 0xffffffff) {

@@ -178,6 +178,36 @@ Deno.test("list commands answer exactly like redis-server", async (t) => {
       ]);
     });
 
+    await step(
+      "LRANGE over packed nodes, binary items, and inside MULTI around changes",
+      async () => {
+        const items: Arg[] = [];
+        for (let i = 0; i < 700; i++) {
+          items.push(i % 3 === 0 ? `item-${i}-${"x".repeat(i % 40)}` : `b\xe9\u00ff\r\n${i}`);
+        }
+        await c.assertSame(["RPUSH", "big", ...items]);
+        await c.assertSame(["LPUSH", "big", "head-1", "head-2", "\x00\x80"]);
+        await bothProtocols(c, [
+          ["LRANGE", "big", 0, -1],
+          ["LRANGE", "big", 1, 600],
+          ["LRANGE", "big", -300, -2],
+          ["LRANGE", "big", 250, 251],
+        ]);
+        await script(c, [
+          ["MULTI"],
+          ["LRANGE", "big", 0, 99],
+          ["LSET", "big", 5, "replaced"],
+          ["LPOP", "big", 3],
+          ["RPOP", "big"],
+          ["LINSERT", "big", "BEFORE", "replaced", "inserted"],
+          ["LTRIM", "big", 0, 50],
+          ["LRANGE", "big", 0, 99],
+          ["EXEC"],
+          ["DEL", "big"],
+        ]);
+      },
+    );
+
     await step("LSET replaces by index and reports missing keys and bad indexes", async () => {
       await script(c, [
         ["RPUSH", "l", "a", "b", "c"],

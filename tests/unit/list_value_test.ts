@@ -387,11 +387,32 @@ function applyChangeToList(list: ListValue, op: Op): unknown {
   }
 }
 
+/** The items `rangeSlices` gives for `start` to `end` inclusive, read out of their strings. */
+function slicedRange(list: ListValue, start: number, end: number): string[] {
+  const items: string[] = [];
+  let text = "";
+  list.rangeSlices(start, end, {
+    run(runText) {
+      text = runText;
+    },
+    item(at, length) {
+      items.push(text.slice(at, at + length));
+    },
+  });
+  return items;
+}
+
 /** Checks every read of `list` against `model`. */
 function assertSameReads(list: ListValue, model: string[]): void {
   assert.deepEqual([...list.items()], model);
   for (let i = 0; i < model.length; i++) assert.equal(list.at(i), model[i]);
-  if (model.length > 0) assert.deepEqual(list.range(0, model.length - 1), model);
+  if (model.length > 0) {
+    assert.deepEqual(list.range(0, model.length - 1), model);
+    assert.deepEqual(slicedRange(list, 0, model.length - 1), model);
+    const from = model.length >> 2;
+    const to = model.length - 1 - (model.length >> 3);
+    assert.deepEqual(slicedRange(list, from, to), model.slice(from, to + 1));
+  }
   for (const item of ["a", "b", "", BOUNDARY_ITEMS[5]]) {
     assert.equal(list.indexOf(item), model.indexOf(item));
     assert.equal(list.indexOf(item, true), model.lastIndexOf(item));

@@ -13,6 +13,7 @@ import {
   type Protocol,
 } from "../../../src/resp/encoder.ts";
 import {
+  BulkSlicesReply,
   DoubleReply,
   ErrorReply,
   MapReply,
@@ -92,6 +93,57 @@ Deno.test("a string is a binary string: a bulk string with one byte per characte
   same("h\xe9llo\x00\xff", "$7\r\nh\xe9llo\x00\xff\r\n");
   same(toBinaryString(utf8Bytes("日本")), `$6\r\n${u8("日本")}\r\n`);
   same("a\r\nb", "$4\r\na\r\nb\r\n");
+});
+
+Deno.test("a BulkSlicesReply is the array of its slices, in ASCII runs, other runs and runs of one", () => {
+  const ascii = "\x03abc\x03\x02xy\x02\x00\x00\x05hello\x05";
+  const other = "\x02\xe9\xff\x02\x01\x00\x01\x03\r\n\x80\x03";
+  const reply = new BulkSlicesReply();
+  reply.run(ascii);
+  reply.item(1, 3);
+  reply.item(6, 2);
+  reply.item(10, 0);
+  reply.item(12, 5);
+  reply.run("lone item");
+  reply.item(0, 9);
+  reply.run(other);
+  reply.item(1, 2);
+  reply.item(5, 1);
+  reply.item(8, 3);
+  reply.run("never read");
+  const items = ["abc", "xy", "", "hello", "lone item", "\xe9\xff", "\x00", "\r\n\x80"];
+  assert.deepEqual(reply.items(), items);
+  assert.equal(reply.length, items.length);
+  check(reply, wire(items, 2), wire(items, 3));
+  same(new BulkSlicesReply(), "*0\r\n");
+});
+
+Deno.test("a BulkSlicesReply of random runs encodes as the array of its items (seeded)", () => {
+  const run = fc.array(
+    fc.string({
+      unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+      maxLength: 40,
+    }),
+    { maxLength: 12 },
+  );
+  fc.assert(
+    fc.property(fc.array(run, { maxLength: 8 }), (runs) => {
+      const reply = new BulkSlicesReply();
+      for (const items of runs) {
+        const text = "<" + items.join("|") + ">";
+        reply.run(text);
+        let at = 1;
+        for (const item of items) {
+          reply.item(at, item.length);
+          at += item.length + 1;
+        }
+      }
+      const items = runs.flat();
+      assert.deepEqual(reply.items(), items);
+      assert.equal(wire(reply, 2), wire(items, 2));
+    }),
+    { seed: 19, numRuns: 300 },
+  );
 });
 
 Deno.test("a large bulk string is written whole", () => {
