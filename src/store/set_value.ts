@@ -29,25 +29,19 @@
  * for the objects themselves; an intset adds Redis's 8-byte header plus its width per member;
  * the packed form adds {@link PACKED_STRING_HEADER} plus the packed string's length (members
  * and their prefixes), which is what V8 allocates for it but its rounding up to 8 bytes; a
- * hash table adds 4 bytes per bucket, {@link TABLE_ENTRY_BYTES} per member (its slot in the
+ * hash table adds 4 bytes per bucket, `TABLE_ENTRY_BYTES` (member_table.ts) per member (its slot in the
  * member array, its cached hash and its chain link) and each member string's own bytes (a
  * 16-byte header and one byte per character, rounded up to 8). Unused tails of arrays that grow
  * by doubling are left out, as memory.ts leaves allocator slack out.
  */
 import { copyRange, lengthPrefix, prefixSize, readLength } from "./packed.ts";
-import { nextScanCursor } from "./slots.ts";
+import { hashOf, MemberTable } from "./member_table.ts";
 import { type CollectionValue, encodingLimits } from "./collection.ts";
 
 /** Bytes counted for the value's objects whatever their contents. */
 export const SET_OVERHEAD = 48;
 /** Bytes of Redis's intset header (encoding and length). */
 const INTSET_HEADER = 8;
-/** Bytes per hash table member besides its string: array slot, hash and chain link. */
-export const TABLE_ENTRY_BYTES = 16;
-/** Bytes per hash table bucket (the head of its chain). */
-const BUCKET_BYTES = 4;
-/** Smallest hash table, as Redis's DICT_HT_INITIAL_SIZE. */
-const MIN_BUCKETS = 4;
 
 /** Most members of a packed set (Redis 7.2's `set-max-listpack-entries` default). */
 export const PACKED_MAX_ENTRIES = 128;
@@ -55,11 +49,6 @@ export const PACKED_MAX_ENTRIES = 128;
 export const PACKED_MAX_MEMBER = 64;
 /** Bytes of the packed string's header (a JS one-byte string's map, hash and length). */
 export const PACKED_STRING_HEADER = 16;
-
-/** Bytes a member string occupies in the hash table encoding (see the module comment). */
-export function memberBytes(member: string): number {
-  return (16 + member.length + 7) & ~7;
-}
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -178,153 +167,6 @@ class IntSet {
     copy.values = this.values.slice(0, Math.max(4, this.length));
     return copy;
   }
-}
-
-/** Seed of the member hash, chosen per process as Redis seeds its siphash. */
-const HASH_SEED = (Math.random() * 0x100000000) >>> 0;
-
-/** A 32-bit hash of a binary string (multiply-xor per byte, then murmur3's finalizer). */
-function hashOf(text: string): number {
-  let h = HASH_SEED ^ text.length;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x5bd1e995);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
-
-/**
- * A chained hash table of distinct binary strings over dense arrays: entry i is `members[i]`
- * with `hashes[i]` and chain link `next[i]`; `heads[bucket]` starts each chain (-1: empty).
- * Removing an entry moves the last one into its place, so the entries stay dense.
- */
-class MemberTable {
-  members: string[] = [];
-  hashes = new Int32Array(MIN_BUCKETS);
-  next = new Int32Array(MIN_BUCKETS);
-  heads = new Int32Array(MIN_BUCKETS).fill(-1);
-  stringBytes = 0;
-
-  get size(): number {
-    return this.members.length;
-  }
-
-  /** Bytes by the memory model. */
-  get bytes(): number {
-    return this.heads.length * BUCKET_BYTES + this.members.length * TABLE_ENTRY_BYTES +
-      this.stringBytes;
-  }
-
-  find(member: string, hash: number): number {
-    const { members, hashes, next } = this;
-    for (let i = this.heads[hash & (this.heads.length - 1)]; i >= 0; i = next[i]) {
-      if (hashes[i] === hash && members[i] === member) return i;
-    }
-    return -1;
-  }
-
-  /** Adds `member`; false when it was present. */
-  add(member: string): boolean {
-    const hash = hashOf(member);
-    if (this.find(member, hash) >= 0) return false;
-    const i = this.members.length;
-    if (i >= this.heads.length) this.#rehash(this.heads.length * 2);
-    if (i === this.hashes.length) this.#growEntries(i * 2);
-    const bucket = hash & (this.heads.length - 1);
-    this.members.push(member);
-    this.hashes[i] = hash;
-    this.next[i] = this.heads[bucket];
-    this.heads[bucket] = i;
-    this.stringBytes += memberBytes(member);
-    return true;
-  }
-
-  /** Removes `member`; false when it was absent. */
-  delete(member: string): boolean {
-    const hash = hashOf(member);
-    const i = this.find(member, hash);
-    if (i < 0) return false;
-    this.#unlink(i);
-    const last = this.members.length - 1;
-    if (last !== i) this.#move(last, i);
-    this.members.pop();
-    this.stringBytes -= memberBytes(member);
-    // Redis's htNeedsResize: shrink below 10% fill, to the smallest power of two that fits.
-    const buckets = this.heads.length;
-    if (buckets > MIN_BUCKETS && last * 10 < buckets) this.#rehash(bucketsFor(last));
-    return true;
-  }
-
-  /** Points whatever links to entry `i` past it. */
-  #unlink(i: number): void {
-    const bucket = this.hashes[i] & (this.heads.length - 1);
-    let at = this.heads[bucket];
-    if (at === i) {
-      this.heads[bucket] = this.next[i];
-      return;
-    }
-    while (this.next[at] !== i) at = this.next[at];
-    this.next[at] = this.next[i];
-  }
-
-  /** Moves entry `from` (still linked) into the free index `to`. */
-  #move(from: number, to: number): void {
-    const bucket = this.hashes[from] & (this.heads.length - 1);
-    if (this.heads[bucket] === from) this.heads[bucket] = to;
-    else {
-      let at = this.heads[bucket];
-      while (this.next[at] !== from) at = this.next[at];
-      this.next[at] = to;
-    }
-    this.members[to] = this.members[from];
-    this.hashes[to] = this.hashes[from];
-    this.next[to] = this.next[from];
-  }
-
-  #growEntries(capacity: number): void {
-    const hashes = new Int32Array(capacity);
-    hashes.set(this.hashes);
-    const next = new Int32Array(capacity);
-    next.set(this.next);
-    this.hashes = hashes;
-    this.next = next;
-  }
-
-  #rehash(buckets: number): void {
-    const heads = new Int32Array(buckets).fill(-1);
-    const mask = buckets - 1;
-    for (let i = 0; i < this.members.length; i++) {
-      const bucket = this.hashes[i] & mask;
-      this.next[i] = heads[bucket];
-      heads[bucket] = i;
-    }
-    this.heads = heads;
-  }
-
-  /** Visits the members of the cursor's bucket; returns the next cursor (0: done). */
-  scanStep(cursor: number, visit: (member: string) => void): number {
-    const mask = this.heads.length - 1;
-    for (let i = this.heads[cursor & mask]; i >= 0; i = this.next[i]) visit(this.members[i]);
-    return nextScanCursor(cursor, mask);
-  }
-
-  clone(): MemberTable {
-    const copy = new MemberTable();
-    copy.members = this.members.slice();
-    copy.hashes = this.hashes.slice();
-    copy.next = this.next.slice();
-    copy.heads = this.heads.slice();
-    copy.stringBytes = this.stringBytes;
-    return copy;
-  }
-}
-
-/** The smallest power of two holding `n` entries, at least {@link MIN_BUCKETS}. */
-function bucketsFor(n: number): number {
-  let buckets = MIN_BUCKETS;
-  while (buckets < n) buckets *= 2;
-  return buckets;
 }
 
 /** Offset of the first byte of the packed member at `at` whose length is `length`. */
@@ -514,7 +356,8 @@ export class SetValue implements CollectionValue {
    * bucket per step.
    */
   scanStep(cursor: number, visit: (member: string) => void): number {
-    if (this.#table !== null) return this.#table.scanStep(cursor, visit);
+    const table = this.#table;
+    if (table !== null) return table.scanStep(cursor, (i) => visit(table.members[i]));
     for (const member of this.members()) visit(member);
     return 0;
   }

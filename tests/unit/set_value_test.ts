@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   canonicalInt,
-  memberBytes,
   PACKED_MAX_ENTRIES,
   PACKED_MAX_MEMBER,
   PACKED_STRING_HEADER,
   SET_OVERHEAD,
   SetValue,
-  TABLE_ENTRY_BYTES,
 } from "../../src/store/set_value.ts";
+import { memberBytes, TABLE_ENTRY_BYTES } from "../../src/store/member_table.ts";
 import { encodingLimits } from "../../src/store/collection.ts";
 
 /** Every member of a full scan from cursor 0. */
