@@ -45,11 +45,14 @@ export function needsSlotCheck(cmd: Command): boolean {
   return cmd.keys !== null || cmd.movableKeys !== null || cmd.runsQueue;
 }
 
-const NO_KEYS = -1;
-const CROSS = -2;
+/** {@link commandSlot} of a command without keys. */
+export const NO_KEYS = -1;
+/** {@link commandSlot} of a command whose keys hash to different slots. */
+export const CROSS_SLOT = -2;
+const CROSS = CROSS_SLOT;
 
-/** The slot all keys of one command hash to, NO_KEYS, or CROSS when they differ. */
-function commandSlot(cmd: Command, argv: readonly Uint8Array[]): number {
+/** The slot all keys of one command hash to, NO_KEYS, or CROSS_SLOT when they differ. */
+export function commandSlot(cmd: Command, argv: readonly Uint8Array[]): number {
   const spec = cmd.keys;
   if (spec === null) return cmd.movableKeys === null ? NO_KEYS : movableSlot(cmd, argv);
   const last = spec.last < 0 ? argv.length + spec.last : Math.min(spec.last, argv.length - 1);

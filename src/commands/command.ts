@@ -44,6 +44,7 @@ function groupCategories(cmd: Command): readonly string[] {
   if (group === "set") return ["@set"];
   if (group === "sorted-set") return ["@sortedset"];
   if (group === "generic" || group === "keyspace") return ["@keyspace"];
+  if (group === "scripting") return ["@scripting"];
   return [];
 }
 
@@ -55,7 +56,8 @@ export function aclCategories(cmd: Command): string[] {
   const f = cmd.def.flags;
   const cats = new Set<string>(cmd.def.acl ?? groupCategories(cmd));
   if (f.includes("write")) cats.add("@write");
-  if (f.includes("readonly")) cats.add("@read");
+  // Redis's setImplicitACLCategories: read-only scripting commands are not @read.
+  if (f.includes("readonly") && !cats.has("@scripting")) cats.add("@read");
   if (f.includes("admin")) cats.add("@admin").add("@dangerous");
   if (f.includes("pubsub")) cats.add("@pubsub");
   if (f.includes("blocking")) cats.add("@blocking");
@@ -81,10 +83,12 @@ const SHOWN_FLAGS: readonly CommandFlag[] = [
   "blocking",
   "loading",
   "stale",
+  "skip_monitor",
   "skip_slowlog",
   "asking",
   "fast",
   "no_auth",
+  "no_mandatory_keys",
   "no_async_loading",
   "no_multi",
   "movablekeys",

@@ -14,6 +14,7 @@ import type { CommandObserver } from "../server/observer.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import type { WritePause } from "../server/write_pause.ts";
+import type { Scripting } from "../scripting/scripting.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
 export interface ServerIdentity {
@@ -130,6 +131,11 @@ export interface ServerContext {
    * null; never set together with {@link cluster}.
    */
   readonly group: Cluster | null;
+  /**
+   * Lua scripts and functions: the engine, the script cache, the libraries, the running
+   * script; null until the Lua VM is loaded (and in contexts built without one).
+   */
+  readonly scripting: Scripting | null;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

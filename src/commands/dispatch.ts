@@ -13,6 +13,7 @@ import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
 import { clusterRefusal, needsSlotCheck } from "../cluster/redirect.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
+import { busyRefusal } from "../scripting/script_run.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
@@ -143,6 +144,11 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
+  const scripting = ctx.scripting;
+  if (scripting !== null && scripting.busy && !cmd.allowBusy) {
+    // A script past busy-reply-threshold runs alone (Redis's slowscripterr/slowevalerr).
+    return refuse(ctx, client, busyRefusal(scripting.running!.target.kind), cmd);
+  }
   if (ctx.cluster !== null && !client.obeyed) {
     const misrouted = clusterGate(ctx, client, cmd, argv);
     if (misrouted !== null) return misrouted;

@@ -29,6 +29,8 @@ import { setsCommands } from "./sets.ts";
 import { sortedSetsCommands } from "./sorted_sets.ts";
 import { sortCommands } from "./sort.ts";
 import { sortedSetsBlockingCommands } from "./sorted_sets_blocking.ts";
+import { scriptingCommands } from "./scripting.ts";
+import { functionCommands } from "./functions.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -55,6 +57,8 @@ export function createCommandTable(): CommandTable {
     ...expireCommands,
     ...introspectionCommands,
     ...transactionCommands,
+    ...scriptingCommands,
+    ...functionCommands,
     ...pubsubCommands,
     ...replicationCommands,
     ...clusterCommands,

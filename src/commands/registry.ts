@@ -36,6 +36,9 @@ export type CommandFlag =
   | "no_async_loading"
   | "skip_slowlog"
   | "asking"
+  | "skip_monitor"
+  | "may_replicate"
+  | "no_mandatory_keys"
   | "movablekeys";
 
 /** Redis's command groups (COMMAND DOCS `group`). */
@@ -53,6 +56,7 @@ export type CommandGroup =
   | "transactions"
   | "pubsub"
   | "cluster"
+  | "scripting"
   | "sentinel";
 
 /** How a command is declared in a family's table. */
@@ -172,6 +176,8 @@ export class Command {
   readonly subcommandIndex: NameIndex<Command> | null;
   /** Whether MULTI refuses to queue it (its `no_multi` flag). */
   readonly noMulti: boolean;
+  /** Whether it runs while a script is busy (its `allow_busy` flag: SCRIPT KILL, ...). */
+  readonly allowBusy: boolean;
   /** Whether it runs at once inside MULTI instead of being queued (EXEC, DISCARD, ...). */
   readonly runsInMulti: boolean;
   /** Whether it is EXEC, which runs a queued transaction (its cost is that of the queue). */
@@ -210,6 +216,7 @@ export class Command {
     this.denyOom = def.flags.includes("denyoom");
     this.write = def.flags.includes("write");
     this.noMulti = def.flags.includes("no_multi");
+    this.allowBusy = def.flags.includes("allow_busy");
     this.runsInMulti = parent === undefined && RUN_IN_MULTI.has(def.name);
     this.runsQueue = parent === undefined && def.name === "exec";
     this.boundedCost = def.flags.includes("fast") || BOUNDED_STRING_WRITES.has(this.fullName);

@@ -60,6 +60,7 @@ export interface ConfigValues {
   "metrics-bind": string;
   maxclients: number;
   timeout: number;
+  "busy-reply-threshold": number;
   "proto-max-bulk-len": number;
   "client-query-buffer-limit": number;
   "client-output-buffer-limit": OutputBufferLimits;
@@ -460,6 +461,14 @@ export const PARAMS: readonly ParamSpec[] = [
   // Redis's range (an unsigned int); it errors on values the process cannot serve, we do not.
   intParam("maxclients", 10000, 1, 4294967295, true, "Maximum number of connected clients."),
   intParam("timeout", 0, 0, 2147483647, true, "Close a client idle this many seconds (0 = never)."),
+  intParam(
+    "busy-reply-threshold",
+    5000,
+    0,
+    2147483647,
+    true,
+    "Milliseconds a script runs alone before other clients get -BUSY and SCRIPT KILL works.",
+  ),
   memoryParam(
     "proto-max-bulk-len",
     "512mb",

@@ -6,6 +6,7 @@ import { formatDouble17g } from "./double_format.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { int64Text } from "../util/int64.ts";
 import {
+  BigNumberReply,
   BulkSlicesReply,
   DeferredReply,
   DoubleReply,
@@ -205,6 +206,12 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     return;
   }
   if (reply instanceof NoReply) return;
+  if (reply instanceof BigNumberReply) {
+    if (proto === 2) return pushBulkBinary(out, reply.text);
+    out.pushByte(40);
+    out.pushAscii(reply.text);
+    return pushCrlf(out);
+  }
   if (reply instanceof RawReply) return out.pushBytes(reply.bytes);
   if (reply instanceof DeferredReply) return encodeReply(out, reply.immediate, proto);
   throw new TypeError("Reply value has no RESP encoding");

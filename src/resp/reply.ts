@@ -31,6 +31,7 @@ export type Reply =
   | NoReply
   | RawReply
   | BulkSlicesReply
+  | BigNumberReply
   | DeferredReply;
 
 /** A `+` status reply; constructed once per distinct text and reused. */
@@ -164,6 +165,19 @@ export class RawReply {
   /** Wraps wire bytes. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+}
+
+/**
+ * A RESP3 big number (`(digits`), a bulk string of its text under RESP2: what a Lua script's
+ * `{big_number = "..."}` returns, as Redis's addReplyBigNum.
+ */
+export class BigNumberReply {
+  /** The number's text, as the script gave it. */
+  readonly text: string;
+  /** Wraps the text. */
+  constructor(text: string) {
+    this.text = text;
   }
 }
 

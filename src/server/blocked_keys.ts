@@ -237,7 +237,7 @@ function registry(ctx: ServerContext): BlockedKeys {
  * link from a leader or the AOF being replayed, whose commands must never wait.
  */
 export function mayBlock(client: ClientState): boolean {
-  return !inExec() && !client.obeyed;
+  return !inExec() && !client.obeyed && !client.inScript;
 }
 
 /**

@@ -130,6 +130,11 @@ export class ClientState {
    * obeyed without cluster slot checks (Redis's mustObeyClient).
    */
   replaying = false;
+  /**
+   * Whether this is the client a script's commands run as (Redis's Lua client): its commands
+   * never block (BLPOP answers at once, as inside EXEC).
+   */
+  inScript = false;
 
   /**
    * Whether this client's commands are obeyed as they come, never refused as misrouted: the

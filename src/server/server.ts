@@ -38,6 +38,7 @@ import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { GroupMembership } from "../cluster/group.ts";
 import { WritePause } from "./write_pause.ts";
+import { Scripting } from "../scripting/scripting.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
@@ -83,6 +84,8 @@ export class Server implements ServerContext {
   cluster: Cluster | null = null;
   /** The leader/follower group's bus (built-in failover without sharding), when configured. */
   group: Cluster | null = null;
+  /** Lua scripts and functions, once the Lua VM is loaded (see {@link openPersistence}). */
+  scripting: Scripting | null = null;
   #loading = false;
   #loaded = false;
   #identity: ServerIdentity | null = null;
@@ -209,6 +212,8 @@ export class Server implements ServerContext {
           new GroupMembership(values["group-name"], values["group-members"]),
         );
       }
+      // Functions in the dump or AOF are loaded into the Lua VM: it comes first.
+      this.scripting ??= await Scripting.create();
       await this.persistence.open();
       this.#loaded = true;
     } finally {
@@ -374,7 +379,7 @@ export class Server implements ServerContext {
     const at = now();
     // Like Redis, active expiry may use a quarter of each period; none while writes are paused
     // (its DELs would move the stream's offset past the one a manual failover waits for).
-    if (!this.writePause.active) {
+    if (!this.writePause.active && !this.scripting?.busy) {
       this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     }
     this.propagator.flush();

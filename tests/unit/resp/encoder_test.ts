@@ -13,6 +13,7 @@ import {
   type Protocol,
 } from "../../../src/resp/encoder.ts";
 import {
+  BigNumberReply,
   BulkSlicesReply,
   DoubleReply,
   ErrorReply,
@@ -143,6 +144,14 @@ Deno.test("a BulkSlicesReply of random runs encodes as the array of its items (s
       assert.equal(wire(reply, 2), wire(items, 2));
     }),
     { seed: 19, numRuns: 300 },
+  );
+});
+
+Deno.test("a BigNumberReply is a RESP3 big number and a RESP2 bulk string", () => {
+  check(
+    new BigNumberReply("-123456789012345678901234567890"),
+    "$31\r\n-123456789012345678901234567890\r\n",
+    "(-123456789012345678901234567890\r\n",
   );
 });
 

@@ -1,0 +1,119 @@
+/**
+ * Redis 7.0's function libraries (functions.c): each library is Lua code whose first line is
+ * `#!lua name=<library>` and whose body registers functions with `redis.register_function`.
+ * Libraries are loaded whole or not at all, a function name belongs to one library, and
+ * replacing a library swaps all of its functions at once.
+ */
+import { CommandError } from "../commands/errors.ts";
+import { parseLibraryShebang } from "./lua_shebang.ts";
+import type { LuaEngine, ScriptHandle } from "./lua_engine.ts";
+import { flagsFromNames, type ScriptFlags } from "./script_flags.ts";
+
+/** One function of a library. */
+export interface LibraryFunction {
+  /** Its name (FCALL's first argument). */
+  readonly name: string;
+  /** Its flags from `redis.register_function{..., flags = {...}}`. */
+  readonly flags: ScriptFlags;
+  /** Its description, or null. */
+  readonly description: string | null;
+  /** The engine's handle of its callback. */
+  readonly handle: ScriptHandle;
+  /** The library it belongs to. */
+  readonly library: Library;
+}
+
+/** A loaded library. */
+export interface Library {
+  /** Its name, from the shebang line. */
+  readonly name: string;
+  /** Its code as loaded, shebang included (FUNCTION LIST WITHCODE, DUMP, RDB). */
+  readonly code: Uint8Array;
+  /** Its functions by name. */
+  readonly functions: Map<string, LibraryFunction>;
+}
+
+/** The loaded libraries and the index of their functions; see the module comment. */
+export class FunctionLibraries {
+  readonly #engine: LuaEngine;
+  /** Libraries by name. */
+  readonly libraries = new Map<string, Library>();
+  /** Every library's functions by lower-cased name (function names ignore case, as Redis's). */
+  readonly functions = new Map<string, LibraryFunction>();
+
+  constructor(engine: LuaEngine) {
+    this.#engine = engine;
+  }
+
+  /**
+   * Loads a library (FUNCTION LOAD, and each library of a dump, an RDB file or FUNCTION
+   * RESTORE); with `replace` it takes the place of a library of the same name. Returns its name.
+   * Throws Redis's errors, leaving the libraries as they were.
+   */
+  load(code: Uint8Array, replace: boolean): string {
+    const header = parseLibraryShebang(code);
+    if ("error" in header) throw new CommandError(header.error);
+    const name = header.ok.name;
+    const existing = this.libraries.get(name);
+    if (existing !== undefined && !replace) {
+      throw new CommandError(`ERR Library '${name}' already exists`);
+    }
+    const loaded = this.#engine.loadLibrary(code);
+    if ("error" in loaded) throw new CommandError(loaded.error);
+    const library: Library = { name, code: code.slice(), functions: new Map() };
+    for (const fn of loaded.functions) {
+      const owner = this.functions.get(fn.name.toLowerCase())?.library;
+      if (owner !== undefined && owner !== existing) {
+        this.#release(loaded.functions.map((f) => f.handle));
+        throw new CommandError(`ERR Function ${fn.name} already exists`);
+      }
+      library.functions.set(fn.name, {
+        name: fn.name,
+        flags: flagsFromNames(fn.flags),
+        description: fn.description,
+        handle: fn.handle,
+        library,
+      });
+    }
+    if (existing !== undefined) this.#drop(existing);
+    this.libraries.set(name, library);
+    for (const fn of library.functions.values()) this.functions.set(fn.name.toLowerCase(), fn);
+    return name;
+  }
+
+  /** Deletes a library (FUNCTION DELETE); false when there is none of that name. */
+  delete(name: string): boolean {
+    const library = this.libraries.get(name);
+    if (library === undefined) return false;
+    this.#drop(library);
+    return true;
+  }
+
+  /** Deletes every library (FUNCTION FLUSH, FUNCTION RESTORE ... FLUSH). */
+  flush(): void {
+    for (const library of [...this.libraries.values()]) this.#drop(library);
+  }
+
+  /** The function FCALL names `name` (any case), or undefined. */
+  find(name: string): LibraryFunction | undefined {
+    return this.functions.get(name.toLowerCase());
+  }
+
+  /** Number of functions of every library. */
+  get functionCount(): number {
+    return this.functions.size;
+  }
+
+  #drop(library: Library): void {
+    this.libraries.delete(library.name);
+    for (const fn of library.functions.values()) {
+      const key = fn.name.toLowerCase();
+      if (this.functions.get(key) === fn) this.functions.delete(key);
+    }
+    this.#release([...library.functions.values()].map((fn) => fn.handle));
+  }
+
+  #release(handles: ScriptHandle[]): void {
+    for (const handle of handles) this.#engine.release(handle);
+  }
+}

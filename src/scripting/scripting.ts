@@ -1,0 +1,93 @@
+/**
+ * The server's scripting state (Redis's eval.c and functions.c dictionaries): the Lua engine,
+ * the cache of EVAL scripts by SHA1, the function libraries, and the script running now. One
+ * instance per server, created before the server starts because loading the Lua VM is async.
+ */
+import { CommandError } from "../commands/errors.ts";
+import { LuaEngine, type ScriptHandle } from "./lua_engine.ts";
+import { COMPAT_FLAGS, flagsFromNames, type ScriptFlags } from "./script_flags.ts";
+import { parseEvalShebang } from "./lua_shebang.ts";
+import type { RunningScript } from "./script_run.ts";
+import { sha1Hex } from "./sha1.ts";
+import { FunctionLibraries } from "./function_libraries.ts";
+
+/** An EVAL script kept in the cache (SCRIPT LOAD, or run once by EVAL). */
+export interface CachedScript {
+  /** Its SHA1, 40 lower-case hex digits. */
+  readonly sha: string;
+  /** Its body as sent. */
+  readonly body: Uint8Array;
+  /** The engine's handle of its compiled code. */
+  readonly handle: ScriptHandle;
+  /** Its shebang flags. */
+  readonly flags: ScriptFlags;
+}
+
+/** The scripting state; see the module comment. */
+export class Scripting {
+  /** The Lua VM. */
+  readonly engine: LuaEngine;
+  /** EVAL scripts by SHA1 (lower case). */
+  readonly scripts = new Map<string, CachedScript>();
+  /** Function libraries and their functions. */
+  readonly functions: FunctionLibraries;
+  /** The script running now, synchronously or past the busy threshold; null when none. */
+  running: RunningScript | null = null;
+  /** Whether {@link running} is past `busy-reply-threshold`: other clients get -BUSY. */
+  busy = false;
+  /** The arguments of the FCALL running now (FUNCTION STATS `command`). */
+  functionCall: string[] = [];
+  /** Bytes of the cached scripts' bodies (INFO `used_memory_scripts_eval`). */
+  #scriptBytes = 0;
+
+  private constructor(engine: LuaEngine) {
+    this.engine = engine;
+    this.functions = new FunctionLibraries(engine);
+  }
+
+  /** Loads the Lua VM and returns a scripting state with no scripts. */
+  static async create(): Promise<Scripting> {
+    return new Scripting(await LuaEngine.create());
+  }
+
+  /**
+   * The cached script with this body, compiling and caching it first when new (EVAL, SCRIPT
+   * LOAD). Throws Redis's error for a bad shebang or a script that does not compile.
+   */
+  load(body: Uint8Array): CachedScript {
+    const sha = sha1Hex(body);
+    const cached = this.scripts.get(sha);
+    if (cached !== undefined) return cached;
+    const shebang = parseEvalShebang(body);
+    if ("error" in shebang) throw new CommandError(shebang.error);
+    const { hasShebang, flags, body: code } = shebang.ok;
+    const compiled = this.engine.compile(code, sha);
+    if ("error" in compiled) throw new CommandError(compiled.error);
+    const script: CachedScript = {
+      sha,
+      body: body.slice(),
+      handle: compiled.ok,
+      flags: hasShebang ? flagsFromNames(flags) : COMPAT_FLAGS,
+    };
+    this.scripts.set(sha, script);
+    this.#scriptBytes += body.length;
+    return script;
+  }
+
+  /** The cached script of `sha` (any case), or undefined (EVALSHA, SCRIPT EXISTS). */
+  find(sha: string): CachedScript | undefined {
+    return sha.length === 40 ? this.scripts.get(sha.toLowerCase()) : undefined;
+  }
+
+  /** Forgets every EVAL script (SCRIPT FLUSH); functions stay. */
+  flushScripts(): void {
+    for (const script of this.scripts.values()) this.engine.release(script.handle);
+    this.scripts.clear();
+    this.#scriptBytes = 0;
+  }
+
+  /** Bytes of the cached scripts' bodies. */
+  get scriptBytes(): number {
+    return this.#scriptBytes;
+  }
+}
