@@ -4,9 +4,9 @@
  */
 import type { Cluster } from "../cluster/cluster.ts";
 import type { ClusterNode } from "../cluster/node.ts";
-import { fromUtf8, toBinaryString } from "../util/bytes.ts";
+import { fromUtf8 } from "../util/bytes.ts";
 import { parseInt64Bytes } from "../util/int64.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, subcommandArityError } from "./errors.ts";
 import { CLUSTER_SLOTS } from "../cluster/key_slot.ts";
 
 /**
@@ -27,13 +27,7 @@ export function slotArg(arg: Uint8Array): number {
  * FAILOVER): the subcommand as the client spelled it, cut at 128 bytes or a NUL.
  */
 export function subcommandSyntaxError(argv: Uint8Array[]): CommandError {
-  const name = argv[1].subarray(0, 128);
-  const nul = name.indexOf(0);
-  return new CommandError(
-    `ERR unknown subcommand or wrong number of arguments for '${
-      toBinaryString(nul < 0 ? name : name.subarray(0, nul))
-    }'. Try CLUSTER HELP.`,
-  );
+  return new CommandError(subcommandArityError(argv[1], "cluster").message);
 }
 
 export function nodeArg(cluster: Cluster, arg: Uint8Array): ClusterNode {

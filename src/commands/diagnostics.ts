@@ -8,7 +8,7 @@ import type { ClientState } from "../server/client.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import { parseInteger } from "../config/units.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, subcommandArityError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 
 const SLOWLOG_HELP = [
@@ -28,11 +28,7 @@ const SLOWLOG_HELP = [
 
 function slowlogGet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
   if (argv.length > 3) {
-    throw new CommandError(
-      `ERR unknown subcommand or wrong number of arguments for '${
-        toBinaryString(argv[1])
-      }'. Try SLOWLOG HELP.`,
-    );
+    throw new CommandError(subcommandArityError(argv[1], "slowlog").message);
   }
   let count = 10;
   if (argv.length === 3) {

@@ -68,6 +68,18 @@ export function wrongArity(fullName: string): ErrorReply {
   return new ErrorReply(`ERR wrong number of arguments for '${fullName}' command`);
 }
 
+/**
+ * Redis's addReplySubcommandSyntaxError: a known subcommand given a count of arguments it does
+ * not take (`unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.`).
+ */
+export function subcommandArityError(sub: Uint8Array, container: string): ErrorReply {
+  return new ErrorReply(
+    `ERR unknown subcommand or wrong number of arguments for '${
+      quoted(sub, 128)
+    }'. Try ${container.toUpperCase()} HELP.`,
+  );
+}
+
 /** `unknown subcommand 'foo'. Try CLIENT HELP.` */
 export function unknownSubcommand(sub: Uint8Array, container: string): ErrorReply {
   return new ErrorReply(

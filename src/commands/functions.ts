@@ -8,12 +8,17 @@ import type { ClientState } from "../server/client.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import { globMatchString } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, subcommandArityError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { intArg, isWord } from "./_values.ts";
 import { killScript, scriptCommandFlags, scriptingOf, scriptKeys } from "./scripting.ts";
 import { runScript, startRefusal } from "../scripting/script_run.ts";
 import { flagNames } from "../scripting/script_flags.ts";
+import {
+  dumpFunctionLibraries,
+  DumpPayloadError,
+  restoreFunctionLibraries,
+} from "../persistence/rdb/dump.ts";
 
 /** FCALL and FCALL_RO (Redis's fcallCommandGeneric). */
 function fcallGeneric(readOnly: boolean) {
@@ -165,6 +170,39 @@ function functionStats(ctx: ServerContext): Reply {
   ]);
 }
 
+function functionDump(ctx: ServerContext): Reply {
+  const codes = scriptingOf(ctx).functions.codes();
+  return dumpFunctionLibraries(codes, ctx.config.values.rdbcompression);
+}
+
+function functionRestore(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+  let policy: "flush" | "append" | "replace" = "append";
+  if (argv.length > 4) throw new CommandError(subcommandArityError(argv[1], "function").message);
+  if (argv.length === 4) {
+    const word = toBinaryString(argv[3]).toLowerCase();
+    if (word !== "flush" && word !== "append" && word !== "replace") {
+      throw new CommandError(
+        "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+      );
+    }
+    policy = word;
+  }
+  let codes: Uint8Array[];
+  try {
+    codes = restoreFunctionLibraries(argv[2], ctx.config.values["proto-max-bulk-len"]);
+  } catch (e) {
+    if (!(e instanceof DumpPayloadError)) throw e;
+    throw new CommandError(
+      e.kind === "footer"
+        ? "ERR DUMP payload version or checksum are wrong"
+        : "ERR given type is not a function",
+    );
+  }
+  scriptingOf(ctx).functions.restore(codes, policy);
+  ctx.keyspace.counters.dirty++;
+  return OK;
+}
+
 const FUNCTION_HELP = [
   "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "LOAD [REPLACE] <FUNCTION CODE>",
@@ -258,6 +296,13 @@ export const functionCommands: readonly CommandDef[] = [
     since: "7.0.0",
     subcommands: [
       functionSub("delete", 3, ["write", "noscript"], "Delete a function by name", functionDelete),
+      functionSub(
+        "dump",
+        2,
+        ["noscript"],
+        "Dump all functions into a serialized binary payload",
+        functionDump,
+      ),
       functionSub("flush", -2, ["write", "noscript"], "Deleting all functions", functionFlush),
       functionSub(
         "help",
@@ -286,6 +331,13 @@ export const functionCommands: readonly CommandDef[] = [
         ["write", "denyoom", "noscript"],
         "Create a function with the given arguments (name, code, description)",
         functionLoad,
+      ),
+      functionSub(
+        "restore",
+        -3,
+        ["write", "denyoom", "noscript"],
+        "Restore all the functions on the given payload",
+        functionRestore,
       ),
       functionSub(
         "stats",

@@ -8,8 +8,7 @@
 import { type Reply, ReplySequence, SimpleString } from "../resp/reply.ts";
 import { pubsubHub } from "../pubsub/hub.ts";
 import type { SubscriptionKind } from "../pubsub/registry.ts";
-import { toBinaryString } from "../util/bytes.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError, subcommandArityError } from "./errors.ts";
 import type { CommandDef, CommandFlag, Handler } from "./registry.ts";
 
 const SUBSCRIBE_FLAGS: readonly CommandFlag[] = ["pubsub", "noscript", "loading", "stale"];
@@ -44,11 +43,7 @@ function publisher(kind: "channel" | "shard"): Handler {
  */
 function checkAtMostOne(argv: readonly Uint8Array[]): void {
   if (argv.length > 3) {
-    throw new CommandError(
-      `ERR unknown subcommand or wrong number of arguments for '${
-        toBinaryString(argv[1].subarray(0, 128))
-      }'. Try PUBSUB HELP.`,
-    );
+    throw new CommandError(subcommandArityError(argv[1], "pubsub").message);
   }
 }
 

@@ -1,4 +1,5 @@
 /** Server commands: TIME, CONFIG (GET, SET, RESETSTAT, REWRITE), INFO, SHUTDOWN. */
+import { busyRefusal } from "../scripting/script_run.ts";
 import { ConfigSetError } from "../config/config.ts";
 import { rewriteConfigFile } from "../config/rewrite.ts";
 import { ErrorReply, MapReply, NO_REPLY, OK, type Reply, SimpleString } from "../resp/reply.ts";
@@ -64,6 +65,10 @@ function shutdown(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]):
   const anyFlag = nosave || save !== undefined || otherFlags;
   if ((abort && anyFlag) || (nosave && save)) throw new CommandError("ERR syntax error");
   if (abort) throw new CommandError("ERR No shutdown in progress.");
+  // Past busy-reply-threshold a script may have written half of its work: only NOSAVE stops
+  // the server then, so that no file keeps the half (Redis's shutdownCommand).
+  const running = ctx.scripting?.busy ? ctx.scripting.running : null;
+  if (running !== null && !nosave) throw new CommandError(busyRefusal(running.target.kind).message);
   ctx.requestShutdown({ save: nosave ? false : save });
   return NO_REPLY;
 }

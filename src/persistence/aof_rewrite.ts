@@ -106,14 +106,18 @@ export class CommandEncoder {
  * Writes `snapshot` to `file` as commands, a few milliseconds of work per event-loop turn (the
  * writes are synchronous: into the page cache they cost microseconds, where an async file
  * write costs a thread-pool round trip); calls `progress` with the keys written so far after
- * each turn. Throws if the snapshot was aborted (a FLUSHALL or SWAPDB ran meanwhile).
+ * each turn. Function libraries (`functions`, their code) come first as FUNCTION LOAD, as
+ * Redis 7.0's rewriteFunctions writes them. Throws if the snapshot was aborted (a FLUSHALL or
+ * SWAPDB ran meanwhile).
  */
 export async function writeSnapshotCommands(
   snapshot: Snapshot,
   file: { writeSync(data: Uint8Array): number },
   progress?: (keys: number) => void,
+  functions: readonly Uint8Array[] = [],
 ): Promise<RewriteCounts> {
   const encoder = new CommandEncoder();
+  for (const code of functions) encoder.command(["FUNCTION", "LOAD", code]);
   let bytes = 0;
   const flush = () => {
     const data = encoder.out.view();

@@ -157,7 +157,7 @@ export class Persistence {
         },
       );
     } else {
-      const rdb = await loadRdb(keyspace, this.rdbPath, now());
+      const rdb = await loadRdb(keyspace, this.rdbPath, now(), (code) => this.#loadLibrary(code));
       fromRdb = rdb !== null;
       this.loadedReplication = rdb === null ? null : replicationOrigin(rdb.aux);
       if (rdb === null) log.info("No data files in {dir}: starting empty", { dir: v.dir });
@@ -275,12 +275,20 @@ export class Persistence {
     }
   }
 
+  /** Loads a function library found in a dump (the Lua VM is loaded before any dump). */
+  #loadLibrary(code: Uint8Array): void {
+    const scripting = this.#ctx.scripting;
+    if (scripting === null) throw new Error("the dump holds function libraries: no Lua VM");
+    scripting.functions.loadFromDump(code);
+  }
+
   #saveArgs(): Parameters<typeof saveRdbSync> {
     const v = this.#config.values;
     return [this.#ctx.keyspace, this.rdbPath, now(), {
       compression: v.rdbcompression,
       checksum: v.rdbchecksum,
       extra: this.#ctx.replication.rdbAux(),
+      functions: this.#ctx.scripting?.functions.codes(),
     }];
   }
 
@@ -353,7 +361,8 @@ export class Persistence {
     log.info("Background append only file rewriting started");
     try {
       const counts = await writeAtomically(path, async (file) => {
-        const counts = await writeSnapshotCommands(snapshot, file);
+        const functions = this.#ctx.scripting?.functions.codes() ?? [];
+        const counts = await writeSnapshotCommands(snapshot, file, undefined, functions);
         // Catch up with the writes made meanwhile, in one synchronous write: nothing can
         // arrive while it runs.
         propagator.flush();

@@ -34,6 +34,8 @@ export interface RdbSaveOptions {
   aofBase?: boolean;
   /** More AUX fields (a follower's `repl-id`, `repl-offset`, `repl-stream-db`). */
   extra?: readonly [string, string][];
+  /** The code of each function library, written after the header as Redis 7.0 does. */
+  functions?: readonly Uint8Array[];
 }
 
 /** What a save or load did. */
@@ -69,6 +71,7 @@ class RdbDump {
       aofBase: options.aofBase ?? false,
       extra: options.extra,
     });
+    for (const code of options.functions ?? []) void this.writer.functionLibrary(code);
   }
 
   /**
@@ -230,6 +233,7 @@ export async function loadRdb(
   keyspace: Keyspace,
   path: string,
   now: number,
+  functionLibrary?: (code: Uint8Array) => void,
 ): Promise<RdbLoadCounts | null> {
   let file: Deno.FsFile;
   try {
@@ -240,13 +244,14 @@ export async function loadRdb(
   }
   // The readable stream closes the file when it ends or fails.
   const fileSize = (await file.stat()).size;
-  return loadRdbFrom(keyspace, file.readable, fileSize, now, false);
+  return loadRdbFrom(keyspace, file.readable, fileSize, now, false, functionLibrary);
 }
 
 /**
  * Loads an RDB image of `size` bytes from `source` into `keyspace`. Keys already expired are
  * left out unless `keepExpired` (a follower keeps them until its leader's DEL, as Redis's
- * replicas do).
+ * replicas do). Function libraries go to `functionLibrary`; without it a file holding one is
+ * refused.
  */
 export async function loadRdbFrom(
   keyspace: Keyspace,
@@ -254,6 +259,7 @@ export async function loadRdbFrom(
   size: number,
   now: number,
   keepExpired: boolean,
+  functionLibrary?: (code: Uint8Array) => void,
 ): Promise<RdbLoadCounts> {
   let keys = 0;
   let expired = 0;
@@ -276,6 +282,7 @@ export async function loadRdbFrom(
     aux(key, value) {
       aux.set(key, value);
     },
+    functionLibrary,
     selectDb(index) {
       current = index;
     },

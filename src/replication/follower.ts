@@ -266,7 +266,13 @@ export class FollowerLink {
     const keyspace = this.#ctx.keyspace;
     const started = performance.now();
     keyspace.flushAll();
-    const counts = await loadRdbFrom(keyspace, image, image.length, now(), true);
+    // The leader's copy brings its function libraries: they replace this node's (Redis 7.0).
+    const functions = this.#ctx.scripting?.functions ?? null;
+    functions?.flush();
+    const counts = await loadRdbFrom(keyspace, image, image.length, now(), true, (code) => {
+      if (functions === null) throw new Error("the copy holds function libraries: no Lua VM");
+      functions.loadFromDump(code);
+    });
     const streamDb = Number(counts.aux.get("repl-stream-db") ?? 0);
     this.#client.db = Number.isInteger(streamDb) && streamDb >= 0 && streamDb < keyspace.count
       ? streamDb

@@ -287,6 +287,7 @@ export class ReplicationLeader {
           ["repl-id", this.replid],
           ["repl-offset", String(offset)],
         ],
+        functions: this.#ctx.scripting?.functions.codes(),
       });
     } catch (e) {
       this.#drop(link, `its copy could not be made: ${e instanceof Error ? e.message : e}`);

@@ -81,6 +81,50 @@ export class FunctionLibraries {
     return name;
   }
 
+  /**
+   * Loads a library found in an RDB file or a full sync's copy, replacing one of the same name;
+   * throws an Error with Redis's text when the code does not load.
+   */
+  loadFromDump(code: Uint8Array): void {
+    try {
+      this.load(code, true);
+    } catch (e) {
+      if (e instanceof CommandError) throw new Error(`Failed loading library: ${e.reply.message}`);
+      throw e;
+    }
+  }
+
+  /** Every library's code, in load order (RDB files, full syncs, AOF rewrites, FUNCTION DUMP). */
+  codes(): Uint8Array[] {
+    return [...this.libraries.values()].map((library) => library.code);
+  }
+
+  /**
+   * FUNCTION RESTORE of the libraries `codes`: `flush` first deletes every library, `append`
+   * refuses a name that exists, `replace` replaces libraries of the same name. All or nothing:
+   * on an error the libraries are as before.
+   */
+  restore(codes: readonly Uint8Array[], policy: "flush" | "append" | "replace"): void {
+    if (policy === "append") {
+      for (const code of codes) {
+        const header = parseLibraryShebang(code);
+        if ("error" in header) throw new CommandError(header.error);
+        if (this.libraries.has(header.ok.name)) {
+          throw new CommandError(`ERR Library ${header.ok.name} already exists`);
+        }
+      }
+    }
+    const before = this.codes();
+    try {
+      if (policy === "flush") this.flush();
+      for (const code of codes) this.load(code, policy === "replace");
+    } catch (e) {
+      this.flush();
+      for (const code of before) this.load(code, true);
+      throw e;
+    }
+  }
+
   /** Deletes a library (FUNCTION DELETE); false when there is none of that name. */
   delete(name: string): boolean {
     const library = this.libraries.get(name);

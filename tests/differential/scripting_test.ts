@@ -97,6 +97,8 @@ Deno.test("scripting answers like redis-server", async (t) => {
         "function|stats",
         "function|kill",
         "function|help",
+        "function|dump",
+        "function|restore",
       ];
       for (const name of names) {
         const info = await c.call("COMMAND", "INFO", name);
@@ -402,6 +404,10 @@ Deno.test("scripting answers like redis-server", async (t) => {
         ["FCALL", "echo", "0", "gone"],
         ["FCALL", "echo2", "0"],
         ["FUNCTION", "LOAD", "BAD", "#!lua name=z\nredis.register_function('z', function() end)"],
+        ["FUNCTION", "RESTORE", "not a payload"],
+        ["FUNCTION", "RESTORE", "not a payload", "BAD"],
+        ["FUNCTION", "RESTORE", "\x00".repeat(12)],
+        ["FUNCTION", "RESTORE", "x", "FLUSH", "extra"],
         ["FUNCTION", "DELETE", "nope"],
         ["FUNCTION", "DELETE", "mylib"],
         ["FUNCTION", "LIST"],

@@ -203,7 +203,14 @@ export class RdbParser {
         return true;
       case OP_MODULE_AUX:
         throw rdbErrorAt("Module data (opcode 0xF7) is not supported", at);
-      case OP_FUNCTION2:
+      case OP_FUNCTION2: {
+        if (this.#handler.functionLibrary === undefined) {
+          throw rdbErrorAt("Function libraries (opcode 0xF5) are not supported here", at);
+        }
+        const code = this.#string().slice();
+        this.#settle(this.#handler.functionLibrary(code));
+        return false;
+      }
       case OP_FUNCTION_PRE_GA:
         throw rdbErrorAt(
           `Function libraries (opcode 0x${type.toString(16).toUpperCase()}) are not supported`,

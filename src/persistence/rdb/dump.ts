@@ -19,6 +19,7 @@ import {
   ENC_INT8,
   ENC_LZF,
   LEN_32BIT,
+  OP_EOF,
   OP_SELECTDB,
   RDB_VERSION,
   TYPE_STRING,
@@ -87,14 +88,7 @@ export function dumpValue(
   writer.flush();
   const body = concatBytes(chunks);
   chunks.length = 0;
-  const out = new Uint8Array(body.length + FOOTER);
-  out.set(body);
-  let at = body.length;
-  out[at++] = RDB_VERSION & 0xff;
-  out[at++] = RDB_VERSION >> 8;
-  const crc = crc64(out.subarray(0, at));
-  new DataView(out.buffer).setBigUint64(at, crc, true);
-  return out;
+  return withFooter(body);
 }
 
 /**
@@ -163,19 +157,7 @@ export function restoreValue(
   payload: Uint8Array,
   maxStringBytes: number,
 ): Uint8Array | CollectionValue {
-  if (payload.length < FOOTER) throw new DumpPayloadError("footer", "Payload too short");
-  const end = payload.length - FOOTER;
-  const version = payload[end] | (payload[end + 1] << 8);
-  if (version > RDB_VERSION) {
-    throw new DumpPayloadError("footer", `Payload of RDB version ${version}`);
-  }
-  const stored = new DataView(payload.buffer, payload.byteOffset + end + 2, 8).getBigUint64(
-    0,
-    true,
-  );
-  if (crc64(payload.subarray(0, end + 2)) !== stored) {
-    throw new DumpPayloadError("footer", "Payload checksum mismatch");
-  }
+  const end = verifiedBodyEnd(payload);
   if (end === 0) throw new DumpPayloadError("format", "Payload holds no value");
   // The first byte must name a value type, as Redis's rdbLoadObjectType checks (an opcode there
   // would make the parser read a record of another kind).
@@ -242,4 +224,97 @@ function parsePayloadValue(
   }
   if (found.value === null) throw new DumpPayloadError("format", "Payload holds no value");
   return found.value;
+}
+
+/**
+ * The FUNCTION DUMP payload of function libraries (their code): each library as an RDB file
+ * stores it (RDB_OPCODE_FUNCTION2 and the code as a string), then the version and CRC-64
+ * footer of a DUMP payload; `compression` as `rdbcompression`.
+ */
+export function dumpFunctionLibraries(
+  codes: readonly Uint8Array[],
+  compression: boolean,
+): Uint8Array {
+  const { writer, chunks } = dumpWriter(compression);
+  chunks.length = 0;
+  for (const code of codes) writer.functionLibrary(code);
+  writer.flush();
+  const body = concatBytes(chunks);
+  chunks.length = 0;
+  return withFooter(body);
+}
+
+/**
+ * Where the body of `payload` ends once its footer is checked (Redis's verifyDumpPayload);
+ * throws a `footer` DumpPayloadError when it is too short, of a newer RDB version or fails its
+ * checksum.
+ */
+function verifiedBodyEnd(payload: Uint8Array): number {
+  if (payload.length < FOOTER) throw new DumpPayloadError("footer", "Payload too short");
+  const end = payload.length - FOOTER;
+  const version = payload[end] | (payload[end + 1] << 8);
+  if (version > RDB_VERSION) {
+    throw new DumpPayloadError("footer", `Payload of RDB version ${version}`);
+  }
+  const stored = new DataView(payload.buffer, payload.byteOffset + end + 2, 8).getBigUint64(
+    0,
+    true,
+  );
+  if (crc64(payload.subarray(0, end + 2)) !== stored) {
+    throw new DumpPayloadError("footer", "Payload checksum mismatch");
+  }
+  return end;
+}
+
+/** `body` followed by the DUMP footer: the RDB version (2 bytes) and the CRC-64 of both. */
+function withFooter(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + FOOTER);
+  out.set(body);
+  let at = body.length;
+  out[at++] = RDB_VERSION & 0xff;
+  out[at++] = RDB_VERSION >> 8;
+  new DataView(out.buffer).setBigUint64(at, crc64(out.subarray(0, at)), true);
+  return out;
+}
+
+/**
+ * The library codes of a FUNCTION DUMP payload (FUNCTION RESTORE). Throws DumpPayloadError:
+ * `footer` for a payload too short, of a newer version or with a wrong checksum; `format` for
+ * anything but function records, or a truncated one.
+ */
+export function restoreFunctionLibraries(
+  payload: Uint8Array,
+  maxStringBytes: number,
+): Uint8Array[] {
+  const end = verifiedBodyEnd(payload);
+  // The records as an RDB file without a checksum: magic, the body, EOF and a zero trailer.
+  const image = new Uint8Array(MAGIC.length + end + 1 + 8);
+  image.set(MAGIC, 0);
+  image.set(payload.subarray(0, end), MAGIC.length);
+  image[MAGIC.length + end] = OP_EOF;
+  const codes: Uint8Array[] = [];
+  const notFunction = () => {
+    throw new DumpPayloadError("format", "given type is not a function");
+  };
+  const parser = new RdbParser({
+    functionLibrary(code) {
+      codes.push(code);
+    },
+    entry: notFunction,
+    collection: notFunction,
+    selectDb: notFunction,
+    aux: notFunction,
+  }, { maxStringBytes, copy: true, verifyChecksum: false });
+  parser.input.push(image);
+  try {
+    for (;;) {
+      const step = parser.step();
+      if (step === STEP_NEED_MORE) throw new DumpPayloadError("format", "Truncated payload");
+      if (step === STEP_DONE) break;
+    }
+  } catch (e) {
+    if (e instanceof RdbError) throw new DumpPayloadError("format", e.message);
+    throw e;
+  }
+  return codes;
 }

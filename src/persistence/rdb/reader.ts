@@ -43,6 +43,11 @@ export interface RdbHandler {
     value: CollectionValue,
     expireAtMs: number,
   ): void | Promise<void>;
+  /**
+   * One function library's code (Redis 7.0's RDB_OPCODE_FUNCTION2, the FUNCTION LOAD text, a
+   * copy the handler may keep); a reader without it refuses files that hold one.
+   */
+  functionLibrary?(code: Uint8Array): void | Promise<void>;
 }
 
 /** Options of {@link readRdb}. */

@@ -25,6 +25,7 @@ import {
   OP_AUX,
   OP_EOF,
   OP_EXPIRETIME_MS,
+  OP_FUNCTION2,
   OP_RESIZEDB,
   OP_SELECTDB,
   RDB_VERSION,
@@ -127,6 +128,19 @@ export class RdbWriter {
     this.#expectStarted("aux()");
     this.#out.begin();
     this.#aux(key, value);
+    return this.#out.result();
+  }
+
+  /**
+   * Writes one function library's code (RDB_OPCODE_FUNCTION2 and the code as a string), as
+   * Redis 7.0 writes each library after the header's AUX fields, before the first database; it
+   * also makes the body of a FUNCTION DUMP payload. Allowed in any state before {@link end}.
+   */
+  functionLibrary(code: Uint8Array): void | Promise<void> {
+    if (this.#state === "ended") this.#expect("new", "functionLibrary()");
+    this.#out.begin();
+    this.#out.byte(OP_FUNCTION2);
+    this.#putString(code, true);
     return this.#out.result();
   }
 
