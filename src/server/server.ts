@@ -272,6 +272,9 @@ export class Server implements ServerContext {
     if (this.#shuttingDown) return this.#stopped;
     this.#shuttingDown = true;
     log.info("Shutting down: {clients} clients connected", { clients: this.clients.size });
+    // A busy script (SHUTDOWN NOSAVE, a signal) ends at its next slice, written or not: its
+    // caller is answered and the event loop can empty.
+    if (this.scripting?.running) this.scripting.running.killRequested = true;
     clearInterval(this.#cron);
     this.#cron = undefined;
     try {
