@@ -36,6 +36,8 @@ import {
   type LuaState,
 } from "./lua_raw.ts";
 
+const ASCII = new TextEncoder();
+
 /** What a running script asks of the server. */
 export interface ScriptHost {
   /**
@@ -385,12 +387,13 @@ export class LuaEngine {
     const api = this.#api;
     const m = api.m;
     const t = m._lua_type(L, idx);
-    if (t === LUA_TSTRING) return api.readBytes(L, idx);
+    // A view: the argument stays on this host call's stack while its command runs.
+    if (t === LUA_TSTRING) return api.viewBytes(L, idx);
     if (t !== LUA_TNUMBER) return null;
     const text = m._lua_isinteger(L, idx)
       ? m._lua_tointegerx(L, idx, 0).toString()
       : formatDouble(m._lua_tonumberx(L, idx, 0));
-    return new TextEncoder().encode(text);
+    return ASCII.encode(text);
   }
 
   #redisLog(L: LuaState): number {
