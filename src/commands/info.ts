@@ -67,6 +67,7 @@ const SECTIONS: Record<string, Section> = {
       ["used_memory_dataset", ks.datasetBytes],
       ["used_memory_startup", ks.baselineBytes],
       ["used_memory_heap", heapUsed],
+      ...(ctx.scripting?.memoryFields(humanBytes) ?? []),
       ["maxmemory", max],
       ["maxmemory_human", humanBytes(max)],
       ["maxmemory_policy", ks.eviction.policy],

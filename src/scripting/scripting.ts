@@ -39,6 +39,8 @@ export class Scripting {
   functionCall: string[] = [];
   /** Bytes of the cached scripts' bodies (INFO `used_memory_scripts_eval`). */
   #scriptBytes = 0;
+  /** The Lua heap when last measured (INFO `used_memory_lua`). */
+  #luaBytes = 0;
 
   private constructor(engine: LuaEngine) {
     this.engine = engine;
@@ -89,5 +91,33 @@ export class Scripting {
   /** Bytes of the cached scripts' bodies. */
   get scriptBytes(): number {
     return this.#scriptBytes;
+  }
+
+  /**
+   * INFO memory's scripting fields, with Redis 7.0's names. One Lua VM runs both EVAL scripts
+   * and functions: its heap is reported as the eval VM's and the total, the functions VM's as 0.
+   * While a script runs (INFO from a script) the heap is the one measured before it started.
+   */
+  memoryFields(human: (bytes: number) => string): [string, string | number][] {
+    if (this.running === null) this.#luaBytes = this.engine.memoryBytes();
+    const lua = this.#luaBytes;
+    let functionBytes = 0;
+    for (const library of this.functions.libraries.values()) functionBytes += library.code.length;
+    const scripts = this.#scriptBytes + functionBytes;
+    return [
+      ["used_memory_lua", lua],
+      ["used_memory_vm_eval", lua],
+      ["used_memory_lua_human", human(lua)],
+      ["used_memory_scripts_eval", this.#scriptBytes],
+      ["number_of_cached_scripts", this.scripts.size],
+      ["number_of_functions", this.functions.functionCount],
+      ["number_of_libraries", this.functions.libraries.size],
+      ["used_memory_vm_functions", 0],
+      ["used_memory_vm_total", lua],
+      ["used_memory_vm_total_human", human(lua)],
+      ["used_memory_functions", functionBytes],
+      ["used_memory_scripts", scripts],
+      ["used_memory_scripts_human", human(scripts)],
+    ];
   }
 }
