@@ -73,11 +73,12 @@ export class ScriptHandle {
 
 /**
  * A run: `done` with its reply (a Reply value, already converted), or `running` (it yielded
- * after sliceMs); resume(sliceMs) continues it; kill() abandons it (the state stays usable).
+ * after sliceMs); resume(sliceMs) continues it; kill() ends it and returns the reply its caller
+ * gets (the state stays usable).
  */
 export type ScriptRun =
   | { done: true; reply: Reply }
-  | { done: false; resume(sliceMs: number): ScriptRun; kill(): void };
+  | { done: false; resume(sliceMs: number): ScriptRun; kill(): Reply };
 
 /** A function registered by a library, as FUNCTION LOAD reports it. */
 export interface RegisteredFunction {
@@ -111,7 +112,17 @@ interface ActiveRun {
   clientResp: 2 | 3;
   name: string;
   pendingArgs: number;
+  /** Set by kill(): every count hook raises it until the script ends. */
+  killMessage: string | null;
 }
+
+/** What a killed script raises, as Redis 7.0's count hook (for scripts and functions alike). */
+const KILLED = "ERR Script killed by user with SCRIPT KILL...";
+/**
+ * How long a killed script may go on catching the kill error with pcall before it is abandoned
+ * (its caller then gets the message without a line).
+ */
+const KILL_GRACE_MS = 200;
 
 /** The registry references of the prelude's internals. */
 type PreludeRefs = Record<PreludeExports, number>;
@@ -451,6 +462,14 @@ export class LuaEngine {
 
   /** The count hook: yields the run once its slice is over, or aborts a too-long FUNCTION LOAD. */
   #onHook(L: LuaState): void {
+    const killing = this.#active?.killMessage ?? null;
+    if (killing !== null && L === this.#active!.thread && monotonicMs() < this.#deadline) {
+      // Raised again at every hook: a script that catches it with pcall meets it again, until
+      // the grace time is over and the run yields to be abandoned.
+      pushErrorTable(this.#api, L, killing);
+      this.#api.m._lua_error(L);
+      return;
+    }
     if (monotonicMs() < this.#deadline) return;
     const m = this.#api.m;
     if (this.#loading) {
@@ -518,6 +537,7 @@ export class LuaEngine {
       clientResp,
       name: handle.name,
       pendingArgs: 1 + (fnArgs?.length ?? 0),
+      killMessage: null,
     };
     this.#active = run;
     return this.#slice(run, sliceMs);
@@ -535,7 +555,7 @@ export class LuaEngine {
       return {
         done: false,
         resume: (ms: number) => this.#slice(run, ms),
-        kill: () => this.#kill(run),
+        kill: () => this.#killRun(run),
       };
     }
     const reply = status === LUA_OK ? this.#result(run) : this.#crash(run);
@@ -588,6 +608,22 @@ export class LuaEngine {
   #finish(run: ActiveRun): void {
     this.#api.unref(this.#L, run.threadRef);
     this.#active = null;
+  }
+
+  /**
+   * Ends a suspended run as Redis's SCRIPT KILL does: the count hook raises the kill error in the
+   * script, whose error handler adds the script's name and line ("... script: <sha>, on
+   * @user_script:3."). A script still running after {@link KILL_GRACE_MS} (it keeps catching
+   * the error) is abandoned.
+   */
+  #killRun(run: ActiveRun): Reply {
+    const killed = new ErrorReply(`${KILLED} script: ${run.name}`);
+    if (this.#active !== run) return killed;
+    run.killMessage = KILLED;
+    const next = this.#slice(run, KILL_GRACE_MS);
+    if (next.done) return next.reply;
+    this.#kill(run);
+    return killed;
   }
 
   #kill(run: ActiveRun): void {

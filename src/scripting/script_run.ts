@@ -304,9 +304,9 @@ export function runScript(
     const step = () => {
       if (current.done) return;
       if (run.killRequested) {
-        current.kill();
+        const reply = current.kill();
         finish(ctx, scripting);
-        resolve(new ErrorReply(killedText(target)));
+        resolve(reply);
         return;
       }
       try {
@@ -326,13 +326,6 @@ export function runScript(
     setTimeout(step, 0);
   });
   return new DeferredReply(promise, new ErrorReply("ERR script did not finish"));
-}
-
-/** What the client of a killed script is answered. */
-function killedText(target: ScriptTarget): string {
-  return `ERR Script killed by user with ${
-    target.kind === "eval" ? "SCRIPT" : "FUNCTION"
-  } KILL... script: ${target.name}`;
 }
 
 /** Ends the running script: closes its propagation block and frees clients it readied. */

@@ -447,7 +447,14 @@ Deno.test("slicing: an endless script yields, resumes, is killed; the engine wor
   for (let i = 0; i < 3 && !run.done; i++) run = run.resume(2);
   assert.equal(run.done, false);
   assert.equal(engine.busy, true);
-  if (!run.done) run.kill();
+  const killed = run.done ? null : run.kill();
+  assert.deepEqual(
+    killed,
+    new ErrorReply(
+      "ERR Script killed by user with SCRIPT KILL... script: busy, on @user_script:1.",
+    ),
+    "Redis 7.0's text, with the line the script was at",
+  );
   assert.equal(engine.busy, false);
   assert.throws(() => !run.done && run.resume(1), /over/);
   assert.equal(evalScript("return 42"), 42);
@@ -503,6 +510,27 @@ Deno.test("memoryBytes reports the Lua heap", () => {
   }
   assert.ok(engine.memoryBytes() > before);
   for (const h of handles) engine.release(h);
+});
+
+Deno.test("a killed script that catches the kill error with pcall is still ended", () => {
+  const compiled = engine.compile(
+    bytes("while true do pcall(function() while true do end end) end"),
+    "stubborn",
+  );
+  if ("error" in compiled) throw new Error(compiled.error);
+  const run = engine.run(compiled.ok, [], [], new FakeHost(), 2, 2);
+  assert.equal(run.done, false);
+  const started = performance.now();
+  const killed = run.done ? null : run.kill();
+  assert.ok(performance.now() - started < 2000, "the kill returns within its grace time");
+  assert.ok(killed instanceof ErrorReply);
+  assert.match(
+    killed.message,
+    /^ERR Script killed by user with SCRIPT KILL\.\.\. script: stubborn/,
+  );
+  assert.equal(engine.busy, false);
+  assert.equal(evalScript("return 7"), 7);
+  engine.release(compiled.ok);
 });
 
 Deno.test("random bytes as script bodies compile or fail cleanly, never crash", () => {
