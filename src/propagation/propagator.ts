@@ -38,15 +38,20 @@ export class Propagator {
   #taps: PropagationTap[] = [];
   #rewritten: PropagatedArg[][] | null = null;
   #suppressed = 0;
-  /** MULTI/EXEC wrapping: 0 none, 1 asked for (MULTI not written yet), 2 MULTI written. */
+  /** 1 while a MULTI/EXEC block is open (see {@link beginBlock}), else 0. */
   #block = 0;
   /**
-   * A block's first command (with its SELECT), held until a second one comes: a block that
-   * propagates one command sends it bare, as Redis 7.0 does (one command is atomic already).
+   * The open block's commands (with their SELECTs), held until {@link endBlock}: a block that
+   * propagates one command sends it bare, as Redis 7.0 does (one command is atomic already),
+   * and no part of a block reaches a flush before its end, so that a script running past the
+   * busy threshold, whose block spans event-loop turns, leaves nothing half-written in the AOF
+   * or on followers, and a block that ends in a shutdown can be dropped.
    */
   #held = new ByteBuffer(256);
-  #holding = false;
-
+  /** The commands in {@link #held}. */
+  #heldCommands = 0;
+  /** The stream's database when the open block began (restored when it is dropped). */
+  #dbAtBlock = -1;
   /** Whether anything consumes the stream (commands skip rewriting work when not). */
   get active(): boolean {
     return (this.#sinks.length > 0 || this.#taps.length > 0) && this.#suppressed === 0;
@@ -120,13 +125,14 @@ export class Propagator {
   }
 
   /**
-   * Starts a transaction block (EXEC): the commands propagated until {@link endBlock} are
-   * wrapped in MULTI ... EXEC, so that the AOF and replicas apply them atomically. Nothing is
+   * Starts a transaction block (EXEC, a script): the commands propagated until {@link endBlock}
+   * are wrapped in MULTI ... EXEC, so that the AOF and replicas apply them atomically. Nothing is
    * written for a block that propagates nothing, and a block that propagates one command sends
    * it alone, as Redis 7.0 does.
    */
   beginBlock(): void {
     this.#block = 1;
+    this.#dbAtBlock = this.#db;
   }
 
   /** Whether a transaction block is open ({@link beginBlock} without {@link endBlock} yet). */
@@ -134,20 +140,27 @@ export class Propagator {
     return this.#block !== 0;
   }
 
-  /** Ends the block begun by {@link beginBlock}. */
+  /** Ends the block begun by {@link beginBlock}: its commands enter the stream. */
   endBlock(): void {
-    if (this.#holding) this.#releaseHeld();
-    else if (this.#block === 2 && this.active && this.#sinks.length > 0) {
-      encodeCommandInto(this.#out, ["EXEC"]);
-    }
-    this.#block = 0;
+    if (this.#heldCommands > 1) encodeCommandInto(this.#out, ["MULTI"]);
+    if (this.#heldCommands > 0) this.#out.pushBytes(this.#held.view());
+    if (this.#heldCommands > 1) encodeCommandInto(this.#out, ["EXEC"]);
+    this.#closeBlock();
   }
 
-  /** Writes the held first command to the stream, after MULTI when a second one came. */
-  #releaseHeld(): void {
-    this.#out.pushBytes(this.#held.view());
+  /**
+   * Drops the open block: none of its commands enter the stream (a busy script that wrote, cut
+   * short by a shutdown: its writes are not to be persisted or replicated half done).
+   */
+  discardBlock(): void {
+    if (this.#heldCommands > 0) this.#db = this.#dbAtBlock;
+    this.#closeBlock();
+  }
+
+  #closeBlock(): void {
     this.#held.reset();
-    this.#holding = false;
+    this.#heldCommands = 0;
+    this.#block = 0;
   }
 
   /** Appends one command run against database `db` to the stream. */
@@ -156,19 +169,14 @@ export class Propagator {
     for (const tap of this.#taps) tap(db, args);
     // Only taps listen (a slot migration on a node without followers or AOF): nothing to encode.
     if (this.#sinks.length === 0) return;
-    if (this.#block === 1) {
-      if (!this.#holding) {
-        if (db !== this.#db) {
-          encodeCommandInto(this.#held, ["SELECT", db]);
-          this.#db = db;
-        }
-        encodeCommandInto(this.#held, args);
-        this.#holding = true;
-        return;
+    if (this.#block !== 0) {
+      if (db !== this.#db) {
+        encodeCommandInto(this.#held, ["SELECT", db]);
+        this.#db = db;
       }
-      encodeCommandInto(this.#out, ["MULTI"]);
-      this.#releaseHeld();
-      this.#block = 2;
+      encodeCommandInto(this.#held, args);
+      this.#heldCommands++;
+      return;
     }
     if (db !== this.#db) this.#select(db);
     encodeCommandInto(this.#out, args);

@@ -63,6 +63,11 @@ export class RunningScript {
   slot = -1;
   /** Set by SCRIPT KILL or FUNCTION KILL: the next slice ends it. */
   killRequested = false;
+  /**
+   * Whether the script opened the propagation block its writes go into; false when it runs
+   * inside one already (EVAL queued in MULTI: EXEC's block holds them all).
+   */
+  ownsBlock = false;
 
   constructor(caller: ClientState, target: ScriptTarget, readOnly: boolean) {
     this.caller = caller;
@@ -263,7 +268,8 @@ export function runScript(
 ): Reply {
   const run = new RunningScript(caller, target, readOnly || target.flags.noWrites);
   const propagator = ctx.propagator;
-  propagator.beginBlock();
+  run.ownsBlock = !propagator.inBlock;
+  if (run.ownsBlock) propagator.beginBlock();
   scripting.running = run;
   let outcome: ScriptRun;
   try {
@@ -328,12 +334,24 @@ export function runScript(
   return new DeferredReply(promise, new ErrorReply("ERR script did not finish"));
 }
 
-/** Ends the running script: closes its propagation block and frees clients it readied. */
+/**
+ * Ends the running script: its writes enter the propagation stream as one block, or none of
+ * them when a shutdown cut it short (they are not to be persisted half done: the shutdown does
+ * not save either), and the clients it readied are served.
+ */
 function finish(ctx: ServerContext, scripting: Scripting): void {
+  const run = scripting.running;
   const wasBusy = scripting.busy;
   scripting.running = null;
   scripting.busy = false;
-  ctx.propagator.endBlock();
+  if (run !== null && run.ownsBlock) {
+    if (run.killRequested && run.wrote) ctx.propagator.discardBlock();
+    else ctx.propagator.endBlock();
+  }
+  // The caller's WAIT waits for what the script propagated (as execute() does for a command).
+  if (wasBusy && run !== null && ctx.propagator.active) {
+    run.caller.replOffset = ctx.replication.leader.pendingOffset;
+  }
   // Clients blocked on keys the script pushed to; dispatch does this after a script that ended
   // in its own call.
   if (wasBusy) serveReadyKeys(ctx);

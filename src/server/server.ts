@@ -273,8 +273,16 @@ export class Server implements ServerContext {
     this.#shuttingDown = true;
     log.info("Shutting down: {clients} clients connected", { clients: this.clients.size });
     // A busy script (SHUTDOWN NOSAVE, a signal) ends at its next slice, written or not: its
-    // caller is answered and the event loop can empty.
-    if (this.scripting?.running) this.scripting.running.killRequested = true;
+    // caller is answered and the event loop can empty. One that wrote leaves its writes out of
+    // the AOF and the followers' streams, and no dump is saved with them.
+    const cutShort = this.scripting?.running ?? null;
+    if (cutShort !== null) {
+      cutShort.killRequested = true;
+      if (cutShort.wrote && request.save !== false) {
+        log.warn("Not saving: a script that wrote was stopped before its end");
+        request = { ...request, save: false };
+      }
+    }
     clearInterval(this.#cron);
     this.#cron = undefined;
     try {
@@ -382,11 +390,14 @@ export class Server implements ServerContext {
     const at = now();
     // Like Redis, active expiry may use a quarter of each period; none while writes are paused
     // (its DELs would move the stream's offset past the one a manual failover waits for).
-    if (!this.writePause.active && !this.scripting?.busy) {
+    // A script past the busy threshold runs alone (as Redis runs no serverCron then): no key
+    // expires under it, and no save or rewrite snapshots its writes half done.
+    const scriptBusy = this.scripting?.busy ?? false;
+    if (!this.writePause.active && !scriptBusy) {
       this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
     }
     this.propagator.flush();
-    this.persistence.cron();
+    if (!scriptBusy) this.persistence.cron();
     this.cluster?.tick(at);
     this.group?.tick(at);
     if (at - this.#lastReplicationCron >= 1000) {

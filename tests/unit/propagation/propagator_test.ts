@@ -209,3 +209,33 @@ Deno.test("a transaction or rewrite that propagates one command sends it alone, 
   const two = s.stream();
   assert.deepEqual(two.map((c) => c[0]), ["SADD", "MULTI", "SREM", "SREM", "EXEC"]);
 });
+
+Deno.test("an open block reaches no flush; a dropped block leaves nothing and the next SELECT right", () => {
+  using s = setup();
+  s.run("SET", "a", "1");
+  assert.deepEqual(s.stream(), [["SELECT", "0"], ["SET", "a", "1"]]);
+  const propagator = s.server.propagator;
+  // A block spanning event-loop turns (a script past the busy threshold): flushes meanwhile
+  // send nothing of it.
+  propagator.beginBlock();
+  propagator.command(0, ["SET", "b", "2"]);
+  propagator.command(3, ["SET", "c", "3"]);
+  assert.deepEqual(s.stream(), []);
+  propagator.endBlock();
+  assert.deepEqual(s.stream(), [
+    ["MULTI"],
+    ["SET", "b", "2"],
+    ["SELECT", "3"],
+    ["SET", "c", "3"],
+    ["EXEC"],
+  ]);
+  // Dropped (a shutdown cut the script short): nothing of it, and the stream still knows it
+  // is in database 3, not the 0 the dropped block switched to.
+  propagator.beginBlock();
+  propagator.command(0, ["SET", "d", "4"]);
+  propagator.command(0, ["SET", "e", "5"]);
+  propagator.discardBlock();
+  assert.equal(propagator.inBlock, false);
+  propagator.command(0, ["SET", "f", "6"]);
+  assert.deepEqual(s.stream(), [["SELECT", "0"], ["SET", "f", "6"]]);
+});
