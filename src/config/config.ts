@@ -8,6 +8,7 @@ import {
   ConfigValueError,
   type ConfigValues,
   findParam,
+  PARAM_ALIASES,
   PARAMS,
   type ParamSpec,
 } from "./schema.ts";
@@ -83,6 +84,12 @@ export class Config {
         if (!seen.has(p.name) && globMatchString(pattern, p.name, true)) {
           seen.add(p.name);
           out.push([p.name, p.format(this.values[p.name])]);
+        }
+      }
+      for (const [alias, name] of Object.entries(PARAM_ALIASES)) {
+        if (!seen.has(alias) && globMatchString(pattern, alias, true)) {
+          seen.add(alias);
+          out.push([alias, this.text(name)]);
         }
       }
     }

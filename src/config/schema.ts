@@ -839,7 +839,17 @@ export const PARAMS: readonly ParamSpec[] = [
   ),
 ] as readonly ParamSpec[];
 
+/**
+ * Other names of parameters, as Redis 7.0 keeps them (`lua-time-limit` before Redis 7 named
+ * the busy threshold): CONFIG GET, CONFIG SET and the YAML file take them, and CONFIG GET with
+ * a pattern lists them as well.
+ */
+export const PARAM_ALIASES: Readonly<Record<string, ConfigName>> = {
+  "lua-time-limit": "busy-reply-threshold",
+};
+
 /** Looks a parameter up by its exact (lower-case) name. */
 export function findParam(name: string): ParamSpec | undefined {
-  return PARAMS.find((p) => p.name === name);
+  const canonical = PARAM_ALIASES[name] ?? name;
+  return PARAMS.find((p) => p.name === canonical);
 }

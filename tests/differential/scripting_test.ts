@@ -5,6 +5,7 @@
  * function libraries, and the command table's declarations.
  */
 import assert from "node:assert/strict";
+import { encodeCommand } from "../../src/resp/reply_decoder.ts";
 import {
   type Arg,
   type ConnPair,
@@ -13,6 +14,7 @@ import {
   type Normalize,
   script,
   type Shape,
+  showBytes,
   stepsFromEmpty,
   textOf,
   withBoth,
@@ -232,6 +234,47 @@ Deno.test("scripting answers like redis-server", async (t) => {
         ev("return redis.log(42, 'bad level')"),
       ]);
     });
+
+    await step(
+      "bad input: cyclic and deep tables, huge key counts, the busy threshold's names",
+      async () => {
+        const keys = Array.from({ length: 20000 }, (_, i) => `key:${i}`);
+        // Both servers nest arrays, then the stack-limit error: redis-server 7995 levels deep,
+        // gocache 1000 (see MAX_REPLY_DEPTH). Compared as bytes: too deep for a decoder.
+        for (
+          const body of [
+            "local t = {} t[1] = t return t",
+            "local t = {} local c = t for i = 1, 10000 do c[1] = {} c = c[1] end return t",
+          ]
+        ) {
+          const { redis, gocache } = await both.rawBoth(encodeCommand(ev(body)), { marker: true });
+          const deepest = { redis: 7995, gocache: 1000 };
+          for (const [side, raw] of [["redis", redis], ["gocache", gocache]] as const) {
+            assert.equal(raw.closed, false, `${side} stays up`);
+            const reply = showBytes(
+              new TextEncoder().encode(
+                "*1\r\n".repeat(deepest[side]) + "-ERR reached lua stack limit\r\n",
+              ),
+            );
+            assert.ok(raw.bytes.startsWith(reply), `${side}: ${raw.bytes.slice(-80)}`);
+          }
+        }
+        await script(c, [
+          ev("local t = {} local c = t for i = 1, 100 do c[1] = {i} c = c[1] end return #t"),
+          ["EVAL", "return #KEYS .. ' ' .. KEYS[20000]", String(keys.length), ...keys],
+          ["EVAL", "return #KEYS", "99999999999", "a"],
+          ["EVAL", "return #KEYS", "9223372036854775808", "a"],
+          ev("return string.rep('x', 1024 * 1024):len()"),
+          ev("local s = 0 for i = 1, 1000000 do s = s + i end return s"),
+          ["CONFIG", "GET", "lua-time-limit"],
+          ["CONFIG", "SET", "lua-time-limit", "4000"],
+          ["CONFIG", "GET", "busy-reply-threshold"],
+          ["CONFIG", "GET", "*time-limit"],
+          ["CONFIG", "SET", "busy-reply-threshold", "5000"],
+          ["CONFIG", "GET", "lua-time-limit"],
+        ]);
+      },
+    );
 
     await step("the sandbox: removed libraries, protected globals, 5.1 helpers", async () => {
       await script(c, [
