@@ -46,7 +46,9 @@ export async function readSnapshotFile(path: string, handler: RdbHandler): Promi
   }
   try {
     // The readable stream closes the file when it ends or is cancelled (readRdb cancels on error).
-    return await readRdb(file.readable, handler, { databases: ANY_DATABASE });
+    // Function libraries (Redis 7.0 dumps hold them) are passed over unless the action reads them.
+    const reading: RdbHandler = { functionLibrary() {}, ...handler };
+    return await readRdb(file.readable, reading, { databases: ANY_DATABASE });
   } catch (e) {
     if (e instanceof RdbError) throw new SnapshotError(`${path}: ${e.message}`, { cause: e });
     throw e;

@@ -459,3 +459,31 @@ Deno.test("snapshot export writes collections: jsonl elements, and resp that red
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("snapshot inspect, verify and export read a dump holding function libraries", async () => {
+  const redis = await startRedis();
+  const dir = await Deno.makeTempDir({ prefix: "gocache-snapshot-functions-" });
+  try {
+    await using c = await RespConn.connect(redis.port);
+    await c.call(
+      "FUNCTION",
+      "LOAD",
+      "#!lua name=lib\nredis.register_function('f', function() return 1 end)",
+    );
+    await c.call("SET", "k", "v");
+    assert.equal(plain(await c.call("SAVE")), "OK");
+    const dump = `${dir}/dump.rdb`;
+    await Deno.copyFile(`${redis.dir}/dump.rdb`, dump);
+    const verify = await runCli(["snapshot", "verify", dump]);
+    assert.equal(verify.code, 0, verify.stderr);
+    const inspect = await runCli(["snapshot", "inspect", "--json", dump]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.equal(JSON.parse(inspect.stdout).keys, 1);
+    const jsonl = await runCli(["snapshot", "export", dump, "--format", "jsonl"]);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    assert.deepEqual(jsonl.stdout.trim().split("\n").map((line) => JSON.parse(line).key), ["k"]);
+  } finally {
+    await redis.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
