@@ -10,9 +10,15 @@ import { globMatchString } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, subcommandArityError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
-import { intArg, isWord } from "./_values.ts";
-import { killScript, scriptCommandFlags, scriptingOf, scriptKeys } from "./scripting.ts";
-import { runScript, startRefusal } from "../scripting/script_run.ts";
+import { isWord } from "./_values.ts";
+import {
+  killScript,
+  numKeysArg,
+  scriptCommandFlags,
+  scriptingOf,
+  scriptKeys,
+} from "./scripting.ts";
+import { callScript, type ScriptTarget } from "../scripting/script_run.ts";
 import { flagNames } from "../scripting/script_flags.ts";
 import {
   dumpFunctionLibraries,
@@ -26,29 +32,15 @@ function fcallGeneric(readOnly: boolean) {
     const scripting = scriptingOf(ctx);
     const fn = scripting.functions.find(toBinaryString(argv[1]));
     if (fn === undefined) throw new CommandError("ERR Function not found");
-    let numkeys: number | bigint;
-    try {
-      numkeys = intArg(argv[2]);
-    } catch {
-      throw new CommandError("ERR Bad number of keys provided");
-    }
-    if (numkeys > argv.length - 3) {
-      throw new CommandError("ERR Number of keys can't be greater than number of args");
-    }
-    if (numkeys < 0) throw new CommandError("ERR Number of keys can't be negative");
-    const count = Number(numkeys);
-    const refusal = startRefusal(ctx, client, fn.flags, readOnly);
-    if (refusal !== null) return refusal;
+    const numkeys = numKeysArg(argv, "ERR Bad number of keys provided");
     scripting.functionCall = argv.map((arg) => toBinaryString(arg));
-    return runScript(
-      ctx,
-      scripting,
-      client,
-      { handle: fn.handle, flags: fn.flags, kind: "function", name: fn.name },
-      argv.slice(3, 3 + count),
-      argv.slice(3 + count),
-      readOnly,
-    );
+    const target: ScriptTarget = {
+      handle: fn.handle,
+      flags: fn.flags,
+      kind: "function",
+      name: fn.name,
+    };
+    return callScript(ctx, scripting, client, target, argv, numkeys, readOnly);
   };
 }
 

@@ -10,7 +10,7 @@ import { CommandError } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { intArg, isWord } from "./_values.ts";
 import type { Scripting } from "../scripting/scripting.ts";
-import { busyRefusal, runScript, startRefusal } from "../scripting/script_run.ts";
+import { busyRefusal, callScript, type ScriptTarget } from "../scripting/script_run.ts";
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 
@@ -21,11 +21,17 @@ export function scriptingOf(ctx: ServerContext): Scripting {
 }
 
 /**
- * The number of keys of EVAL or FCALL (`argv[2]`) with Redis's checks: an integer, no more than
- * the words after it, not negative.
+ * The number of keys of EVAL or FCALL (`argv[2]`) with Redis's checks: an integer (else
+ * `notInteger`, FCALL's own text), no more than the words after it, not negative.
  */
-export function numKeysArg(argv: Uint8Array[]): number {
-  const numkeys = intArg(argv[2]);
+export function numKeysArg(argv: Uint8Array[], notInteger?: string): number {
+  let numkeys: number | bigint;
+  try {
+    numkeys = intArg(argv[2]);
+  } catch (e) {
+    if (notInteger === undefined) throw e;
+    throw new CommandError(notInteger);
+  }
   if (numkeys > argv.length - 3) {
     throw new CommandError("ERR Number of keys can't be greater than number of args");
   }
@@ -51,17 +57,13 @@ function evalGeneric(bySha: boolean, readOnly: boolean) {
     const numkeys = numKeysArg(argv);
     const script = bySha ? scripting.find(toBinaryString(argv[1])) : scripting.load(argv[1]);
     if (script === undefined) throw new CommandError(NOSCRIPT);
-    const refusal = startRefusal(ctx, client, script.flags, readOnly);
-    if (refusal !== null) return refusal;
-    return runScript(
-      ctx,
-      scripting,
-      client,
-      { handle: script.handle, flags: script.flags, kind: "eval", name: script.sha },
-      argv.slice(3, 3 + numkeys),
-      argv.slice(3 + numkeys),
-      readOnly,
-    );
+    const target: ScriptTarget = {
+      handle: script.handle,
+      flags: script.flags,
+      kind: "eval",
+      name: script.sha,
+    };
+    return callScript(ctx, scripting, client, target, argv, numkeys, readOnly);
   };
 }
 

@@ -5,7 +5,14 @@
  * with `%.14g`, arrays are detected as lua-cjson does (positive integer keys, not excessively
  * sparse), and the error texts are lua-cjson's.
  */
-import { argError, checkBytes, hostFunction, LuaScriptError, typeName } from "./lua_host.ts";
+import {
+  addHostFunction,
+  argError,
+  checkBytes,
+  type HostBody,
+  LuaScriptError,
+  typeName,
+} from "./lua_host.ts";
 import {
   LUA_TBOOLEAN,
   LUA_TLIGHTUSERDATA,
@@ -63,12 +70,7 @@ function trimFraction(text: string): string {
 export function pushCjson(api: LuaApi, L: LuaState, functions: number[]): void {
   const config = defaults();
   const m = api.m;
-  const add = (name: string, body: (L: LuaState) => number) => {
-    const ptr = hostFunction(api, body);
-    functions.push(ptr);
-    m._lua_pushcclosure(L, ptr, 0);
-    api.setField(L, -2, name);
-  };
+  const add = (name: string, body: HostBody) => addHostFunction(api, L, functions, name, body);
   m._lua_createtable(L, 0, 12);
   add("encode", (S) => {
     if (m._lua_gettop(S) !== 1) argError(1, "encode", "expected 1 argument");

@@ -4,7 +4,14 @@
  * encoding choices (smallest integer form, float32 when exact, tables as arrays when their keys
  * are exactly 1..n, nesting beyond 16 levels packed as nil) and its error texts.
  */
-import { argError, checkBytes, checkInteger, hostFunction, LuaScriptError } from "./lua_host.ts";
+import {
+  addHostFunction,
+  argError,
+  checkBytes,
+  checkInteger,
+  type HostBody,
+  LuaScriptError,
+} from "./lua_host.ts";
 import {
   LUA_TBOOLEAN,
   LUA_TNUMBER,
@@ -20,12 +27,7 @@ const MAX_NESTING = 16;
 /** Pushes the `cmsgpack` table, its functions bound to `api`. */
 export function pushCmsgpack(api: LuaApi, L: LuaState, functions: number[]): void {
   const m = api.m;
-  const add = (name: string, body: (L: LuaState) => number) => {
-    const ptr = hostFunction(api, body);
-    functions.push(ptr);
-    m._lua_pushcclosure(L, ptr, 0);
-    api.setField(L, -2, name);
-  };
+  const add = (name: string, body: HostBody) => addHostFunction(api, L, functions, name, body);
   m._lua_createtable(L, 0, 6);
   add("pack", (S) => pack(api, S));
   add("unpack", (S) => unpack(api, S, 0, 0, "unpack"));

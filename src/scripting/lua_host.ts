@@ -44,6 +44,24 @@ export function hostFunction(api: LuaApi, body: HostBody): number {
   }, "ii");
 }
 
+/**
+ * Registers `body` as a host function (see {@link hostFunction}), records its pointer in
+ * `functions` (freed with the state) and sets it as field `name` of the table on top of the
+ * stack: how the cjson, cmsgpack and struct tables are filled.
+ */
+export function addHostFunction(
+  api: LuaApi,
+  L: LuaState,
+  functions: number[],
+  name: string,
+  body: HostBody,
+): void {
+  const ptr = hostFunction(api, body);
+  functions.push(ptr);
+  api.m._lua_pushcclosure(L, ptr, 0);
+  api.setField(L, -2, name);
+}
+
 /** Pushes `message` prefixed with the position of the Lua code calling the current function. */
 export function pushPositionedMessage(api: LuaApi, L: LuaState, message: string): void {
   api.m._luaL_where(L, 1);

@@ -5,11 +5,12 @@
  * `d`, spaces ignored; sizes as on 64-bit Linux) and error texts.
  */
 import {
+  addHostFunction,
   argError,
   checkBytes,
   checkInteger,
   checkNumber,
-  hostFunction,
+  type HostBody,
   LuaScriptError,
 } from "./lua_host.ts";
 import { LUA_TNUMBER, type LuaApi, type LuaState } from "./lua_raw.ts";
@@ -48,12 +49,7 @@ class Format {
 /** Pushes the `struct` table, its functions bound to `api`. */
 export function pushStruct(api: LuaApi, L: LuaState, functions: number[]): void {
   const m = api.m;
-  const add = (name: string, body: (L: LuaState) => number) => {
-    const ptr = hostFunction(api, body);
-    functions.push(ptr);
-    m._lua_pushcclosure(L, ptr, 0);
-    api.setField(L, -2, name);
-  };
+  const add = (name: string, body: HostBody) => addHostFunction(api, L, functions, name, body);
   m._lua_createtable(L, 0, 3);
   add("pack", (S) => pack(api, S));
   add("unpack", (S) => unpack(api, S));

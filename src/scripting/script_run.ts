@@ -253,6 +253,26 @@ function hostOf(ctx: ServerContext, run: RunningScript): ScriptHost {
 }
 
 /**
+ * What EVAL and FCALL share once the script is found: the refusals its flags impose
+ * ({@link startRefusal}), then {@link runScript} with the `numkeys` words after `argv[2]` as its
+ * keys and the rest as its arguments.
+ */
+export function callScript(
+  ctx: ServerContext,
+  scripting: Scripting,
+  caller: ClientState,
+  target: ScriptTarget,
+  argv: Uint8Array[],
+  numkeys: number,
+  readOnly: boolean,
+): Reply {
+  const refusal = startRefusal(ctx, caller, target.flags, readOnly);
+  if (refusal !== null) return refusal;
+  const keys = argv.slice(3, 3 + numkeys);
+  return runScript(ctx, scripting, caller, target, keys, argv.slice(3 + numkeys), readOnly);
+}
+
+/**
  * Runs `target` for `caller` with `keys` and `args`; `readOnly` for EVAL_RO, FCALL_RO and
  * `no-writes` scripts. Returns the reply, or a DeferredReply when the script outlives
  * `busy-reply-threshold` (see the module comment). The caller checked {@link startRefusal}.

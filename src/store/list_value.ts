@@ -463,16 +463,17 @@ export class ListValue implements CollectionValue {
   /** The items from index `start` to `end` inclusive (0 <= start <= end < size), head first. */
   range(start: number, end: number): string[] {
     const out: string[] = [];
-    let k = this.#find(start);
-    let from = this.#offsetIn(this.#node(k), start);
-    let left = end - start + 1;
-    while (left > 0) {
-      const node = this.#node(k++);
-      const to = Math.min(node.count, from + left);
-      collectItems(node, from, to, out, true);
-      left -= to - from;
-      from = 0;
-    }
+    let text = "";
+    this.rangeSlices(start, end, {
+      run(runText) {
+        text = runText;
+      },
+      item(at, length) {
+        // A packed node's item is copied out: a slice would keep the whole node alive. An open
+        // node's item is its own string already.
+        out.push(at === 0 && length === text.length ? text : copyRange(text, at, at + length));
+      },
+    });
     return out;
   }
 

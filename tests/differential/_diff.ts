@@ -238,6 +238,21 @@ export function infoSummary(shape: Shape): unknown {
 }
 
 /**
+ * Asserts that COMMAND INFO of each of `names` (`name` or `container|sub`) gives the same name,
+ * arity, flags, key positions and ACL categories on both servers.
+ */
+export async function assertSameCommandInfo(c: ConnPair, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const info = await c.call("COMMAND", "INFO", name);
+    assert.deepEqual(
+      infoSummary(itemsOf(info.gocache)[0]),
+      infoSummary(itemsOf(info.redis)[0]),
+      name,
+    );
+  }
+}
+
+/**
  * A test step runner whose steps start from empty servers: FLUSHALL on both (compared), in
  * `select` when given, then the step's body.
  */

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { encodeCommand } from "../../src/resp/reply_decoder.ts";
 import {
   type Arg,
+  assertSameCommandInfo,
   type ConnPair,
-  infoSummary,
   itemsOf,
   type Normalize,
   script,
@@ -102,14 +102,7 @@ Deno.test("scripting answers like redis-server", async (t) => {
         "function|dump",
         "function|restore",
       ];
-      for (const name of names) {
-        const info = await c.call("COMMAND", "INFO", name);
-        assert.deepEqual(
-          infoSummary(itemsOf(info.gocache)[0]),
-          infoSummary(itemsOf(info.redis)[0]),
-          name,
-        );
-      }
+      await assertSameCommandInfo(c, names);
       await script(c, [
         ["COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"],
         ["COMMAND", "GETKEYS", "EVALSHA_RO", "x", "1", "a"],
