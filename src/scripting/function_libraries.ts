@@ -41,6 +41,7 @@ export class FunctionLibraries {
   /** Every library's functions by lower-cased name (function names ignore case, as Redis's). */
   readonly functions = new Map<string, LibraryFunction>();
 
+  /** No libraries yet; their code will be loaded into `engine`. */
   constructor(engine: LuaEngine) {
     this.#engine = engine;
   }

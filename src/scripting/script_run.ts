@@ -69,6 +69,7 @@ export class RunningScript {
    */
   ownsBlock = false;
 
+  /** A run of `target` for `caller`, its commands run as a new script client. */
   constructor(caller: ClientState, target: ScriptTarget, readOnly: boolean) {
     this.caller = caller;
     this.target = target;
