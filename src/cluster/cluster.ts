@@ -5,6 +5,7 @@
  * REPLICATE, slot assignment). What arrives on the bus is handled in gossip.ts; this module owns
  * links, timing and persistence.
  */
+import { firstBindAddress } from "../server/bind.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { logger } from "../util/logger.ts";
 import {
@@ -157,8 +158,9 @@ export class Cluster {
     this.#startedAt = Date.now();
     const myself = this.state.myself;
     this.#announce(port);
-    this.#listener = Deno.listen({ hostname: values.bind, port: this.busPort });
-    log.info("Cluster bus listening on {host}:{port}", { host: values.bind, port: this.busPort });
+    const host = firstBindAddress(values.bind);
+    this.#listener = Deno.listen({ hostname: host, port: this.busPort });
+    log.info("Cluster bus listening on {host}:{port}", { host, port: this.busPort });
     void this.#acceptLoop(this.#listener);
     if (this.group !== null && !this.#loaded) this.group.claimFirstRole(this);
     if (myself.isReplica && myself.master !== null && myself.master.ip !== "") {

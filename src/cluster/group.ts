@@ -11,6 +11,7 @@
  * subscribers of a leader change (`+switch-master`, as Sentinel does), and the lease without
  * which a leader takes no writes (a majority heard from within the election timeout).
  */
+import { bindAddresses, firstBindAddress } from "../server/bind.ts";
 import type { GroupMember } from "../config/schema.ts";
 import { logger } from "../util/logger.ts";
 import type { Cluster } from "./cluster.ts";
@@ -102,11 +103,12 @@ export class GroupMembership {
     const values = cluster.host.ctx.config.values;
     const myself = cluster.state.myself;
     if (member.port !== myself.port || member.busPort !== myself.cport) return false;
-    const own = [values.bind, values["cluster-announce-ip"], values["cluster-announce-hostname"]];
+    const bound = bindAddresses(values.bind).map((address) => address.hostname);
+    const own = [...bound, values["cluster-announce-ip"], values["cluster-announce-hostname"]];
     if (own.includes(member.host)) return true;
     const loopback = ["127.0.0.1", "localhost", "::1"];
     return loopback.includes(member.host) &&
-      (loopback.includes(values.bind) || values.bind === "0.0.0.0");
+      bound.some((host) => loopback.includes(host) || host === "0.0.0.0" || host === "::");
   }
 
   /** A node that has no role yet and a `replicaof`: follows that member once it is known. */
@@ -172,7 +174,8 @@ export class GroupMembership {
     const values = cluster.host.ctx.config.values;
     let ip = node.ip;
     if (ip === "" && node.isMyself) {
-      ip = values["cluster-announce-ip"] || (values.bind === "0.0.0.0" ? "127.0.0.1" : values.bind);
+      const bound = firstBindAddress(values.bind);
+      ip = values["cluster-announce-ip"] || (bound === "0.0.0.0" ? "127.0.0.1" : bound);
     }
     return [ip, node.port];
   }

@@ -1,4 +1,5 @@
 /** Server commands: TIME, CONFIG (GET, SET, RESETSTAT, REWRITE), INFO, SHUTDOWN. */
+import { isLocalPeer } from "../server/bind.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
 import { ConfigSetError } from "../config/config.ts";
 import { rewriteConfigFile } from "../config/rewrite.ts";
@@ -25,7 +26,19 @@ function configGet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[])
   return new MapReply(ctx.config.configGet(patterns).flat().map(binaryFromText));
 }
 
-function configSet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+/**
+ * Whether `client` may CONFIG SET protected parameters: `enable-protected-configs` yes, or
+ * local and the client connected from 127.0.0.1 or ::1 (Redis's allowProtectedAction).
+ */
+function mayChangeProtected(ctx: ServerContext, client: ClientState): boolean {
+  const setting = ctx.config.values["enable-protected-configs"];
+  if (setting === "yes") return true;
+  if (setting === "no") return false;
+  const colon = client.addr.lastIndexOf(":");
+  return isLocalPeer(colon < 0 ? client.addr : client.addr.slice(0, colon));
+}
+
+function configSet(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   // Redis 7.0 answers an odd number of words (a name without its value) with a syntax error.
   if (argv.length % 2 !== 0) throw new CommandError("ERR syntax error");
   const pairs: [string, string][] = [];
@@ -33,7 +46,7 @@ function configSet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[])
     pairs.push([toBinaryString(argv[i]), fromUtf8(argv[i + 1])]);
   }
   try {
-    ctx.config.set(pairs);
+    ctx.config.set(pairs, mayChangeProtected(ctx, client));
   } catch (e) {
     if (!(e instanceof ConfigSetError)) throw e;
     if (e.message === "unknown") {

@@ -11,6 +11,7 @@ import {
   PARAM_ALIASES,
   PARAMS,
   type ParamSpec,
+  PROTECTED_PARAMS,
 } from "./schema.ts";
 
 /** Why a CONFIG SET was refused, with the parameter it concerns (Redis's reply names it). */
@@ -98,9 +99,11 @@ export class Config {
 
   /**
    * Applies name/value pairs all or nothing, as Redis 7's CONFIG SET does: every pair is
-   * validated first, then all are applied and listeners are told once.
+   * validated first, then all are applied and listeners are told once. Without
+   * `allowProtected` the protected parameters (PROTECTED_PARAMS: where files are written) are
+   * refused, as Redis refuses them while `enable-protected-configs` does not allow it.
    */
-  set(pairs: readonly [string, string][]): void {
+  set(pairs: readonly [string, string][], allowProtected = true): void {
     const parsed: [ConfigName, unknown][] = [];
     const seen = new Set<string>();
     for (const [rawName, text] of pairs) {
@@ -109,6 +112,10 @@ export class Config {
       if (!spec) throw new ConfigSetError(rawName, "unknown");
       if (seen.has(name)) throw new ConfigSetError(rawName, "duplicate parameter");
       seen.add(name);
+      // Checked before mutability: `dir`, settable in Redis, answers as Redis does.
+      if (!allowProtected && PROTECTED_PARAMS.has(spec.name)) {
+        throw new ConfigSetError(rawName, "can't set protected config");
+      }
       if (!spec.mutable) throw new ConfigSetError(rawName, "can't set immutable config");
       try {
         parsed.push([spec.name, spec.parse(text, this.values[spec.name])]);

@@ -65,6 +65,8 @@ export interface ConfigValues {
   "client-query-buffer-limit": number;
   "client-output-buffer-limit": OutputBufferLimits;
   requirepass: string;
+  "protected-mode": boolean;
+  "enable-protected-configs": "no" | "yes" | "local";
   hz: number;
   databases: number;
   maxmemory: number;
@@ -431,7 +433,25 @@ export const MAXMEMORY_POLICIES = [
 /** The parameter table, in the order config/node.yaml and --help list them. */
 export const PARAMS: readonly ParamSpec[] = [
   intParam("port", 7000, 0, 65535, false, "TCP port to listen on (0 picks a free port)."),
-  stringParam("bind", "127.0.0.1", false, "Address to listen on."),
+  stringParam(
+    "bind",
+    "127.0.0.1",
+    false,
+    "Addresses to listen on, space-separated; * all IPv4, ::* all IPv6, -addr may be missing.",
+  ),
+  boolParam(
+    "protected-mode",
+    true,
+    true,
+    "While the default user has no password, refuse clients not from 127.0.0.1 or ::1.",
+  ),
+  enumParam(
+    "enable-protected-configs",
+    "no",
+    ["no", "yes", "local"],
+    false,
+    "Whether CONFIG SET may change dir and dbfilename: no, yes, local (from 127.0.0.1/::1).",
+  ),
   stringParam("dir", "./data", false, "Directory for data files; created if missing."),
   enumParam(
     "loglevel",
@@ -838,6 +858,16 @@ export const PARAMS: readonly ParamSpec[] = [
     "Milliseconds between heartbeats to each group member.",
   ),
 ] as readonly ParamSpec[];
+
+/**
+ * Parameters that say where files are written (Redis 7.0's PROTECTED_CONFIG): CONFIG SET
+ * refuses them unless `enable-protected-configs` allows it, which closes the classic break-in
+ * of pointing `dir` and `dbfilename` at `~/.ssh/authorized_keys` and running SAVE.
+ */
+export const PROTECTED_PARAMS: ReadonlySet<ConfigName> = new Set<ConfigName>([
+  "dir",
+  "dbfilename",
+]);
 
 /**
  * Other names of parameters, as Redis 7.0 keeps them (`lua-time-limit` before Redis 7 named

@@ -39,10 +39,27 @@ import { Cluster } from "../cluster/cluster.ts";
 import { GroupMembership } from "../cluster/group.ts";
 import { WritePause } from "./write_pause.ts";
 import { Scripting } from "../scripting/scripting.ts";
+import { bindAddresses, isLocalPeer } from "./bind.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
 const SHUTDOWN_GRACE_MS = 5000;
+/** Redis 7.0's protected-mode refusal, word for word (its "Setup a an" included). */
+const PROTECTED_MODE_DENIED = new TextEncoder().encode(
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no " +
+    "password is set for the default user. In this mode connections are only accepted from " +
+    "the loopback interface. If you want to connect from external computers to Redis you may " +
+    "adopt one of the following solutions: 1) Just disable protected mode sending the command " +
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the " +
+    "same host the server is running, however MAKE SURE Redis is not publicly accessible from " +
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively " +
+    "you can just disable the protected mode by editing the Redis configuration file, and " +
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you " +
+    "started the server manually just for testing, restart it with the '--protected-mode no' " +
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need " +
+    "to do one of the above things in order for the server to start accepting connections " +
+    "from the outside.\r\n",
+);
 
 function formatAddr(addr: Deno.Addr): string {
   return addr.transport === "tcp" || addr.transport === "udp"
@@ -89,7 +106,8 @@ export class Server implements ServerContext {
   #loading = false;
   #loaded = false;
   #identity: ServerIdentity | null = null;
-  #listener: Deno.TcpListener | null = null;
+  /** One listener per `bind` address (see bind.ts); empty until {@link start}. */
+  #listeners: Deno.TcpListener[] = [];
   /** Live connections and the promise of each one's run loop. */
   #live = new Map<Connection, Promise<void>>();
   #cron: ReturnType<typeof setInterval> | undefined;
@@ -120,7 +138,7 @@ export class Server implements ServerContext {
     this.metrics.readiness.add("dataset-loaded", () => this.#loaded);
     this.metrics.readiness.add(
       "accepting-connections",
-      () => this.#listener !== null && !this.#shuttingDown,
+      () => this.#listeners.length > 0 && !this.#shuttingDown,
     );
     this.#applyEviction();
     this.#applyEncodingLimits();
@@ -237,16 +255,35 @@ export class Server implements ServerContext {
 
   /** Opens the listening socket and starts accepting; throws if the address cannot be bound. */
   start(): void {
-    const { port, bind } = this.config.values;
-    this.#listener = Deno.listen({ hostname: bind, port, transport: "tcp" });
-    // With `port: 0` the system picks the port; CONFIG GET port then reports the real one.
-    this.config.values.port = this.#listener.addr.port;
+    const { bind } = this.config.values;
+    let port = this.config.values.port;
+    for (const address of bindAddresses(bind)) {
+      try {
+        const listener = Deno.listen({ hostname: address.hostname, port, transport: "tcp" });
+        this.#listeners.push(listener);
+        // With `port: 0` the system picks the port, which the other addresses then share.
+        port = listener.addr.port;
+      } catch (e) {
+        if (!address.optional) {
+          for (const listener of this.#listeners) listener.close();
+          this.#listeners = [];
+          throw e;
+        }
+        log.warn("Could not listen on optional address {host}: {error}", {
+          host: address.hostname,
+          error: String(e),
+        });
+      }
+    }
+    if (this.#listeners.length === 0) throw new Error(`could not listen on any of: ${bind}`);
+    // CONFIG GET port then reports the real one.
+    this.config.values.port = port;
     this.#identity = {
       version: VERSION,
       redisVersion: REDIS_COMPAT_VERSION,
       runId: randomRunId(),
       startedAt: now(),
-      port: this.#listener.addr.port,
+      port,
       pid: Deno.pid,
     };
     log.info("Listening on {host}:{port}", {
@@ -259,7 +296,7 @@ export class Server implements ServerContext {
     this.replication.start();
     this.cluster?.start(this.#identity.port);
     this.group?.start(this.#identity.port);
-    this.#acceptLoop(this.#listener);
+    for (const listener of this.#listeners) this.#acceptLoop(listener);
   }
 
   /** Begins a graceful shutdown after the current batch of replies (SHUTDOWN command). */
@@ -286,7 +323,7 @@ export class Server implements ServerContext {
     clearInterval(this.#cron);
     this.#cron = undefined;
     try {
-      this.#listener?.close();
+      for (const listener of this.#listeners) listener.close();
     } catch {
       // Listener already closed.
     }
@@ -331,6 +368,28 @@ export class Server implements ServerContext {
     }
   }
 
+  /**
+   * Protected mode (Redis's acceptCommonHandler): while `protected-mode` is on and the default
+   * user has no password, a client not from 127.0.0.1 or ::1 gets Redis's -DENIED text and is
+   * closed. True when it was.
+   */
+  #refusedByProtectedMode(socket: Deno.TcpConn): boolean {
+    const v = this.config.values;
+    if (!v["protected-mode"] || v.requirepass !== "") return false;
+    const peer = socket.remoteAddr as Deno.NetAddr;
+    if (isLocalPeer(peer.hostname)) return false;
+    this.stats.rejectedConnections++;
+    log.warn("Refused a connection from {addr}: protected mode", { addr: formatAddr(peer) });
+    socket.write(PROTECTED_MODE_DENIED).catch(() => {}).finally(() => {
+      try {
+        socket.close();
+      } catch {
+        // Peer already gone.
+      }
+    });
+    return true;
+  }
+
   #accept(socket: Deno.TcpConn): void {
     if (this.clients.size >= this.config.values.maxclients) {
       this.stats.rejectedConnections++;
@@ -346,6 +405,7 @@ export class Server implements ServerContext {
       });
       return;
     }
+    if (this.#refusedByProtectedMode(socket)) return;
     this.stats.connectionsReceived++;
     socket.setNoDelay(true);
     const state = new ClientState(
