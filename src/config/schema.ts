@@ -58,6 +58,7 @@ export interface ConfigValues {
   "slowlog-max-len": number;
   "metrics-port": number;
   "metrics-bind": string;
+  "metrics-token": string;
   maxclients: number;
   timeout: number;
   "busy-reply-threshold": number;
@@ -478,6 +479,12 @@ export const PARAMS: readonly ParamSpec[] = [
     "Port of the HTTP endpoint for Prometheus (/metrics, /healthz, /readyz); 0 = off.",
   ),
   stringParam("metrics-bind", "127.0.0.1", false, "Address the metrics endpoint listens on."),
+  stringParam(
+    "metrics-token",
+    "",
+    false,
+    "When set, /metrics wants the header Authorization: Bearer <token>; empty: open.",
+  ),
   // Redis's range (an unsigned int); it errors on values the process cannot serve, we do not.
   intParam("maxclients", 10000, 1, 4294967295, true, "Maximum number of connected clients."),
   intParam("timeout", 0, 0, 2147483647, true, "Close a client idle this many seconds (0 = never)."),

@@ -22,6 +22,22 @@ export interface EndpointOptions {
   registry: MetricsRegistry;
   /** Consulted on `/readyz`. */
   readiness: Readiness;
+  /**
+   * When not empty, `/metrics` answers only requests carrying `Authorization: Bearer <token>`
+   * (401 otherwise); `/healthz` and `/readyz` stay open for orchestrators' probes.
+   */
+  token?: string;
+}
+
+/**
+ * Whether `given` equals `expected`, comparing every character whatever the first difference
+ * (no early exit for a timing attack to measure); only the length is revealed.
+ */
+function sameSecret(given: string, expected: string): boolean {
+  if (given.length !== expected.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
 }
 
 function text(body: string, status = 200, contentType = "text/plain; charset=utf-8"): Response {
@@ -42,12 +58,22 @@ export class MetricsEndpoint {
   /** Binds and starts serving; throws if the address cannot be bound. */
   static start(options: EndpointOptions): MetricsEndpoint {
     const { registry, readiness } = options;
+    const token = options.token ?? "";
     const handler = (request: Request): Response => {
       const path = new URL(request.url).pathname;
       if (request.method !== "GET" && request.method !== "HEAD") {
         return text("Method not allowed\n", 405);
       }
-      if (path === "/metrics") return text(registry.render(), 200, CONTENT_TYPE);
+      if (path === "/metrics") {
+        const given = request.headers.get("authorization") ?? "";
+        if (token !== "" && !sameSecret(given, `Bearer ${token}`)) {
+          return new Response("Unauthorized: send Authorization: Bearer <metrics-token>\n", {
+            status: 401,
+            headers: { "content-type": "text/plain; charset=utf-8", "www-authenticate": "Bearer" },
+          });
+        }
+        return text(registry.render(), 200, CONTENT_TYPE);
+      }
       if (path === "/healthz") return text("ok\n");
       if (path === "/readyz") {
         const failing = readiness.failing();

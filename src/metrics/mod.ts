@@ -25,14 +25,18 @@ export class Metrics {
     return this.#endpoint?.port ?? null;
   }
 
-  /** Starts the HTTP endpoint; throws if the address cannot be bound. */
-  start(hostname: string, port: number): void {
+  /**
+   * Starts the HTTP endpoint, `/metrics` behind `token` when it is not empty; throws if the
+   * address cannot be bound.
+   */
+  start(hostname: string, port: number, token = ""): void {
     if (this.#endpoint !== null) return;
     this.#endpoint = MetricsEndpoint.start({
       hostname,
       port,
       registry: this.registry,
       readiness: this.readiness,
+      token,
     });
   }
 

@@ -245,7 +245,9 @@ export class Server implements ServerContext {
    */
   startMetrics(): void {
     const v = this.config.values;
-    if (v["metrics-port"] > 0) this.metrics.start(v["metrics-bind"], v["metrics-port"]);
+    if (v["metrics-port"] > 0) {
+      this.metrics.start(v["metrics-bind"], v["metrics-port"], v["metrics-token"]);
+    }
   }
 
   /** Hands the writes of a batch to the AOF; see `ConnectionHost.commitWrites`. */

@@ -107,6 +107,31 @@ Deno.test("/healthz answers, unknown paths are 404 and other methods 405", async
   assert.equal(post.status, 405);
 });
 
+Deno.test("with metrics-token, /metrics wants the bearer token; the probes stay open", async () => {
+  const metricsPort = freePort();
+  await using _server = await startServer({
+    args: ["--metrics-port", String(metricsPort), "--metrics-token", "t0ken"],
+  });
+  const url = `http://127.0.0.1:${metricsPort}/metrics`;
+  const attempts: Record<string, string>[] = [
+    {},
+    { authorization: "Bearer wrong" },
+    { authorization: "t0ken" },
+  ];
+  for (const headers of attempts) {
+    const refused = await fetch(url, { headers });
+    const body = await refused.text();
+    assert.equal(refused.status, 401, JSON.stringify(headers));
+    assert.equal(refused.headers.get("www-authenticate"), "Bearer");
+    assert.doesNotMatch(body, /gocache_/);
+  }
+  const allowed = await fetch(url, { headers: { authorization: "Bearer t0ken" } });
+  assert.equal(allowed.status, 200);
+  assert.match(await allowed.text(), /gocache_/);
+  assert.deepEqual(await httpGet(metricsPort, "/healthz"), { status: 200, body: "ok\n" });
+  assert.equal((await httpGet(metricsPort, "/readyz")).status, 200);
+});
+
 /** Writes an RDB dump of `keys` string keys to `dir/dump.rdb`. */
 async function writeDump(dir: string, keys: number): Promise<void> {
   const file = await Deno.open(`${dir}/dump.rdb`, { write: true, create: true });
