@@ -353,11 +353,13 @@ export interface Pair {
  * the scratch directory. gocache runs `gocacheCommand` with `{port}` replaced (a shell command
  * line, run in the current directory), or by default this checkout's `main.ts serve` with the
  * same flags and `--dir` in the scratch directory. SIGINT and SIGTERM stop both before exiting.
+ * `own` adds flags to one server's command line only (each its own `tls-port`, say).
  */
 export async function startPair(
   label: string,
   redisArgs: string,
   gocacheCommand: string | undefined,
+  own: { redis?: string; gocache?: string } = {},
 ): Promise<Pair> {
   const work = Deno.makeTempDirSync({ prefix: `${label}-` });
   const redisPort = freePort();
@@ -366,11 +368,11 @@ export async function startPair(
   const gocacheLine = gocacheCommand !== undefined
     ? gocacheCommand.replaceAll("{port}", String(gocachePort))
     : `${shellQuote(Deno.execPath())} run -A ${shellQuote(MAIN)} serve --port ${gocachePort} ` +
-      `--dir ${shellQuote(`${work}/gocache`)} ${common}`;
+      `--dir ${shellQuote(`${work}/gocache`)} ${common} ${own.gocache ?? ""}`;
   const redis = spawnLogged(
     "redis-server",
     redisPort,
-    `redis-server --port ${redisPort} --bind 127.0.0.1 ${common}`,
+    `redis-server --port ${redisPort} --bind 127.0.0.1 ${common} ${own.redis ?? ""}`,
     `${work}/redis.log`,
     work,
   );

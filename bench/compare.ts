@@ -1,7 +1,7 @@
 /**
  * Side-by-side throughput of gocache and redis-server, measured in one run on this machine.
  *
- *   deno task bench:compare [--quick] [--tests ping,set,get,incr,mset]
+ *   deno task bench:compare [--quick] [--tls] [--tests ping,set,get,incr,mset]
  *                           [--redis-args "..."] [--gocache "CMD with {port}"]
  *                           [--requests N] [--rounds N]
  *
@@ -12,6 +12,8 @@
  * "RATIO <test> <mode> <gocache_rps> <redis_rps> <ratio>" per test and mode.
  *
  * - `--quick`: 100000 requests, 1 round (default: 400000 requests, 3 rounds, median);
+ * - `--tls`: both servers also listen with TLS (a test certificate made with openssl) and are
+ *   measured there, redis-benchmark with `--tls`;
  *   `--requests` and `--rounds` set either explicitly.
  * - `--redis-args`: extra server flags for both, e.g. `--appendonly yes --appendfsync everysec`.
  *   redis-server always gets `--save '' --appendonly no` before them.
@@ -21,9 +23,18 @@
  *   checkout's `main.ts serve` with the `--redis-args` and data in a scratch directory.
  */
 import { parseArgs } from "node:util";
-import { attachValues, median, requirePrograms, run, say, startPair } from "./_support.ts";
+import {
+  attachValues,
+  freePort,
+  median,
+  requirePrograms,
+  run,
+  say,
+  startPair,
+} from "./_support.ts";
+import { makeCertificates } from "./_tls.ts";
 
-const USAGE = "usage: deno task bench:compare [--quick] [--tests ping,set,get,incr,mset] " +
+const USAGE = "usage: deno task bench:compare [--quick] [--tls] [--tests ping,set,get,incr,mset] " +
   '[--redis-args "..."] [--gocache "CMD with {port}"] [--requests N] [--rounds N]';
 
 function usageError(message: string): never {
@@ -37,6 +48,7 @@ function parseCommandLine() {
       args: attachValues(Deno.args, ["redis-args", "gocache"]),
       options: {
         quick: { type: "boolean", default: false },
+        tls: { type: "boolean", default: false },
         tests: { type: "string", default: "ping,set,get,incr,mset" },
         "redis-args": { type: "string", default: "" },
         gocache: { type: "string" },
@@ -70,6 +82,7 @@ requirePrograms("bench/compare.ts", ["redis-server", "redis-cli", "redis-benchma
  */
 async function rps(port: number, test: string, pipeline: number, n: number): Promise<number> {
   const out = await run("redis-benchmark", [
+    ...tlsClientArgs,
     "-p",
     String(port),
     "-t",
@@ -108,7 +121,21 @@ function row(cells: [string, string, string, string, string]): string {
     ratio.padStart(7);
 }
 
-const pair = await startPair("bench-compare", values["redis-args"], values.gocache).catch((e) => {
+// With --tls both servers get a TLS port with the same test certificate, and redis-benchmark
+// runs against those ports (`--tls --cacert`).
+const tlsDir = values.tls ? Deno.makeTempDirSync({ prefix: "bench-compare-tls-" }) : null;
+const certs = tlsDir === null ? null : makeCertificates(tlsDir, "bench");
+const tlsPorts = { redis: freePort(), gocache: freePort() };
+const tlsClientArgs = certs === null ? [] : ["--tls", "--cacert", certs.ca];
+const tlsServerArgs = (port: number) =>
+  certs === null
+    ? ""
+    : `--tls-port ${port} --tls-cert-file ${certs.cert} --tls-key-file ${certs.key} ` +
+      "--tls-auth-clients no";
+const pair = await startPair("bench-compare", values["redis-args"], values.gocache, {
+  redis: tlsServerArgs(tlsPorts.redis),
+  gocache: tlsServerArgs(tlsPorts.gocache),
+}).catch((e) => {
   Deno.stderr.writeSync(new TextEncoder().encode(`bench/compare.ts: ${(e as Error).message}\n`));
   Deno.exit(1);
 });
@@ -121,8 +148,8 @@ try {
       const g: number[] = [];
       const r: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        r.push(await rps(pair.redis.port, test, pipeline, n));
-        g.push(await rps(pair.gocache.port, test, pipeline, n));
+        r.push(await rps(certs ? tlsPorts.redis : pair.redis.port, test, pipeline, n));
+        g.push(await rps(certs ? tlsPorts.gocache : pair.gocache.port, test, pipeline, n));
       }
       const gm = median(g).toFixed(2);
       const rm = median(r).toFixed(2);
@@ -134,5 +161,6 @@ try {
   }
 } finally {
   await pair.stop();
+  if (tlsDir !== null) Deno.removeSync(tlsDir, { recursive: true });
 }
 for (const line of ratios) say(line);

@@ -173,7 +173,8 @@ export function decodeMessage(frame: Uint8Array): BusMessage {
     sender: readName(frame, 40, NAME_LEN),
     slots: frame.slice(80, 80 + SLOT_BYTES),
     replicaOf: replicaOf === "" ? null : replicaOf,
-    ip: readName(frame, 2168, IP_LEN),
+    // Redis keeps 45 bytes of the 46 (it puts a NUL at the last), so does the reader.
+    ip: readName(frame, 2168, IP_LEN - 1),
     pport: view.getUint16(2246),
     cport: view.getUint16(2248),
     flags: view.getUint16(2250),
@@ -208,7 +209,7 @@ export function decodeMessage(frame: Uint8Array): BusMessage {
           id: readName(frame, base, NAME_LEN),
           pingSent: view.getUint32(base + 40),
           pongReceived: view.getUint32(base + 44),
-          ip: readName(frame, base + 48, IP_LEN),
+          ip: readName(frame, base + 48, IP_LEN - 1),
           port: view.getUint16(base + 94),
           cport: view.getUint16(base + 96),
           flags: view.getUint16(base + 98),

@@ -141,10 +141,11 @@ function kill(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
       const laddr = args.text();
       filters.push((h) => h.state.laddr === laddr);
     } else if (option === "user") {
-      // "default" is the only user gocache has; Redis refuses a user that does not exist.
-      const user = args.text();
-      if (user !== "default") throw new CommandError(`ERR No such user '${user}'`);
-      filters.push(() => true);
+      // Redis refuses a user that does not exist.
+      const name = toBinaryString(args.bytes());
+      const user = ctx.acl.user(name);
+      if (user === undefined) throw new CommandError(`ERR No such user '${name}'`);
+      filters.push((h) => h.state.user === user);
     } else if (option === "skipme") {
       const value = args.keyword();
       if (value !== "yes" && value !== "no") throw new CommandError("ERR syntax error");

@@ -5,7 +5,9 @@ import { CommandError, WRONGPASS } from "./errors.ts";
 import type { CommandDef } from "./registry.ts";
 import { MapReply, OK, PONG, type Reply, SimpleString } from "../resp/reply.ts";
 import { type ClientState, REPLY_OFF, REPLY_SKIP_NEXT } from "../server/client.ts";
-import { asciiLower, fromUtf8, timingSafeEqual, toBinaryString, utf8 } from "../util/bytes.ts";
+import { asciiLower, toBinaryString, utf8 } from "../util/bytes.ts";
+import { DENIED_AUTH } from "../acl/check.ts";
+import { now } from "../util/clock.ts";
 import { validateClientName } from "./client.ts";
 import { unwatchAll } from "./transactions.ts";
 import { subscriberPong } from "../pubsub/subscriber_mode.ts";
@@ -15,14 +17,33 @@ const RESET = new SimpleString("RESET");
 const DEFAULT_USER = utf8("default");
 
 /**
- * Checks a user and password the way Redis's ACL checks the only user gocache has, `default`:
- * with an empty `requirepass` that user is `nopass` and any password is accepted; otherwise the
- * password must equal `requirepass`. Any other user name fails (it does not exist).
+ * Authenticates `client` as `user` with `password` (AUTH, HELLO AUTH): on success the client runs
+ * as that user; a failure is logged in the ACL LOG (reason `auth`) and false returned.
  */
-function passwordMatches(ctx: ServerContext, user: Uint8Array, password: Uint8Array): boolean {
-  if (fromUtf8(user) !== "default") return false;
-  const required = ctx.config.values.requirepass;
-  return required === "" || timingSafeEqual(password, utf8(required));
+function authenticate(
+  ctx: ServerContext,
+  client: ClientState,
+  command: Uint8Array,
+  user: Uint8Array,
+  password: Uint8Array,
+): boolean {
+  const name = toBinaryString(user);
+  const found = ctx.acl.authenticate(name, toBinaryString(password));
+  if (found === null) {
+    const at = now();
+    ctx.acl.log.add({
+      reason: DENIED_AUTH,
+      context: client.multi !== null ? "multi" : "toplevel",
+      object: toBinaryString(command),
+      username: name,
+      time: at,
+      clientInfo: client.describe(at),
+    }, ctx.acl.logMaxLen);
+    return false;
+  }
+  client.authenticated = true;
+  client.user = found;
+  return true;
 }
 
 function ping(_ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
@@ -36,16 +57,14 @@ function auth(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Repl
   if (argv.length > 3) throw new CommandError("ERR syntax error");
   // Redis keeps the old error for the one-argument form when the default user has no password;
   // the two-argument form goes to the ACL check, where `nopass` accepts any password.
-  if (argv.length === 2 && ctx.config.values.requirepass === "") {
+  if (argv.length === 2 && ctx.acl.default.nopass) {
     throw new CommandError(
       "ERR AUTH <password> called without any password configured for the default user. " +
         "Are you sure your configuration is correct?",
     );
   }
   const user = argv.length === 3 ? argv[1] : DEFAULT_USER;
-  if (!passwordMatches(ctx, user, argv[argv.length - 1])) return WRONGPASS;
-  client.authenticated = true;
-  return OK;
+  return authenticate(ctx, client, argv[0], user, argv[argv.length - 1]) ? OK : WRONGPASS;
 }
 
 function hello(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
@@ -65,8 +84,7 @@ function hello(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
     const option = asciiLower(raw);
     if (option === "auth" && args.remaining >= 2) {
       const user = args.bytes();
-      if (!passwordMatches(ctx, user, args.bytes())) return WRONGPASS;
-      client.authenticated = true;
+      if (!authenticate(ctx, client, argv[0], user, args.bytes())) return WRONGPASS;
     } else if (option === "setname" && args.remaining >= 1) {
       name = validateClientName(args.bytes());
     } else {
@@ -113,7 +131,8 @@ function reset(ctx: ServerContext, client: ClientState): Reply {
   client.replyFlags &= ~(REPLY_OFF | REPLY_SKIP_NEXT);
   client.monitor = false;
   ctx.observer.removeMonitor(client);
-  client.authenticated = ctx.config.values.requirepass === "";
+  client.user = ctx.acl.default;
+  client.authenticated = ctx.acl.defaultAuthenticates;
   return RESET;
 }
 

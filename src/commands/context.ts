@@ -15,6 +15,7 @@ import type { Metrics } from "../metrics/mod.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import type { WritePause } from "../server/write_pause.ts";
 import type { Scripting } from "../scripting/scripting.ts";
+import type { Acl } from "../acl/acl.ts";
 
 /** Facts about this server process, for INFO and HELLO. */
 export interface ServerIdentity {
@@ -136,6 +137,8 @@ export interface ServerContext {
    * script; null until the Lua VM is loaded (and in contexts built without one).
    */
   readonly scripting: Scripting | null;
+  /** ACL users, their permission checks and the ACL LOG. */
+  readonly acl: Acl;
   /** Asks the server to stop gracefully once the current batch of replies is written. */
   requestShutdown(request: ShutdownRequest): void;
 }

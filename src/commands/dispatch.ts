@@ -14,6 +14,7 @@ import { clusterRefusal, needsSlotCheck } from "../cluster/redirect.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
+import { nopermReply, recordDenial } from "../acl/refusal.ts";
 
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
@@ -50,6 +51,23 @@ function propagate(
   } else if (ctx.keyspace.counters.dirty !== dirtyBefore) {
     propagator.command(client.db, argv);
   }
+}
+
+/**
+ * The -NOPERM reply when the client's user may not run `cmd` with `argv` (the refusal logged in
+ * the ACL LOG), or null. Out of dispatch's body so the unrestricted path stays small.
+ */
+function aclRefusal(
+  ctx: ServerContext,
+  client: ClientState,
+  cmd: Command,
+  argv: Uint8Array[],
+): ErrorReply | null {
+  const denial = ctx.acl.check(client.user, cmd, argv);
+  if (denial === null) return null;
+  const context = client.multi !== null ? "multi" : "toplevel";
+  recordDenial(ctx.acl, denial, cmd, argv, client, client, context);
+  return nopermReply(denial, cmd);
 }
 
 const QUEUED = new SimpleString("QUEUED");
@@ -144,6 +162,11 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
+  // The ACL (Redis's ACLCheckAllPerm): one test while the user may run anything.
+  if (!client.user.unrestricted) {
+    const denied = aclRefusal(ctx, client, cmd, argv);
+    if (denied !== null) return refuse(ctx, client, denied, cmd);
+  }
   const scripting = ctx.scripting;
   if (scripting !== null && scripting.busy && !cmd.allowBusy) {
     // A script past busy-reply-threshold runs alone (Redis's slowscripterr/slowevalerr).

@@ -31,6 +31,7 @@ import { sortCommands } from "./sort.ts";
 import { sortedSetsBlockingCommands } from "./sorted_sets_blocking.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
+import { aclCommands } from "./acl.ts";
 
 /** Builds a fresh command table (each server has its own call counters). */
 export function createCommandTable(): CommandTable {
@@ -63,5 +64,6 @@ export function createCommandTable(): CommandTable {
     ...replicationCommands,
     ...clusterCommands,
     ...sentinelCommands,
+    ...aclCommands,
   ]);
 }

@@ -3,7 +3,7 @@
  * command-line overrides, in that order. Every problem names the key (and the YAML line) and is
  * reported as a {@link ConfigLoadError}, which the CLI turns into exit code 2.
  */
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { Config, defaultValues } from "./config.ts";
 import { ConfigValueError, type ConfigValues, findParam } from "./schema.ts";
 
@@ -74,6 +74,12 @@ export function parseConfigYaml(
     if (!isScalar(keyNode)) throw new ConfigLoadError(`${file}:${line}: keys must be plain names`);
     const key = String(keyNode.value);
     const valueNode = item.value;
+    // A list of plain values (`users: ["alice on >pw +@all"]`) is read one value per line.
+    if (isSeq(valueNode) && valueNode.items.every((v) => isScalar(v))) {
+      const values = valueNode.items.map((v) => String((v as { value: unknown }).value ?? ""));
+      out.push({ key, value: values.join("\n"), line });
+      continue;
+    }
     if (!isScalar(valueNode)) {
       throw new ConfigLoadError(`${file}:${line}: key '${key}' must have a single value`);
     }

@@ -66,7 +66,16 @@ export interface ConfigValues {
   "client-query-buffer-limit": number;
   "client-output-buffer-limit": OutputBufferLimits;
   requirepass: string;
+  aclfile: string;
+  users: string[];
+  "acllog-max-len": number;
   "protected-mode": boolean;
+  "tls-port": number;
+  "tls-cert-file": string;
+  "tls-key-file": string;
+  "tls-ca-cert-file": string;
+  "tls-auth-clients": "no" | "yes" | "optional";
+  "tls-replication": boolean;
   "enable-protected-configs": "no" | "yes" | "local";
   hz: number;
   databases: number;
@@ -446,6 +455,23 @@ export const PARAMS: readonly ParamSpec[] = [
     true,
     "While the default user has no password, refuse clients not from 127.0.0.1 or ::1.",
   ),
+  intParam("tls-port", 0, 0, 65535, false, "TLS client port (0: none); needs the two files below."),
+  stringParam("tls-cert-file", "", true, "Server certificate (PEM); CONFIG SET reloads it."),
+  stringParam("tls-key-file", "", true, "Server private key (PEM); CONFIG SET reloads it."),
+  stringParam(
+    "tls-ca-cert-file",
+    "",
+    true,
+    "CA certificates (PEM) a follower trusts for its leader; empty: the system's roots.",
+  ),
+  enumParam(
+    "tls-auth-clients",
+    "no",
+    ["no", "yes", "optional"],
+    false,
+    "Client certificates: only no (Deno's TLS server cannot request them).",
+  ),
+  boolParam("tls-replication", false, true, "A follower connects to its leader over TLS."),
   enumParam(
     "enable-protected-configs",
     "no",
@@ -519,6 +545,21 @@ export const PARAMS: readonly ParamSpec[] = [
     format: formatOutputBufferLimits,
   } satisfies ParamSpec<"client-output-buffer-limit">,
   stringParam("requirepass", "", true, "Password clients must AUTH with; empty disables it."),
+  stringParam(
+    "aclfile",
+    "",
+    false,
+    "ACL users file (ACL SAVE/LOAD), relative to dir; empty = none. Not together with users.",
+  ),
+  {
+    name: "users",
+    default: "",
+    mutable: false,
+    doc: "ACL users, one '<name> <rules>' string each, e.g. [\"alice on >secret ~app:* +@read\"].",
+    parse: (text) => text.split("\n").filter((line) => line.trim() !== ""),
+    format: (lines) => lines.join("\n"),
+  } satisfies ParamSpec<"users">,
+  longParam("acllog-max-len", 128, 0, "Entries the ACL LOG keeps (the oldest are dropped)."),
   // Like Redis: any int is accepted and then clamped to 1..500.
   intParam(
     "hz",

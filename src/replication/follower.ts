@@ -7,6 +7,7 @@
  * what has been applied is acknowledged every second and on `REPLCONF GETACK`; the link is
  * retried with backoff when it drops, resuming where it stopped.
  */
+import { connectToLeader, setNoDelay } from "../server/tls.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { dispatch } from "../commands/dispatch.ts";
 import { keepQueuedArguments } from "../commands/transactions.ts";
@@ -62,7 +63,7 @@ export class FollowerLink {
   readonly #leader: ReplicationLeader;
   /** The client the leader's commands run as (flag M in CLIENT LIST). */
   readonly #client: ClientState;
-  #conn: Deno.TcpConn | null = null;
+  #conn: Deno.Conn | null = null;
   #reader: LinkReader | null = null;
   #stopped = false;
   /** Whether this node holds a dataset that followed some leader's history (it may resume). */
@@ -199,12 +200,12 @@ export class FollowerLink {
   async #session(): Promise<boolean> {
     this.state = "connecting";
     log.info("Connecting to leader {host}:{port}", { host: this.host, port: this.port });
-    const conn = await Deno.connect({ hostname: this.host, port: this.port });
+    const conn = await connectToLeader(this.#ctx.config.values, this.host, this.port);
     if (this.#stopped) {
       conn.close();
       return false;
     }
-    conn.setNoDelay(true);
+    setNoDelay(conn);
     this.#conn = conn;
     this.#reader = new LinkReader(conn);
     this.state = "handshake";

@@ -17,6 +17,7 @@ import { DeferredReply, ErrorReply, type Reply } from "../resp/reply.ts";
 import { ClientState } from "../server/client.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { execute, resolveCommand } from "../commands/dispatch.ts";
+import { recordDenial, scriptRefusalText } from "../acl/refusal.ts";
 import type { Command } from "../commands/registry.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { clusterRefusal, commandSlot, CROSS_SLOT, NO_KEYS } from "../cluster/redirect.ts";
@@ -83,6 +84,7 @@ function scriptClient(caller: ClientState): ClientState {
   const client = new ClientState(0, "lua", "", true);
   client.db = caller.db;
   client.inScript = true;
+  client.user = caller.user;
   client.link = caller.link;
   client.replaying = caller.replaying;
   client.clusterReadonly = caller.clusterReadonly;
@@ -169,6 +171,13 @@ function callRefusal(
     servingStale(ctx) && !caller.obeyed && !(flags.allowStale && !flags.compat) &&
     !cmd.def.flags.includes("stale")
   ) return SCRIPT_ERRORS.masterDown;
+  if (!run.client.user.unrestricted) {
+    const denial = ctx.acl.check(run.client.user, cmd, args);
+    if (denial !== null) {
+      recordDenial(ctx.acl, denial, cmd, args, run.client, caller, "lua");
+      return scriptRefusalText(denial);
+    }
+  }
   const replicates = cmd.write || cmd.name === "publish" || cmd.name === "spublish";
   if (run.readOnly && replicates) return SCRIPT_ERRORS.readOnly;
   if (cmd.write && !run.wrote && !caller.obeyed) {

@@ -5,6 +5,7 @@
 import type { Protocol } from "../resp/encoder.ts";
 import { now } from "../util/clock.ts";
 import type { Command } from "../commands/registry.ts";
+import { SUPERUSER, type User } from "../acl/user.ts";
 
 /**
  * What MULTI has queued so far. One record per client, reused by each of its transactions.
@@ -74,8 +75,13 @@ export class ClientState {
   proto: Protocol = 2;
   /** Selected database. */
   db = 0;
-  /** Whether the client may run commands when `requirepass` is set. */
+  /** Whether the client may run commands (it authenticated, or its user needs no password). */
   authenticated: boolean;
+  /**
+   * The ACL user the client runs as: the default user for a new connection, the one AUTH or
+   * HELLO authenticated; internal clients keep {@link SUPERUSER}, allowed everything.
+   */
+  user: User = SUPERUSER;
   /** CLIENT NO-EVICT. */
   noEvict = false;
   /** CLIENT NO-TOUCH. */
@@ -184,7 +190,7 @@ export class ClientState {
       ` qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0` +
       ` multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${this.outputBufferBytes}` +
       ` tot-mem=${this.queryBufferBytes + this.outputBufferBytes} events=r` +
-      ` cmd=${this.lastCommand} user=default redir=-1 resp=${this.proto}` +
+      ` cmd=${this.lastCommand} user=${this.user.name} redir=-1 resp=${this.proto}` +
       ` lib-name=${this.libName} lib-ver=${this.libVersion}`;
   }
 

@@ -39,7 +39,9 @@ import { Cluster } from "../cluster/cluster.ts";
 import { GroupMembership } from "../cluster/group.ts";
 import { WritePause } from "./write_pause.ts";
 import { Scripting } from "../scripting/scripting.ts";
+import { Acl } from "../acl/acl.ts";
 import { bindAddresses, isLocalPeer } from "./bind.ts";
+import { openTlsListeners, setNoDelay, tlsConfigError } from "./tls.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
@@ -103,11 +105,15 @@ export class Server implements ServerContext {
   group: Cluster | null = null;
   /** Lua scripts and functions, once the Lua VM is loaded (see {@link openPersistence}). */
   scripting: Scripting | null = null;
+  /** ACL users, permission checks and the ACL LOG. */
+  readonly acl: Acl;
   #loading = false;
   #loaded = false;
   #identity: ServerIdentity | null = null;
   /** One listener per `bind` address (see bind.ts); empty until {@link start}. */
   #listeners: Deno.TcpListener[] = [];
+  /** With `tls-port`: one TLS listener per `bind` address (see tls.ts). */
+  #tlsListeners: Deno.TlsListener[] = [];
   /** Live connections and the promise of each one's run loop. */
   #live = new Map<Connection, Promise<void>>();
   #cron: ReturnType<typeof setInterval> | undefined;
@@ -128,6 +134,7 @@ export class Server implements ServerContext {
     };
     // Cluster mode: database 0 indexes its keys by hash slot from the first key loaded on.
     if (config.values["cluster-enabled"]) this.keyspace.db(0).indexSlots();
+    this.acl = new Acl(this.commands, config);
     this.persistence = new Persistence(this, config);
     this.replication = new Replication(this, () => this.commitWrites());
     this.observer = new CommandObserver(this.commands, this.clients, config);
@@ -157,6 +164,9 @@ export class Server implements ServerContext {
         this.#applyEncodingLimits();
       }
       if (names.includes("notify-keyspace-events")) this.#applyKeyCreatedEvents();
+      if (names.includes("tls-cert-file") || names.includes("tls-key-file")) {
+        void this.#reloadTls();
+      }
     });
   }
 
@@ -278,6 +288,15 @@ export class Server implements ServerContext {
       }
     }
     if (this.#listeners.length === 0) throw new Error(`could not listen on any of: ${bind}`);
+    const tlsError = tlsConfigError(this.config.values);
+    if (tlsError !== null) {
+      for (const listener of this.#listeners) listener.close();
+      this.#listeners = [];
+      throw new Error(tlsError);
+    }
+    if (this.config.values["tls-port"] > 0) {
+      this.#tlsListeners = openTlsListeners(this.config.values, this.config.values["tls-port"]);
+    }
     // CONFIG GET port then reports the real one.
     this.config.values.port = port;
     this.#identity = {
@@ -299,6 +318,13 @@ export class Server implements ServerContext {
     this.cluster?.start(this.#identity.port);
     this.group?.start(this.#identity.port);
     for (const listener of this.#listeners) this.#acceptLoop(listener);
+    for (const listener of this.#tlsListeners) this.#acceptLoop(listener);
+    if (this.#tlsListeners.length > 0) {
+      log.info("Listening with TLS on {host}:{port}", {
+        host: bind,
+        port: this.config.values["tls-port"],
+      });
+    }
   }
 
   /** Begins a graceful shutdown after the current batch of replies (SHUTDOWN command). */
@@ -325,7 +351,7 @@ export class Server implements ServerContext {
     clearInterval(this.#cron);
     this.#cron = undefined;
     try {
-      for (const listener of this.#listeners) listener.close();
+      for (const listener of [...this.#listeners, ...this.#tlsListeners]) listener.close();
     } catch {
       // Listener already closed.
     }
@@ -352,13 +378,14 @@ export class Server implements ServerContext {
     this.#resolveStopped();
   }
 
-  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+  async #acceptLoop(listener: Deno.TcpListener | Deno.TlsListener): Promise<void> {
     while (!this.#shuttingDown) {
-      let socket: Deno.TcpConn;
+      let socket: Deno.TcpConn | Deno.TlsConn;
       try {
         socket = await listener.accept();
       } catch (e) {
-        if (this.#shuttingDown) return;
+        // A TLS listener closed to reload its certificate ends its loop; its successor runs.
+        if (this.#shuttingDown || e instanceof Deno.errors.BadResource) return;
         log.error("Accept failed: {error}", { error: String(e) });
         continue;
       }
@@ -371,13 +398,43 @@ export class Server implements ServerContext {
   }
 
   /**
+   * Reopens the TLS listeners with the certificate files as they are now (CONFIG SET
+   * tls-cert-file / tls-key-file): new connections get the new certificate, established ones
+   * keep theirs. The port is released by the runtime a moment after the old listener closes
+   * (its pending accept ends first), so the new one is tried for up to a second; a failure is
+   * logged and leaves the TLS port closed.
+   */
+  async #reloadTls(): Promise<void> {
+    if (this.#tlsListeners.length === 0) return;
+    const port = this.config.values["tls-port"];
+    for (const listener of this.#tlsListeners) listener.close();
+    this.#tlsListeners = [];
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.#tlsListeners = openTlsListeners(this.config.values, port);
+        break;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 100 || this.#shuttingDown) {
+          log.error("TLS certificate reload failed, TLS port closed: {error}", {
+            error: String(e),
+          });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    log.info("TLS certificate reloaded on port {port}", { port });
+    for (const listener of this.#tlsListeners) this.#acceptLoop(listener);
+  }
+
+  /**
    * Protected mode (Redis's acceptCommonHandler): while `protected-mode` is on and the default
    * user has no password, a client not from 127.0.0.1 or ::1 gets Redis's -DENIED text and is
    * closed. True when it was.
    */
-  #refusedByProtectedMode(socket: Deno.TcpConn): boolean {
+  #refusedByProtectedMode(socket: Deno.TcpConn | Deno.TlsConn): boolean {
     const v = this.config.values;
-    if (!v["protected-mode"] || v.requirepass !== "") return false;
+    if (!v["protected-mode"] || !this.acl.default.nopass) return false;
     const peer = socket.remoteAddr as Deno.NetAddr;
     if (isLocalPeer(peer.hostname)) return false;
     this.stats.rejectedConnections++;
@@ -392,7 +449,7 @@ export class Server implements ServerContext {
     return true;
   }
 
-  #accept(socket: Deno.TcpConn): void {
+  #accept(socket: Deno.TcpConn | Deno.TlsConn): void {
     if (this.clients.size >= this.config.values.maxclients) {
       this.stats.rejectedConnections++;
       socket.write(MAX_CLIENTS_ERROR).catch(() => {}).finally(() => {
@@ -409,13 +466,14 @@ export class Server implements ServerContext {
     }
     if (this.#refusedByProtectedMode(socket)) return;
     this.stats.connectionsReceived++;
-    socket.setNoDelay(true);
+    setNoDelay(socket);
     const state = new ClientState(
       this.clients.nextId(),
       formatAddr(socket.remoteAddr),
       formatAddr(socket.localAddr),
-      this.config.values.requirepass === "",
+      this.acl.defaultAuthenticates,
     );
+    state.user = this.acl.default;
     const conn = new Connection(socket, state, this);
     this.clients.add(conn);
     pubsubHub(this).attach(conn);

@@ -75,15 +75,17 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
     });
 
     await t.step(
-      "every parameter gocache has is one Redis has, but log-format, maxkeys, metrics-* and group-*",
+      "every parameter gocache has is one Redis has, but log-format, maxkeys, metrics-*, users and group-*",
       async () => {
         const { redis, gocache } = await c.call("CONFIG", "GET", "*");
         const redisNames = new Set(pairsOf(redis).map(([k]) => textOf(k)));
         // log-format (text or JSON log lines) is gocache's own.
         const extra = pairsOf(gocache).map(([k]) => textOf(k)).filter((n) => !redisNames.has(n));
         // maxkeys (a limit on the number of keys) is gocache's own too, and so is the
-        // Prometheus endpoint (metrics-port, metrics-bind), and leader/follower groups with
-        // built-in failover (group-*), which Redis leaves to Sentinel.
+        // Prometheus endpoint (metrics-port, metrics-bind, metrics-token), ACL users in the
+        // configuration file (users; Redis reads them from its config file's `user` lines),
+        // and leader/follower groups with built-in failover (group-*), which Redis leaves to
+        // Sentinel.
         assert.deepEqual(extra.sort(), [
           "group-election-timeout",
           "group-heartbeat-period",
@@ -93,6 +95,8 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
           "maxkeys",
           "metrics-bind",
           "metrics-port",
+          "metrics-token",
+          "users",
         ]);
       },
     );

@@ -1,0 +1,197 @@
+/**
+ * Whether a user may run a command with its arguments (Redis 7.0's ACLCheckAllUserCommandPerm):
+ * the command (or subcommand, or its allowed first argument), the keys at the command's key
+ * positions and the Pub/Sub channels it names. A command is allowed when one selector allows
+ * all of it; otherwise the reason reported is Redis's pick (a key or channel over the command,
+ * the last argument position among selectors).
+ *
+ * Keys: Redis 7.0 decides read or write access per key from the key specs' flags. gocache's
+ * table has the command's `write` flag instead: a write command needs write access to its keys
+ * (and read access too when it also returns what it read, {@link READ_WRITE}), any other command
+ * read access.
+ */
+import type { Command } from "../commands/registry.ts";
+import { globMatch } from "../util/glob.ts";
+import { PERM_READ, PERM_WRITE, type Selector } from "./selector.ts";
+import type { User } from "./user.ts";
+import { toBinaryString } from "../util/bytes.ts";
+
+/** Why the ACL refused a command (Redis's ACL_DENIED_*, in the order it ranks them). */
+export const DENIED_CMD = 1;
+/** A key is out of the user's patterns. */
+export const DENIED_KEY = 2;
+/** A failed authentication (only logged). */
+export const DENIED_AUTH = 3;
+/** A channel is out of the user's patterns. */
+export const DENIED_CHANNEL = 4;
+
+/** A refusal: its reason and the argument at fault (0 for the command itself). */
+export interface Denial {
+  /** DENIED_CMD, DENIED_KEY or DENIED_CHANNEL. */
+  readonly reason: number;
+  /** Position in `argv` of the key or channel refused; 0 for the command. */
+  readonly index: number;
+}
+
+/**
+ * Write commands whose key specs also carry Redis's ACCESS flag (they return stored data), so
+ * Redis asks for read and write access to their keys.
+ */
+const READ_WRITE: ReadonlySet<string> = new Set([
+  "getset",
+  "getdel",
+  "getex",
+  "incr",
+  "incrby",
+  "decr",
+  "decrby",
+  "incrbyfloat",
+  "hincrby",
+  "hincrbyfloat",
+  "zincrby",
+  "lpop",
+  "rpop",
+  "spop",
+  "zpopmin",
+  "zpopmax",
+  "blpop",
+  "brpop",
+  "bzpopmin",
+  "bzpopmax",
+  "lmpop",
+  "blmpop",
+  "zmpop",
+  "bzmpop",
+  "rpoplpush",
+  "brpoplpush",
+  "lmove",
+  "blmove",
+  "smove",
+  "bitfield",
+]);
+
+/** How a Pub/Sub command names channels: published to, subscribed to, or patterns. */
+type ChannelUse = "publish" | "subscribe" | "pattern";
+
+/** The channel arguments of Pub/Sub commands (Redis's CMD_CHANNEL_PUBLISH/SUBSCRIBE). */
+const CHANNEL_COMMANDS: ReadonlyMap<string, ChannelUse> = new Map([
+  ["publish", "publish"],
+  ["spublish", "publish"],
+  ["subscribe", "subscribe"],
+  ["ssubscribe", "subscribe"],
+  ["psubscribe", "pattern"],
+]);
+
+/** Shard channel commands: their key positions name channels, which are not keys. */
+const NOT_KEYS: ReadonlySet<string> = new Set(["spublish", "ssubscribe", "sunsubscribe"]);
+
+/** Key positions of `cmd` in `argv` (as COMMAND GETKEYS finds them). */
+export function keyPositions(cmd: Command, argv: readonly Uint8Array[]): number[] {
+  const def = cmd.def;
+  if (def.keysOf !== undefined) return def.keysOf(argv);
+  const keys = def.keys;
+  if (keys === undefined || NOT_KEYS.has(cmd.fullName)) return [];
+  const last = keys.last < 0 ? argv.length + keys.last : keys.last;
+  const out: number[] = [];
+  for (let i = keys.first; i <= last && i < argv.length; i += keys.step) out.push(i);
+  return out;
+}
+
+/** The access `cmd` needs to its keys (PERM_* bits). */
+function keyAccess(cmd: Command): number {
+  if (!cmd.write) return PERM_READ;
+  return READ_WRITE.has(cmd.fullName) ? PERM_READ | PERM_WRITE : PERM_WRITE;
+}
+
+/** Whether a selector allows `key` for `access`. */
+function keyAllowed(selector: Selector, key: Uint8Array, access: number): boolean {
+  if (selector.allKeys) return true;
+  for (const pattern of selector.keys) {
+    if ((pattern.flags & access) === access && globMatch(pattern.bytes, key)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a selector allows a channel; a PSUBSCRIBE pattern must equal one of the selector's
+ * patterns, a channel must match one.
+ */
+export function channelAllowed(
+  selector: Selector,
+  channel: Uint8Array,
+  isPattern: boolean,
+): boolean {
+  if (selector.allChannels) return true;
+  if (isPattern) {
+    const text = toBinaryString(channel);
+    return selector.channels.some((c) => c.pattern === text);
+  }
+  return selector.channels.some((c) => globMatch(c.bytes, channel));
+}
+
+/** Whether `selector` allows the command itself, by its bit or an allowed first argument. */
+function commandAllowed(
+  selector: Selector,
+  cmd: Command,
+  parent: Command | null,
+  argv: readonly Uint8Array[],
+): boolean {
+  if (selector.allCommands || cmd.noAuth || selector.allowed[cmd.id] === 1) return true;
+  const firstArgs = selector.firstArgs?.get(cmd.id);
+  if (firstArgs === undefined || argv.length < 2) return false;
+  const at = parent !== null ? 2 : 1;
+  if (at >= argv.length) return false;
+  const arg = toBinaryString(argv[at]).toLowerCase();
+  return firstArgs.some((a) => a.toLowerCase() === arg);
+}
+
+/** One selector's verdict (Redis's ACLSelectorCheckCmd). */
+function checkSelector(
+  selector: Selector,
+  cmd: Command,
+  parent: Command | null,
+  argv: readonly Uint8Array[],
+  keys: number[],
+): Denial | null {
+  if (!commandAllowed(selector, cmd, parent, argv)) return { reason: DENIED_CMD, index: 0 };
+  if (!selector.allKeys && keys.length > 0) {
+    const access = keyAccess(cmd);
+    for (const at of keys) {
+      if (!keyAllowed(selector, argv[at], access)) return { reason: DENIED_KEY, index: at };
+    }
+  }
+  const use = CHANNEL_COMMANDS.get(cmd.fullName);
+  if (use !== undefined && !selector.allChannels) {
+    const last = use === "publish" ? Math.min(1, argv.length - 1) : argv.length - 1;
+    for (let at = 1; at <= last; at++) {
+      if (!channelAllowed(selector, argv[at], use === "pattern")) {
+        return { reason: DENIED_CHANNEL, index: at };
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks `cmd` (`parent` is its container for a subcommand) with `argv` against every selector
+ * of `user`; null when one allows it.
+ */
+export function checkCommand(
+  user: User,
+  cmd: Command,
+  parent: Command | null,
+  argv: readonly Uint8Array[],
+): Denial | null {
+  let keys: number[] | null = null;
+  let worst: Denial = { reason: DENIED_CMD, index: 0 };
+  for (const selector of user.selectors) {
+    if (keys === null && !selector.allKeys) keys = keyPositions(cmd, argv);
+    const denial = checkSelector(selector, cmd, parent, argv, keys ?? []);
+    if (denial === null) return null;
+    if (
+      denial.reason > worst.reason ||
+      (denial.reason === worst.reason && denial.index > worst.index)
+    ) worst = denial;
+  }
+  return worst;
+}
