@@ -78,25 +78,8 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-/** Whether two byte arrays hold the same bytes. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Joins byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+/** The project's byte helpers, under the names the targets use. */
+export { bytesEqual as sameBytes, concatBytes as concat } from "../src/util/bytes.ts";
 
 /** FNV-1a over the bytes: a deterministic per-input number for target-side choices. */
 export function hashBytes(bytes: Uint8Array): number {

@@ -7,7 +7,7 @@
 import { Args } from "./args.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, subcommandArityError } from "./errors.ts";
-import type { Command, CommandDef } from "./registry.ts";
+import { type Command, type CommandDef, subcommandMaker } from "./registry.ts";
 import { MapReply, OK, type Reply, SetReply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { toBinaryString } from "../util/bytes.ts";
@@ -216,15 +216,7 @@ const HELP = [
 const ADMIN: CommandDef["flags"] = ["admin", "noscript", "loading", "stale", "sentinel"];
 const PLAIN: CommandDef["flags"] = ["noscript", "loading", "stale", "sentinel"];
 
-function sub(
-  name: string,
-  arity: number,
-  flags: CommandDef["flags"],
-  summary: string,
-  handler: CommandDef["handler"],
-): CommandDef {
-  return { name, arity, flags, group: "server", acl: [], summary, since: "6.0.0", handler };
-}
+const sub = subcommandMaker({ group: "server", acl: [], since: "6.0.0" });
 
 /** ACL declaration. */
 export const aclCommands: readonly CommandDef[] = [

@@ -9,7 +9,7 @@ import { toBinaryString } from "../util/bytes.ts";
 import { globMatchString } from "../util/glob.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError, subcommandArityError } from "./errors.ts";
-import type { CommandDef } from "./registry.ts";
+import { type CommandDef, subcommandMaker } from "./registry.ts";
 import { isWord } from "./_values.ts";
 import {
   killScript,
@@ -242,15 +242,7 @@ const FUNCTION_HELP = [
   "    Prints this help.",
 ].map((line) => new SimpleString(line));
 
-function functionSub(
-  name: string,
-  arity: number,
-  flags: CommandDef["flags"],
-  summary: string,
-  handler: CommandDef["handler"],
-): CommandDef {
-  return { name, arity, flags, group: "scripting", summary, since: "7.0.0", handler };
-}
+const functionSub = subcommandMaker({ group: "scripting", since: "7.0.0" });
 
 /** Declarations with Redis 7.0's arity, flags and docs. */
 export const functionCommands: readonly CommandDef[] = [

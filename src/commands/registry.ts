@@ -102,6 +102,29 @@ export interface CommandDef {
   subcommands?: readonly CommandDef[];
 }
 
+/**
+ * A maker of a container's subcommand declarations that share its group, version and ACL
+ * categories: `make(name, arity, flags, summary, handler)`.
+ */
+export function subcommandMaker(
+  shared: { group: CommandGroup; since: string; acl?: readonly string[] },
+): (
+  name: string,
+  arity: number,
+  flags: CommandDef["flags"],
+  summary: string,
+  handler: CommandDef["handler"],
+) => CommandDef {
+  return (name, arity, flags, summary, handler) => ({
+    name,
+    arity,
+    flags,
+    summary,
+    handler,
+    ...shared,
+  });
+}
+
 function sameBytes(buf: Uint8Array, start: number, end: number, bytes: Uint8Array): boolean {
   if (end - start !== bytes.length) return false;
   for (let i = start; i < end; i++) if (buf[i] !== bytes[i - start]) return false;

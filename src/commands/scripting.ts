@@ -7,7 +7,7 @@ import type { ClientState } from "../server/client.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import type { CommandDef } from "./registry.ts";
+import { type CommandDef, subcommandMaker } from "./registry.ts";
 import { intArg, isWord } from "./_values.ts";
 import type { Scripting } from "../scripting/scripting.ts";
 import { busyRefusal, callScript, type ScriptTarget } from "../scripting/script_run.ts";
@@ -170,15 +170,7 @@ function evalDef(name: string, summary: string, since: string, handler: CommandD
   } satisfies CommandDef;
 }
 
-function scriptSub(
-  name: string,
-  arity: number,
-  flags: CommandDef["flags"],
-  summary: string,
-  handler: CommandDef["handler"],
-): CommandDef {
-  return { name, arity, flags, group: "scripting", summary, since: "2.6.0", handler };
-}
+const scriptSub = subcommandMaker({ group: "scripting", since: "2.6.0" });
 
 /** Declarations with Redis 7.0's arity, flags and docs. */
 export const scriptingCommands: readonly CommandDef[] = [
