@@ -25,6 +25,22 @@ export function nopermReply(denial: Denial, cmd: Command): ErrorReply {
   return new ErrorReply(`NOPERM this user has no permissions to run the '${cmd.fullName}' command`);
 }
 
+/**
+ * EXEC's reply for a queued command its user may no longer run (Redis's execCommand, when the
+ * ACL changed between the queuing and the EXEC).
+ */
+export function execRefusal(denial: Denial): ErrorReply {
+  const reason = denial.reason === DENIED_CMD
+    ? "no permission to execute the command or subcommand"
+    : denial.reason === DENIED_KEY
+    ? "no permission to touch the specified keys"
+    : "no permission to access one of the channels used as arguments";
+  return new ErrorReply(
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the " +
+      `EXEC call. This command is no longer allowed for the following reason: ${reason}`,
+  );
+}
+
 /** The error a script's command refused by the ACL gets (Redis's scriptVerifyACL texts). */
 export function scriptRefusalText(denial: Denial): string {
   if (denial.reason === DENIED_CMD) {

@@ -13,6 +13,7 @@ import { now } from "../util/clock.ts";
 import type { ServerContext } from "./context.ts";
 import { execute } from "./dispatch.ts";
 import { CommandError } from "./errors.ts";
+import { execRefusal, recordDenial } from "../acl/refusal.ts";
 import type { CommandDef } from "./registry.ts";
 
 const EXECABORT = new ErrorReply("EXECABORT Transaction discarded because of previous errors.");
@@ -86,6 +87,15 @@ function exec(ctx: ServerContext, client: ClientState): Reply {
     const replies: Reply[] = new Array(length);
     let n = 0;
     for (let c = 0; c < length; c++) {
+      // The ACL may have changed since the command was queued (Redis checks again here).
+      const denied = client.user.unrestricted
+        ? null
+        : ctx.acl.check(client.user, commands[c], args[c]);
+      if (denied !== null) {
+        recordDenial(ctx.acl, denied, commands[c], args[c], client, client, "multi");
+        replies[n++] = execRefusal(denied);
+        continue;
+      }
       const reply = execute(ctx, client, commands[c], args[c]);
       // A SUBSCRIBE-family command answers with its confirmations, one element each.
       if (reply instanceof ReplySequence) {

@@ -335,6 +335,37 @@ Deno.test("ACL behaves exactly like redis-server's", async (t) => {
         await c.assertSame(["ACL", "LOG", "1"], { normalize: logEntries });
       });
 
+      await t.step("EXEC checks queued commands again when the user's rules changed", async () => {
+        await c.assertSame(["ACL", "LOG", "RESET"]);
+        await c.assertSame(["ACL", "SETUSER", "q", "reset", "on", ">pw", "~*", "&*", "+@all"]);
+        await using q = await both.connect();
+        await script(q, [
+          ["AUTH", "q", "pw"],
+          ["MULTI"],
+          ["SET", "k", "1"],
+          ["GET", "k"],
+          ["PUBLISH", "ch", "m"],
+        ]);
+        // Between the queuing and the EXEC, another client takes SET and the keys away.
+        await c.assertSame([
+          "ACL",
+          "SETUSER",
+          "q",
+          "-set",
+          "resetkeys",
+          "~other*",
+          "resetchannels",
+        ]);
+        const exec = await q.assertSame(["EXEC"]);
+        assert.equal(
+          exec.type,
+          "array",
+          "EXEC ran: the commands were queued, then refused one by one",
+        );
+        await c.assertSame(["ACL", "LOG", "2"], { normalize: logEntries });
+        await c.assertSame(["ACL", "DELUSER", "q"]);
+      });
+
       await t.step("DELUSER disconnects the user's clients", async () => {
         await using u = await both.connect();
         await u.assertSame(["AUTH", "u", "pw"]);
