@@ -2,7 +2,8 @@
  * MONITOR's feed (Redis's `replicationFeedMonitors`): every command that ran, as one status line
  * per command sent to each monitoring client, in Redis's format
  * `+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`. Arguments are quoted as Redis's
- * `sdscatrepr` quotes them, and secrets (AUTH, HELLO AUTH, CONFIG SET requirepass) are shown as
+ * `sdscatrepr` quotes them, and secrets (AUTH, HELLO AUTH, ACL SETUSER rules, CONFIG SET
+ * requirepass) are shown as
  * `(redacted)`, as Redis 7 does.
  */
 import type { Command } from "../commands/registry.ts";
@@ -30,6 +31,9 @@ export function displayedArguments(cmd: Command, argv: readonly Uint8Array[]): U
         return out;
       }
     }
+  } else if (cmd.fullName === "acl|setuser") {
+    // Every rule may hold a password (`>pw`, `#hash`): Redis shows none of them, nor the name.
+    return [...argv.slice(0, 2), ...argv.slice(2).map(() => REDACTED)];
   } else if (cmd.fullName === "config|set") {
     let out: Uint8Array[] | null = null;
     for (let i = 2; i + 1 < argv.length; i += 2) {

@@ -68,6 +68,9 @@ Deno.test("SLOWLOG and MONITOR answer exactly like redis-server", async (t) => {
       const many = Array.from({ length: 40 }, (_, i) => `key${i}`);
       await c.assertSame(["DEL", ...many]);
       await c.assertSame(["AUTH", "secret"]);
+      // ACL SETUSER's rules may hold passwords: all of them are shown as (redacted).
+      await c.assertSame(["ACL", "SETUSER", "slowuser", "on", ">hunter2", "~k*", "+get"]);
+      await c.assertSame(["ACL", "DELUSER", "slowuser"]);
       await c.assertSame(["CLIENT", "SETNAME", "slow"]);
       await c.assertSame(["ECHO", "hi"]);
       await c.assertSame(["SLOWLOG", "GET", "-1"], { normalize: normalizeEntries });
