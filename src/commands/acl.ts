@@ -10,13 +10,15 @@ import { CommandError, subcommandArityError } from "./errors.ts";
 import { type Command, type CommandDef, subcommandMaker } from "./registry.ts";
 import { MapReply, OK, type Reply, SetReply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
-import { toBinaryString } from "../util/bytes.ts";
+import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import { CATEGORIES, categoryBit } from "../acl/categories.ts";
 import { describeCommandRules, keyPatternText } from "../acl/describe.ts";
 import { hasSpaces, type Selector } from "../acl/selector.ts";
 import { FLAG_NAMES, type User } from "../acl/user.ts";
 import { dryrunText } from "../acl/refusal.ts";
+import { channelAllowed } from "../acl/check.ts";
+import { pubsubHub } from "../pubsub/hub.ts";
 
 const NO_ACL_FILE = "ERR This Redis instance is not configured to use an ACL file. You may " +
   "want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE " +
@@ -39,14 +41,33 @@ function disconnectClientsOf(ctx: ServerContext, users: ReadonlySet<User>, by: C
   }
 }
 
-function setuser(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+function setuser(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const name = toBinaryString(argv[2]);
   if (hasSpaces(name)) {
     throw new CommandError("ERR Usernames can't contain spaces or null characters");
   }
   const result = ctx.acl.setUser(name, argv.slice(3).map((a) => toBinaryString(a)));
   if ("error" in result) throw new CommandError(`ERR ${result.error}`);
+  disconnectRefusedSubscribers(ctx, result.user, client);
   return OK;
+}
+
+/**
+ * Closes the clients of `user` that are subscribed to a channel or pattern its rules no longer
+ * allow (Redis's ACLKillPubsubClientsIfNeeded): they would keep receiving messages the user
+ * may not read.
+ */
+function disconnectRefusedSubscribers(ctx: ServerContext, user: User, by: ClientState): void {
+  const hub = pubsubHub(ctx);
+  for (const handle of [...ctx.clients.all()]) {
+    if (handle.state.user !== user) continue;
+    const refused = hub.subscriptionsOf(handle.state).some(({ kind, name }) =>
+      !user.selectors.some((selector) =>
+        channelAllowed(selector, fromBinaryString(name), kind === "pattern")
+      )
+    );
+    if (refused) ctx.clients.kill(handle, by);
+  }
 }
 
 function deluser(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {

@@ -51,6 +51,14 @@ export class PubSubHub {
     this.#sinks.delete(client.id);
   }
 
+  /** Every subscription of `client`: its kind and name (a binary string). */
+  subscriptionsOf(client: ClientState): { kind: SubscriptionKind; name: string }[] {
+    if (!this.#registry.has(client.id)) return [];
+    return SUBSCRIPTION_KINDS.flatMap((kind) =>
+      this.#registry.namesOf(client.id, kind).map((name) => ({ kind, name }))
+    );
+  }
+
   /** Drops every subscription of `client` without confirmations (RESET, disconnect). */
   dropAll(client: ClientState): void {
     if (!this.#registry.has(client.id)) return;

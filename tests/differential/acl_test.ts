@@ -366,6 +366,29 @@ Deno.test("ACL behaves exactly like redis-server's", async (t) => {
         await c.assertSame(["ACL", "DELUSER", "q"]);
       });
 
+      await t.step(
+        "SETUSER that takes a subscribed channel away closes the subscriber",
+        async () => {
+          await c.assertSame(
+            ["ACL", "SETUSER", "p", "reset", "on", ">pw", "&news*", "&other*", "+@all"],
+          );
+          await using sub = await both.connect();
+          await using kept = await both.connect();
+          await script(sub, [["AUTH", "p", "pw"], ["SUBSCRIBE", "news1"]]);
+          await script(kept, [["AUTH", "p", "pw"], ["SUBSCRIBE", "other1"]]);
+          // A channel added: nobody is closed.
+          await c.assertSame(["ACL", "SETUSER", "p", "&more*"]);
+          await c.assertSame(["PUBLISH", "news1", "still"]);
+          await sub.assertSameRead("the message on news1");
+          // news* taken away: the news1 subscriber is closed, the other1 one stays.
+          await c.assertSame(["ACL", "SETUSER", "p", "resetchannels", "&other*"]);
+          assert.deepEqual(await sub.closedByServer(), { redis: true, gocache: true });
+          await c.assertSame(["PUBLISH", "other1", "hello"]);
+          await kept.assertSameRead("the message on other1");
+          await c.assertSame(["ACL", "DELUSER", "p"]);
+        },
+      );
+
       await t.step("DELUSER disconnects the user's clients", async () => {
         await using u = await both.connect();
         await u.assertSame(["AUTH", "u", "pw"]);
