@@ -413,6 +413,32 @@ export function attachValues(args: readonly string[], options: readonly string[]
   return out;
 }
 
+/**
+ * The requests per second in redis-benchmark's `--csv` output: the row named after `test` when
+ * given (`-t lrange_600` runs "LPUSH (needed to benchmark LRANGE)" first), else the first row
+ * (PING_INLINE for `-t ping`, the one row of a custom command); NaN when there is none.
+ */
+export function csvRps(out: string, test?: string): number {
+  const rows = out.split("\n").slice(1).filter((line) => line.startsWith('"'));
+  const named = test === undefined
+    ? undefined
+    : rows.find((line) => line.toUpperCase().startsWith(`"${test.toUpperCase()}`));
+  const row = named ?? rows[0];
+  return row === undefined ? NaN : Number(row.split('","')[1]?.replaceAll('"', ""));
+}
+
+/**
+ * The value of option `--name` as a positive integer; otherwise prints the usage error of
+ * `script` and exits 2.
+ */
+export function positiveOption(script: string, name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    failWith(script, 2, `--${name} wants a positive integer: ${text}`);
+  }
+  return n;
+}
+
 /** Prints `<script>: <message>` on stderr and exits with `code` (a benchmark's usage or run error). */
 export function failWith(script: string, code: number, message: string): never {
   Deno.stderr.writeSync(new TextEncoder().encode(`${script}: ${message}\n`));

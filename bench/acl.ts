@@ -14,8 +14,10 @@ import { parseArgs } from "node:util";
 import {
   attachValues,
   cli,
+  csvRps,
   failWith,
   median,
+  positiveOption,
   requirePrograms,
   run,
   say,
@@ -43,14 +45,8 @@ const values = (() => {
   }
 })();
 
-function positive(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(2, `--${name} wants a positive integer: ${text}`);
-  return n;
-}
-
-const REQUESTS = positive("requests", values.requests);
-const ROUNDS = positive("rounds", values.rounds);
+const REQUESTS = positiveOption("bench/acl.ts", "requests", values.requests);
+const ROUNDS = positiveOption("bench/acl.ts", "rounds", values.rounds);
 requirePrograms("bench/acl.ts", ["redis-server", "redis-cli", "redis-benchmark"]);
 
 const USER_RULES = [
@@ -90,8 +86,7 @@ async function rps(
     "32",
     "--csv",
   ]);
-  const row = out.split("\n").slice(1).find((line) => line.startsWith('"'));
-  const value = row === undefined ? NaN : Number(row.split('","')[1]?.replaceAll('"', ""));
+  const value = csvRps(out, test);
   if (!Number.isFinite(value)) fail(1, `redis-benchmark on port ${port} reported:\n${out}`);
   return value;
 }

@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import {
   attachValues,
+  csvRps,
   freePort,
   median,
   requirePrograms,
@@ -99,13 +100,7 @@ async function rps(port: number, test: string, pipeline: number, n: number): Pro
     "32",
     "--csv",
   ]);
-  // The first line is the header ("test","rps",...), then a row per test run. `-t lrange_600`
-  // runs "LPUSH (needed to benchmark LRANGE)" before "LRANGE_600 (first 600 elements)": the
-  // row named after the test is kept, else the first (PING_INLINE for `-t ping`).
-  const rows = out.split("\n").slice(1).filter((line) => line.startsWith('"'));
-  const named = rows.find((line) => line.toUpperCase().startsWith(`"${test.toUpperCase()}`));
-  const row = named ?? rows[0];
-  const value = row === undefined ? NaN : Number(row.split('","')[1]?.replaceAll('"', ""));
+  const value = csvRps(out, test);
   if (!Number.isFinite(value)) {
     Deno.stderr.writeSync(
       new TextEncoder().encode(`redis-benchmark -t ${test} on port ${port} reported:\n${out}\n`),

@@ -20,9 +20,11 @@ import { parseArgs } from "node:util";
 import {
   attachValues,
   cli,
+  csvRps,
   descendants,
   failWith,
   median,
+  positiveOption,
   requirePrograms,
   rssMb,
   run,
@@ -55,15 +57,9 @@ const values = (() => {
   }
 })();
 
-function positive(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(2, `--${name} wants a positive integer: ${text}`);
-  return n;
-}
-
-const REQUESTS = positive("requests", values.requests);
-const ROUNDS = positive("rounds", values.rounds);
-const SCRIPTS = positive("scripts", values.scripts);
+const REQUESTS = positiveOption("bench/scripting.ts", "requests", values.requests);
+const ROUNDS = positiveOption("bench/scripting.ts", "rounds", values.rounds);
+const SCRIPTS = positiveOption("bench/scripting.ts", "scripts", values.scripts);
 requirePrograms("bench/scripting.ts", ["redis-server", "redis-cli", "redis-benchmark"]);
 
 const SCRIPT = "redis.call('SET', KEYS[1], ARGV[1]) " +
@@ -91,8 +87,7 @@ async function evalshaRps(port: number, sha: string, pipeline: number, n: number
     "key:__rand_int__",
     VALUE,
   ]);
-  const row = out.split("\n").slice(1).find((line) => line.startsWith('"'));
-  const value = row === undefined ? NaN : Number(row.split('","')[1]?.replaceAll('"', ""));
+  const value = csvRps(out);
   if (!Number.isFinite(value)) fail(1, `redis-benchmark on port ${port} reported:\n${out}`);
   return value;
 }
