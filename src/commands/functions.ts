@@ -18,7 +18,7 @@ import {
   scriptingOf,
   scriptKeys,
 } from "./scripting.ts";
-import { callScript, type ScriptTarget } from "../scripting/script_run.ts";
+import { callScript } from "../scripting/script_run.ts";
 import { flagNames } from "../scripting/script_flags.ts";
 import {
   dumpFunctionLibraries,
@@ -33,14 +33,7 @@ function fcallGeneric(readOnly: boolean) {
     const fn = scripting.functions.find(toBinaryString(argv[1]));
     if (fn === undefined) throw new CommandError("ERR Function not found");
     const numkeys = numKeysArg(argv, "ERR Bad number of keys provided");
-    scripting.functionCall = argv.map((arg) => toBinaryString(arg));
-    const target: ScriptTarget = {
-      handle: fn.handle,
-      flags: fn.flags,
-      kind: "function",
-      name: fn.name,
-    };
-    return callScript(ctx, scripting, client, target, argv, numkeys, readOnly);
+    return callScript(ctx, scripting, client, fn.target, argv, numkeys, readOnly);
   };
 }
 
@@ -115,7 +108,7 @@ function functionList(ctx: ServerContext, _client: ClientState, argv: Uint8Array
         "description",
         fn.description,
         "flags",
-        new SetReply(flagNames(fn.flags).map((flag) => new SimpleString(flag))),
+        new SetReply(flagNames(fn.target.flags).map((flag) => new SimpleString(flag))),
       ])
     );
     const fields: Reply[] = [
@@ -140,7 +133,7 @@ function functionStats(ctx: ServerContext): Reply {
       "name",
       running.target.name,
       "command",
-      scripting.functionCall,
+      running.command,
       "duration_ms",
       Math.floor(performance.now() - running.startedAt),
     ])

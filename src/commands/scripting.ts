@@ -10,7 +10,7 @@ import { CommandError } from "./errors.ts";
 import { type CommandDef, subcommandMaker } from "./registry.ts";
 import { intArg, isWord } from "./_values.ts";
 import type { Scripting } from "../scripting/scripting.ts";
-import { busyRefusal, callScript, type ScriptTarget } from "../scripting/script_run.ts";
+import { busyRefusal, callScript } from "../scripting/script_run.ts";
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 
@@ -57,13 +57,7 @@ function evalGeneric(bySha: boolean, readOnly: boolean) {
     const numkeys = numKeysArg(argv);
     const script = bySha ? scripting.find(toBinaryString(argv[1])) : scripting.load(argv[1]);
     if (script === undefined) throw new CommandError(NOSCRIPT);
-    const target: ScriptTarget = {
-      handle: script.handle,
-      flags: script.flags,
-      kind: "eval",
-      name: script.sha,
-    };
-    return callScript(ctx, scripting, client, target, argv, numkeys, readOnly);
+    return callScript(ctx, scripting, client, script.target, argv, numkeys, readOnly);
   };
 }
 

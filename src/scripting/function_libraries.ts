@@ -7,20 +7,22 @@
 import { CommandError } from "../commands/errors.ts";
 import { parseLibraryShebang } from "./lua_shebang.ts";
 import type { LuaEngine, ScriptHandle } from "./lua_engine.ts";
-import { flagsFromNames, type ScriptFlags } from "./script_flags.ts";
+import { flagsFromNames } from "./script_flags.ts";
+import type { ScriptTarget } from "./script_run.ts";
 
 /** One function of a library. */
 export interface LibraryFunction {
   /** Its name (FCALL's first argument). */
   readonly name: string;
-  /** Its flags from `redis.register_function{..., flags = {...}}`. */
-  readonly flags: ScriptFlags;
   /** Its description, or null. */
   readonly description: string | null;
-  /** The engine's handle of its callback. */
-  readonly handle: ScriptHandle;
   /** The library it belongs to. */
   readonly library: Library;
+  /**
+   * What FCALL runs: the engine's handle of its callback and its flags from
+   * `redis.register_function{..., flags = {...}}`.
+   */
+  readonly target: ScriptTarget;
 }
 
 /** A loaded library. */
@@ -70,10 +72,14 @@ export class FunctionLibraries {
       }
       library.functions.set(fn.name, {
         name: fn.name,
-        flags: flagsFromNames(fn.flags),
         description: fn.description,
-        handle: fn.handle,
         library,
+        target: {
+          handle: fn.handle,
+          flags: flagsFromNames(fn.flags),
+          kind: "function",
+          name: fn.name,
+        },
       });
     }
     if (existing !== undefined) this.#drop(existing);
@@ -155,7 +161,7 @@ export class FunctionLibraries {
       const key = fn.name.toLowerCase();
       if (this.functions.get(key) === fn) this.functions.delete(key);
     }
-    this.#release([...library.functions.values()].map((fn) => fn.handle));
+    this.#release([...library.functions.values()].map((fn) => fn.target.handle));
   }
 
   #release(handles: ScriptHandle[]): void {

@@ -24,6 +24,7 @@ import { clusterRefusal, commandSlot, CROSS_SLOT, NO_KEYS } from "../cluster/red
 import type { Cluster } from "../cluster/cluster.ts";
 import { logger } from "../util/logger.ts";
 import { now } from "../util/clock.ts";
+import { toBinaryString } from "../util/bytes.ts";
 import { inExec } from "../commands/transactions.ts";
 import type { ScriptFlags } from "./script_flags.ts";
 import type { ScriptHandle, ScriptHost, ScriptRun } from "./lua_engine.ts";
@@ -64,6 +65,8 @@ export class RunningScript {
   slot = -1;
   /** Set by SCRIPT KILL or FUNCTION KILL: the next slice ends it. */
   killRequested = false;
+  /** The command that started it, once it is busy (FUNCTION STATS `command`). */
+  command: string[] = [];
   /**
    * Whether the script opened the propagation block its writes go into; false when it runs
    * inside one already (EVAL queued in MULTI: EXEC's block holds them all).
@@ -278,24 +281,26 @@ export function callScript(
 ): Reply {
   const refusal = startRefusal(ctx, caller, target.flags, readOnly);
   if (refusal !== null) return refusal;
-  const keys = argv.slice(3, 3 + numkeys);
-  return runScript(ctx, scripting, caller, target, keys, argv.slice(3 + numkeys), readOnly);
+  return runScript(ctx, scripting, caller, target, argv, numkeys, readOnly);
 }
 
 /**
- * Runs `target` for `caller` with `keys` and `args`; `readOnly` for EVAL_RO, FCALL_RO and
- * `no-writes` scripts. Returns the reply, or a DeferredReply when the script outlives
- * `busy-reply-threshold` (see the module comment). The caller checked {@link startRefusal}.
+ * Runs `target` for `caller` with the `numkeys` words after `argv[2]` as its keys and the rest
+ * as its arguments; `readOnly` for EVAL_RO, FCALL_RO and `no-writes` scripts. Returns the
+ * reply, or a DeferredReply when the script outlives `busy-reply-threshold` (see the module
+ * comment). The caller checked {@link startRefusal}.
  */
-export function runScript(
+function runScript(
   ctx: ServerContext,
   scripting: Scripting,
   caller: ClientState,
   target: ScriptTarget,
-  keys: Uint8Array[],
-  args: Uint8Array[],
+  argv: Uint8Array[],
+  numkeys: number,
   readOnly: boolean,
 ): Reply {
+  const keys = argv.slice(3, 3 + numkeys);
+  const args = argv.slice(3 + numkeys);
   const run = new RunningScript(caller, target, readOnly || target.flags.noWrites);
   const propagator = ctx.propagator;
   run.ownsBlock = !propagator.inBlock;
@@ -335,6 +340,8 @@ export function runScript(
     },
   );
   scripting.busy = true;
+  // What FUNCTION STATS shows while it runs; the arguments are views of the read buffer.
+  run.command = argv.map((arg) => toBinaryString(arg));
   const promise = new Promise<Reply>((resolve) => {
     let current: ScriptRun = outcome;
     const step = () => {

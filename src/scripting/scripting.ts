@@ -4,10 +4,10 @@
  * instance per server, created before the server starts because loading the Lua VM is async.
  */
 import { CommandError } from "../commands/errors.ts";
-import { LuaEngine, type ScriptHandle } from "./lua_engine.ts";
-import { COMPAT_FLAGS, flagsFromNames, type ScriptFlags } from "./script_flags.ts";
+import { LuaEngine } from "./lua_engine.ts";
+import { COMPAT_FLAGS, flagsFromNames } from "./script_flags.ts";
 import { parseEvalShebang } from "./lua_shebang.ts";
-import type { RunningScript } from "./script_run.ts";
+import type { RunningScript, ScriptTarget } from "./script_run.ts";
 import { sha1Hex } from "./sha1.ts";
 import { FunctionLibraries } from "./function_libraries.ts";
 
@@ -17,10 +17,8 @@ export interface CachedScript {
   readonly sha: string;
   /** Its body as sent. */
   readonly body: Uint8Array;
-  /** The engine's handle of its compiled code. */
-  readonly handle: ScriptHandle;
-  /** Its shebang flags. */
-  readonly flags: ScriptFlags;
+  /** What EVAL and EVALSHA run: the engine's handle of its code and its shebang flags. */
+  readonly target: ScriptTarget;
 }
 
 /** The scripting state; see the module comment. */
@@ -35,8 +33,6 @@ export class Scripting {
   running: RunningScript | null = null;
   /** Whether {@link running} is past `busy-reply-threshold`: other clients get -BUSY. */
   busy = false;
-  /** The arguments of the FCALL running now (FUNCTION STATS `command`). */
-  functionCall: string[] = [];
   /** Bytes of the cached scripts' bodies (INFO `used_memory_scripts_eval`). */
   #scriptBytes = 0;
   /** The Lua heap when last measured (INFO `used_memory_lua`). */
@@ -68,8 +64,12 @@ export class Scripting {
     const script: CachedScript = {
       sha,
       body: body.slice(),
-      handle: compiled.ok,
-      flags: hasShebang ? flagsFromNames(flags) : COMPAT_FLAGS,
+      target: {
+        handle: compiled.ok,
+        flags: hasShebang ? flagsFromNames(flags) : COMPAT_FLAGS,
+        kind: "eval",
+        name: sha,
+      },
     };
     this.scripts.set(sha, script);
     this.#scriptBytes += body.length;
@@ -83,7 +83,7 @@ export class Scripting {
 
   /** Forgets every EVAL script (SCRIPT FLUSH); functions stay. */
   flushScripts(): void {
-    for (const script of this.scripts.values()) this.engine.release(script.handle);
+    for (const script of this.scripts.values()) this.engine.release(script.target.handle);
     this.scripts.clear();
     this.#scriptBytes = 0;
   }
