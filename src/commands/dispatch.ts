@@ -6,7 +6,14 @@
 import { DeferredReply, ErrorReply, NO_REPLY, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
-import { CommandError, NOAUTH, unknownCommand, unknownSubcommand, wrongArity } from "./errors.ts";
+import {
+  CommandError,
+  NOAUTH,
+  oomRefusal,
+  unknownCommand,
+  unknownSubcommand,
+  wrongArity,
+} from "./errors.ts";
 import type { Command } from "./registry.ts";
 import { now, withBatchTime } from "../util/clock.ts";
 import { subscriberRefusal } from "../pubsub/subscriber_mode.ts";
@@ -15,9 +22,6 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
 import { nopermReply, recordDenial } from "../acl/refusal.ts";
-
-const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
-const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
 
 /** Finds the command `argv` names (resolving subcommands), or the error reply explaining why not. */
 export function resolveCommand(ctx: ServerContext, argv: Uint8Array[]): Command | ErrorReply {
@@ -179,7 +183,7 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   if (ctx.keyspace.limited) {
     const exceeded = ctx.keyspace.enforceLimits(now());
     if (exceeded !== null && cmd.denyOom) {
-      return refuse(ctx, client, exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS, cmd);
+      return refuse(ctx, client, oomRefusal(exceeded), cmd);
     }
   }
   const aofError = ctx.persistence.aof?.writeError ?? null;

@@ -86,3 +86,11 @@ export function unknownSubcommand(sub: Uint8Array, container: string): ErrorRepl
     `ERR unknown subcommand '${quoted(sub, 128)}'. Try ${container.toUpperCase()} HELP.`,
   );
 }
+
+const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
+const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
+
+/** Redis's refusal of a denyoom command while a limit is exceeded (dispatch, scripts). */
+export function oomRefusal(exceeded: "maxmemory" | "maxkeys"): ErrorReply {
+  return exceeded === "maxmemory" ? OOM_MEMORY : OOM_KEYS;
+}

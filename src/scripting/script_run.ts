@@ -17,13 +17,13 @@ import { DeferredReply, ErrorReply, type Reply } from "../resp/reply.ts";
 import { ClientState } from "../server/client.ts";
 import type { ServerContext } from "../commands/context.ts";
 import { execute, resolveCommand } from "../commands/dispatch.ts";
+import { oomRefusal } from "../commands/errors.ts";
 import { recordDenial, scriptRefusalText } from "../acl/refusal.ts";
 import type { Command } from "../commands/registry.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { clusterRefusal, commandSlot, CROSS_SLOT, NO_KEYS } from "../cluster/redirect.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import { logger } from "../util/logger.ts";
-import { now } from "../util/clock.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import { inExec } from "../commands/transactions.ts";
 import type { ScriptFlags } from "./script_flags.ts";
@@ -100,7 +100,6 @@ const SCRIPT_ERRORS = {
   arity: "ERR Wrong number of args calling Redis command from script",
   noscript: "ERR This Redis command is not allowed from script",
   readOnly: "ERR Write commands are not allowed from read-only scripts.",
-  oom: "OOM command not allowed when used memory > 'maxmemory'.",
   masterDown: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
   nonLocal: "ERR Script attempted to access a non local key in a cluster node",
   crossSlot: "ERR Script attempted to access keys that do not hash to the same slot",
@@ -148,13 +147,11 @@ export function startRefusal(
       return new ErrorReply("ERR Can not execute a script with write flag using *_ro command.");
     }
   }
+  // A shebang script that may write is a denyoom command for Redis's processCommand, whose
+  // refusal text comes first.
   if (!flags.noWrites && !flags.allowOom && !caller.obeyed && ctx.keyspace.limited) {
-    if (ctx.keyspace.enforceLimits(now()) !== null) {
-      return new ErrorReply(
-        "OOM allow-oom flag is not set on the script, can not run it when used memory > " +
-          "'maxmemory'",
-      );
-    }
+    const over = ctx.keyspace.overLimit;
+    if (over !== null) return oomRefusal(over);
   }
   return null;
 }
@@ -194,8 +191,8 @@ function callRefusal(
   const allowOom = flags.allowOom && !flags.compat;
   if (
     !allowOom && !run.wrote && cmd.denyOom && !caller.obeyed && ctx.keyspace.limited &&
-    ctx.keyspace.enforceLimits(now()) !== null
-  ) return SCRIPT_ERRORS.oom;
+    ctx.keyspace.overLimit !== null
+  ) return oomRefusal(ctx.keyspace.overLimit).message;
   if (cmd.write) run.wrote = true;
   if (ctx.cluster !== null && !caller.obeyed) {
     return clusterCallRefusal(ctx.cluster, run, cmd, args);

@@ -126,6 +126,13 @@ export class Keyspace {
   }
 
   /**
+   * What the last {@link enforceLimits} found (Redis's `pre_command_oom_state`): scripts decide
+   * their OOM refusals on it, as computed before the command that runs them, and evict nothing
+   * themselves.
+   */
+  overLimit: LimitExceeded | null = null;
+
+  /**
    * Evicts keys until memory and key count are within their limits, as Redis's
    * `performEvictions` does before a command runs. Returns the limit still exceeded when the
    * policy is `noeviction` or nothing can be evicted (denyoom commands are then refused), or
@@ -136,10 +143,10 @@ export class Keyspace {
     for (let guard = 0;; guard++) {
       const overMemory = maxmemory > 0 && this.usedMemory > maxmemory;
       const overKeys = maxkeys > 0 && this.totalKeys > maxkeys;
-      if (!overMemory && !overKeys) return null;
+      if (!overMemory && !overKeys) return this.overLimit = null;
       const exceeded: LimitExceeded = overMemory ? "maxmemory" : "maxkeys";
-      if (policy === "noeviction" || guard > 100_000) return exceeded;
-      if (!this.#evictOne(policy, samples, now)) return exceeded;
+      if (policy === "noeviction" || guard > 100_000) return this.overLimit = exceeded;
+      if (!this.#evictOne(policy, samples, now)) return this.overLimit = exceeded;
       this.counters.evictedKeys++;
     }
   }

@@ -367,6 +367,21 @@ Deno.test("scripting answers like redis-server", async (t) => {
       ]);
     });
 
+    await step("out of memory: the script's flags and its first write decide", async () => {
+      await script(c, [
+        ["SET", "before", "1"],
+        ["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+        ["CONFIG", "SET", "maxmemory", "1"],
+        ev("return redis.call('set', 'a', 'b')"),
+        ev("return redis.call('get', 'before')"),
+        ev("#!lua\nreturn 1"),
+        ev("#!lua flags=no-writes\nreturn redis.call('get', 'before')"),
+        ev("#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'b')"),
+        ["CONFIG", "SET", "maxmemory", "0"],
+        ev("#!lua\nreturn redis.call('set', 'c', 'd')"),
+      ]);
+    });
+
     await step("shebang flags and read-only scripts", async () => {
       await script(c, [
         ev("#!lua flags=no-writes\nreturn redis.call('set', 'a', 'b')"),
