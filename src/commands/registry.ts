@@ -201,6 +201,8 @@ export class Command {
   readonly noMulti: boolean;
   /** Whether it runs while a script is busy (its `allow_busy` flag: SCRIPT KILL, ...). */
   readonly allowBusy: boolean;
+  /** Whether scripts may not call it (its `noscript` flag), checked at every `redis.call`. */
+  readonly noScript: boolean;
   /** Whether it runs at once inside MULTI instead of being queued (EXEC, DISCARD, ...). */
   readonly runsInMulti: boolean;
   /** Whether it is EXEC, which runs a queued transaction (its cost is that of the queue). */
@@ -240,6 +242,7 @@ export class Command {
     this.write = def.flags.includes("write");
     this.noMulti = def.flags.includes("no_multi");
     this.allowBusy = def.flags.includes("allow_busy");
+    this.noScript = def.flags.includes("noscript");
     this.runsInMulti = parent === undefined && RUN_IN_MULTI.has(def.name);
     this.runsQueue = parent === undefined && def.name === "exec";
     this.boundedCost = def.flags.includes("fast") || BOUNDED_STRING_WRITES.has(this.fullName);

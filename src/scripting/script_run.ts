@@ -163,7 +163,7 @@ function callRefusal(
   cmd: Command,
   args: Uint8Array[],
 ): string | null {
-  if (cmd.def.flags.includes("noscript")) return SCRIPT_ERRORS.noscript;
+  if (cmd.noScript) return SCRIPT_ERRORS.noscript;
   const caller = run.caller;
   const flags = run.target.flags;
   const replication = ctx.replication;
