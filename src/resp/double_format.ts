@@ -9,14 +9,22 @@
  * with "inf", "-inf" and "-0" as Redis writes them.
  */
 export function formatDouble17g(value: number): string {
+  return formatDoubleG(value, 17);
+}
+
+/**
+ * A double as C's `printf("%.<precision>g")` writes it (precision 1 to 17; cjson's
+ * `encode_number_precision` uses 14), with "inf", "-inf", "nan" and "-0".
+ */
+export function formatDoubleG(value: number, precision: number): string {
   if (value === Infinity) return "inf";
   if (value === -Infinity) return "-inf";
   if (Number.isNaN(value)) return "nan";
   if (value === 0) return Object.is(value, -0) ? "-0" : "0";
   const negative = value < 0;
-  const [digits, exponent] = significantDigits(Math.abs(value));
+  const [digits, exponent] = significantDigits(Math.abs(value), precision);
   let body: string;
-  if (exponent < -4 || exponent >= 17) {
+  if (exponent < -4 || exponent >= precision) {
     const fraction = trimZeros(digits.slice(1));
     const e = Math.abs(exponent);
     body = `${digits[0]}${fraction === "" ? "" : "." + fraction}e${exponent < 0 ? "-" : "+"}${
@@ -31,14 +39,14 @@ export function formatDouble17g(value: number): string {
 }
 
 /**
- * The 17 significant digits of positive finite `x` and the decimal exponent of the first,
- * rounded half to even from the exact binary value as glibc does (`toExponential` rounds exact
- * ties up instead, so ties take the exact path).
+ * The `precision` significant digits of positive finite `x` and the decimal exponent of the
+ * first, rounded half to even from the exact binary value as glibc does (`toExponential` rounds
+ * exact ties up instead, so ties take the exact path).
  */
-function significantDigits(x: number): [string, number] {
-  const mantissa = x.toExponential(17).split("e")[0];
+function significantDigits(x: number, precision: number): [string, number] {
+  const mantissa = x.toExponential(precision).split("e")[0];
   if (!mantissa.endsWith("5")) {
-    const [m, e] = x.toExponential(16).split("e");
+    const [m, e] = x.toExponential(precision - 1).split("e");
     return [m.replace(".", ""), Number(e)];
   }
   const view = new DataView(new ArrayBuffer(8));
@@ -52,14 +60,14 @@ function significantDigits(x: number): [string, number] {
     ? (bits << BigInt(power)).toString()
     : (bits * 5n ** BigInt(-power)).toString();
   let exponent = exact.length - 1 - (power >= 0 ? 0 : -power);
-  let head = exact.slice(0, 17).padEnd(17, "0");
-  const rest = exact.slice(17);
+  let head = exact.slice(0, precision).padEnd(precision, "0");
+  const rest = exact.slice(precision);
   const up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
-    (Number(head[16]) & 1) === 1));
+    (Number(head[precision - 1]) & 1) === 1));
   if (rest.length > 0 && up) {
     head = (BigInt(head) + 1n).toString();
-    if (head.length > 17) {
-      head = head.slice(0, 17);
+    if (head.length > precision) {
+      head = head.slice(0, precision);
       exponent++;
     }
   }

@@ -5,6 +5,7 @@
  * with `%.14g`, arrays are detected as lua-cjson does (positive integer keys, not excessively
  * sparse), and the error texts are lua-cjson's.
  */
+import { formatDoubleG } from "../resp/double_format.ts";
 import {
   addHostFunction,
   argError,
@@ -44,27 +45,6 @@ const defaults = (): CjsonConfig => ({
   sparseSafe: 10,
   encodeInvalidNumbers: false,
 });
-
-/** A number as C's `printf("%.<precision>g")` writes it. */
-export function formatG(value: number, precision = 14): string {
-  if (Number.isNaN(value)) return "nan";
-  if (value === Infinity) return "inf";
-  if (value === -Infinity) return "-inf";
-  if (value === 0) return Object.is(value, -0) ? "-0" : "0";
-  const [mantissa, exp] = value.toExponential(precision - 1).split("e");
-  const exponent = Number(exp);
-  if (exponent < -4 || exponent >= precision) {
-    const digits = trimFraction(mantissa);
-    const e = Math.abs(exponent);
-    return `${digits}e${exponent < 0 ? "-" : "+"}${e < 10 ? "0" + e : e}`;
-  }
-  return trimFraction(value.toFixed(precision - 1 - exponent));
-}
-
-function trimFraction(text: string): string {
-  if (!text.includes(".")) return text;
-  return text.replace(/0+$/, "").replace(/\.$/, "");
-}
 
 /** Pushes the `cjson` table, its functions bound to `api`. */
 export function pushCjson(api: LuaApi, L: LuaState, functions: number[]): void {
@@ -160,7 +140,7 @@ function encodeNumber(api: LuaApi, L: LuaState, idx: number, config: CjsonConfig
   if (!Number.isFinite(value) && !config.encodeInvalidNumbers) {
     throw new LuaScriptError("Cannot serialise number: must not be NaN or Inf");
   }
-  pushAscii(out, formatG(value, config.precision));
+  pushAscii(out, formatDoubleG(value, config.precision));
 }
 
 function encodeValue(
