@@ -106,7 +106,7 @@ async function serve(argv: string[]): Promise<number> {
     await Deno.mkdir(v.dir, { recursive: true });
     server.startMetrics();
     await server.openPersistence();
-    server.start();
+    await server.start();
     await server.stopped;
   } catch (e) {
     log.error("Cannot start: {error}", { error: e instanceof Error ? e.message : String(e) });

@@ -5,6 +5,7 @@
  */
 import { parseInteger, parseMemory } from "./units.ts";
 import { formatKeyspaceEvents, parseKeyspaceEvents } from "../pubsub/keyspace_events.ts";
+import { tlsProtocolRange } from "./tls_protocols.ts";
 
 /** A value that failed to parse; the message is Redis's reason text (`argument must be ...`). */
 export class ConfigValueError extends Error {
@@ -76,6 +77,8 @@ export interface ConfigValues {
   "tls-ca-cert-file": string;
   "tls-auth-clients": "no" | "yes" | "optional";
   "tls-replication": boolean;
+  "tls-cluster": boolean;
+  "tls-protocols": string;
   "enable-protected-configs": "no" | "yes" | "local";
   hz: number;
   databases: number;
@@ -462,16 +465,29 @@ export const PARAMS: readonly ParamSpec[] = [
     "tls-ca-cert-file",
     "",
     true,
-    "CA certificates (PEM) a follower trusts for its leader; empty: the system's roots.",
+    "CA certificates (PEM): checks client certificates and the peers gocache connects to.",
   ),
   enumParam(
     "tls-auth-clients",
-    "no",
+    "yes",
     ["no", "yes", "optional"],
-    false,
-    "Client certificates: only no (Deno's TLS server cannot request them).",
+    true,
+    "Client certificates on the TLS port: required (yes), checked if sent (optional), or no.",
   ),
+  {
+    name: "tls-protocols",
+    default: "",
+    mutable: true,
+    doc: "TLS versions accepted: TLSv1.2 and/or TLSv1.3 (empty: both).",
+    parse(text) {
+      const range = tlsProtocolRange(text);
+      if (typeof range === "string") throw new ConfigValueError(range);
+      return text;
+    },
+    format: (value) => value,
+  },
   boolParam("tls-replication", false, true, "A follower connects to its leader over TLS."),
+  boolParam("tls-cluster", false, false, "The cluster bus speaks TLS (port + 10000, as Redis)."),
   enumParam(
     "enable-protected-configs",
     "no",

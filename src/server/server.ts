@@ -41,11 +41,25 @@ import { WritePause } from "./write_pause.ts";
 import { Scripting } from "../scripting/scripting.ts";
 import { Acl } from "../acl/acl.ts";
 import { bindAddresses, isLocalPeer } from "./bind.ts";
-import { openTlsListeners, setNoDelay, tlsConfigError } from "./tls.ts";
+import {
+  openTlsListeners,
+  setNoDelay,
+  tlsConfigError,
+  type TlsListener,
+  tlsListenerSettingsError,
+} from "./tls.ts";
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
 const SHUTDOWN_GRACE_MS = 5000;
+/** Settings whose change reopens the TLS listeners (see #reloadTls). */
+const TLS_LISTENER_SETTINGS: ReadonlySet<string> = new Set([
+  "tls-cert-file",
+  "tls-key-file",
+  "tls-ca-cert-file",
+  "tls-auth-clients",
+  "tls-protocols",
+]);
 /** Redis 7.0's protected-mode refusal, word for word (its "Setup a an" included). */
 const PROTECTED_MODE_DENIED = new TextEncoder().encode(
   "-DENIED Redis is running in protected mode because protected mode is enabled and no " +
@@ -113,7 +127,7 @@ export class Server implements ServerContext {
   /** One listener per `bind` address (see bind.ts); empty until {@link start}. */
   #listeners: Deno.TcpListener[] = [];
   /** With `tls-port`: one TLS listener per `bind` address (see tls.ts). */
-  #tlsListeners: Deno.TlsListener[] = [];
+  #tlsListeners: TlsListener[] = [];
   /** Live connections and the promise of each one's run loop. */
   #live = new Map<Connection, Promise<void>>();
   #cron: ReturnType<typeof setInterval> | undefined;
@@ -164,9 +178,7 @@ export class Server implements ServerContext {
         this.#applyEncodingLimits();
       }
       if (names.includes("notify-keyspace-events")) this.#applyKeyCreatedEvents();
-      if (names.includes("tls-cert-file") || names.includes("tls-key-file")) {
-        void this.#reloadTls();
-      }
+      if (names.some((n) => TLS_LISTENER_SETTINGS.has(n))) void this.#reloadTls();
     });
   }
 
@@ -266,7 +278,7 @@ export class Server implements ServerContext {
   }
 
   /** Opens the listening socket and starts accepting; throws if the address cannot be bound. */
-  start(): void {
+  async start(): Promise<void> {
     const { bind } = this.config.values;
     let port = this.config.values.port;
     for (const address of bindAddresses(bind)) {
@@ -295,7 +307,16 @@ export class Server implements ServerContext {
       throw new Error(tlsError);
     }
     if (this.config.values["tls-port"] > 0) {
-      this.#tlsListeners = openTlsListeners(this.config.values, this.config.values["tls-port"]);
+      try {
+        this.#tlsListeners = await openTlsListeners(
+          this.config.values,
+          this.config.values["tls-port"],
+        );
+      } catch (e) {
+        for (const listener of this.#listeners) listener.close();
+        this.#listeners = [];
+        throw e;
+      }
     }
     // CONFIG GET port then reports the real one.
     this.config.values.port = port;
@@ -378,9 +399,9 @@ export class Server implements ServerContext {
     this.#resolveStopped();
   }
 
-  async #acceptLoop(listener: Deno.TcpListener | Deno.TlsListener): Promise<void> {
+  async #acceptLoop(listener: Deno.TcpListener | TlsListener): Promise<void> {
     while (!this.#shuttingDown) {
-      let socket: Deno.TcpConn | Deno.TlsConn;
+      let socket: Deno.Conn;
       try {
         socket = await listener.accept();
       } catch (e) {
@@ -398,20 +419,28 @@ export class Server implements ServerContext {
   }
 
   /**
-   * Reopens the TLS listeners with the certificate files as they are now (CONFIG SET
-   * tls-cert-file / tls-key-file): new connections get the new certificate, established ones
-   * keep theirs. The port is released by the runtime a moment after the old listener closes
-   * (its pending accept ends first), so the new one is tried for up to a second; a failure is
-   * logged and leaves the TLS port closed.
+   * Reopens the TLS listeners with the TLS settings as they are now (CONFIG SET of a
+   * certificate file, `tls-auth-clients`, `tls-protocols`): new connections get the new
+   * settings, established ones keep their session. Settings that cannot work (a missing CA
+   * for client certificates) are logged and the listeners stay as they were. The port is
+   * released by the runtime a moment after the old listener closes, so the new one is tried
+   * for up to a second; a failure then is logged and leaves the TLS port closed.
    */
   async #reloadTls(): Promise<void> {
     if (this.#tlsListeners.length === 0) return;
+    const problem = tlsListenerSettingsError(this.config.values);
+    if (problem !== null) {
+      log.error("TLS settings not applied, the TLS port keeps the previous ones: {error}", {
+        error: problem,
+      });
+      return;
+    }
     const port = this.config.values["tls-port"];
     for (const listener of this.#tlsListeners) listener.close();
     this.#tlsListeners = [];
     for (let attempt = 0;; attempt++) {
       try {
-        this.#tlsListeners = openTlsListeners(this.config.values, port);
+        this.#tlsListeners = await openTlsListeners(this.config.values, port);
         break;
       } catch (e) {
         if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 100 || this.#shuttingDown) {
@@ -432,7 +461,7 @@ export class Server implements ServerContext {
    * user has no password, a client not from 127.0.0.1 or ::1 gets Redis's -DENIED text and is
    * closed. True when it was.
    */
-  #refusedByProtectedMode(socket: Deno.TcpConn | Deno.TlsConn): boolean {
+  #refusedByProtectedMode(socket: Deno.Conn): boolean {
     const v = this.config.values;
     if (!v["protected-mode"] || !this.acl.default.nopass) return false;
     const peer = socket.remoteAddr as Deno.NetAddr;
@@ -449,7 +478,7 @@ export class Server implements ServerContext {
     return true;
   }
 
-  #accept(socket: Deno.TcpConn | Deno.TlsConn): void {
+  #accept(socket: Deno.Conn): void {
     if (this.clients.size >= this.config.values.maxclients) {
       this.stats.rejectedConnections++;
       socket.write(MAX_CLIENTS_ERROR).catch(() => {}).finally(() => {

@@ -1,7 +1,8 @@
 /**
  * TLS with certificates the test makes with openssl: redis-cli --tls and ioredis on `tls-port`,
- * followers (gocache and redis-server 7.0) over `tls-replication`, certificates reloaded by
- * CONFIG SET, and the settings that cannot work refused at start.
+ * client certificates (`tls-auth-clients yes|optional|no`), `tls-protocols`, followers
+ * (gocache and redis-server 7.0) over `tls-replication` presenting their certificates,
+ * settings reloaded by CONFIG SET, and the settings that cannot work refused at start.
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
@@ -11,19 +12,93 @@ import { freePort, startRedis } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { type Certificates, makeCertificates } from "../../bench/_tls.ts";
 
-/** `serve` flags for a TLS port with `certs`. */
-function tlsArgs(port: number, certs: Certificates): string[] {
-  return ["--tls-port", String(port), "--tls-cert-file", certs.cert, "--tls-key-file", certs.key];
+/**
+ * `serve` flags for a TLS port with `certs`, trusting their CA for client certificates, which
+ * are required as by default (Redis's `tls-auth-clients yes`) unless `auth` says otherwise.
+ */
+function tlsArgs(port: number, certs: Certificates, auth?: "no" | "optional"): string[] {
+  return [
+    "--tls-port",
+    String(port),
+    "--tls-cert-file",
+    certs.cert,
+    "--tls-key-file",
+    certs.key,
+    "--tls-ca-cert-file",
+    certs.ca,
+    ...(auth === undefined ? [] : ["--tls-auth-clients", auth]),
+  ];
 }
 
-/** Runs redis-cli over TLS against `port`, trusting `ca`; returns its output. */
-async function cliTls(port: number, ca: string, ...args: string[]): Promise<string> {
+/** How redis-cli connects: the CA it trusts, and the certificate it presents, if any. */
+interface CliTls {
+  ca: string;
+  client?: Certificates;
+}
+
+/** Runs redis-cli over TLS against `port`; returns its output. */
+async function cliTls(port: number, how: CliTls, ...args: string[]): Promise<string> {
+  const cert = how.client === undefined ? [] : ["--cert", how.client.cert, "--key", how.client.key];
   const out = await new Deno.Command("redis-cli", {
-    args: ["--tls", "--cacert", ca, "-p", String(port), ...args],
+    args: ["--tls", "--cacert", how.ca, ...cert, "-p", String(port), ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
   return new TextDecoder().decode(out.stdout).trim() + new TextDecoder().decode(out.stderr).trim();
+}
+
+/**
+ * Whether openssl s_client completes a handshake with `port` using only `protocol`, and gets
+ * PONG to a PING; the client presents `client`'s certificate.
+ */
+async function handshakeWith(
+  port: number,
+  protocol: "-tls1_2" | "-tls1_3",
+  client: Certificates,
+): Promise<boolean> {
+  const child = new Deno.Command("openssl", {
+    args: [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${port}`,
+      protocol,
+      "-CAfile",
+      client.ca,
+      "-cert",
+      client.cert,
+      "-key",
+      client.key,
+      "-quiet",
+      "-no_ign_eof",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("PING\r\n"));
+  const reader = child.stdout.getReader();
+  let text = "";
+  const deadline = setTimeout(() => child.kill(), 5000);
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+  } finally {
+    clearTimeout(deadline);
+    await writer.close().catch(() => {});
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    try {
+      child.kill();
+    } catch {
+      // Already exited.
+    }
+    await child.status;
+  }
+  return text.startsWith("+PONG");
 }
 
 Deno.test("redis-cli --tls and ioredis with tls talk to tls-port; the plain port still works", async () => {
@@ -32,14 +107,19 @@ Deno.test("redis-cli --tls and ioredis with tls talk to tls-port; the plain port
     const certs = makeCertificates(dir, "one");
     const tlsPort = freePort();
     await using server = await startServer({ args: tlsArgs(tlsPort, certs) });
-    assert.equal(await cliTls(tlsPort, certs.ca, "PING"), "PONG");
-    assert.equal(await cliTls(tlsPort, certs.ca, "SET", "over", "tls"), "OK");
+    const withCert = { ca: certs.ca, client: certs };
+    assert.equal(await cliTls(tlsPort, withCert, "PING"), "PONG");
+    assert.equal(await cliTls(tlsPort, withCert, "SET", "over", "tls"), "OK");
     await using plainConn = await RespConn.connect(server.port);
     assert.equal(plain(await plainConn.call("GET", "over")), "tls");
     const client = new Redis({
       port: tlsPort,
       host: "127.0.0.1",
-      tls: { ca: Deno.readTextFileSync(certs.ca) },
+      tls: {
+        ca: Deno.readTextFileSync(certs.ca),
+        cert: Deno.readTextFileSync(certs.cert),
+        key: Deno.readTextFileSync(certs.key),
+      },
       lazyConnect: true,
       maxRetriesPerRequest: 0,
     });
@@ -53,7 +133,7 @@ Deno.test("redis-cli --tls and ioredis with tls talk to tls-port; the plain port
     assert.equal(plain(await plainConn.call("GET", "from-ioredis")), "yes");
     // A client that does not trust the CA is refused by its own handshake.
     const other = makeCertificates(dir, "other");
-    assert.doesNotMatch(await cliTls(tlsPort, other.ca, "PING"), /^PONG$/);
+    assert.doesNotMatch(await cliTls(tlsPort, { ca: other.ca, client: certs }, "PING"), /^PONG$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -66,7 +146,16 @@ Deno.test("followers over TLS: a gocache follower and a redis-server 7.0 followe
     const tlsPort = freePort();
     await using leader = await startServer({ args: tlsArgs(tlsPort, certs) });
     await using follower = await startServer({
-      args: ["--tls-replication", "yes", "--tls-ca-cert-file", certs.ca],
+      args: [
+        "--tls-replication",
+        "yes",
+        "--tls-ca-cert-file",
+        certs.ca,
+        "--tls-cert-file",
+        certs.cert,
+        "--tls-key-file",
+        certs.key,
+      ],
     });
     await using toLeader = await RespConn.connect(leader.port);
     await toLeader.call("SET", "k", "v1");
@@ -103,14 +192,81 @@ Deno.test("followers over TLS: a gocache follower and a redis-server 7.0 followe
   }
 });
 
+Deno.test("tls-auth-clients: yes needs a certificate from the CA, optional checks one if sent, no takes any", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-auth-" });
+  try {
+    const certs = makeCertificates(dir, "auth");
+    const stranger = makeCertificates(dir, "stranger");
+    const tlsPort = freePort();
+    await using server = await startServer({ args: tlsArgs(tlsPort, certs) });
+    const ping = (client?: Certificates) => cliTls(tlsPort, { ca: certs.ca, client }, "PING");
+    assert.equal(await ping(certs), "PONG");
+    assert.doesNotMatch(await ping(), /^PONG$/);
+    assert.doesNotMatch(await ping(stranger), /^PONG$/);
+    // A client refused at the handshake is no client: nothing in CLIENT LIST but the admin.
+    await using admin = await RespConn.connect(server.port);
+    assert.deepEqual(plain(await admin.call("CONFIG", "GET", "tls-auth-clients")), [
+      "tls-auth-clients",
+      "yes",
+    ]);
+    assert.equal(plain(await admin.call("CONFIG", "SET", "tls-auth-clients", "optional")), "OK");
+    await waitFor(async () => (await ping()) === "PONG", {
+      what: "optional to admit a client without a certificate",
+    });
+    assert.equal(await ping(certs), "PONG");
+    assert.doesNotMatch(await ping(stranger), /^PONG$/);
+    assert.equal(plain(await admin.call("CONFIG", "SET", "tls-auth-clients", "no")), "OK");
+    await waitFor(async () => (await ping(stranger)) === "PONG", {
+      what: "no to admit a client whatever its certificate",
+    });
+    assert.equal(await ping(), "PONG");
+    const clients = plain(await admin.call("CLIENT", "LIST")) as string;
+    assert.equal(clients.trim().split("\n").length, 1, clients);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tls-protocols limits the versions a handshake may use, also after CONFIG SET", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-proto-" });
+  try {
+    const certs = makeCertificates(dir, "proto");
+    const tlsPort = freePort();
+    await using server = await startServer({
+      args: [...tlsArgs(tlsPort, certs), "--tls-protocols", "TLSv1.3"],
+    });
+    assert.equal(await handshakeWith(tlsPort, "-tls1_3", certs), true);
+    assert.equal(await handshakeWith(tlsPort, "-tls1_2", certs), false);
+    await using admin = await RespConn.connect(server.port);
+    assert.equal(plain(await admin.call("CONFIG", "SET", "tls-protocols", "tlsv1.2")), "OK");
+    await waitFor(async () => await handshakeWith(tlsPort, "-tls1_2", certs), {
+      what: "TLSv1.2 to be accepted",
+    });
+    assert.equal(await handshakeWith(tlsPort, "-tls1_3", certs), false);
+    assert.equal(plain(await admin.call("CONFIG", "SET", "tls-protocols", "")), "OK");
+    await waitFor(async () => await handshakeWith(tlsPort, "-tls1_3", certs), {
+      what: "both versions again",
+    });
+    assert.equal(await handshakeWith(tlsPort, "-tls1_2", certs), true);
+    const refused = await admin.call("CONFIG", "SET", "tls-protocols", "TLSv1");
+    assert.match(String(plain(refused)), /^-ERR CONFIG SET failed .*TLSv1 is not supported/);
+    assert.deepEqual(plain(await admin.call("CONFIG", "GET", "tls-protocols")), [
+      "tls-protocols",
+      "",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("CONFIG SET of the certificate files reloads them for new connections", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gocache-tls-reload-" });
   try {
     const first = makeCertificates(dir, "first");
     const second = makeCertificates(dir, "second");
     const tlsPort = freePort();
-    await using server = await startServer({ args: tlsArgs(tlsPort, first) });
-    assert.equal(await cliTls(tlsPort, first.ca, "PING"), "PONG");
+    await using server = await startServer({ args: tlsArgs(tlsPort, first, "no") });
+    assert.equal(await cliTls(tlsPort, { ca: first.ca }, "PING"), "PONG");
     await using admin = await RespConn.connect(server.port);
     assert.equal(
       plain(
@@ -125,10 +281,10 @@ Deno.test("CONFIG SET of the certificate files reloads them for new connections"
       ),
       "OK",
     );
-    await waitFor(async () => (await cliTls(tlsPort, second.ca, "PING")) === "PONG", {
+    await waitFor(async () => (await cliTls(tlsPort, { ca: second.ca }, "PING")) === "PONG", {
       what: "the new certificate to be served",
     });
-    assert.doesNotMatch(await cliTls(tlsPort, first.ca, "PING"), /^PONG$/);
+    assert.doesNotMatch(await cliTls(tlsPort, { ca: first.ca }, "PING"), /^PONG$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -140,8 +296,20 @@ Deno.test("TLS settings that cannot work stop the start with the reason", async 
     const certs = makeCertificates(dir, "bad");
     for (
       const [args, reason] of [
-        [[...tlsArgs(freePort(), certs), "--tls-auth-clients", "yes"], /tls-auth-clients yes/],
+        [
+          [
+            "--tls-port",
+            String(freePort()),
+            "--tls-cert-file",
+            certs.cert,
+            "--tls-key-file",
+            certs.key,
+          ],
+          /tls-auth-clients yes needs tls-ca-cert-file/,
+        ],
         [["--tls-port", String(freePort())], /needs tls-cert-file and tls-key-file/],
+        [[...tlsArgs(freePort(), certs), "--tls-protocols", "TLSv1.1"], /TLSv1.1 is not supported/],
+        [[...tlsArgs(freePort(), certs), "--tls-protocols", "SSLv3"], /Invalid tls-protocols/],
       ] as const
     ) {
       await assert.rejects(
