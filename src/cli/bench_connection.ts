@@ -48,11 +48,11 @@ export class BenchConnection {
   readonly address: string;
   /** Counts this connection's replies (a fresh one after AUTH and SELECT). */
   counter = new ReplyCounter();
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #buffer = new Uint8Array(READ_SIZE);
   #closed = false;
 
-  private constructor(conn: Deno.TcpConn, address: string) {
+  private constructor(conn: Deno.Conn, address: string) {
     this.#conn = conn;
     this.address = address;
   }
@@ -63,7 +63,7 @@ export class BenchConnection {
    */
   static async open(endpoint: Endpoint, timeoutMs: number): Promise<BenchConnection> {
     const address = `${endpoint.host}:${endpoint.port}`;
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
     try {
       conn = await connectWithin(endpoint.host, endpoint.port, timeoutMs);
     } catch (e) {

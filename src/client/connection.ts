@@ -85,7 +85,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export class RespConnection {
   /** The `host:port` it is connected to, for messages. */
   readonly address: string;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #decoder = new ReplyDecoder();
   readonly #timeoutMs: number;
   readonly #onFrame: ((frame: RespValue) => boolean) | undefined;
@@ -106,7 +106,7 @@ export class RespConnection {
   readonly #readLoop: Promise<void>;
   #writeLoop: Promise<void> = Promise.resolve();
 
-  private constructor(conn: Deno.TcpConn, address: string, options: ConnectionOptions) {
+  private constructor(conn: Deno.Conn, address: string, options: ConnectionOptions) {
     this.#conn = conn;
     this.address = address;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

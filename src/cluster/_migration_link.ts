@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { connectWithin } from "../util/connect.ts";
+import { type ConnectTls, connectWithin } from "../util/connect.ts";
 import { ReplyDecoder, type RespValue } from "../resp/reply_decoder.ts";
 import { encodeCommandInto } from "../resp/encoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
@@ -26,7 +26,7 @@ export interface LinkEvents {
 
 /** The connection; see the module comment. */
 export class MigrationLink {
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #events: LinkEvents;
   #out = new ByteBuffer(256 * 1024);
   #spare = new ByteBuffer(256 * 1024);
@@ -37,19 +37,20 @@ export class MigrationLink {
   /** Bytes queued since the link opened. */
   bytesQueued = 0;
 
-  private constructor(conn: Deno.TcpConn, events: LinkEvents) {
+  private constructor(conn: Deno.Conn, events: LinkEvents) {
     this.#conn = conn;
     this.#events = events;
   }
 
-  /** Connects to `host`:`port` within `timeoutMs` and starts reading. */
+  /** Connects to `host`:`port` within `timeoutMs` (over TLS with `tls`) and starts reading. */
   static async open(
     host: string,
     port: number,
     timeoutMs: number,
     events: LinkEvents,
+    tls?: ConnectTls,
   ): Promise<MigrationLink> {
-    const conn = await connectWithin(host, port, timeoutMs);
+    const conn = await connectWithin(host, port, timeoutMs, tls);
     const link = new MigrationLink(conn, events);
     void link.#readLoop();
     return link;

@@ -6,7 +6,9 @@
  * links, timing and persistence.
  */
 import { firstBindAddress } from "../server/bind.ts";
+import { connectTlsPeer, openTlsListener, setNoDelay, type TlsListener } from "../server/tls.ts";
 import type { ServerContext } from "../commands/context.ts";
+import type { ClientState } from "../server/client.ts";
 import { logger } from "../util/logger.ts";
 import {
   type BusHeader,
@@ -49,7 +51,7 @@ export class Cluster {
   /** nodes.conf's writer. */
   readonly #conf: NodesConfFile;
   readonly host: ClusterHost;
-  #listener: Deno.TcpListener | null = null;
+  #listener: Deno.TcpListener | TlsListener | null = null;
   readonly #links = new Set<BusLink>();
   #lastCron = 0;
   #started = false;
@@ -111,7 +113,7 @@ export class Cluster {
     if (group !== null && loaded !== null) {
       const master = state.myself.master;
       values.replicaof = state.myself.isReplica && master !== null && master.ip !== ""
-        ? { host: master.ip, port: master.port }
+        ? { host: master.ip, port: cluster.replicationPort(master) }
         : null;
     }
     cluster.saveConfig();
@@ -151,16 +153,29 @@ export class Cluster {
     return this.group !== null ? !node.inHandshake : node.isMaster;
   }
 
-  /** Starts the bus listener and the cron; `port` is the client port actually bound. */
-  start(port: number): void {
+  /**
+   * Starts the bus listener and the cron; `port` is the client port actually bound. With
+   * `tls-cluster` the bus speaks TLS and, as Redis's deriveAnnouncedPorts, the node announces
+   * its TLS port as its port (the plain one as `pport`), the bus port defaulting to the TLS
+   * port + 10000.
+   */
+  async start(port: number): Promise<void> {
     const values = this.#values;
-    this.busPort = values["cluster-port"] || port + 10000;
+    const tlsCluster = values["tls-cluster"];
+    const clientPort = tlsCluster ? values["tls-port"] : port;
+    this.busPort = values["cluster-port"] || clientPort + 10000;
     this.#startedAt = Date.now();
     const myself = this.state.myself;
-    this.#announce(port);
+    this.#announce(clientPort, tlsCluster ? port : 0);
     const host = firstBindAddress(values.bind);
-    this.#listener = Deno.listen({ hostname: host, port: this.busPort });
-    log.info("Cluster bus listening on {host}:{port}", { host, port: this.busPort });
+    this.#listener = tlsCluster
+      ? await openTlsListener(values, host, this.busPort)
+      : Deno.listen({ hostname: host, port: this.busPort });
+    log.info("Cluster bus listening on {host}:{port}", {
+      host,
+      port: this.busPort,
+      tls: tlsCluster,
+    });
     void this.#acceptLoop(this.#listener);
     if (this.group !== null && !this.#loaded) this.group.claimFirstRole(this);
     if (myself.isReplica && myself.master !== null && myself.master.ip !== "") {
@@ -169,10 +184,11 @@ export class Cluster {
     this.#started = true;
   }
 
-  #announce(port: number): void {
+  #announce(port: number, plainPort: number): void {
     const values = this.#values;
     const myself = this.state.myself;
     myself.port = values["cluster-announce-port"] || port;
+    myself.pport = plainPort;
     myself.cport = values["cluster-announce-bus-port"] || this.busPort;
     myself.hostname = values["cluster-announce-hostname"];
     if (values["cluster-announce-ip"] !== "") myself.ip = values["cluster-announce-ip"];
@@ -237,15 +253,15 @@ export class Cluster {
     }`;
   }
 
-  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+  async #acceptLoop(listener: Deno.TcpListener | TlsListener): Promise<void> {
     while (!this.#closing) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch {
         return;
       }
-      conn.setNoDelay(true);
+      setNoDelay(conn);
       const link = this.#newLink(true, null);
       void link.run(conn);
     }
@@ -299,13 +315,16 @@ export class Cluster {
     if (node.pingSent === 0) node.pingSent = Date.now();
     const meet = (node.flags & NodeFlag.MEET) !== 0;
     const timer = setTimeout(() => link.close("connect timeout"), Math.max(this.nodeTimeout, 1000));
-    Deno.connect({ hostname: node.ip, port: node.cport }).then((conn) => {
+    const connecting: Promise<Deno.Conn> = this.#values["tls-cluster"]
+      ? connectTlsPeer(this.#values, node.ip, node.cport)
+      : Deno.connect({ hostname: node.ip, port: node.cport });
+    connecting.then((conn) => {
       clearTimeout(timer);
       if (link.closed) {
         conn.close();
         return;
       }
-      conn.setNoDelay(true);
+      setNoDelay(conn);
       const pingSent = node.pingSent;
       this.sendPing(link, meet ? MessageType.MEET : MessageType.PING);
       if (pingSent !== 0) node.pingSent = pingSent;
@@ -331,7 +350,7 @@ export class Cluster {
       slots: master.slots,
       replicaOf: myself.isReplica && myself.master !== null ? myself.master.id : null,
       ip: this.#values["cluster-announce-ip"],
-      pport: 0,
+      pport: myself.pport,
       cport: myself.cport,
       flags: myself.flags & 0xffff,
       state: this.state.ok ? 0 : 1,
@@ -453,6 +472,28 @@ export class Cluster {
     this.send(link, encodeHeaderOnly(this.header(type)), type);
   }
 
+  /**
+   * The port a replica follows `master` on: its announced port, which is its TLS port under
+   * `tls-cluster`, unless `tls-replication` is off and the master announced a plain one.
+   */
+  replicationPort(master: ClusterNode): number {
+    const values = this.#values;
+    return values["tls-cluster"] && !values["tls-replication"] && master.pport !== 0
+      ? master.pport
+      : master.port;
+  }
+
+  /**
+   * The port `client` is told for `node` (redirections, CLUSTER NODES/SLOTS): with
+   * `tls-cluster`, a client on the plain port gets the node's plain port, as Redis 7.0's
+   * use_pport (its TLS port otherwise).
+   */
+  clientPortOf(node: ClusterNode, client: ClientState | undefined): number {
+    return this.#values["tls-cluster"] && client !== undefined && !client.tls && node.pport !== 0
+      ? node.pport
+      : node.port;
+  }
+
   /** CLUSTER MEET: starts a handshake with the node at ip:port (bus port cport). */
   meet(ip: string, port: number, cport: number): void {
     const state = this.state;
@@ -487,8 +528,9 @@ export class Cluster {
   /** Replicates from `master` unless the link already goes to its address. */
   #follow(master: ClusterNode): void {
     const link = this.host.ctx.replication.follower;
-    if (link !== null && link.host === master.ip && link.port === master.port) return;
-    this.host.ctx.replication.follow(master.ip, master.port);
+    const port = this.replicationPort(master);
+    if (link !== null && link.host === master.ip && link.port === port) return;
+    this.host.ctx.replication.follow(master.ip, port);
   }
 
   /**

@@ -86,7 +86,7 @@ export function clusterCron(cluster: Cluster, iteration: number): void {
     myself.isReplica && myself.master !== null && !myself.master.noAddress &&
     cluster.host.ctx.replication.follower === null
   ) {
-    cluster.host.ctx.replication.follow(myself.master.ip, myself.master.port);
+    cluster.host.ctx.replication.follow(myself.master.ip, cluster.replicationPort(myself.master));
   }
   if (cluster.group !== null) {
     if (iteration % 10 === 0) cluster.group.cron(cluster, now);

@@ -52,6 +52,7 @@ export function handleMessage(cluster: Cluster, link: BusLink, message: BusMessa
       const node = new ClusterNode(randomNodeId(), NodeFlag.HANDSHAKE, now);
       node.ip = peerIp(link, h.ip);
       node.port = h.port;
+      node.pport = h.pport;
       node.cport = h.cport;
       state.add(node);
     }
@@ -124,11 +125,12 @@ function pingExchange(
     if (node.inHandshake) {
       if (sender !== undefined) {
         // Already known under its real id: this handshake was redundant.
-        updateAddress(cluster, sender, link, h.ip, h.port, h.cport);
+        updateAddress(cluster, sender, link, h.ip, h.port, h.pport, h.cport);
         state.remove(node);
         return;
       }
       state.rename(node, h.sender);
+      node.pport = h.pport;
       node.flags = (node.flags & ~NodeFlag.HANDSHAKE) |
         (h.flags & (NodeFlag.MASTER | NodeFlag.SLAVE));
       log.info("Handshake with node {id} completed ({ip}:{port})", {
@@ -153,7 +155,7 @@ function pingExchange(
     }
   }
   if (sender !== undefined && h.type === MessageType.PING && !sender.inHandshake) {
-    updateAddress(cluster, sender, link, h.ip, h.port, h.cport);
+    updateAddress(cluster, sender, link, h.ip, h.port, h.pport, h.cport);
   }
   if (!link.inbound && link.node !== null && h.type === MessageType.PONG) {
     const node = link.node;
@@ -216,13 +218,17 @@ function updateAddress(
   link: BusLink,
   announced: string,
   port: number,
+  pport: number,
   cport: number,
 ): void {
   if (node.isMyself || link === node.link) return;
   const ip = peerIp(link, announced);
-  if (node.ip === ip && node.port === port && node.cport === cport) return;
+  if (node.ip === ip && node.port === port && node.pport === pport && node.cport === cport) {
+    return;
+  }
   node.ip = ip;
   node.port = port;
+  node.pport = pport;
   node.cport = cport;
   node.link?.close();
   node.link = null;

@@ -10,9 +10,13 @@ import { CLUSTER_SLOTS } from "./key_slot.ts";
 import { ClusterNode, isNodeId, NodeFlag } from "./node.ts";
 import { ClusterState } from "./state.ts";
 
-/** One node's line (without the newline), as CLUSTER NODES prints it. */
-export function describeNode(state: ClusterState, node: ClusterNode): string {
-  const address = `${node.ip}:${node.port}@${node.cport}` +
+/**
+ * One node's line (without the newline), as CLUSTER NODES prints it; `usePport` shows the
+ * plain port of a `tls-cluster` node (to a client of the plain port, as Redis 7.0).
+ */
+export function describeNode(state: ClusterState, node: ClusterNode, usePport = false): string {
+  const port = usePport && node.pport !== 0 ? node.pport : node.port;
+  const address = `${node.ip}:${port}@${node.cport}` +
     (node.hostname !== "" ? `,${node.hostname}` : "");
   const master = node.master !== null ? node.master.id : "-";
   const linked = node.isMyself || node.link !== null ? "connected" : "disconnected";
@@ -41,12 +45,19 @@ export function describeNode(state: ClusterState, node: ClusterNode): string {
   return parts.join(" ");
 }
 
-/** Every node's line, newline-terminated (CLUSTER NODES; handshake nodes too unless filtered). */
-export function describeNodes(state: ClusterState, skipHandshake = false): string {
+/**
+ * Every node's line, newline-terminated (CLUSTER NODES; handshake nodes too unless filtered;
+ * `usePport` as {@link describeNode}).
+ */
+export function describeNodes(
+  state: ClusterState,
+  skipHandshake = false,
+  usePport = false,
+): string {
   let text = "";
   for (const node of state.nodes.values()) {
     if (skipHandshake && node.inHandshake) continue;
-    text += describeNode(state, node) + "\n";
+    text += describeNode(state, node, usePport) + "\n";
   }
   return text;
 }

@@ -126,7 +126,7 @@ export function clusterRefusal(
     for (const key of keys) if (!db.has(toBinaryString(key), at)) missing++;
     if (migrating && missing > 0) {
       if (missing < keys.length) return TRYAGAIN;
-      return redirect(cluster, "ASK", slot, state.migratingTo[slot] as ClusterNode);
+      return redirect(cluster, "ASK", slot, state.migratingTo[slot] as ClusterNode, client);
     }
     if (importing && (client.asking || cmd.name === "restore-asking")) {
       const multipleKeys = keys.some((k) => !bytesEqual(k, keys[0]));
@@ -139,7 +139,7 @@ export function clusterRefusal(
     (client.clusterReadonly || cmd.def.group === "pubsub") && !write && myself.isReplica &&
     myself.master === owner
   ) return null;
-  return redirect(cluster, "MOVED", slot, owner);
+  return redirect(cluster, "MOVED", slot, owner, client);
 }
 
 /** Every key of a command, or of a transaction's queued commands. */
@@ -166,6 +166,14 @@ function keysOf(
   return keys;
 }
 
-function redirect(cluster: Cluster, kind: "MOVED" | "ASK", slot: number, node: ClusterNode) {
-  return new ErrorReply(`${kind} ${slot} ${endpointOf(cluster, node)}:${node.port}`);
+function redirect(
+  cluster: Cluster,
+  kind: "MOVED" | "ASK",
+  slot: number,
+  node: ClusterNode,
+  client: ClientState,
+) {
+  return new ErrorReply(
+    `${kind} ${slot} ${endpointOf(cluster, node)}:${cluster.clientPortOf(node, client)}`,
+  );
 }

@@ -34,6 +34,7 @@
  *
  * @module
  */
+import { clusterPeerTls } from "../server/tls.ts";
 import { RespError, type RespValue } from "../resp/reply_decoder.ts";
 import type { PropagatedArg, PropagationTap } from "../propagation/propagator.ts";
 import type { Command } from "../commands/registry.ts";
@@ -338,10 +339,16 @@ export class SlotMigration {
         id: this.target.id,
       });
       this.#link = await this.#until(
-        MigrationLink.open(this.target.ip, this.target.port, this.#timeoutMs(), {
-          reply: (value) => this.#reply(value),
-          closed: (error) => this.#fail(`target connection: ${error}`),
-        }),
+        MigrationLink.open(
+          this.target.ip,
+          this.target.port,
+          this.#timeoutMs(),
+          {
+            reply: (value) => this.#reply(value),
+            closed: (error) => this.#fail(`target connection: ${error}`),
+          },
+          clusterPeerTls(this.#ctx.config.values),
+        ),
       );
       const values = this.#ctx.config.values;
       if (values.masterauth !== "") {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { clusterPeerTls } from "../server/tls.ts";
 import { ErrorReply, OK, type Reply, SimpleString } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { Database, KeyWatcher } from "../store/database.ts";
@@ -246,7 +247,13 @@ async function transfer(
   for (let mayRetry = true;; mayRetry = false) {
     let link: MigrateLink;
     try {
-      link = await links.open(request.name, request.host, request.port, request.timeoutMs);
+      link = await links.open(
+        request.name,
+        request.host,
+        request.port,
+        request.timeoutMs,
+        clusterPeerTls(ctx.config.values),
+      );
     } catch (e) {
       if (!(e instanceof MigrateIoError)) throw e;
       if (e.stage === "connect") return CONNECT_ERROR;

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { connectSocket, type ConnectTls } from "../util/connect.ts";
 import { toBinaryString } from "../util/bytes.ts";
 
 const CACHE_ITEMS = 64;
@@ -67,7 +68,7 @@ function failsOnWrite(e: unknown): boolean {
 export class MigrateLink {
   /** The database the connection has selected on the target, or -1 when unknown. */
   lastDb = -1n;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #forget: (link: MigrateLink) => void;
   #buf = new Uint8Array(4096);
   #start = 0;
@@ -76,7 +77,7 @@ export class MigrateLink {
   #idle: ReturnType<typeof setTimeout> | undefined;
 
   /** Wraps a connected socket; `forget` drops the link from its cache when it closes. */
-  constructor(conn: Deno.TcpConn, forget: (link: MigrateLink) => void) {
+  constructor(conn: Deno.Conn, forget: (link: MigrateLink) => void) {
     this.#conn = conn;
     this.#forget = forget;
   }
@@ -190,9 +191,16 @@ export class MigrateLinks {
 
   /**
    * The cached link named `name`, or a new connection to `host`:`port` made within `timeoutMs`
-   * (MigrateIoError when it fails). The link is acquired: release it when done.
+   * (MigrateIoError when it fails), over TLS with `tls`. The link is acquired: release it when
+   * done.
    */
-  async open(name: string, host: string, port: number, timeoutMs: number): Promise<MigrateLink> {
+  async open(
+    name: string,
+    host: string,
+    port: number,
+    timeoutMs: number,
+    tls?: ConnectTls,
+  ): Promise<MigrateLink> {
     const cached = this.#links.get(name);
     if (cached !== undefined) {
       cached.acquire();
@@ -203,8 +211,7 @@ export class MigrateLinks {
       const names = [...this.#links.keys()];
       this.#links.get(names[Math.floor(Math.random() * names.length)])?.close();
     }
-    const conn = await MigrateLinks.#connect(host, port, timeoutMs);
-    conn.setNoDelay(true);
+    const conn = await MigrateLinks.#connect(host, port, timeoutMs, tls);
     const link = new MigrateLink(conn, (gone) => {
       if (this.#links.get(name) === gone) this.#links.delete(name);
     });
@@ -213,17 +220,26 @@ export class MigrateLinks {
     return link;
   }
 
-  static async #connect(host: string, port: number, timeoutMs: number): Promise<Deno.TcpConn> {
+  static async #connect(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    tls: ConnectTls | undefined,
+  ): Promise<Deno.Conn> {
     // Redis cannot resolve a negative port; its connect to port 0 is refused, seen on write.
     if (port < 0) throw new MigrateIoError("connect", false, `Invalid port ${port}`);
     if (port === 0) throw new MigrateIoError("write", false, "Connection refused (port 0)");
-    let connecting: Promise<Deno.TcpConn>;
+    let connecting: Promise<Deno.Conn>;
     try {
-      connecting = Deno.connect({ hostname: host, port });
+      connecting = connectSocket(host, port, tls).then(async (conn) => {
+        if (tls === undefined) (conn as Deno.TcpConn).setNoDelay(true);
+        else await (conn as Deno.TlsConn).handshake();
+        return conn;
+      });
     } catch (e) {
       throw new MigrateIoError("connect", false, e instanceof Error ? e.message : String(e));
     }
-    let result: Deno.TcpConn | typeof TIMED_OUT;
+    let result: Deno.Conn | typeof TIMED_OUT;
     try {
       result = await within(connecting, timeoutMs);
     } catch (e) {

@@ -18,6 +18,7 @@ import {
   replicate,
   reset,
   setConfigEpoch,
+  usePport,
 } from "./cluster_nodes.ts";
 import { nodeArg, slotArg, subcommandSyntaxError } from "./_cluster_args.ts";
 import { OK, type Reply, VerbatimReply } from "../resp/reply.ts";
@@ -292,7 +293,8 @@ export const clusterCommands: readonly CommandDef[] = [
         stale,
         "Get Cluster config for the node",
         "O(N) where N is the total number of Cluster nodes",
-        (ctx) => new VerbatimReply(describeNodes(clusterOf(ctx).state)),
+        (ctx, client) =>
+          new VerbatimReply(describeNodes(clusterOf(ctx).state, false, usePport(ctx, client))),
       ),
       sub(
         "set-config-epoch",

@@ -2,7 +2,7 @@
  * CLUSTER subcommands about membership and epochs: MEET, FORGET, REPLICATE, REPLICAS/SLAVES,
  * RESET, SET-CONFIG-EPOCH and BUMPEPOCH, with Redis 7.0's checks in Redis's order.
  */
-import { describeNodes } from "../cluster/nodes_conf.ts";
+import { describeNode } from "../cluster/nodes_conf.ts";
 import { OK, type Reply, SimpleString, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { fromUtf8, toBinaryString } from "../util/bytes.ts";
@@ -99,15 +99,21 @@ export function replicate(ctx: ServerContext, _client: ClientState, argv: Uint8A
   return OK;
 }
 
-export function replicas(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {
+export function replicas(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const cluster = clusterOf(ctx);
   const node = nodeArg(cluster, argv[2]);
   if (node.isReplica) throw new CommandError("ERR The specified node is not a master");
   return node.replicas.map((r) =>
-    new VerbatimReply(
-      describeNodes(cluster.state).split("\n").find((l) => l.startsWith(r.id)) ?? "",
-    )
+    new VerbatimReply(describeNode(cluster.state, r, usePport(ctx, client)))
   );
+}
+
+/**
+ * Whether CLUSTER NODES/REPLICAS show `client` the nodes' plain ports: under `tls-cluster`,
+ * to a client of the plain port (Redis 7.0's use_pport).
+ */
+export function usePport(ctx: ServerContext, client: ClientState): boolean {
+  return ctx.config.values["tls-cluster"] && !client.tls;
 }
 
 export function reset(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): Reply {

@@ -116,7 +116,12 @@ function slotsNode(cluster: Cluster, node: ClusterNode, client: ClientState): Re
   const ip = ipOf(node, client);
   if (type !== "ip" && ip !== "") meta.push("ip", ip);
   if (type !== "hostname" && node.hostname !== "") meta.push("hostname", node.hostname);
-  return [endpointOf(cluster, node, client), node.port, node.id, new MapReply(meta)];
+  return [
+    endpointOf(cluster, node, client),
+    cluster.clientPortOf(node, client),
+    node.id,
+    new MapReply(meta),
+  ];
 }
 
 function ctxType(cluster: Cluster): string {
@@ -141,7 +146,13 @@ export function slots(ctx: ServerContext, client: ClientState): Reply {
 }
 
 function shardNode(cluster: Cluster, node: ClusterNode, client: ClientState): Reply {
-  const flat: Reply[] = ["id", node.id, "port", node.port, "ip", ipOf(node, client)];
+  // Redis 7.0: with tls-cluster a node's port is its TLS port, and its plain one is pport.
+  const tlsCluster = cluster.host.ctx.config.values["tls-cluster"];
+  const plainPort = tlsCluster ? node.pport : node.port;
+  const flat: Reply[] = ["id", node.id];
+  if (plainPort !== 0) flat.push("port", plainPort);
+  if (tlsCluster) flat.push("tls-port", node.port);
+  flat.push("ip", ipOf(node, client));
   flat.push("endpoint", endpointOf(cluster, node, client));
   if (node.hostname !== "") flat.push("hostname", node.hostname);
   const offset = node.isMyself ? cluster.host.ctx.replication.leader.offset : node.replOffset;

@@ -159,6 +159,11 @@ export class ClientState {
    * yet (cluster/slot_import.ts); null on every other connection.
    */
   importSlots: Uint8Array | null = null;
+  /**
+   * Whether the client connected to the TLS port. With `tls-cluster`, cluster replies and
+   * redirections give a client on the plain port the nodes' plain ports (Redis 7.0).
+   */
+  tls = false;
 
   /** Creates the state for a newly accepted connection. */
   constructor(id: number, addr: string, laddr: string, authenticated: boolean) {

@@ -336,10 +336,10 @@ export class Server implements ServerContext {
     });
     this.#startCron();
     this.replication.start();
-    this.cluster?.start(this.#identity.port);
+    await this.cluster?.start(this.#identity.port);
     this.group?.start(this.#identity.port);
     for (const listener of this.#listeners) this.#acceptLoop(listener);
-    for (const listener of this.#tlsListeners) this.#acceptLoop(listener);
+    for (const listener of this.#tlsListeners) this.#acceptLoop(listener, true);
     if (this.#tlsListeners.length > 0) {
       log.info("Listening with TLS on {host}:{port}", {
         host: bind,
@@ -399,7 +399,7 @@ export class Server implements ServerContext {
     this.#resolveStopped();
   }
 
-  async #acceptLoop(listener: Deno.TcpListener | TlsListener): Promise<void> {
+  async #acceptLoop(listener: Deno.TcpListener | TlsListener, tls = false): Promise<void> {
     while (!this.#shuttingDown) {
       let socket: Deno.Conn;
       try {
@@ -414,7 +414,7 @@ export class Server implements ServerContext {
         socket.close();
         return;
       }
-      this.#accept(socket);
+      this.#accept(socket, tls);
     }
   }
 
@@ -453,7 +453,7 @@ export class Server implements ServerContext {
       }
     }
     log.info("TLS certificate reloaded on port {port}", { port });
-    for (const listener of this.#tlsListeners) this.#acceptLoop(listener);
+    for (const listener of this.#tlsListeners) this.#acceptLoop(listener, true);
   }
 
   /**
@@ -478,7 +478,7 @@ export class Server implements ServerContext {
     return true;
   }
 
-  #accept(socket: Deno.Conn): void {
+  #accept(socket: Deno.Conn, tls: boolean): void {
     if (this.clients.size >= this.config.values.maxclients) {
       this.stats.rejectedConnections++;
       socket.write(MAX_CLIENTS_ERROR).catch(() => {}).finally(() => {
@@ -503,6 +503,7 @@ export class Server implements ServerContext {
       this.acl.defaultAuthenticates,
     );
     state.user = this.acl.default;
+    state.tls = tls;
     const conn = new Connection(socket, state, this);
     this.clients.add(conn);
     pubsubHub(this).attach(conn);

@@ -20,6 +20,7 @@ import type { ConfigValues } from "../config/schema.ts";
 import { tlsProtocolRange } from "../config/tls_protocols.ts";
 import { bindAddresses } from "./bind.ts";
 import { TlsSocketConn } from "./tls_socket.ts";
+import { connectSocket, type ConnectTls } from "../util/connect.ts";
 
 /** True when some listener or link uses TLS, so the TLS settings must be usable. */
 function tlsInUse(values: ConfigValues): boolean {
@@ -181,6 +182,17 @@ function hasPeerCertificate(socket: tls.TLSSocket): boolean {
   return cert !== undefined && cert !== null && Object.keys(cert).length > 0;
 }
 
+/** Opens one TLS listener on `hostname:port` (the cluster bus's), with the settings as they are now. */
+export function openTlsListener(
+  values: ConfigValues,
+  hostname: string,
+  port: number,
+): Promise<TlsListener> {
+  return needsNodeTls(values)
+    ? NodeTlsListener.open(values, hostname, port)
+    : Promise.resolve(denoTlsListener(values, hostname, port));
+}
+
 /**
  * Opens a TLS listener on `port` at every `bind` address (optional ones may fail), with the
  * certificate files as they are now. Throws when a required address or the files fail.
@@ -189,11 +201,7 @@ export async function openTlsListeners(values: ConfigValues, port: number): Prom
   const listeners: TlsListener[] = [];
   for (const address of bindAddresses(values.bind)) {
     try {
-      listeners.push(
-        needsNodeTls(values)
-          ? await NodeTlsListener.open(values, address.hostname, port)
-          : denoTlsListener(values, address.hostname, port),
-      );
+      listeners.push(await openTlsListener(values, address.hostname, port));
     } catch (e) {
       if (address.optional) continue;
       for (const listener of listeners) listener.close();
@@ -215,17 +223,27 @@ export function connectTlsPeer(
   values: ConfigValues,
   hostname: string,
   port: number,
-): Promise<Deno.TlsConn> {
-  const ca = values["tls-ca-cert-file"];
+): Promise<Deno.Conn> {
+  return connectSocket(hostname, port, peerTls(values));
+}
+
+/** The TLS options of {@link connectTlsPeer}, read from the files now. */
+export function peerTls(values: ConfigValues): ConnectTls {
   const withCert = values["tls-cert-file"] !== "" && values["tls-key-file"] !== "";
-  return Deno.connectTls({
-    hostname,
-    port,
-    caCerts: ca === "" ? undefined : [readPem(values, "tls-ca-cert-file")],
+  return {
+    caCerts: values["tls-ca-cert-file"] === "" ? undefined : [readPem(values, "tls-ca-cert-file")],
     ...(withCert
       ? { cert: readPem(values, "tls-cert-file"), key: readPem(values, "tls-key-file") }
       : {}),
-  });
+  };
+}
+
+/**
+ * The TLS options for a connection to another cluster node's client port (MIGRATE, an atomic
+ * slot migration's link): TLS under `tls-cluster`, as Redis's connTypeOfCluster; none otherwise.
+ */
+export function clusterPeerTls(values: ConfigValues): ConnectTls | undefined {
+  return values["tls-cluster"] ? peerTls(values) : undefined;
 }
 
 /** Connects to a leader at `hostname:port`, over TLS when `tls-replication` is on. */

@@ -135,19 +135,28 @@ export function requireTools(
   return { ignore: true, fn };
 }
 
-/** Runs a command to completion; its exit code and output (stdout, stderr) as text. */
+/**
+ * Runs a command to completion; its exit code and output (stdout, stderr) as text. A command
+ * still running after `timeoutMs` is killed (its code is then not 0), so a tool that waits
+ * forever (redis-cli --cluster create on a cluster that never forms) fails the test instead.
+ */
 export async function runTool(
   cmd: string,
   args: string[],
+  timeoutMs = 120_000,
 ): Promise<{ code: number; out: string; err: string }> {
+  const signal = AbortSignal.timeout(timeoutMs);
   const result = await new Deno.Command(cmd, {
     args,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
+    signal,
   }).output();
   const dec = new TextDecoder();
-  return { code: result.code, out: dec.decode(result.stdout), err: dec.decode(result.stderr) };
+  const err = dec.decode(result.stderr) +
+    (signal.aborted ? `\n(${cmd} killed after ${timeoutMs} ms)` : "");
+  return { code: result.code, out: dec.decode(result.stdout), err };
 }
 
 /** Lines read from a child's output, each wait bounded in time. */
