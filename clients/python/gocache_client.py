@@ -1,6 +1,6 @@
 """A small, dependency-free client for gocache (and any Redis-compatible server), Python 3.10+.
 
-It speaks RESP2 over one TCP socket. Values are bytes in and out (str arguments are sent as
+It speaks RESP2 over one TCP socket, or TLS with ``ssl_context``. Values are bytes in and out (str arguments are sent as
 UTF-8, int and float in decimal); error replies raise ReplyError with the Redis error code,
 network failures raise ConnectionError, and a reply that does not come within the socket
 timeout raises TimeoutError. All three derive from GoCacheError, and ConnectionError and
@@ -22,14 +22,24 @@ group's members answer (real redis-sentinel processes work too); after a failove
 
     client = connect_to_leader([("10.0.0.1", 7000), ("10.0.0.2", 7000)], "mymaster")
 
+TLS: pass an ``ssl.SSLContext`` that trusts the server's CA (and holds a client certificate when
+the server asks for one, as with Redis's default ``tls-auth-clients yes``):
+
+    import ssl
+
+    context = ssl.create_default_context(cafile="ca.crt")
+    context.load_cert_chain("client.crt", "client.key")
+    client = GoCacheClient("cache.internal", 6380, ssl_context=context)
+
 Not supported: RESP3, pub/sub subscriptions (PUBLISH works), cluster redirections (MOVED/ASK
-surface as ReplyError), TLS, reconnecting by itself.
+surface as ReplyError), reconnecting by itself.
 """
 
 from __future__ import annotations
 
 import builtins
 import socket
+import ssl
 from typing import Iterable, Mapping, Union
 
 __all__ = [
@@ -100,15 +110,31 @@ def encode_command(args: Iterable[Arg]) -> bytes:
 class _Connection:
     """A socket with a growable read buffer and a RESP2 reply parser."""
 
-    def __init__(self, host: str, port: int, timeout: float | None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.address = f"{host}:{port}"
         try:
-            self._sock = socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection((host, port), timeout=timeout)
         except builtins.TimeoutError as e:
             raise TimeoutError(f"connecting to {self.address} timed out") from e
         except OSError as e:
             raise ConnectionError(f"cannot connect to {self.address}: {e}") from e
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ssl_context is not None:
+            try:
+                sock = ssl_context.wrap_socket(sock, server_hostname=host)
+            except builtins.TimeoutError as e:
+                sock.close()
+                raise TimeoutError(f"the TLS handshake with {self.address} timed out") from e
+            except OSError as e:
+                sock.close()
+                raise ConnectionError(f"TLS with {self.address} failed: {e}") from e
+        self._sock = sock
         self._buf = bytearray()
         self._pos = 0
         self.closed = False
@@ -228,7 +254,8 @@ def _mset_args(mapping: Mapping[Arg, Arg]) -> list:
 
 
 class GoCacheClient:
-    """One connection to a server. ``timeout`` (seconds) bounds connecting and each reply."""
+    """One connection to a server. ``timeout`` (seconds) bounds connecting and each reply;
+    ``ssl_context`` makes it a TLS connection (see the module's docstring)."""
 
     def __init__(
         self,
@@ -238,8 +265,9 @@ class GoCacheClient:
         password: str | None = None,
         db: int = 0,
         timeout: float | None = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ):
-        self._conn = _Connection(host, port, timeout)
+        self._conn = _Connection(host, port, timeout, ssl_context)
         try:
             if password is not None:
                 self.execute_command("AUTH", password)

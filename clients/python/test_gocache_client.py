@@ -8,6 +8,7 @@ can lose (a scratch node with its own --dir), never at one holding data you want
 
 import os
 import socket
+import ssl
 import threading
 import time
 import unittest
@@ -184,6 +185,42 @@ class ErrorsTest(unittest.TestCase):
             self.assertEqual(c.get("where"), b"two")
         with self.assertRaises(ReplyError):
             client(password="nope")
+
+
+TLS_PORT = os.environ.get("GOCACHE_TLS_PORT")
+TLS_DIR = os.environ.get("GOCACHE_TLS_DIR")
+
+
+def tls_context(prefix: str, with_cert: bool = True) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=f"{TLS_DIR}/{prefix}-ca.crt")
+    if with_cert:
+        context.load_cert_chain(f"{TLS_DIR}/{prefix}-server.crt", f"{TLS_DIR}/{prefix}-server.key")
+    return context
+
+
+@unittest.skipIf(TLS_PORT is None, "GOCACHE_TLS_PORT is not set (the Deno test suite sets it)")
+class TlsTest(unittest.TestCase):
+    """The server's TLS port asks for client certificates (tls-auth-clients yes); the files are
+    named as bench/_tls.ts makes them: <prefix>-ca.crt, <prefix>-server.crt/.key."""
+
+    def test_commands_over_tls_with_a_client_certificate(self):
+        with GoCacheClient("127.0.0.1", int(TLS_PORT), ssl_context=tls_context("py")) as c:
+            self.assertTrue(c.ping())
+            c.set("over-tls", b"\x00secret")
+            self.assertEqual(c.get("over-tls"), b"\x00secret")
+        with client() as plain:
+            self.assertEqual(plain.get("over-tls"), b"\x00secret")
+
+    def test_tls_failures_raise_connection_error(self):
+        # The server refuses a client without a certificate...
+        with self.assertRaises(ConnectionError):
+            with GoCacheClient(
+                "127.0.0.1", int(TLS_PORT), ssl_context=tls_context("py", with_cert=False)
+            ) as c:
+                c.ping()
+        # ...and the client refuses a server its CA did not sign.
+        with self.assertRaises(ConnectionError):
+            GoCacheClient("127.0.0.1", int(TLS_PORT), ssl_context=tls_context("stranger"))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { ConnectTls } from "../util/connect.ts";
 import { parseArgs } from "node:util";
 import { ClientError } from "../client/errors.ts";
 import { renderHtml } from "./bench_html.ts";
@@ -51,6 +52,10 @@ function usage(): string {
     "      --threads N        Worker threads generating load (default 1)",
     "      --rounds N         Run each test N times and report the median (default 1)",
     "      --compare H:P      Also run every test against H:P, alternating; print ratios",
+    "      --tls              Connect over TLS (both servers with --compare)",
+    "      --cacert FILE      CA certificate(s) to verify the server with (default: system roots)",
+    "      --cert FILE        Client certificate to present (PEM), with --key",
+    "      --key FILE         The client certificate's private key (PEM)",
     "      --json             Print the results as JSON",
     "      --csv              Print the results as CSV",
     "      --html FILE        Write a self-contained HTML report with charts to FILE",
@@ -115,6 +120,10 @@ function parse(argv: string[]): BenchOptions | null {
         threads: { type: "string" },
         rounds: { type: "string" },
         compare: { type: "string" },
+        tls: { type: "boolean" },
+        cacert: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
         json: { type: "boolean" },
         csv: { type: "boolean" },
         html: { type: "string" },
@@ -147,16 +156,18 @@ function parse(argv: string[]): BenchOptions | null {
   }
   if (v.json && v.csv) throw new UsageError("gocache bench: choose one of --json and --csv");
   const db = integer("--db", v.db, 0, 0);
+  const tls = tlsOptions(v);
   return {
     target: {
       host: v.host ?? "127.0.0.1",
       port: integer("-p", v.port, DEFAULT_NODE_PORT, 1),
       password: v.password,
       db,
+      tls,
     },
     compare: v.compare === undefined
       ? null
-      : { ...parseTarget(v.compare), password: v.password, db },
+      : { ...parseTarget(v.compare), password: v.password, db, tls },
     load: {
       clients: integer("-c", v.clients, 50, 1),
       requests: duration > 0 ? 0 : integer("-n", v.requests, 100_000, 1),
@@ -170,6 +181,35 @@ function parse(argv: string[]): BenchOptions | null {
     output: v.json ? "json" : v.csv ? "csv" : "text",
     html: v.html ?? null,
     quiet: v.quiet ?? false,
+  };
+}
+
+/** The TLS options of `--tls`, `--cacert`, `--cert` and `--key` (files read now), or undefined. */
+function tlsOptions(
+  v: { tls?: boolean; cacert?: string; cert?: string; key?: string },
+): ConnectTls | undefined {
+  if (!v.tls) {
+    if (v.cacert !== undefined || v.cert !== undefined || v.key !== undefined) {
+      throw new UsageError("gocache bench: --cacert, --cert and --key need --tls");
+    }
+    return undefined;
+  }
+  if ((v.cert === undefined) !== (v.key === undefined)) {
+    throw new UsageError("gocache bench: --cert and --key go together");
+  }
+  const read = (flag: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    try {
+      return Deno.readTextFileSync(file);
+    } catch (e) {
+      throw new UsageError(`gocache bench: cannot read ${flag} ${file}: ${(e as Error).message}`);
+    }
+  };
+  const ca = read("--cacert", v.cacert);
+  return {
+    caCerts: ca === undefined ? undefined : [ca],
+    cert: read("--cert", v.cert),
+    key: read("--key", v.key),
   };
 }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ConnectTimeout, connectWithin } from "../util/connect.ts";
+import { ConnectTimeout, type ConnectTls, connectWithin } from "../util/connect.ts";
 import { encodeCommand } from "../resp/command_writer.ts";
 import { ReplyCounter } from "../resp/reply_counter.ts";
 import { ConnectionError, messageOf, ReplyError, TimeoutError } from "../client/errors.ts";
@@ -24,6 +24,8 @@ export interface Endpoint {
   password?: string;
   /** Database to SELECT, if not 0. */
   db?: number;
+  /** TLS (`--tls`): the CA certificates to trust and a client certificate, as PEM text. */
+  tls?: ConnectTls;
 }
 
 /** What a connection asks of the run it belongs to, once per batch. */
@@ -65,7 +67,7 @@ export class BenchConnection {
     const address = `${endpoint.host}:${endpoint.port}`;
     let conn: Deno.Conn;
     try {
-      conn = await connectWithin(endpoint.host, endpoint.port, timeoutMs);
+      conn = await connectWithin(endpoint.host, endpoint.port, timeoutMs, endpoint.tls);
     } catch (e) {
       if (e instanceof ConnectTimeout) throw new TimeoutError(e.message);
       throw new ConnectionError(`Cannot connect to ${address}: ${messageOf(e)}`, { cause: e });

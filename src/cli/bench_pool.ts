@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Endpoint } from "./bench_connection.ts";
 import process from "node:process";
 import { monotonicMs } from "../util/clock.ts";
 import { Histogram } from "../util/histogram.ts";
@@ -14,17 +15,8 @@ import { BenchRun, type RunResult, type RunSpec } from "./bench_runner.ts";
 import type { ToWorker } from "./bench_worker.ts";
 import type { TestName, Workload } from "./bench_workload.ts";
 
-/** The server to load and how (everything but the workload). */
-export interface Target {
-  /** Host. */
-  host: string;
-  /** Port. */
-  port: number;
-  /** AUTH password. */
-  password?: string;
-  /** Database. */
-  db?: number;
-}
+/** The server to load and how to reach it (everything but the workload). */
+export type Target = Endpoint;
 
 /** How much load: connections, requests or duration, pipeline depth. */
 export interface Load {

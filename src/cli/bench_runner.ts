@@ -10,20 +10,12 @@
  */
 import { TimeoutError } from "../client/errors.ts";
 import { monotonicMs } from "../util/clock.ts";
-import { type BatchSource, BenchConnection } from "./bench_connection.ts";
+import { type BatchSource, BenchConnection, type Endpoint } from "./bench_connection.ts";
 import { Histogram, type HistogramData } from "../util/histogram.ts";
 import { RequestBuilder, type Workload } from "./bench_workload.ts";
 
 /** Where to connect and how much to send: one thread's share of a test. */
-export interface RunSpec extends Workload {
-  /** Server host. */
-  host: string;
-  /** Server port. */
-  port: number;
-  /** AUTH password, if any. */
-  password?: string;
-  /** Database to SELECT, if not 0. */
-  db?: number;
+export interface RunSpec extends Workload, Endpoint {
   /** Connections in this thread. */
   clients: number;
   /** Requests to send in all (0: run for `durationMs` instead). */

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { ConnectTls } from "../util/connect.ts";
 import type { CommandArg } from "../resp/command_writer.ts";
 import { RespError, type RespValue } from "../resp/reply_decoder.ts";
 import { Batch, type Pipeline, type Transaction } from "./batch.ts";
@@ -41,6 +42,11 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** RESP version: 2 (default) or 3 (negotiated with HELLO 3). */
   protocol?: 2 | 3;
+  /**
+   * Connect over TLS: `true` verifies the server against the system's roots; an object gives
+   * the CA certificates to trust and a client certificate and key to present (PEM text).
+   */
+  tls?: true | ConnectTls;
 }
 
 /** Runs the connection's setup commands, in one write, failing on the first error reply. */

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { ConnectTimeout, connectWithin } from "../util/connect.ts";
+import { ConnectTimeout, type ConnectTls, connectWithin } from "../util/connect.ts";
 import { appendCommand, type CommandArg } from "../resp/command_writer.ts";
 import { ReplyDecoder, RespDecodeError, RespPush, type RespValue } from "../resp/reply_decoder.ts";
 import { ByteBuffer } from "../util/bytes.ts";
@@ -69,6 +69,11 @@ export interface ConnectionOptions {
   port?: number;
   /** Bounds connecting and each wait for a reply, in ms (default 10 000; 0 waits forever). */
   timeoutMs?: number;
+  /**
+   * Connect over TLS: `true` verifies the server against the system's roots; an object gives
+   * the CA certificates to trust and a client certificate and key to present (PEM text).
+   */
+  tls?: true | ConnectTls;
   /**
    * Sees every frame before reply matching; returning true consumes it. Used for pub/sub, where
    * messages arrive unasked. Without it, RESP3 push frames are dropped.
@@ -125,7 +130,9 @@ export class RespConnection {
     const address = `${hostname}:${port}`;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     try {
-      return new RespConnection(await connectWithin(hostname, port, timeoutMs), address, options);
+      const tls = options.tls === true ? {} : options.tls;
+      const conn = await connectWithin(hostname, port, timeoutMs, tls);
+      return new RespConnection(conn, address, options);
     } catch (e) {
       if (e instanceof ConnectTimeout) throw new TimeoutError(e.message);
       throw new ConnectionError(`Cannot connect to ${address}: ${messageOf(e)}`, { cause: e });

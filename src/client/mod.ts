@@ -14,7 +14,10 @@
  * `connectToLeader({ sentinels, name })` finds a leader/follower group's leader through Sentinel's
  * API (a gocache group's members, or redis-sentinel); after a failover, connect again.
  *
- * Not supported yet: following `-MOVED`/`-ASK` (cluster mode), TLS, reconnecting by itself.
+ * TLS: `connect({ port: 6380, tls: { caCerts: [ca], cert, key } })` (PEM text), or `tls: true`
+ * for a server certified by the system's roots.
+ *
+ * Not supported yet: following `-MOVED`/`-ASK` (cluster mode), reconnecting by itself.
  *
  * @module
  */
@@ -38,6 +41,7 @@ export {
   type SentinelAddress,
 } from "./sentinel.ts";
 export type { CommandArg } from "../resp/command_writer.ts";
+export type { ConnectTls } from "../util/connect.ts";
 export {
   RespBigNumber,
   RespDouble,

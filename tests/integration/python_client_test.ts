@@ -7,25 +7,48 @@
 import assert from "node:assert/strict";
 import { startServer } from "../support/server.ts";
 import { PYTHON3, requireTools } from "../support/tools.ts";
+import { freePort } from "../support/redis_server.ts";
+import { makeCertificates } from "../../bench/_tls.ts";
 
 const CLIENT_DIR = new URL("../../clients/python/", import.meta.url).pathname;
 
 Deno.test({
   name: "the Python client's unittest suite passes against gocache",
   ...requireTools(PYTHON3, async () => {
-    await using server = await startServer();
+    const tlsDir = await Deno.makeTempDir({ prefix: "gocache-python-tls-" });
+    const certs = makeCertificates(tlsDir, "py");
+    makeCertificates(tlsDir, "stranger");
+    const tlsPort = freePort();
+    await using server = await startServer({
+      args: [
+        "--tls-port",
+        String(tlsPort),
+        "--tls-cert-file",
+        certs.cert,
+        "--tls-key-file",
+        certs.key,
+        "--tls-ca-cert-file",
+        certs.ca,
+      ],
+    });
     const out = await new Deno.Command("python3", {
       args: ["-m", "unittest", "-v", "test_gocache_client"],
       cwd: CLIENT_DIR,
-      env: { GOCACHE_PORT: String(server.port), PYTHONDONTWRITEBYTECODE: "1" },
+      env: {
+        GOCACHE_PORT: String(server.port),
+        GOCACHE_TLS_PORT: String(tlsPort),
+        GOCACHE_TLS_DIR: tlsDir,
+        PYTHONDONTWRITEBYTECODE: "1",
+      },
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
     }).output();
+    await Deno.remove(tlsDir, { recursive: true });
     const report = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, report);
     const ran = Number(/Ran (\d+) tests?/.exec(report)?.[1] ?? 0);
-    assert.ok(ran >= 13, `ran ${ran} Python tests:\n${report}`);
+    assert.ok(ran >= 15, `ran ${ran} Python tests:\n${report}`);
     assert.match(report, /\nOK\s*$/);
     assert.doesNotMatch(report, /skipped/);
   }),

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { plain, RespConn } from "../support/resp_conn.ts";
-import { startServer } from "../support/server.ts";
+import { runCli, startServer } from "../support/server.ts";
+import { connect } from "../../src/client/mod.ts";
 import { freePort, startRedis } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { type Certificates, makeCertificates } from "../../bench/_tls.ts";
@@ -254,6 +255,83 @@ Deno.test("tls-protocols limits the versions a handshake may use, also after CON
       "tls-protocols",
       "",
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the TypeScript client and gocache bench speak TLS, with client certificates", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-clients-" });
+  try {
+    const certs = makeCertificates(dir, "clients");
+    const tlsPort = freePort();
+    await using server = await startServer({ args: tlsArgs(tlsPort, certs) });
+    const tls = {
+      caCerts: [Deno.readTextFileSync(certs.ca)],
+      cert: Deno.readTextFileSync(certs.cert),
+      key: Deno.readTextFileSync(certs.key),
+    };
+    {
+      await using client = await connect({ port: tlsPort, tls });
+      await client.set("ts-over-tls", "yes");
+      assert.equal(await client.get("ts-over-tls"), "yes");
+    }
+    // Without a certificate the server refuses (the error surfaces on the first reply at the
+    // latest: in TLS 1.3 the client's handshake ends before the server checks it).
+    await assert.rejects(async () => {
+      await using client = await connect({ port: tlsPort, tls: { caCerts: tls.caCerts } });
+      await client.ping();
+    });
+    const redisTls = freePort();
+    const redis = await startRedis([
+      "--tls-port",
+      String(redisTls),
+      "--tls-cert-file",
+      certs.cert,
+      "--tls-key-file",
+      certs.key,
+      "--tls-ca-cert-file",
+      certs.ca,
+    ]);
+    try {
+      const { code, stdout, stderr } = await runCli([
+        "bench",
+        "--json",
+        "-p",
+        String(tlsPort),
+        "--compare",
+        `127.0.0.1:${redisTls}`,
+        "--tls",
+        "--cacert",
+        certs.ca,
+        "--cert",
+        certs.cert,
+        "--key",
+        certs.key,
+        "-c",
+        "4",
+        "-n",
+        "2000",
+        "-t",
+        "set,get",
+      ]);
+      assert.equal(code, 0, stderr);
+      const report = JSON.parse(stdout) as {
+        results: { test: string; requests: number; errors: number }[];
+        comparisons: { test: string; ratio: number }[];
+      };
+      assert.equal(report.results.length, 4);
+      for (const r of report.results) assert.deepEqual([r.requests, r.errors], [2000, 0], r.test);
+      assert.deepEqual(report.comparisons.map((c) => c.test), ["set", "get"]);
+      await using plainConn = await RespConn.connect(server.port);
+      // bench's SETs reached gocache through the TLS port.
+      assert.equal(plain(await plainConn.call("EXISTS", "key:__rand_int__")), 1);
+    } finally {
+      await redis.stop();
+    }
+    const refused = await runCli(["bench", "-p", String(tlsPort), "--cacert", certs.ca]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--cacert, --cert and --key need --tls/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
