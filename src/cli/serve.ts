@@ -46,11 +46,14 @@ function attachNegativeValues(argv: readonly string[]): string[] {
 function parseFlags(
   argv: string[],
 ): { help: boolean; file?: string; overrides: Record<string, string> } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {
     config: { type: "string" },
     help: { type: "boolean", short: "h" },
   };
-  for (const p of PARAMS) options[p.name] = { type: "string" };
+  for (const p of PARAMS) options[p.name] = { type: "string", multiple: p.repeatable === true };
   const args = attachNegativeValues(argv);
   let parsed;
   try {
@@ -63,7 +66,7 @@ function parseFlags(
   for (const [key, value] of Object.entries(parsed.values)) {
     if (key === "help") continue;
     if (key === "config") file = value as string;
-    else overrides[key] = value as string;
+    else overrides[key] = Array.isArray(value) ? value.join("\n") : value as string;
   }
   return { help: parsed.values.help === true, file, overrides };
 }
@@ -92,7 +95,13 @@ async function serve(argv: string[]): Promise<number> {
     source: config.file === "" ? "embedded defaults" : config.file,
     overrides: Object.keys(flags.overrides),
   });
-  const server = new Server(config);
+  let server: Server;
+  try {
+    server = new Server(config);
+  } catch (e) {
+    // A rename-command naming no command, or a new name already taken (Redis's errors).
+    throw new UsageError(`gocache serve: ${e instanceof Error ? e.message : e}`);
+  }
   const stop = (signal: Deno.Signal) => () => {
     log.info("Received {signal}, shutting down", { signal });
     void server.shutdown();

@@ -8,6 +8,7 @@ import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
 import {
   CommandError,
+  DEBUG_NOT_ALLOWED,
   NOAUTH,
   oomRefusal,
   unknownCommand,
@@ -22,6 +23,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
 import { nopermReply, recordDenial } from "../acl/refusal.ts";
+import { allowProtectedAction } from "../server/bind.ts";
 
 /** Finds the command `argv` names (resolving subcommands), or the error reply explaining why not. */
 export function resolveCommand(ctx: ServerContext, argv: Uint8Array[]): Command | ErrorReply {
@@ -165,6 +167,10 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
   const cmd = resolveCommand(ctx, argv);
   if (cmd instanceof ErrorReply) return refuse(ctx, client, cmd);
   if (!cmd.arityAllows(argv.length)) return refuse(ctx, client, wrongArity(cmd.fullName), cmd);
+  // Redis's CMD_PROTECTED check, before authentication as in its processCommand.
+  if (
+    cmd.isProtected && !allowProtectedAction(ctx.config.values["enable-debug-command"], client.addr)
+  ) return refuse(ctx, client, DEBUG_NOT_ALLOWED, cmd);
   if (!client.authenticated && !cmd.noAuth) return refuse(ctx, client, NOAUTH, cmd);
   // The ACL (Redis's ACLCheckAllPerm): one test while the user may run anything.
   if (!client.user.unrestricted) {

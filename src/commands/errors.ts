@@ -87,6 +87,13 @@ export function unknownSubcommand(sub: Uint8Array, container: string): ErrorRepl
   );
 }
 
+/** Redis 7.0's refusal of DEBUG where `enable-debug-command` does not allow it. */
+export const DEBUG_NOT_ALLOWED = new ErrorReply(
+  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you ' +
+    "can run it from a local connection, otherwise you need to set this option in the " +
+    "configuration file, and then restart the server.",
+);
+
 const OOM_MEMORY = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
 const OOM_KEYS = new ErrorReply("OOM command not allowed when the number of keys > 'maxkeys'.");
 

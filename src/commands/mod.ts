@@ -2,6 +2,7 @@
  * The full command table: every family's declarations in one registry. Adding a command family
  * means adding its declarations here.
  */
+import type { CommandRename } from "../config/schema.ts";
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { connectionCommands } from "./connection.ts";
@@ -32,14 +33,19 @@ import { sortedSetsBlockingCommands } from "./sorted_sets_blocking.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { aclCommands } from "./acl.ts";
+import { debugCommands } from "./debug.ts";
 
-/** Builds a fresh command table (each server has its own call counters). */
-export function createCommandTable(): CommandTable {
+/**
+ * Builds a fresh command table (each server has its own call counters), with `renames`
+ * (rename-command) applied to the names clients call.
+ */
+export function createCommandTable(renames: readonly CommandRename[] = []): CommandTable {
   return new CommandTable([
     ...connectionCommands,
     ...clientCommands,
     ...serverCommands,
     ...diagnosticCommands,
+    ...debugCommands,
     ...commandCommands,
     ...databaseCommands,
     ...stringCommands,
@@ -65,5 +71,5 @@ export function createCommandTable(): CommandTable {
     ...clusterCommands,
     ...sentinelCommands,
     ...aclCommands,
-  ]);
+  ], renames);
 }

@@ -3,6 +3,7 @@
  * handler. Dispatch, COMMAND INFO/DOCS/COUNT/LIST/GETKEYS and the table's own consistency tests
  * all read this one table, so adding a command is adding one entry.
  */
+import type { CommandRename } from "../config/schema.ts";
 import type { Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import type { ServerContext } from "./context.ts";
@@ -39,7 +40,8 @@ export type CommandFlag =
   | "skip_monitor"
   | "may_replicate"
   | "no_mandatory_keys"
-  | "movablekeys";
+  | "movablekeys"
+  | "protected";
 
 /** Redis's command groups (COMMAND DOCS `group`). */
 export type CommandGroup =
@@ -203,6 +205,11 @@ export class Command {
   readonly allowBusy: boolean;
   /** Whether scripts may not call it (its `noscript` flag), checked at every `redis.call`. */
   readonly noScript: boolean;
+  /**
+   * Whether it is protected (Redis 7.0's `protected` flag, DEBUG's): dispatch runs it only
+   * where `enable-debug-command` allows.
+   */
+  readonly isProtected: boolean;
   /** Whether it runs at once inside MULTI instead of being queued (EXEC, DISCARD, ...). */
   readonly runsInMulti: boolean;
   /** Whether it is EXEC, which runs a queued transaction (its cost is that of the queue). */
@@ -243,6 +250,7 @@ export class Command {
     this.noMulti = def.flags.includes("no_multi");
     this.allowBusy = def.flags.includes("allow_busy");
     this.noScript = def.flags.includes("noscript");
+    this.isProtected = def.flags.includes("protected");
     this.runsInMulti = parent === undefined && RUN_IN_MULTI.has(def.name);
     this.runsQueue = parent === undefined && def.name === "exec";
     this.boundedCost = def.flags.includes("fast") || BOUNDED_STRING_WRITES.has(this.fullName);
@@ -284,19 +292,34 @@ export class CommandTable implements CommandNames {
   #interned: Uint8Array | null = null;
   #internedCommand: Command | null = null;
 
-  /** Builds the table from the families' declarations; a name declared twice is an error. */
-  constructor(defs: readonly CommandDef[]) {
+  /**
+   * Builds the table from the families' declarations (a name declared twice is an error), with
+   * `renames` applied to what clients may call (Redis's rename-command): a renamed command is
+   * found only under its new name, a command renamed to "" not at all. Internal lookups
+   * ({@link get}, the ACL's rules) keep the commands' own names, as Redis's orig_commands.
+   * Throws Redis's errors for a name that does not exist or a new name already taken.
+   */
+  constructor(defs: readonly CommandDef[], renames: readonly CommandRename[] = []) {
     for (const def of defs) {
       if (this.#byName.has(def.name)) throw new Error(`Command '${def.name}' is declared twice`);
       const cmd = new Command(def);
       this.#byName.set(def.name, cmd);
-      this.#index.set(def.name, cmd);
       for (const c of [cmd, ...(cmd.subcommands ?? [])]) {
         c.id = this.#byId.length;
         this.#byId.push(c);
       }
     }
-    this.#indexSpellings();
+    const callable = new Map(this.#byName);
+    for (const { from, to } of renames) {
+      const cmd = callable.get(from);
+      if (cmd === undefined) throw new Error(`No such command in rename-command: '${from}'`);
+      callable.delete(from);
+      if (to === "") continue;
+      if (callable.has(to)) throw new Error(`Target command name already exists: '${to}'`);
+      callable.set(to, cmd);
+    }
+    for (const [name, cmd] of callable) this.#index.set(name, cmd);
+    this.#indexSpellings(callable);
   }
 
   /** Every command and subcommand, by id (see {@link Command.id}). */
@@ -329,13 +352,13 @@ export class CommandTable implements CommandNames {
     return null;
   }
 
-  #indexSpellings(): void {
+  #indexSpellings(callable: ReadonlyMap<string, Command>): void {
     let size = 16;
-    while (size < this.#byName.size * 4) size *= 2;
+    while (size < callable.size * 4) size *= 2;
     this.#spellings = new Array(size).fill(null);
     this.#spellingMask = size - 1;
-    for (const command of this.#byName.values()) {
-      for (const text of [command.name, command.name.toUpperCase()]) {
+    for (const [name, command] of callable) {
+      for (const text of [name, name.toUpperCase()]) {
         const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
         const hash = hashExact(bytes, 0, bytes.length);
         const at = hash & this.#spellingMask;

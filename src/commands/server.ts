@@ -1,5 +1,5 @@
 /** Server commands: TIME, CONFIG (GET, SET, RESETSTAT, REWRITE), INFO, SHUTDOWN. */
-import { isLocalPeer } from "../server/bind.ts";
+import { allowProtectedAction } from "../server/bind.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
 import { ConfigSetError } from "../config/config.ts";
 import { rewriteConfigFile } from "../config/rewrite.ts";
@@ -31,11 +31,7 @@ function configGet(ctx: ServerContext, _client: ClientState, argv: Uint8Array[])
  * local and the client connected from 127.0.0.1 or ::1 (Redis's allowProtectedAction).
  */
 function mayChangeProtected(ctx: ServerContext, client: ClientState): boolean {
-  const setting = ctx.config.values["enable-protected-configs"];
-  if (setting === "yes") return true;
-  if (setting === "no") return false;
-  const colon = client.addr.lastIndexOf(":");
-  return isLocalPeer(colon < 0 ? client.addr : client.addr.slice(0, colon));
+  return allowProtectedAction(ctx.config.values["enable-protected-configs"], client.addr);
 }
 
 function configSet(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {

@@ -80,6 +80,21 @@ export function parseConfigYaml(
       out.push({ key, value: values.join("\n"), line });
       continue;
     }
+    // For a parameter of several lines, a mapping of plain values (`rename-command: {FLUSHALL:
+    // "", CONFIG: cfg-8a1f}`) is read as one `name value` line per entry, an empty value written
+    // `""` as redis.conf spells it.
+    if (
+      findParam(key)?.repeatable === true && isMap(valueNode) &&
+      valueNode.items.every((i) => isScalar(i.key) && isScalar(i.value))
+    ) {
+      const lines = valueNode.items.map((i) => {
+        const name = String((i.key as { value: unknown }).value);
+        const value = String((i.value as { value: unknown }).value ?? "");
+        return `${name} ${value === "" ? '""' : value}`;
+      });
+      out.push({ key, value: lines.join("\n"), line });
+      continue;
+    }
     if (!isScalar(valueNode)) {
       throw new ConfigLoadError(`${file}:${line}: key '${key}' must have a single value`);
     }

@@ -16,6 +16,35 @@ export class ConfigValueError extends Error {
   }
 }
 
+/** One `rename-command` entry: a command's name and its new one ("" disables it). */
+export interface CommandRename {
+  /** The command's own name, lower case. */
+  from: string;
+  /** The name clients must use, lower case; "" when the command is disabled. */
+  to: string;
+}
+
+/**
+ * Parses `rename-command`: one `NAME NEWNAME` per line, as redis.conf's lines (`""` for no
+ * name, which disables the command). Whether the names exist is checked against the command
+ * table when the server builds it.
+ */
+function parseRenames(text: string): CommandRename[] {
+  const renames: CommandRename[] = [];
+  for (const line of text.split("\n")) {
+    const words = line.trim().split(/\s+/).filter((w) => w !== "");
+    if (words.length === 0) continue;
+    if (words.length > 2) {
+      throw new ConfigValueError(
+        `'${line.trim()}' must be a command name and its new name ("" to disable it)`,
+      );
+    }
+    const to = words[1] === undefined || words[1] === '""' ? "" : words[1];
+    renames.push({ from: words[0].toLowerCase(), to: to.toLowerCase() });
+  }
+  return renames;
+}
+
 /** Output buffer limits for one client class, as `client-output-buffer-limit` spells them. */
 export interface OutputBufferLimit {
   /** Hard limit in bytes (0 = none): the client is closed as soon as it is reached. */
@@ -61,7 +90,9 @@ export interface ConfigValues {
   "metrics-bind": string;
   "metrics-token": string;
   maxclients: number;
+  "connection-limit-per-ip": number;
   timeout: number;
+  "client-query-timeout": number;
   "busy-reply-threshold": number;
   "proto-max-bulk-len": number;
   "client-query-buffer-limit": number;
@@ -80,6 +111,8 @@ export interface ConfigValues {
   "tls-cluster": boolean;
   "tls-protocols": string;
   "enable-protected-configs": "no" | "yes" | "local";
+  "enable-debug-command": "no" | "yes" | "local";
+  "rename-command": CommandRename[];
   hz: number;
   databases: number;
   maxmemory: number;
@@ -234,6 +267,11 @@ export interface ParamSpec<K extends ConfigName = ConfigName> {
   parse(text: string, current?: ConfigValues[K]): ConfigValues[K];
   /** Value to the text CONFIG GET prints. */
   format(value: ConfigValues[K]): string;
+  /**
+   * Whether the flag may be given several times on the command line, each one a line of the
+   * value (as redis.conf repeats `rename-command` and `user`).
+   */
+  repeatable?: boolean;
 }
 
 function intParam<K extends ConfigName>(
@@ -495,6 +533,22 @@ export const PARAMS: readonly ParamSpec[] = [
     false,
     "Whether CONFIG SET may change dir and dbfilename: no, yes, local (from 127.0.0.1/::1).",
   ),
+  enumParam(
+    "enable-debug-command",
+    "no",
+    ["no", "yes", "local"],
+    false,
+    "Whether DEBUG may run: no, yes, local (from 127.0.0.1/::1).",
+  ),
+  {
+    name: "rename-command",
+    default: "",
+    mutable: false,
+    doc: 'Commands renamed or (to "") disabled, one \'NAME NEWNAME\' each, e.g. {FLUSHALL: ""}.',
+    parse: parseRenames,
+    repeatable: true,
+    format: (renames) => renames.map((r) => `${r.from} ${r.to === "" ? '""' : r.to}`).join("\n"),
+  } satisfies ParamSpec<"rename-command">,
   stringParam("dir", "./data", false, "Directory for data files; created if missing."),
   enumParam(
     "loglevel",
@@ -529,7 +583,23 @@ export const PARAMS: readonly ParamSpec[] = [
   ),
   // Redis's range (an unsigned int); it errors on values the process cannot serve, we do not.
   intParam("maxclients", 10000, 1, 4294967295, true, "Maximum number of connected clients."),
+  intParam(
+    "connection-limit-per-ip",
+    0,
+    0,
+    4294967295,
+    true,
+    "Maximum connections from one client address (0 = no limit).",
+  ),
   intParam("timeout", 0, 0, 2147483647, true, "Close a client idle this many seconds (0 = never)."),
+  intParam(
+    "client-query-timeout",
+    0,
+    0,
+    2147483647,
+    true,
+    "Close a client that takes longer than this many seconds to send one command (0 = never).",
+  ),
   intParam(
     "busy-reply-threshold",
     5000,
@@ -574,6 +644,7 @@ export const PARAMS: readonly ParamSpec[] = [
     doc: "ACL users, one '<name> <rules>' string each, e.g. [\"alice on >secret ~app:* +@read\"].",
     parse: (text) => text.split("\n").filter((line) => line.trim() !== ""),
     format: (lines) => lines.join("\n"),
+    repeatable: true,
   } satisfies ParamSpec<"users">,
   longParam("acllog-max-len", 128, 0, "Entries the ACL LOG keeps (the oldest are dropped)."),
   // Like Redis: any int is accepted and then clamped to 1..500.

@@ -36,3 +36,15 @@ export function firstBindAddress(bind: string): string {
 export function isLocalPeer(hostname: string): boolean {
   return hostname === "127.0.0.1" || hostname === "::1" || hostname === "::ffff:127.0.0.1";
 }
+
+/**
+ * Redis's allowProtectedAction: whether a setting such as `enable-debug-command` or
+ * `enable-protected-configs` lets a client do the protected thing: `yes`, or `local` and the
+ * client's address (`ip:port`, as CLIENT LIST's `addr`) is 127.0.0.1 or ::1.
+ */
+export function allowProtectedAction(setting: "no" | "yes" | "local", addr: string): boolean {
+  if (setting === "yes") return true;
+  if (setting === "no") return false;
+  const colon = addr.lastIndexOf(":");
+  return isLocalPeer(colon < 0 ? addr : addr.slice(0, colon));
+}

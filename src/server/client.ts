@@ -65,6 +65,11 @@ export class ClientState {
   readonly createdAt: number;
   /** Last time a command arrived (ms since epoch), for `idle` and `timeout`. */
   lastInteraction: number;
+  /**
+   * Since when (ms since epoch) the client has been sending a command it has not finished, 0
+   * when it has none half-sent: `client-query-timeout` closes it once that lasts too long.
+   */
+  partialSince = 0;
   /** Name set with CLIENT SETNAME / HELLO SETNAME; "" when none. */
   name = "";
   /** Library name and version from CLIENT SETINFO. */

@@ -257,6 +257,8 @@ export class Connection implements ClientHandle, MessageSink {
     const end = this.#end;
     let pos = this.#start;
     let keepOpen = true;
+    let completed = 0;
+    let incomplete = false;
     while (pos < end) {
       parser.unauthenticated = !state.authenticated;
       try {
@@ -277,7 +279,11 @@ export class Connection implements ClientHandle, MessageSink {
         break;
       }
       const argv = parser.command;
-      if (argv === null) break;
+      if (argv === null) {
+        incomplete = true;
+        break;
+      }
+      completed++;
       if (argv.length === 0) {
         // An empty request still counts as a command for CLIENT REPLY SKIP, as in Redis.
         if (state.replyFlags !== 0) state.replyFlags = afterReply(state.replyFlags);
@@ -308,6 +314,10 @@ export class Connection implements ClientHandle, MessageSink {
     if (pos >= end) {
       this.#start = this.#end = 0;
     } else this.#start = pos;
+    // A half-sent command's clock starts when its first bytes arrive and runs until it is
+    // complete, whatever trickles in meanwhile (client-query-timeout).
+    if (!incomplete) state.partialSince = 0;
+    else if (completed > 0 || state.partialSince === 0) state.partialSince = now();
     state.queryBufferBytes = this.#end - this.#start;
     state.outputBufferBytes = this.pendingOutputBytes;
     return keepOpen && !state.killed;

@@ -51,6 +51,9 @@ import {
 
 const log = logger("server");
 const MAX_CLIENTS_ERROR = new TextEncoder().encode("-ERR max number of clients reached\r\n");
+const MAX_CLIENTS_PER_IP_ERROR = new TextEncoder().encode(
+  "-ERR max number of clients from this address reached\r\n",
+);
 const SHUTDOWN_GRACE_MS = 5000;
 /** Settings whose change reopens the TLS listeners (see #reloadTls). */
 const TLS_LISTENER_SETTINGS: ReadonlySet<string> = new Set([
@@ -97,7 +100,7 @@ export class Server implements ServerContext {
   /** Counters. */
   readonly stats: ServerStats = new ServerStats();
   /** All commands. */
-  readonly commands: CommandTable = createCommandTable();
+  readonly commands: CommandTable;
   /** The databases. */
   readonly keyspace: Keyspace;
   /** Where writes leave for the AOF and replicas. */
@@ -128,6 +131,8 @@ export class Server implements ServerContext {
   #listeners: Deno.TcpListener[] = [];
   /** With `tls-port`: one TLS listener per `bind` address (see tls.ts). */
   #tlsListeners: TlsListener[] = [];
+  /** Open client connections per peer address (`connection-limit-per-ip`). */
+  #connectionsByIp = new Map<string, number>();
   /** Live connections and the promise of each one's run loop. */
   #live = new Map<Connection, Promise<void>>();
   #cron: ReturnType<typeof setInterval> | undefined;
@@ -138,6 +143,7 @@ export class Server implements ServerContext {
   /** Creates a server for a configuration; nothing is opened until {@link start}. */
   constructor(config: Config) {
     this.config = config;
+    this.commands = createCommandTable(config.values["rename-command"]);
     this.keyspace = new Keyspace(config.values.databases);
     this.keyspace.baselineBytes = Deno.memoryUsage().heapUsed;
     this.keyspace.events.removed = (db, key, why) => {
@@ -466,34 +472,44 @@ export class Server implements ServerContext {
     if (!v["protected-mode"] || !this.acl.default.nopass) return false;
     const peer = socket.remoteAddr as Deno.NetAddr;
     if (isLocalPeer(peer.hostname)) return false;
-    this.stats.rejectedConnections++;
     log.warn("Refused a connection from {addr}: protected mode", { addr: formatAddr(peer) });
-    socket.write(PROTECTED_MODE_DENIED).catch(() => {}).finally(() => {
+    this.#refuse(socket, PROTECTED_MODE_DENIED);
+    return true;
+  }
+
+  /** Answers a refused connection with `error` (counted as rejected) and closes it. */
+  #refuse(socket: Deno.Conn, error: Uint8Array): void {
+    this.stats.rejectedConnections++;
+    socket.write(error).catch(() => {}).finally(() => {
       try {
         socket.close();
       } catch {
         // Peer already gone.
       }
     });
-    return true;
   }
 
   #accept(socket: Deno.Conn, tls: boolean): void {
-    if (this.clients.size >= this.config.values.maxclients) {
-      this.stats.rejectedConnections++;
-      socket.write(MAX_CLIENTS_ERROR).catch(() => {}).finally(() => {
-        try {
-          socket.close();
-        } catch {
-          // Peer already gone.
-        }
-      });
+    const values = this.config.values;
+    if (this.clients.size >= values.maxclients) {
+      this.#refuse(socket, MAX_CLIENTS_ERROR);
       log.warn("Rejected a connection: max number of clients ({max}) reached", {
-        max: this.config.values.maxclients,
+        max: values.maxclients,
+      });
+      return;
+    }
+    const ip = (socket.remoteAddr as Deno.NetAddr).hostname;
+    const fromIp = this.#connectionsByIp.get(ip) ?? 0;
+    if (values["connection-limit-per-ip"] > 0 && fromIp >= values["connection-limit-per-ip"]) {
+      this.#refuse(socket, MAX_CLIENTS_PER_IP_ERROR);
+      log.warn("Rejected a connection from {ip}: {max} connections from it already", {
+        ip,
+        max: values["connection-limit-per-ip"],
       });
       return;
     }
     if (this.#refusedByProtectedMode(socket)) return;
+    this.#connectionsByIp.set(ip, fromIp + 1);
     this.stats.connectionsReceived++;
     setNoDelay(socket);
     const state = new ClientState(
@@ -515,6 +531,9 @@ export class Server implements ServerContext {
       pubsubHub(this).detach(state);
       this.observer.removeMonitor(state);
       this.#live.delete(conn);
+      const left = (this.#connectionsByIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.#connectionsByIp.set(ip, left);
+      else this.#connectionsByIp.delete(ip);
       log.debug("Client {id} closed", { id: state.id });
     });
     this.#live.set(conn, done);
@@ -544,7 +563,9 @@ export class Server implements ServerContext {
     // expires under it, and no save or rewrite snapshots its writes half done.
     const scriptBusy = this.scripting?.busy ?? false;
     if (!this.writePause.active && !scriptBusy) {
-      this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
+      if (this.keyspace.activeExpireEnabled) {
+        this.keyspace.activeExpireCycle(at, 250 / this.config.values.hz, monotonicMs);
+      }
     }
     this.propagator.flush();
     if (!scriptBusy) this.persistence.cron();
@@ -556,6 +577,7 @@ export class Server implements ServerContext {
     }
     this.stats.sample(at);
     const timeoutMs = this.config.values.timeout * 1000;
+    const queryTimeoutMs = this.config.values["client-query-timeout"] * 1000;
     const limits = this.config.values["client-output-buffer-limit"];
     for (const conn of this.#live.keys()) {
       const state = conn.state;
@@ -563,6 +585,18 @@ export class Server implements ServerContext {
       // Replication links are never idle-closed, as in Redis.
       if (timeoutMs > 0 && state.link === "none" && at - state.lastInteraction > timeoutMs) {
         log.debug("Closing idle client {id}", { id: state.id });
+        conn.kill();
+        continue;
+      }
+      if (
+        queryTimeoutMs > 0 && state.partialSince > 0 && state.link === "none" &&
+        at - state.partialSince > queryTimeoutMs
+      ) {
+        log.warn("Client {id} ({addr}) closed: a command half-sent for over {seconds} s", {
+          id: state.id,
+          addr: state.addr,
+          seconds: this.config.values["client-query-timeout"],
+        });
         conn.kill();
         continue;
       }

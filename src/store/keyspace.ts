@@ -201,6 +201,9 @@ export class Keyspace {
         0;
   }
 
+  /** Whether the server runs {@link activeExpireCycle} (DEBUG SET-ACTIVE-EXPIRE switches it). */
+  activeExpireEnabled = true;
+
   /**
    * Active expiry, as Redis's `activeExpireCycle`: for each database, sample keys with a TTL
    * and delete the expired ones, repeating while more than a quarter of a sample had expired,

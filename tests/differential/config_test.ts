@@ -75,7 +75,7 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
     });
 
     await t.step(
-      "every parameter gocache has is one Redis has, but log-format, maxkeys, metrics-*, users and group-*",
+      "every parameter gocache has is one Redis has, but log-format, maxkeys, metrics-*, users, group-*, rename-command and its abuse limits",
       async () => {
         const { redis, gocache } = await c.call("CONFIG", "GET", "*");
         const redisNames = new Set(pairsOf(redis).map(([k]) => textOf(k)));
@@ -85,8 +85,11 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
         // Prometheus endpoint (metrics-port, metrics-bind, metrics-token), ACL users in the
         // configuration file (users; Redis reads them from its config file's `user` lines),
         // and leader/follower groups with built-in failover (group-*), which Redis leaves to
-        // Sentinel.
+        // Sentinel. rename-command is Redis's, only CONFIG GET shows it in gocache; the limits
+        // on half-sent commands and on connections per address are gocache's.
         assert.deepEqual(extra.sort(), [
+          "client-query-timeout",
+          "connection-limit-per-ip",
           "group-election-timeout",
           "group-heartbeat-period",
           "group-members",
@@ -96,6 +99,7 @@ Deno.test("CONFIG answers exactly like redis-server", async (t) => {
           "metrics-bind",
           "metrics-port",
           "metrics-token",
+          "rename-command",
           "users",
         ]);
       },

@@ -11,44 +11,7 @@ import assert from "node:assert/strict";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { startServer } from "../support/server.ts";
 import { freePort, startRedis } from "../support/redis_server.ts";
-
-/**
- * Connects from `source` (a loopback address) to 127.0.0.1:`port`, sends PING and returns what
- * the server sent before closing or within a second. Python binds the source address, which
- * Deno.connect cannot.
- */
-async function fromSource(source: string, port: number, request = "PING\r\n"): Promise<string> {
-  const script = `
-import socket, sys
-s = socket.socket()
-s.bind((sys.argv[1], 0))
-s.connect(("127.0.0.1", int(sys.argv[2])))
-data = b""
-try:
-    # A refusing server may have closed already: what it sent is still read below.
-    if sys.argv[3]:
-        s.sendall(sys.argv[3].encode().decode("unicode_escape").encode("latin-1"))
-except OSError:
-    pass
-s.settimeout(1)
-try:
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-except (socket.timeout, ConnectionResetError):
-    pass
-sys.stdout.write(data.decode("latin-1"))
-`;
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script, source, String(port), request.replaceAll("\r\n", "\\r\\n")],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
-}
+import { fromSource } from "../support/from_source.ts";
 
 Deno.test("protected mode: 127.0.0.2 gets Redis's -DENIED, 127.0.0.1 is served; a password or protected-mode no lets it in", async () => {
   const redis = await startRedis(["--bind", "0.0.0.0", "--protected-mode", "yes"]);
@@ -122,7 +85,16 @@ Deno.test("the classic break-in is refused by default: CONFIG SET dir and dbfile
   await using o = await RespConn.connect(open.port);
   assert.equal(plain(await o.call("CONFIG", "SET", "dbfilename", "other.rdb")), "OK");
   await using localOnly = await startServer({
-    args: ["--enable-protected-configs", "local", "--bind", "0.0.0.0", "--protected-mode", "no"],
+    args: [
+      "--enable-protected-configs",
+      "local",
+      "--enable-debug-command",
+      "local",
+      "--bind",
+      "0.0.0.0",
+      "--protected-mode",
+      "no",
+    ],
   });
   await using l = await RespConn.connect(localOnly.port);
   assert.equal(plain(await l.call("CONFIG", "SET", "dbfilename", "local.rdb")), "OK");
@@ -134,5 +106,11 @@ Deno.test("the classic break-in is refused by default: CONFIG SET dir and dbfile
   assert.match(
     remote,
     /^-ERR CONFIG SET failed \(possibly related to argument 'dbfilename'\) - can't set protected config/,
+  );
+  // enable-debug-command local: DEBUG from 127.0.0.1, not from 127.0.0.2.
+  assert.equal(plain(await l.call("DEBUG", "SLEEP", "0")), "OK");
+  assert.match(
+    await fromSource("127.0.0.2", localOnly.port, "DEBUG SLEEP 0\r\n"),
+    /^-ERR DEBUG command not allowed\. If the enable-debug-command option is set to "local"/,
   );
 });

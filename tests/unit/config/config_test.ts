@@ -196,3 +196,23 @@ Deno.test("client-output-buffer-limit parses Redis's syntax and keeps classes no
   assert.throws(() => parseOutputBufferLimits("admin 0 0 0"), /Invalid client class/);
   assert.throws(() => parseOutputBufferLimits("normal x 0 0"), /hard, soft or soft_seconds/);
 });
+
+Deno.test('rename-command: a YAML mapping, repeated lines, "" to disable; bad lines refused', async () => {
+  await withYaml('rename-command: {FLUSHALL: "", CONFIG: cfg-8a1f}\n', async (file) => {
+    const config = await loadConfig({ file });
+    assert.deepEqual(config.values["rename-command"], [
+      { from: "flushall", to: "" },
+      { from: "config", to: "cfg-8a1f" },
+    ]);
+    assert.equal(config.text("rename-command"), 'flushall ""\nconfig cfg-8a1f');
+  });
+  const flags = await loadConfig({ overrides: { "rename-command": 'DEBUG ""\nKEYS k2' } });
+  assert.deepEqual(flags.values["rename-command"], [
+    { from: "debug", to: "" },
+    { from: "keys", to: "k2" },
+  ]);
+  await assert.rejects(
+    loadConfig({ overrides: { "rename-command": "A B C" } }),
+    /must be a command name and its new name/,
+  );
+});
