@@ -85,19 +85,6 @@ const CHANNEL_COMMANDS: ReadonlyMap<string, ChannelUse> = new Map([
 /** Shard channel commands: their key positions name channels, which are not keys. */
 const NOT_KEYS: ReadonlySet<string> = new Set(["spublish", "ssubscribe", "sunsubscribe"]);
 
-/** Key positions of `cmd` in `argv` (as COMMAND GETKEYS finds them). */
-export function keyPositions(cmd: Command, argv: readonly Uint8Array[]): number[] {
-  const def = cmd.def;
-  if (def.keysOf !== undefined) return def.keysOf(argv);
-  const keys = def.keys;
-  if (keys === undefined || NOT_KEYS.has(cmd.fullName)) return [];
-  const last = keys.last < 0 ? argv.length + keys.last : keys.last;
-  const out: number[] = [];
-  for (let i = keys.first; i <= last && i < argv.length; i += keys.step) out.push(i);
-  return out;
-}
-
-/** The access `cmd` needs to its keys (PERM_* bits). */
 /**
  * Per command id: the key access it needs, and how it uses channels (0 for none; else 1
  * publish, 2 subscribe, 3 pattern), worked out once from its name: a check then does no string
@@ -135,9 +122,46 @@ function channelUse(cmd: Command): number {
 function keyAllowed(selector: Selector, key: Uint8Array, access: number): boolean {
   if (selector.allKeys) return true;
   for (const pattern of selector.keys) {
-    if ((pattern.flags & access) === access && globMatch(pattern.bytes, key)) return true;
+    if ((pattern.flags & access) !== access) continue;
+    const prefix = pattern.prefix;
+    if (prefix === null ? globMatch(pattern.bytes, key) : startsWith(key, prefix)) return true;
   }
   return false;
+}
+
+/** Whether `key` matches the pattern `prefix*` (see globPrefix: an empty key never does). */
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  const n = prefix.length;
+  if (key.length < n || key.length === 0) return false;
+  for (let i = 0; i < n; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * The first key of `argv` a selector refuses, as a denial, or null. Keys at fixed positions
+ * are walked in place (no array per check); movable ones come from the command's `keysOf`.
+ */
+function checkKeys(
+  selector: Selector,
+  cmd: Command,
+  argv: readonly Uint8Array[],
+): Denial | null {
+  const def = cmd.def;
+  if (def.keysOf !== undefined) {
+    const access = keyAccess(cmd);
+    for (const at of def.keysOf(argv)) {
+      if (!keyAllowed(selector, argv[at], access)) return { reason: DENIED_KEY, index: at };
+    }
+    return null;
+  }
+  const spec = def.keys;
+  if (spec === undefined || NOT_KEYS.has(cmd.fullName)) return null;
+  const access = keyAccess(cmd);
+  const last = Math.min(spec.last < 0 ? argv.length + spec.last : spec.last, argv.length - 1);
+  for (let at = spec.first; at <= last; at += spec.step) {
+    if (!keyAllowed(selector, argv[at], access)) return { reason: DENIED_KEY, index: at };
+  }
+  return null;
 }
 
 /**
@@ -179,14 +203,11 @@ function checkSelector(
   cmd: Command,
   parent: Command | null,
   argv: readonly Uint8Array[],
-  keys: number[],
 ): Denial | null {
   if (!commandAllowed(selector, cmd, parent, argv)) return { reason: DENIED_CMD, index: 0 };
-  if (!selector.allKeys && keys.length > 0) {
-    const access = keyAccess(cmd);
-    for (const at of keys) {
-      if (!keyAllowed(selector, argv[at], access)) return { reason: DENIED_KEY, index: at };
-    }
+  if (!selector.allKeys) {
+    const denied = checkKeys(selector, cmd, argv);
+    if (denied !== null) return denied;
   }
   const use = channelUse(cmd);
   if (use !== 0 && !selector.allChannels) {
@@ -210,11 +231,9 @@ export function checkCommand(
   parent: Command | null,
   argv: readonly Uint8Array[],
 ): Denial | null {
-  let keys: number[] | null = null;
   let worst: Denial = { reason: DENIED_CMD, index: 0 };
   for (const selector of user.selectors) {
-    if (keys === null && !selector.allKeys) keys = keyPositions(cmd, argv);
-    const denial = checkSelector(selector, cmd, parent, argv, keys ?? []);
+    const denial = checkSelector(selector, cmd, parent, argv);
     if (denial === null) return null;
     if (
       denial.reason > worst.reason ||

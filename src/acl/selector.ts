@@ -3,6 +3,7 @@
  * it allows, and {@link Selector.apply}, which applies one rule of ACL SETUSER's syntax to it.
  * A user has a root selector and any number of extra ones, written `(...)`.
  */
+import { globPrefix } from "../util/glob.ts";
 import type { AclCommands } from "./categories.ts";
 import { categoryBit } from "./categories.ts";
 import type { Command } from "../commands/registry.ts";
@@ -34,6 +35,8 @@ export interface KeyPattern {
   readonly pattern: string;
   /** Its bytes, for matching. */
   readonly bytes: Uint8Array;
+  /** Its literal prefix when it is `prefix*` (checked with a byte comparison), else null. */
+  readonly prefix: Uint8Array | null;
   /** Access granted (bits). */
   flags: number;
 }
@@ -192,7 +195,8 @@ export class Selector {
     if (hasSpaces(pattern)) return "EINVAL";
     const existing = this.keys.find((k) => k.pattern === pattern);
     if (existing === undefined) {
-      this.keys.push({ pattern, bytes: fromBinaryString(pattern), flags });
+      const bytes = fromBinaryString(pattern);
+      this.keys.push({ pattern, bytes, prefix: globPrefix(bytes), flags });
     } else existing.flags |= flags;
     this.allKeys = false;
     return null;

@@ -154,3 +154,19 @@ export function globMatch(pattern: Uint8Array, subject: Uint8Array, nocase = fal
 export function globMatchString(pattern: string, subject: string, nocase = false): boolean {
   return globMatch(utf8(pattern), utf8(subject), nocase);
 }
+
+/**
+ * The literal part of a pattern of the form `prefix*` (no other `*`, `?`, `[` or `\\`), or null
+ * for any other pattern: such a pattern matches exactly the non-empty subjects that start with
+ * it (Redis's stringmatchlen matches nothing against an empty subject, not even `*`), which
+ * callers on hot paths (ACL key patterns) test without the general matcher.
+ */
+export function globPrefix(pattern: Uint8Array): Uint8Array | null {
+  const last = pattern.length - 1;
+  if (last < 0 || pattern[last] !== 42) return null;
+  for (let i = 0; i < last; i++) {
+    const c = pattern[i];
+    if (c === 42 || c === 63 || c === 91 || c === 92) return null;
+  }
+  return pattern.subarray(0, last);
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { globMatch, globMatchString } from "../../../src/util/glob.ts";
+import { globMatch, globMatchString, globPrefix } from "../../../src/util/glob.ts";
 import { fromBinaryString, toBinaryString } from "../../../src/util/bytes.ts";
 
 /** Pattern and subject are written as binary strings: each char code is one byte. */
@@ -373,4 +373,23 @@ Deno.test("a pattern whose 1001st star is followed by anything never matches, as
   assert.equal(matches("*a".repeat(1001), subject), false);
   assert.equal(matches("*a".repeat(1000) + "*", subject), true);
   assert.equal(matches("*a".repeat(1001) + "*", subject), false);
+});
+
+Deno.test("globPrefix: a `prefix*` pattern matches exactly the non-empty subjects starting with the prefix", () => {
+  assert.equal(toBinaryString(globPrefix(fromBinaryString("key:*"))!), "key:");
+  assert.equal(toBinaryString(globPrefix(fromBinaryString("*"))!), "");
+  for (const other of ["key:", "k*y*", "k?y*", "k[a]*", "k\\**", ""]) {
+    assert.equal(globPrefix(fromBinaryString(other)), null, other);
+  }
+  const text = fc.string({ unit: fc.constantFrom("a", "b", "*", "?", "[", "]", "\\", "^", "-") });
+  fc.assert(
+    fc.property(text, text, (pattern, subject) => {
+      const prefix = globPrefix(fromBinaryString(pattern));
+      if (prefix === null) return;
+      const p = toBinaryString(prefix);
+      const expected = subject.length > 0 && subject.startsWith(p);
+      assert.equal(matches(pattern, subject), expected, `${pattern} ~ ${subject}`);
+    }),
+    { numRuns: 5000 },
+  );
 });
