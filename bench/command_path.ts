@@ -1,12 +1,14 @@
 /**
  * In-process cost of the command path (parse, dispatch, encode) per command, without sockets:
  * pipelined batches of 16 PING, SET, GET and INCR over `--keys` random keys (and of 16
- * MULTI/SET/INCR/EXEC blocks, timed per block), fresh batches
- * throughout so the keyspace is touched as under redis-benchmark -r. It isolates what gocache's
- * own code costs from the network, where compare.sh cannot.
+ * MULTI/SET/INCR/EXEC blocks, timed per block), then redis-benchmark's collection tests as it
+ * sends them with `-r` (LPUSH, RPUSH, LRANGE_100, LPOP and RPOP on one list, SADD, HSET and
+ * ZADD of random members), fresh batches throughout so the keyspace is touched as under
+ * redis-benchmark -r. It isolates what gocache's own code costs from the network, where
+ * bench:compare cannot. `--tests` picks workloads by name (e.g. `--tests lpush,rpop`).
  *
  *   deno task bench:path [--keys 100000] [--set name=value ...] [--timing] [--propagate]
- *                        [--cluster]
+ *                        [--cluster] [--tests a,b]
  *
  * `--set` changes a parameter as CONFIG SET would, e.g. `--set slowlog-log-slower-than=-1` (no
  * command timing at all) or `--set metrics-port=1` (timing as with the metrics endpoint on; no
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     timing: { type: "boolean", default: false },
     propagate: { type: "boolean", default: false },
     cluster: { type: "boolean", default: false },
+    tests: { type: "string" },
   },
 });
 const KEYS = Number(values.keys);
@@ -125,7 +128,7 @@ function pass(server: Server, batches: readonly Uint8Array[]): number {
 }
 
 const value = "x".repeat(32);
-const workloads: [string, () => string][] = [
+const allWorkloads: [string, () => string][] = [
   ["PING", () => command("PING")],
   ["SET", () => command("SET", randomKey("key:"), value)],
   ["GET", () => command("GET", randomKey("key:"))],
@@ -138,7 +141,19 @@ const workloads: [string, () => string][] = [
         command("INCR", "counter:" + k) + command("EXEC");
     },
   ],
+  ["LPUSH", () => command("LPUSH", "mylist", value)],
+  ["RPUSH", () => command("RPUSH", "mylist", value)],
+  ["LRANGE_100", () => command("LRANGE", "mylist", "0", "99")],
+  ["LPOP", () => command("LPOP", "mylist")],
+  ["RPOP", () => command("RPOP", "mylist")],
+  ["SADD", () => command("SADD", "myset", randomKey("element:"))],
+  ["HSET", () => command("HSET", "myhash", randomKey("element:"), value)],
+  ["ZADD", () => command("ZADD", "myzset", keyNumber(), randomKey("element:"))],
 ];
+const picked = values.tests?.toLowerCase().split(",");
+const workloads = picked === undefined
+  ? allWorkloads
+  : allWorkloads.filter(([name]) => picked.includes(name.toLowerCase()));
 
 const lines: string[] = [
   `${KEYS} keys, ${BATCHES} batches of ${PIPELINE}, best of ${PASSES} passes`,
@@ -161,7 +176,7 @@ for (const [name, make] of workloads) {
   const ns = best.map((ms) => (ms * 1e6 / (BATCHES * PIPELINE)).toFixed(0).padStart(5));
   const ratio = values.cluster ? `  (x${(best[1] / best[0]).toFixed(3)})` : "";
   lines.push(
-    `${name.padEnd(5)} ${ns.join(" ")}${
+    `${name.padEnd(10)} ${ns.join(" ")}${
       values.timing || values.cluster ? "" : " ns/command"
     }${ratio}`,
   );

@@ -65,6 +65,10 @@ export class KeyTable {
    * value right after does not need its record (one memory access fewer per GET). */
   #foundId = -1;
   #foundAt = 0;
+  /** The key {@link findString} answered last (null once an entry was added or removed). */
+  #lastString: string | null = null;
+  /** {@link findString}'s answer for {@link #lastString}. */
+  #lastStringId = -1;
   #idCapacity = INITIAL_IDS;
   /** Ids ever handed out; ids below it are live or on the free list. */
   #highWater = 0;
@@ -183,10 +187,19 @@ export class KeyTable {
     }
   }
 
-  /** The id of the entry whose key is the binary string `key`, or -1. */
+  /**
+   * The id of the entry whose key is the binary string `key`, or -1. The last answer is
+   * remembered until an entry is added or removed: a collection command looks its key up
+   * several times (read, begin and end of the update), and the repeats then cost a string
+   * comparison instead of a copy, a hash and a probe.
+   */
   findString(key: string): number {
+    if (key === this.#lastString) return this.#lastStringId;
     const bytes = this.#toScratch(key, 0, 0);
-    return this.find(bytes, 0, key.length);
+    const id = this.find(bytes, 0, key.length);
+    this.#lastString = key;
+    this.#lastStringId = id;
+    return id;
   }
 
   /**
@@ -201,6 +214,7 @@ export class KeyTable {
     vStart: number,
     vEnd: number,
   ): number {
+    this.#lastString = null;
     const h = this.hash(key, kStart, kEnd);
     const kLen = kEnd - kStart;
     const vLen = vEnd - vStart;
@@ -331,6 +345,7 @@ export class KeyTable {
 
   /** Deletes entry `id`. */
   remove(id: number): void {
+    this.#lastString = null;
     const rec = this.#rec;
     const r = id * 4;
     const at = this.#blockAt(id);
@@ -515,6 +530,7 @@ export class KeyTable {
 
   /** Deletes every entry and returns the storage to its initial size. */
   clear(): void {
+    this.#lastString = null;
     this.#slots = new Int32Array(INITIAL_SLOTS * 2);
     this.#mask = INITIAL_SLOTS - 1;
     this.#foundId = -1;
