@@ -786,3 +786,24 @@ Deno.test("tables with different seeds both work and hash equal bytes equally", 
     { numRuns: 200 },
   );
 });
+
+Deno.test("findString's remembered answer is dropped when an entry is added or removed", () => {
+  const table = new KeyTable(7);
+  assert.equal(table.findString("a"), -1);
+  // Absent, then added: the remembered -1 must not survive the insert.
+  const a = table.insertStrings("a", "1");
+  assert.equal(table.findString("a"), a);
+  assert.equal(table.findString("a"), a);
+  // Removed, and its id reused by another key: "a" is absent, "b" has the id.
+  table.remove(a);
+  assert.equal(table.findString("a"), -1);
+  const b = table.insertStrings("b", "2");
+  assert.equal(b, a);
+  assert.equal(table.findString("a"), -1);
+  assert.equal(table.findString("b"), b);
+  // A value replaced in place keeps the id and the answer.
+  table.setValueString(b, "a much longer value than before");
+  assert.equal(table.findString("b"), b);
+  table.clear();
+  assert.equal(table.findString("b"), -1);
+});
