@@ -149,3 +149,35 @@ Deno.test("the skiplist compacts after mass deletes and keeps working", () => {
   list.insert("again", 1);
   assertSame(list, [["again", 1]]);
 });
+
+Deno.test("compaction after mass removals keeps order, ranks, spans, stored scores and reuse", () => {
+  const list = new Skiplist();
+  let model: Entry[] = [];
+  for (let i = 0; i < 6000; i++) {
+    const entry: Entry = [`m${i}`, (i * 7919) % 97];
+    list.insert(entry[0], entry[1]);
+    model.push(entry);
+  }
+  model.sort(compare);
+  // Remove most elements from the middle and the ends: the arrays are compacted on the way.
+  list.deleteRanks(100, 5799, () => {});
+  model = [...model.slice(0, 100), ...model.slice(5800)];
+  list.deleteRanks(0, 49, () => {});
+  model = model.slice(50);
+  assertSame(list, model);
+  // Searches by score (which read the scores kept with the links) and updates still work.
+  for (const [member, score] of model.slice(0, 20)) {
+    const x = list.updateScore(member, score, score + 0.5);
+    assert.equal(list.score(x), score + 0.5);
+    model = model.map(([m, s]) => m === member ? [m, s + 0.5] : [m, s]);
+  }
+  model.sort(compare);
+  assertSame(list, model);
+  assert.equal(list.countScoresBelow(50, false), model.filter(([, s]) => s < 50).length);
+  for (let i = 0; i < 500; i++) {
+    list.insert(`n${i}`, i % 13);
+    model.push([`n${i}`, i % 13]);
+  }
+  model.sort(compare);
+  assertSame(list, model);
+});
