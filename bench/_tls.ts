@@ -75,3 +75,34 @@ export function makeCertificates(dir: string, name: string): Certificates {
   ], dir);
   return { ca: at("ca.crt"), cert: at("server.crt"), key: at("server.key") };
 }
+
+/**
+ * A server's flags for `certs`: its certificate and key, and the CA it trusts for client
+ * certificates and peers (the same names in gocache and redis-server).
+ */
+export function tlsServerFlags(certs: Certificates): string[] {
+  return [
+    "--tls-cert-file",
+    certs.cert,
+    "--tls-key-file",
+    certs.key,
+    "--tls-ca-cert-file",
+    certs.ca,
+  ];
+}
+
+/**
+ * Runs `body` with certificates named `name` made in a fresh temporary directory, which is
+ * removed afterwards whatever happens.
+ */
+export async function withCertificates<T>(
+  name: string,
+  body: (certs: Certificates, dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: `gocache-tls-${name}-` });
+  try {
+    return await body(makeCertificates(dir, name), dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

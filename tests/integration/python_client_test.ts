@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startServer } from "../support/server.ts";
 import { PYTHON3, requireTools } from "../support/tools.ts";
 import { freePort } from "../support/redis_server.ts";
-import { makeCertificates } from "../../bench/_tls.ts";
+import { makeCertificates, tlsServerFlags } from "../../bench/_tls.ts";
 
 const CLIENT_DIR = new URL("../../clients/python/", import.meta.url).pathname;
 
@@ -23,12 +23,7 @@ Deno.test({
       args: [
         "--tls-port",
         String(tlsPort),
-        "--tls-cert-file",
-        certs.cert,
-        "--tls-key-file",
-        certs.key,
-        "--tls-ca-cert-file",
-        certs.ca,
+        ...tlsServerFlags(certs),
       ],
     });
     const out = await new Deno.Command("python3", {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Cluster as IoCluster } from "ioredis";
-import { makeCertificates } from "../../bench/_tls.ts";
+import { makeCertificates, tlsServerFlags } from "../../bench/_tls.ts";
 import {
   ask,
   freeClusterPort,
@@ -28,12 +28,7 @@ Deno.test("tls-cluster: gocache and redis-server form one cluster over a TLS bus
   try {
     const certs = makeCertificates(dir, "bus");
     const tlsFlags = [
-      "--tls-cert-file",
-      certs.cert,
-      "--tls-key-file",
-      certs.key,
-      "--tls-ca-cert-file",
-      certs.ca,
+      ...tlsServerFlags(certs),
       "--tls-cluster",
       "yes",
       "--tls-replication",

@@ -11,7 +11,12 @@ import { runCli, startServer } from "../support/server.ts";
 import { connect } from "../../src/client/mod.ts";
 import { freePort, startRedis } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { type Certificates, makeCertificates } from "../../bench/_tls.ts";
+import {
+  type Certificates,
+  makeCertificates,
+  tlsServerFlags,
+  withCertificates,
+} from "../../bench/_tls.ts";
 
 /**
  * `serve` flags for a TLS port with `certs`, trusting their CA for client certificates, which
@@ -21,12 +26,7 @@ function tlsArgs(port: number, certs: Certificates, auth?: "no" | "optional"): s
   return [
     "--tls-port",
     String(port),
-    "--tls-cert-file",
-    certs.cert,
-    "--tls-key-file",
-    certs.key,
-    "--tls-ca-cert-file",
-    certs.ca,
+    ...tlsServerFlags(certs),
     ...(auth === undefined ? [] : ["--tls-auth-clients", auth]),
   ];
 }
@@ -103,9 +103,7 @@ async function handshakeWith(
 }
 
 Deno.test("redis-cli --tls and ioredis with tls talk to tls-port; the plain port still works", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-" });
-  try {
-    const certs = makeCertificates(dir, "one");
+  await withCertificates("one", async (certs, dir) => {
     const tlsPort = freePort();
     await using server = await startServer({ args: tlsArgs(tlsPort, certs) });
     const withCert = { ca: certs.ca, client: certs };
@@ -135,28 +133,15 @@ Deno.test("redis-cli --tls and ioredis with tls talk to tls-port; the plain port
     // A client that does not trust the CA is refused by its own handshake.
     const other = makeCertificates(dir, "other");
     assert.doesNotMatch(await cliTls(tlsPort, { ca: other.ca, client: certs }, "PING"), /^PONG$/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("followers over TLS: a gocache follower and a redis-server 7.0 follower of a gocache leader", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-repl-" });
-  try {
-    const certs = makeCertificates(dir, "repl");
+  await withCertificates("repl", async (certs) => {
     const tlsPort = freePort();
     await using leader = await startServer({ args: tlsArgs(tlsPort, certs) });
     await using follower = await startServer({
-      args: [
-        "--tls-replication",
-        "yes",
-        "--tls-ca-cert-file",
-        certs.ca,
-        "--tls-cert-file",
-        certs.cert,
-        "--tls-key-file",
-        certs.key,
-      ],
+      args: ["--tls-replication", "yes", ...tlsServerFlags(certs)],
     });
     await using toLeader = await RespConn.connect(leader.port);
     await toLeader.call("SET", "k", "v1");
@@ -170,12 +155,7 @@ Deno.test("followers over TLS: a gocache follower and a redis-server 7.0 followe
     const redis = await startRedis([
       "--tls-replication",
       "yes",
-      "--tls-cert-file",
-      certs.cert,
-      "--tls-key-file",
-      certs.key,
-      "--tls-ca-cert-file",
-      certs.ca,
+      ...tlsServerFlags(certs),
     ]);
     try {
       await using toRedis = await RespConn.connect(redis.port);
@@ -188,15 +168,11 @@ Deno.test("followers over TLS: a gocache follower and a redis-server 7.0 followe
     } finally {
       await redis.stop();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("tls-auth-clients: yes needs a certificate from the CA, optional checks one if sent, no takes any", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-auth-" });
-  try {
-    const certs = makeCertificates(dir, "auth");
+  await withCertificates("auth", async (certs, dir) => {
     const stranger = makeCertificates(dir, "stranger");
     const tlsPort = freePort();
     await using server = await startServer({ args: tlsArgs(tlsPort, certs) });
@@ -223,15 +199,11 @@ Deno.test("tls-auth-clients: yes needs a certificate from the CA, optional check
     assert.equal(await ping(), "PONG");
     const clients = plain(await admin.call("CLIENT", "LIST")) as string;
     assert.equal(clients.trim().split("\n").length, 1, clients);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("tls-protocols limits the versions a handshake may use, also after CONFIG SET", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-proto-" });
-  try {
-    const certs = makeCertificates(dir, "proto");
+  await withCertificates("proto", async (certs) => {
     const tlsPort = freePort();
     await using server = await startServer({
       args: [...tlsArgs(tlsPort, certs), "--tls-protocols", "TLSv1.3"],
@@ -255,15 +227,11 @@ Deno.test("tls-protocols limits the versions a handshake may use, also after CON
       "tls-protocols",
       "",
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the TypeScript client and gocache bench speak TLS, with client certificates", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-clients-" });
-  try {
-    const certs = makeCertificates(dir, "clients");
+  await withCertificates("clients", async (certs) => {
     const tlsPort = freePort();
     await using server = await startServer({ args: tlsArgs(tlsPort, certs) });
     const tls = {
@@ -286,12 +254,7 @@ Deno.test("the TypeScript client and gocache bench speak TLS, with client certif
     const redis = await startRedis([
       "--tls-port",
       String(redisTls),
-      "--tls-cert-file",
-      certs.cert,
-      "--tls-key-file",
-      certs.key,
-      "--tls-ca-cert-file",
-      certs.ca,
+      ...tlsServerFlags(certs),
     ]);
     try {
       const { code, stdout, stderr } = await runCli([
@@ -332,15 +295,11 @@ Deno.test("the TypeScript client and gocache bench speak TLS, with client certif
     const refused = await runCli(["bench", "-p", String(tlsPort), "--cacert", certs.ca]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--cacert, --cert and --key need --tls/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("CONFIG SET of the certificate files reloads them for new connections", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-reload-" });
-  try {
-    const first = makeCertificates(dir, "first");
+  await withCertificates("first", async (first, dir) => {
     const second = makeCertificates(dir, "second");
     const tlsPort = freePort();
     await using server = await startServer({ args: tlsArgs(tlsPort, first, "no") });
@@ -363,15 +322,11 @@ Deno.test("CONFIG SET of the certificate files reloads them for new connections"
       what: "the new certificate to be served",
     });
     assert.doesNotMatch(await cliTls(tlsPort, { ca: first.ca }, "PING"), /^PONG$/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("TLS settings that cannot work stop the start with the reason", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gocache-tls-bad-" });
-  try {
-    const certs = makeCertificates(dir, "bad");
+  await withCertificates("bad", async (certs) => {
     for (
       const [args, reason] of [
         [
@@ -395,7 +350,5 @@ Deno.test("TLS settings that cannot work stop the start with the reason", async 
         (e: Error) => reason.test(e.message),
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
