@@ -178,7 +178,6 @@ export class Skiplist {
       scores[x] = newScore;
       // The links into x carry its score: those of its predecessors on each of its levels.
       const update = this.#update;
-      const links = this.#links;
       const forwardScores = this.#forwardScores;
       const level = this.#levels[x];
       for (let i = 0; i < level; i++) forwardScores[update[i] + i] = newScore;
@@ -313,7 +312,6 @@ export class Skiplist {
   #predecessorsOfRank(rank: number): number {
     const update = this.#update;
     const links = this.#links;
-    const forwardScores = this.#forwardScores;
     let traversed = 0;
     let x = HEADER;
     for (let i = this.#level - 1; i >= 0; i--) {
