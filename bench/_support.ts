@@ -414,6 +414,33 @@ export function attachValues(args: readonly string[], options: readonly string[]
 }
 
 /**
+ * Runs redis-benchmark against `port` the way the side-by-side benchmarks do (50 clients, random
+ * keys below 100000, CSV output) with `pipeline` and `n` requests, plus `args`: a `-t` test and
+ * its options, or a command to send. Returns the CSV output (see {@link csvRps}).
+ */
+export function redisBenchmark(
+  port: number,
+  pipeline: number,
+  n: number,
+  args: string[],
+): Promise<string> {
+  return run("redis-benchmark", [
+    "-p",
+    String(port),
+    "-P",
+    String(pipeline),
+    "-c",
+    "50",
+    "-n",
+    String(n),
+    "-r",
+    "100000",
+    "--csv",
+    ...args,
+  ]);
+}
+
+/**
  * The requests per second in redis-benchmark's `--csv` output: the row named after `test` when
  * given (`-t lrange_600` runs "LPUSH (needed to benchmark LRANGE)" first), else the first row
  * (PING_INLINE for `-t ping`, the one row of a custom command); NaN when there is none.

@@ -18,8 +18,8 @@ import {
   failWith,
   median,
   positiveOption,
+  redisBenchmark,
   requirePrograms,
-  run,
   say,
   startPair,
 } from "./_support.ts";
@@ -68,23 +68,12 @@ async function rps(
   n: number,
   user: string | null,
 ): Promise<number> {
-  const out = await run("redis-benchmark", [
+  const out = await redisBenchmark(port, pipeline, n, [
     ...(user === null ? [] : ["--user", user, "-a", "benchpw"]),
-    "-p",
-    String(port),
     "-t",
     test,
-    "-P",
-    String(pipeline),
-    "-c",
-    "50",
-    "-n",
-    String(n),
-    "-r",
-    "100000",
     "-d",
     "32",
-    "--csv",
   ]);
   const value = csvRps(out, test);
   if (!Number.isFinite(value)) fail(1, `redis-benchmark on port ${port} reported:\n${out}`);

@@ -28,8 +28,8 @@ import {
   csvRps,
   freePort,
   median,
+  redisBenchmark,
   requirePrograms,
-  run,
   say,
   startPair,
 } from "./_support.ts";
@@ -82,24 +82,7 @@ requirePrograms("bench/compare.ts", ["redis-server", "redis-cli", "redis-benchma
  * reports none.
  */
 async function rps(port: number, test: string, pipeline: number, n: number): Promise<number> {
-  const out = await run("redis-benchmark", [
-    ...tlsClientArgs,
-    "-p",
-    String(port),
-    "-t",
-    test,
-    "-P",
-    String(pipeline),
-    "-c",
-    "50",
-    "-n",
-    String(n),
-    "-r",
-    "100000",
-    "-d",
-    "32",
-    "--csv",
-  ]);
+  const out = await redisBenchmark(port, pipeline, n, [...tlsClientArgs, "-t", test, "-d", "32"]);
   const value = csvRps(out, test);
   if (!Number.isFinite(value)) {
     Deno.stderr.writeSync(

@@ -25,9 +25,9 @@ import {
   failWith,
   median,
   positiveOption,
+  redisBenchmark,
   requirePrograms,
   rssMb,
-  run,
   say,
   sendPipelined,
   sleep,
@@ -69,18 +69,7 @@ const VALUE = "v".repeat(32);
 
 /** redis-benchmark's requests per second for EVALSHA `sha` on `port`. */
 async function evalshaRps(port: number, sha: string, pipeline: number, n: number) {
-  const out = await run("redis-benchmark", [
-    "-p",
-    String(port),
-    "-P",
-    String(pipeline),
-    "-c",
-    "50",
-    "-n",
-    String(n),
-    "-r",
-    "100000",
-    "--csv",
+  const out = await redisBenchmark(port, pipeline, n, [
     "EVALSHA",
     sha,
     "1",
