@@ -264,8 +264,10 @@ function hostOf(ctx: ServerContext, run: RunningScript): ScriptHost {
 
 /**
  * What EVAL and FCALL share once the script is found: the refusals its flags impose
- * ({@link startRefusal}), then {@link runScript} with the `numkeys` words after `argv[2]` as its
- * keys and the rest as its arguments.
+ * ({@link startRefusal}), then the run of `target` for `caller` with the `numkeys` words after
+ * `argv[2]` as its keys and the rest as its arguments; `readOnly` for EVAL_RO, FCALL_RO and
+ * `no-writes` scripts. Returns the reply, or a DeferredReply when the script outlives
+ * `busy-reply-threshold` (see the module comment).
  */
 export function callScript(
   ctx: ServerContext,
@@ -278,24 +280,6 @@ export function callScript(
 ): Reply {
   const refusal = startRefusal(ctx, caller, target.flags, readOnly);
   if (refusal !== null) return refusal;
-  return runScript(ctx, scripting, caller, target, argv, numkeys, readOnly);
-}
-
-/**
- * Runs `target` for `caller` with the `numkeys` words after `argv[2]` as its keys and the rest
- * as its arguments; `readOnly` for EVAL_RO, FCALL_RO and `no-writes` scripts. Returns the
- * reply, or a DeferredReply when the script outlives `busy-reply-threshold` (see the module
- * comment). The caller checked {@link startRefusal}.
- */
-function runScript(
-  ctx: ServerContext,
-  scripting: Scripting,
-  caller: ClientState,
-  target: ScriptTarget,
-  argv: Uint8Array[],
-  numkeys: number,
-  readOnly: boolean,
-): Reply {
   const keys = argv.slice(3, 3 + numkeys);
   const args = argv.slice(3 + numkeys);
   const run = new RunningScript(caller, target, readOnly || target.flags.noWrites);
