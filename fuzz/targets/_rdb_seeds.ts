@@ -7,16 +7,12 @@
  * @module
  */
 import { RdbWriter } from "../../src/persistence/rdb/writer.ts";
-import { crc64 } from "../../src/persistence/rdb/crc64.ts";
 import { HashValue } from "../../src/store/hash_value.ts";
 import { ListValue } from "../../src/store/list_value.ts";
 import { SetValue } from "../../src/store/set_value.ts";
 import { SortedSetValue } from "../../src/store/sorted_set_value.ts";
 import type { CollectionValue } from "../../src/store/collection.ts";
 import { concat, fromHex, latin1 } from "../target.ts";
-
-/** The RDB version a DUMP payload's footer names. */
-const DUMP_RDB_VERSION = 10;
 
 /** One hash, list, set and sorted set, small enough for quick mutation. */
 export function sampleCollections(): CollectionValue[] {
@@ -123,20 +119,6 @@ export function compactBodies(): [number, Uint8Array][] {
   ];
 }
 
-/** `body` with a DUMP footer: RDB version (2 bytes LE) and CRC-64 of all before it (LE). */
-export function withDumpFooter(body: Uint8Array, version = DUMP_RDB_VERSION): Uint8Array {
-  const out = new Uint8Array(body.length + 10);
-  out.set(body);
-  out[body.length] = version & 0xff;
-  out[body.length + 1] = version >> 8;
-  new DataView(out.buffer).setBigUint64(
-    body.length + 2,
-    crc64(out.subarray(0, body.length + 2)),
-    true,
-  );
-  return out;
-}
-
 /** Writes an RDB file with `write` between header and end; `checksum` as RdbWriter's. */
 async function rdbFile(
   checksum: boolean,
@@ -198,5 +180,3 @@ export async function rdbFiles(): Promise<Uint8Array[]> {
   files.push(REDIS_7_RDB);
   return files;
 }
-
-export { DUMP_RDB_VERSION };

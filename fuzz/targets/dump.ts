@@ -16,11 +16,12 @@ import {
   dumpValue,
   restoreFunctionLibraries,
   restoreValue,
+  withDumpFooter,
 } from "../../src/persistence/rdb/dump.ts";
 import { crc64 } from "../../src/persistence/rdb/crc64.ts";
 import type { CollectionValue } from "../../src/store/collection.ts";
 import { check, concat, type FuzzTarget, latin1, sameBytes, toHex } from "../target.ts";
-import { compactBodies, sampleCollections, withDumpFooter } from "./_rdb_seeds.ts";
+import { compactBodies, sampleCollections } from "./_rdb_seeds.ts";
 
 /** Longest string a fuzzed payload may hold: bounds what one input can allocate. */
 const MAX_STRING = 1024 * 1024;

@@ -88,7 +88,7 @@ export function dumpValue(
   writer.flush();
   const body = concatBytes(chunks);
   chunks.length = 0;
-  return withFooter(body);
+  return withDumpFooter(body);
 }
 
 /**
@@ -241,7 +241,7 @@ export function dumpFunctionLibraries(
   writer.flush();
   const body = concatBytes(chunks);
   chunks.length = 0;
-  return withFooter(body);
+  return withDumpFooter(body);
 }
 
 /**
@@ -266,13 +266,17 @@ function verifiedBodyEnd(payload: Uint8Array): number {
   return end;
 }
 
-/** `body` followed by the DUMP footer: the RDB version (2 bytes) and the CRC-64 of both. */
-function withFooter(body: Uint8Array): Uint8Array {
+/**
+ * `body` followed by the DUMP footer: the RDB version (2 bytes, little-endian; Redis 7.0's
+ * unless `version` says otherwise, as tests and fuzz seeds of other versions need) and the
+ * CRC-64 of both.
+ */
+export function withDumpFooter(body: Uint8Array, version = RDB_VERSION): Uint8Array {
   const out = new Uint8Array(body.length + FOOTER);
   out.set(body);
   let at = body.length;
-  out[at++] = RDB_VERSION & 0xff;
-  out[at++] = RDB_VERSION >> 8;
+  out[at++] = version & 0xff;
+  out[at++] = version >> 8;
   new DataView(out.buffer).setBigUint64(at, crc64(out.subarray(0, at)), true);
   return out;
 }

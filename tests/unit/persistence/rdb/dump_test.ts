@@ -9,25 +9,12 @@ import {
   DumpPayloadError,
   dumpString,
   restoreString,
+  withDumpFooter,
 } from "../../../../src/persistence/rdb/dump.ts";
 import { crc64 } from "../../../../src/persistence/rdb/crc64.ts";
 
 const enc = new TextEncoder();
 const MAX = 1 << 20;
-
-/** A payload with `body` and a correct footer for RDB version `version`. */
-function withFooter(body: Uint8Array, version = 10): Uint8Array {
-  const out = new Uint8Array(body.length + 10);
-  out.set(body);
-  out[body.length] = version & 0xff;
-  out[body.length + 1] = version >> 8;
-  new DataView(out.buffer).setBigUint64(
-    body.length + 2,
-    crc64(out.subarray(0, body.length + 2)),
-    true,
-  );
-  return out;
-}
 
 function refused(payload: Uint8Array, kind?: "footer" | "format"): void {
   assert.throws(() => restoreString(payload, MAX), (e: unknown) => {
@@ -82,31 +69,34 @@ Deno.test("every truncation and every single-byte change of a payload is refused
 });
 
 Deno.test("a newer version, another type, a value past the footer or an oversized string are refused", () => {
-  refused(withFooter(new Uint8Array([0, 1, 120]), 11), "footer");
-  refused(withFooter(new Uint8Array([0, 1, 120]), 10).subarray(0, 9), "footer");
-  refused(withFooter(new Uint8Array([]), 10), "format");
+  refused(withDumpFooter(new Uint8Array([0, 1, 120]), 11), "footer");
+  refused(withDumpFooter(new Uint8Array([0, 1, 120]), 10).subarray(0, 9), "footer");
+  refused(withDumpFooter(new Uint8Array([]), 10), "format");
   // A list (type 1) in a valid envelope: gocache holds strings only.
-  refused(withFooter(new Uint8Array([1, 1, 1, 120])), "format");
+  refused(withDumpFooter(new Uint8Array([1, 1, 1, 120])), "format");
   // The value's length runs past the footer.
-  refused(withFooter(new Uint8Array([0, 20, 120])), "format");
+  refused(withDumpFooter(new Uint8Array([0, 20, 120])), "format");
   // An LZF body that does not decompress to its stated length.
-  refused(withFooter(new Uint8Array([0, 0xc3, 2, 30, 0, 120])), "format");
+  refused(withDumpFooter(new Uint8Array([0, 0xc3, 2, 30, 0, 120])), "format");
   assert.throws(
     () => restoreString(dumpString(new Uint8Array(5000), false), 4999),
     DumpPayloadError,
   );
   // Versions up to ours are accepted, as Redis accepts older payloads.
-  assert.deepEqual(restoreString(withFooter(new Uint8Array([0, 1, 120]), 9), MAX), enc.encode("x"));
+  assert.deepEqual(
+    restoreString(withDumpFooter(new Uint8Array([0, 1, 120]), 9), MAX),
+    enc.encode("x"),
+  );
 });
 
 Deno.test("as in Redis, bytes after the value are ignored and a value may run into the footer", () => {
   const x = enc.encode("x");
-  assert.deepEqual(restoreString(withFooter(new Uint8Array([0, 1, 120, 65, 66])), MAX), x);
+  assert.deepEqual(restoreString(withDumpFooter(new Uint8Array([0, 1, 120, 65, 66])), MAX), x);
   assert.deepEqual(
-    restoreString(withFooter(new Uint8Array([0, 1, 120, 0, 1, 107, 1, 118])), MAX),
+    restoreString(withDumpFooter(new Uint8Array([0, 1, 120, 0, 1, 107, 1, 118])), MAX),
     x,
   );
-  const intoFooter = withFooter(new Uint8Array([0, 12, 120, 121]));
+  const intoFooter = withDumpFooter(new Uint8Array([0, 12, 120, 121]));
   const value = restoreString(intoFooter, MAX);
   assert.equal(value.length, 12);
   assert.deepEqual(value, intoFooter.subarray(2, 14));
@@ -211,7 +201,7 @@ Deno.test("random payloads with a valid footer restore the string they encode, o
   );
   fc.assert(
     fc.property(body, (body) => {
-      const payload = withFooter(body);
+      const payload = withDumpFooter(body);
       const expected = announced(payload);
       let value: Uint8Array;
       try {
