@@ -4,6 +4,7 @@
  * connections while it loads, so an open port is not enough).
  */
 
+import { parseArgs } from "node:util";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 import { concatBytes } from "../src/util/bytes.ts";
 
@@ -505,4 +506,34 @@ export async function sendPipelined(
   }
   if (parts.length > 0) await flush();
   return sent;
+}
+
+/**
+ * The command line of a side-by-side benchmark: `--gocache "CMD with {port}"` (how to start
+ * gocache, optional) and positive integer options named in `defaults`, e.g. `{ requests:
+ * 200000, rounds: 3 }`. A bad option prints `usage` and exits 2.
+ */
+export function benchOptions<K extends string>(
+  script: string,
+  usage: string,
+  defaults: Record<K, number>,
+): { gocache: string | undefined; numbers: Record<K, number> } {
+  const names = Object.keys(defaults) as K[];
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: attachValues(Deno.args, ["gocache"]),
+      options: {
+        gocache: { type: "string" },
+        ...Object.fromEntries(
+          names.map((name) => [name, { type: "string", default: String(defaults[name]) }]),
+        ),
+      },
+    }).values;
+  } catch (e) {
+    return failWith(script, 2, `${(e as Error).message}\n${usage}`);
+  }
+  const numbers = {} as Record<K, number>;
+  for (const name of names) numbers[name] = positiveOption(script, name, String(values[name]));
+  return { gocache: values.gocache as string | undefined, numbers };
 }

@@ -10,14 +10,12 @@
  * <restricted_rps> <ratio>" (ratio = restricted/default, medians of the rounds, the two runs in
  * alternation); the goal is a ratio of at least 0.97 on gocache.
  */
-import { parseArgs } from "node:util";
 import {
-  attachValues,
+  benchOptions,
   cli,
   csvRps,
   failWith,
   median,
-  positiveOption,
   redisBenchmark,
   requirePrograms,
   say,
@@ -30,23 +28,9 @@ function fail(code: number, message: string): never {
   return failWith("bench/acl.ts", code, message);
 }
 
-const values = (() => {
-  try {
-    return parseArgs({
-      args: attachValues(Deno.args, ["gocache"]),
-      options: {
-        requests: { type: "string", default: "200000" },
-        rounds: { type: "string", default: "3" },
-        gocache: { type: "string" },
-      },
-    }).values;
-  } catch (e) {
-    fail(2, `${(e as Error).message}\n${USAGE}`);
-  }
-})();
-
-const REQUESTS = positiveOption("bench/acl.ts", "requests", values.requests);
-const ROUNDS = positiveOption("bench/acl.ts", "rounds", values.rounds);
+const options = benchOptions("bench/acl.ts", USAGE, { requests: 200000, rounds: 3 });
+const REQUESTS = options.numbers.requests;
+const ROUNDS = options.numbers.rounds;
 requirePrograms("bench/acl.ts", ["redis-server", "redis-cli", "redis-benchmark"]);
 
 const USER_RULES = [
@@ -80,7 +64,7 @@ async function rps(
   return value;
 }
 
-const pair = await startPair("bench-acl", "", values.gocache).catch((e) =>
+const pair = await startPair("bench-acl", "", options.gocache).catch((e) =>
   fail(1, (e as Error).message)
 );
 try {

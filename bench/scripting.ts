@@ -16,15 +16,13 @@
  * redis_bytes=Y" per cached script (bodies of about 60 bytes). Lookup by SHA1 is one Map
  * access, whatever the number of scripts: the EVALSHA rate is measured with them loaded.
  */
-import { parseArgs } from "node:util";
 import {
-  attachValues,
+  benchOptions,
   cli,
   csvRps,
   descendants,
   failWith,
   median,
-  positiveOption,
   redisBenchmark,
   requirePrograms,
   rssMb,
@@ -41,25 +39,14 @@ function fail(code: number, message: string): never {
   return failWith("bench/scripting.ts", code, message);
 }
 
-const values = (() => {
-  try {
-    return parseArgs({
-      args: attachValues(Deno.args, ["gocache"]),
-      options: {
-        requests: { type: "string", default: "200000" },
-        rounds: { type: "string", default: "3" },
-        scripts: { type: "string", default: "10000" },
-        gocache: { type: "string" },
-      },
-    }).values;
-  } catch (e) {
-    fail(2, `${(e as Error).message}\n${USAGE}`);
-  }
-})();
-
-const REQUESTS = positiveOption("bench/scripting.ts", "requests", values.requests);
-const ROUNDS = positiveOption("bench/scripting.ts", "rounds", values.rounds);
-const SCRIPTS = positiveOption("bench/scripting.ts", "scripts", values.scripts);
+const options = benchOptions("bench/scripting.ts", USAGE, {
+  requests: 200000,
+  rounds: 3,
+  scripts: 10000,
+});
+const REQUESTS = options.numbers.requests;
+const ROUNDS = options.numbers.rounds;
+const SCRIPTS = options.numbers.scripts;
 requirePrograms("bench/scripting.ts", ["redis-server", "redis-cli", "redis-benchmark"]);
 
 const SCRIPT = "redis.call('SET', KEYS[1], ARGV[1]) " +
@@ -106,7 +93,7 @@ async function scriptMemory(port: number, pid: number, count: number): Promise<n
   return (serverRss(pid) - before) * 1024 * 1024 / count;
 }
 
-const pair = await startPair("bench-scripting", "", values.gocache).catch((e) =>
+const pair = await startPair("bench-scripting", "", options.gocache).catch((e) =>
   fail(1, (e as Error).message)
 );
 try {
