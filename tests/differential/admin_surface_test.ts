@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RespConn } from "../support/resp_conn.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { assertSameCommandInfo, ConnPair, intOf, script, withBoth } from "./_diff.ts";
 import { startRedis } from "../support/redis_server.ts";
 import { startServer } from "../support/server.ts";
@@ -76,13 +77,10 @@ Deno.test("DEBUG with enable-debug-command local: replies and effects as redis-s
       const sizes = await c.call("DBSIZE");
       assert.deepEqual([intOf(sizes.redis), intOf(sizes.gocache)], [2, 2]);
       await script(c, [["DEBUG", "SET-ACTIVE-EXPIRE", "1"]]);
-      const deadline = Date.now() + 5000;
-      for (;;) {
+      await waitFor(async () => {
         const now = await c.call("DBSIZE");
-        if (intOf(now.redis) === 1 && intOf(now.gocache) === 1) break;
-        assert.ok(Date.now() < deadline, "active expiry did not resume");
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+        return intOf(now.redis) === 1 && intOf(now.gocache) === 1;
+      }, { what: "active expiry to resume on both servers" });
     });
   });
 });
