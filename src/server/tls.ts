@@ -228,7 +228,7 @@ export function connectTlsPeer(
 }
 
 /** The TLS options of {@link connectTlsPeer}, read from the files now. */
-export function peerTls(values: ConfigValues): ConnectTls {
+function peerTls(values: ConfigValues): ConnectTls {
   const withCert = values["tls-cert-file"] !== "" && values["tls-key-file"] !== "";
   return {
     caCerts: values["tls-ca-cert-file"] === "" ? undefined : [readPem(values, "tls-ca-cert-file")],

@@ -53,13 +53,6 @@ export class TlsSocketConn implements Deno.Conn {
     });
   }
 
-  /** The peer's certificate subject's common name, or null when it sent none. */
-  get peerCommonName(): string | null {
-    const subject = this.#socket.getPeerCertificate()?.subject;
-    const cn = subject?.CN;
-    return typeof cn === "string" ? cn : null;
-  }
-
   /** Reads what has arrived into `p`; null at the end of the stream. */
   async read(p: Uint8Array): Promise<number | null> {
     while (this.#chunks.length === 0) {
