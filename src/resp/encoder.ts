@@ -58,17 +58,59 @@ function pushBulkBinary(out: ByteBuffer, binary: string): void {
 const sliceScratch = new Uint8Array(32 * 1024);
 const asciiEncoder = new TextEncoder();
 
+/** Most bytes a bulk or array header adds besides its digits: the type byte and CRLF. */
+const HEADER_BYTES = 3;
+/** Digits of the longest length a header can carry (a safe integer). */
+const MAX_DIGITS = 16;
+
+/**
+ * Writes the decimal digits of `n` (a safe non-negative integer) at `b[p]`, which has room for
+ * them, and returns the position after them.
+ */
+function writeDigits(b: Uint8Array, p: number, n: number): number {
+  if (n < 10) {
+    b[p] = 48 + n;
+    return p + 1;
+  }
+  if (n < 100) {
+    const tens = (n / 10) | 0;
+    b[p] = 48 + tens;
+    b[p + 1] = 48 + n - tens * 10;
+    return p + 2;
+  }
+  let digits = 3;
+  for (let limit = 1000; limit <= n && digits < MAX_DIGITS; limit *= 10) digits++;
+  let at = p + digits;
+  while (at > p) {
+    const digit = n % 10;
+    b[--at] = 48 + digit;
+    n = (n - digit) / 10;
+  }
+  return p + digits;
+}
+
 /**
  * An array of bulk strings written from their places in longer binary strings. The items of a
  * run (a list's packed node) are turned into bytes together: the span they cover is encoded
  * natively into a scratch buffer, which is exact when the span is all ASCII (the encoder then
  * writes one byte per character), and each item is copied from there. Measured on 32-byte
  * items: 17 ns an item against 41 ns for reading each character with charCodeAt, the fallback
- * for a span with other characters and for runs of one item.
+ * for a span with other characters and for runs of one item. Room for the whole reply is made
+ * once and every header, item and CRLF written in place (LRANGE 0 99 of a list built by LPUSH,
+ * 32-byte items: 3.95 to 3.33 us to encode, against one call per piece).
  */
 function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
   const { texts, runEnds, starts, lengths } = reply;
-  pushHeader(out, 42, starts.length);
+  const count = starts.length;
+  let itemBytes = 0;
+  for (let i = 0; i < count; i++) itemBytes += lengths[i];
+  out.reserve(itemBytes + (count + 1) * (HEADER_BYTES + MAX_DIGITS + 2));
+  const b = out.bytes;
+  let p = out.length;
+  b[p++] = 42;
+  p = writeDigits(b, p, count);
+  b[p++] = CRLF_0;
+  b[p++] = CRLF_1;
   let i = 0;
   for (let r = 0; r < texts.length; r++) {
     const text = texts[r];
@@ -83,12 +125,23 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
     }
     for (; i < end; i++) {
       const length = lengths[i];
-      pushHeader(out, 36, length);
-      if (inScratch) out.pushByteRange(sliceScratch, starts[i] - from, starts[i] - from + length);
-      else out.pushBinaryRange(text, starts[i], starts[i] + length);
-      pushCrlf(out);
+      b[p++] = 36;
+      p = writeDigits(b, p, length);
+      b[p++] = CRLF_0;
+      b[p++] = CRLF_1;
+      const start = starts[i];
+      if (inScratch) {
+        const offset = start - from;
+        for (let k = 0; k < length; k++) b[p + k] = sliceScratch[offset + k];
+      } else {
+        for (let k = 0; k < length; k++) b[p + k] = text.charCodeAt(start + k);
+      }
+      p += length;
+      b[p++] = CRLF_0;
+      b[p++] = CRLF_1;
     }
   }
+  out.length = p;
 }
 
 /** A bulk string from human-readable text, encoded as UTF-8. */

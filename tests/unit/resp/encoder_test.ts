@@ -119,6 +119,24 @@ Deno.test("a BulkSlicesReply is the array of its slices, in ASCII runs, other ru
   same(new BulkSlicesReply(), "*0\r\n");
 });
 
+Deno.test("a BulkSlicesReply writes lengths and counts of any number of digits", () => {
+  const sizes = [9, 10, 99, 100, 999, 1000, 12345];
+  const items = sizes.map((n, i) => String.fromCharCode(97 + i).repeat(n));
+  const reply = new BulkSlicesReply();
+  reply.run(items.join(""));
+  let at = 0;
+  for (const item of items) {
+    reply.item(at, item.length);
+    at += item.length;
+  }
+  for (let i = 0; i < 120; i++) {
+    reply.run(`item ${i}`);
+    reply.item(0, `item ${i}`.length);
+    items.push(`item ${i}`);
+  }
+  check(reply, wire(items, 2), wire(items, 3));
+});
+
 Deno.test("a BulkSlicesReply of random runs encodes as the array of its items (seeded)", () => {
   const run = fc.array(
     fc.string({
