@@ -35,8 +35,8 @@ import type { CollectionValue } from "./collection.ts";
 
 /** Bytes counted for a list besides its nodes: the list object (~80) and its node ring (16). */
 export const LIST_BASE_BYTES = 96;
-/** Bytes counted per node besides its items: the node object (72) and its ring slot (8). */
-export const LIST_NODE_OVERHEAD = 80;
+/** Bytes counted per node besides its items: the node object (88) and its ring slot (8). */
+export const LIST_NODE_OVERHEAD = 96;
 /** Bytes of a JS one-byte string's header (map, hash, length), counted per packed node. */
 export const LIST_STRING_HEADER = 16;
 /** Bytes of an open node's array besides its slots: the array object and its backing header. */
@@ -80,6 +80,13 @@ class ListNode {
   end = 0;
   /** Open node: the items in order; null for a packed node. */
   items: string[] | null = null;
+  /**
+   * Packed node: packed runs of entries sealed onto its head end and not yet joined into
+   * `data`, the newest first (see {@link ListValue.#sealLeft}); null when there are none.
+   */
+  headPieces: string[] | null = null;
+  /** Packed node: the same at its tail end, the oldest first. */
+  tailPieces: string[] | null = null;
 }
 
 /** A new open node holding `items`. */
@@ -104,9 +111,19 @@ function isPlain(node: ListNode): boolean {
   return node.items !== null && node.count === 1 && node.items[0].length > PLAIN_ITEM_BYTES;
 }
 
+/** Bytes of the pieces of packed `node` not joined into its `data` yet. */
+function pieceBytes(node: ListNode): number {
+  let bytes = 0;
+  if (node.headPieces !== null) { for (const piece of node.headPieces) bytes += piece.length; }
+  if (node.tailPieces !== null) { for (const piece of node.tailPieces) bytes += piece.length; }
+  return bytes;
+}
+
 /** Bytes of `node` by the memory model (O(items) for an open node). */
 function nodeBytes(node: ListNode): number {
-  if (node.items === null) return LIST_NODE_OVERHEAD + LIST_STRING_HEADER + node.data.length;
+  if (node.items === null) {
+    return LIST_NODE_OVERHEAD + LIST_STRING_HEADER + node.data.length + pieceBytes(node);
+  }
   let bytes = LIST_NODE_OVERHEAD + LIST_OPEN_OVERHEAD;
   for (const item of node.items) bytes += item.length + LIST_ITEM_OVERHEAD;
   return bytes;
@@ -302,7 +319,7 @@ export class ListValue implements CollectionValue {
    */
   measureBytes(): number {
     let bytes = LIST_BASE_BYTES;
-    for (let k = 0; k < this.#nodeCount; k++) bytes += nodeBytes(this.#node(k));
+    for (let k = 0; k < this.#nodeCount; k++) bytes += nodeBytes(this.#peek(k));
     return bytes;
   }
 
@@ -330,7 +347,7 @@ export class ListValue implements CollectionValue {
 
   /** Adds `item` before the head (LPUSH). */
   pushLeft(item: string): void {
-    const head = this.#nodeCount > 0 ? this.#node(0) : undefined;
+    const head = this.#nodeCount > 0 ? this.#peek(0) : undefined;
     if (head !== undefined && acceptsPush(head, item)) {
       (head.items as string[]).unshift(item);
       head.count++;
@@ -346,7 +363,7 @@ export class ListValue implements CollectionValue {
 
   /** Adds `item` after the tail (RPUSH). */
   pushRight(item: string): void {
-    const tail = this.#nodeCount > 0 ? this.#node(this.#nodeCount - 1) : undefined;
+    const tail = this.#nodeCount > 0 ? this.#peek(this.#nodeCount - 1) : undefined;
     if (tail !== undefined && acceptsPush(tail, item)) {
       (tail.items as string[]).push(item);
       tail.count++;
@@ -571,24 +588,53 @@ export class ListValue implements CollectionValue {
     for (; right > 0 && this.#size > 0; right--) this.popRight();
   }
 
-  /** The node at ring offset `k` from the head (0 <= k < node count). */
+  /**
+   * The node at ring offset `k` from the head (0 <= k < node count), its pieces joined into
+   * its `data` first, so that every reader sees one packed string.
+   */
   #node(k: number): ListNode {
+    const node = this.#ring[(this.#head + k) & this.#mask] as ListNode;
+    if (node.headPieces !== null || node.tailPieces !== null) this.#join(node);
+    return node;
+  }
+
+  /** The node at ring offset `k` as it is, pieces not joined (for sealing onto it). */
+  #peek(k: number): ListNode {
     return this.#ring[(this.#head + k) & this.#mask] as ListNode;
+  }
+
+  /**
+   * Joins the pieces of packed `node` and its live entries into one flat string, in one copy;
+   * the bytes of entries popped from it meanwhile are dropped from the count, as they leave.
+   */
+  #join(node: ListNode): void {
+    const parts: string[] = [];
+    const head = node.headPieces;
+    if (head !== null) { for (let i = head.length - 1; i >= 0; i--) parts.push(head[i]); }
+    parts.push(node.data.slice(node.start, node.end));
+    if (node.tailPieces !== null) parts.push(...node.tailPieces);
+    const before = node.data.length + pieceBytes(node);
+    node.data = parts.join("");
+    node.start = 0;
+    node.end = node.data.length;
+    node.headPieces = null;
+    node.tailPieces = null;
+    this.#bytes += node.data.length - before;
   }
 
   /** Position in `node` of the item at list index `index`. */
   #offsetIn(node: ListNode, index: number): number {
-    return index + this.#node(0).first - node.first;
+    return index + this.#peek(0).first - node.first;
   }
 
   /** Ring offset of the node holding the item at `index` (0 <= index < size), by bisection. */
   #find(index: number): number {
-    const target = index + this.#node(0).first;
+    const target = index + this.#peek(0).first;
     let low = 0;
     let high = this.#nodeCount - 1;
     while (low < high) {
       const middle = (low + high + 1) >> 1;
-      if (this.#node(middle).first <= target) low = middle;
+      if (this.#peek(middle).first <= target) low = middle;
       else high = middle - 1;
     }
     return low;
@@ -618,8 +664,8 @@ export class ListValue implements CollectionValue {
 
   /** Puts `node` before the head node, numbering it. */
   #addNodeLeft(node: ListNode): void {
-    if (this.#nodeCount > 0 && this.#node(0).first < -RENUMBER_LIMIT) this.#renumber(0);
-    node.first = this.#nodeCount > 0 ? this.#node(0).first - node.count : 0;
+    if (this.#nodeCount > 0 && this.#peek(0).first < -RENUMBER_LIMIT) this.#renumber(0);
+    node.first = this.#nodeCount > 0 ? this.#peek(0).first - node.count : 0;
     this.#growRingIfFull();
     this.#head = (this.#head - 1) & this.#mask;
     this.#ring[this.#head] = node;
@@ -628,48 +674,52 @@ export class ListValue implements CollectionValue {
 
   /** Puts `node` after the tail node, numbering it. */
   #addNodeRight(node: ListNode): void {
-    if (this.#nodeCount > 0 && this.#node(0).first > RENUMBER_LIMIT) this.#renumber(0);
-    const tail = this.#nodeCount > 0 ? this.#node(this.#nodeCount - 1) : undefined;
+    if (this.#nodeCount > 0 && this.#peek(0).first > RENUMBER_LIMIT) this.#renumber(0);
+    const tail = this.#nodeCount > 0 ? this.#peek(this.#nodeCount - 1) : undefined;
     node.first = tail === undefined ? 0 : tail.first + tail.count;
     this.#growRingIfFull();
     this.#ring[(this.#head + this.#nodeCount) & this.#mask] = node;
     this.#nodeCount++;
   }
 
-  /** Packs the open tail node, into its packed neighbour when that stays under the target. */
+  /**
+   * Packs the open tail node, onto its packed neighbour when that stays under the target. The
+   * packed run waits there as a piece, joined with the others in one copy once the neighbour
+   * is full or read ({@link #join}): joining at every seal copied the growing node each time,
+   * up to 32 copies of 4 KB on average per 8 KB node filled by pushes (RPUSH of 32-byte items,
+   * in process: 97 to 83 ns an RPUSH, 117 to 101 an LPUSH, without the string of the item).
+   */
   #sealRight(): void {
-    const node = this.#node(this.#nodeCount - 1);
+    const node = this.#peek(this.#nodeCount - 1);
     const packed = packItems(node.items as string[]);
-    const before = this.#nodeCount > 1 ? this.#node(this.#nodeCount - 2) : undefined;
-    if (before === undefined || !canTake(before, packed)) return this.#packInPlace(node, packed);
-    this.#bytes -= nodeBytes(node) + before.data.length;
-    before.data = [before.data.slice(before.start, before.end), packed].join("");
-    this.#absorbed(before, node);
+    const before = this.#nodeCount > 1 ? this.#peek(this.#nodeCount - 2) : undefined;
+    if (before === undefined || !canTake(before, packed)) {
+      if (before !== undefined && before.tailPieces !== null) this.#join(before);
+      return this.#packInPlace(node, packed);
+    }
+    this.#bytes -= nodeBytes(node) - packed.length;
+    (before.tailPieces ??= []).push(packed);
+    before.count += node.count;
     this.#ring[(this.#head + this.#nodeCount - 1) & this.#mask] = undefined;
     this.#nodeCount--;
   }
 
-  /** Packs the open head node, into its packed neighbour when that stays under the target. */
+  /** Packs the open head node, onto its packed neighbour as {@link #sealRight} does. */
   #sealLeft(): void {
-    const node = this.#node(0);
+    const node = this.#peek(0);
     const packed = packItems(node.items as string[]);
-    const after = this.#nodeCount > 1 ? this.#node(1) : undefined;
-    if (after === undefined || !canTake(after, packed)) return this.#packInPlace(node, packed);
-    this.#bytes -= nodeBytes(node) + after.data.length;
-    after.data = [packed, after.data.slice(after.start, after.end)].join("");
+    const after = this.#nodeCount > 1 ? this.#peek(1) : undefined;
+    if (after === undefined || !canTake(after, packed)) {
+      if (after !== undefined && after.headPieces !== null) this.#join(after);
+      return this.#packInPlace(node, packed);
+    }
+    this.#bytes -= nodeBytes(node) - packed.length;
+    (after.headPieces ??= []).push(packed);
     after.first = node.first;
-    this.#absorbed(after, node);
+    after.count += node.count;
     this.#ring[this.#head] = undefined;
     this.#head = (this.#head + 1) & this.#mask;
     this.#nodeCount--;
-  }
-
-  /** Completes a merge of `node` into `into`, whose `data` is the merged string. */
-  #absorbed(into: ListNode, node: ListNode): void {
-    into.start = 0;
-    into.end = into.data.length;
-    into.count += node.count;
-    this.#bytes += into.data.length;
   }
 
   /** Turns open `node` into a packed node of `packed`. */
@@ -710,7 +760,7 @@ export class ListValue implements CollectionValue {
   /** Numbers the nodes from `base`, head first. */
   #renumber(base: number): void {
     for (let k = 0; k < this.#nodeCount; k++) {
-      const node = this.#node(k);
+      const node = this.#peek(k);
       node.first = base;
       base += node.count;
     }
@@ -723,7 +773,7 @@ export class ListValue implements CollectionValue {
   /** Moves the nodes to a ring of `capacity` slots, the head at position 0. */
   #resizeRing(capacity: number): void {
     const ring: (ListNode | undefined)[] = new Array(capacity);
-    for (let k = 0; k < this.#nodeCount; k++) ring[k] = this.#node(k);
+    for (let k = 0; k < this.#nodeCount; k++) ring[k] = this.#peek(k);
     this.#ring = ring;
     this.#mask = capacity - 1;
     this.#head = 0;
@@ -738,7 +788,8 @@ function acceptsPush(node: ListNode, item: string): boolean {
 
 /** Whether packed `node` can take `packed` entries and stay under the target. */
 function canTake(node: ListNode, packed: string): boolean {
-  return node.items === null && node.end - node.start + packed.length <= LIST_NODE_TARGET;
+  return node.items === null &&
+    node.end - node.start + pieceBytes(node) + packed.length <= LIST_NODE_TARGET;
 }
 
 /**

@@ -159,6 +159,45 @@ Deno.test("items of every byte value and of lengths around the prefix boundaries
   assertBytes(list, []);
 });
 
+Deno.test("runs sealed onto a packed node from both ends wait as pieces and read back in order", () => {
+  const list = new ListValue();
+  const model: string[] = [];
+  let n = 0;
+  const next = () => `item-${n}-${"x".repeat(n++ % 9)}`;
+  for (let round = 0; round < 8; round++) {
+    // Both open end nodes seal onto the same packed node while it has room.
+    for (let i = 0; i < OPEN_NODE_ITEMS + 3; i++) {
+      const right = next();
+      list.pushRight(right);
+      model.push(right);
+      const left = next();
+      list.pushLeft(left);
+      model.unshift(left);
+    }
+    assertBytes(list, model);
+    if (round % 2 === 0) {
+      // A read joins the pieces of the node it lands in.
+      const middle = model.length >> 1;
+      assert.equal(list.at(middle), model[middle]);
+      assert.deepEqual(list.range(middle - 30, middle + 30), model.slice(middle - 30, middle + 31));
+      assertBytes(list, model);
+    }
+  }
+  // Pops reach, and go through, nodes that still hold pieces.
+  for (let i = 0; i < 3 * OPEN_NODE_ITEMS; i++) {
+    assert.equal(list.popLeft(), model.shift());
+    assert.equal(list.popRight(), model.pop());
+    assertBytes(list, model);
+  }
+  assert.ok(list.set(5, "replaced"));
+  model[5] = "replaced";
+  assert.deepEqual([...list.items()], model);
+  assertBytes(list, model);
+  assert.deepEqual([...list.clone().items()], model);
+  while (list.size > 0) assert.equal(list.popRight(), model.pop());
+  assertBytes(list, model);
+});
+
 Deno.test("alternating pushes and pops at a node boundary keep the bookkeeping", () => {
   const list = new ListValue();
   const model: string[] = [];
