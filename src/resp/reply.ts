@@ -190,6 +190,8 @@ export class BigNumberReply {
  * if the list changes before it is encoded (inside EXEC).
  */
 export class BulkSlicesReply {
+  /** The encoder copies the bytes of each run at once (see list_value.ts's SliceSink). */
+  readonly copiesRuns = true;
   /** The string of each run. */
   readonly texts: string[] = [];
   /** Index just past the last item of each run. */

@@ -60,6 +60,12 @@ const MIN_RING = 4;
 
 /** Receives items as places in strings, in runs of items read from one string. */
 export interface SliceSink {
+  /**
+   * True when the sink copies bytes out of its runs (a reply encoder): the items of an open
+   * node then come as one run of their joined text, which it copies in one native pass, rather
+   * than as a run per item; false or absent for a sink that keeps items as strings.
+   */
+  readonly copiesRuns?: boolean;
   /** Starts a run of items read from `text`. */
   run(text: string): void;
   /** Takes the item `slice(start, start + length)` of the current run's string. */
@@ -458,7 +464,15 @@ export class ListValue implements CollectionValue {
     while (left > 0) {
       const node = this.#node(k++);
       const to = Math.min(node.count, from + left);
-      if (node.items !== null) {
+      if (node.items !== null && sink.copiesRuns === true && to - from > 1) {
+        const items = node.items;
+        sink.run(items.slice(from, to).join(""));
+        let at = 0;
+        for (let i = from; i < to; i++) {
+          sink.item(at, items[i].length);
+          at += items[i].length;
+        }
+      } else if (node.items !== null) {
         for (let i = from; i < to; i++) {
           sink.run(node.items[i]);
           sink.item(0, node.items[i].length);

@@ -7,6 +7,7 @@ import {
   OPEN_NODE_ITEMS,
   PLAIN_ITEM_BYTES,
 } from "../../src/store/list_value.ts";
+import { BulkSlicesReply } from "../../src/resp/reply.ts";
 
 /**
  * Checks the list's O(1) byte count against a recount of its layout, and that it counts at
@@ -196,6 +197,25 @@ Deno.test("runs sealed onto a packed node from both ends wait as pieces and read
   assert.deepEqual([...list.clone().items()], model);
   while (list.size > 0) assert.equal(list.popRight(), model.pop());
   assertBytes(list, model);
+});
+
+Deno.test("a sink that copies runs gets an open node's items as one joined run, same items", () => {
+  const list = new ListValue();
+  const items: string[] = [];
+  for (let i = 0; i < 3 * OPEN_NODE_ITEMS + 5; i++) {
+    const item = i % 3 === 0 ? `\xff\x00${i}` : `item ${i}`;
+    list.pushLeft(item);
+    items.unshift(item);
+  }
+  for (const [start, end] of [[0, 0], [0, 4], [2, 40], [0, items.length - 1], [30, 70]]) {
+    const reply = new BulkSlicesReply();
+    list.rangeSlices(start, end, reply);
+    assert.deepEqual(reply.items(), items.slice(start, end + 1));
+    assert.deepEqual(list.range(start, end), items.slice(start, end + 1));
+  }
+  const reply = new BulkSlicesReply();
+  list.rangeSlices(0, 4, reply);
+  assert.equal(reply.texts.length, 1, "the open head node's items come as one run");
 });
 
 Deno.test("alternating pushes and pops at a node boundary keep the bookkeeping", () => {
