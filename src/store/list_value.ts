@@ -117,11 +117,19 @@ function isPlain(node: ListNode): boolean {
   return node.items !== null && node.count === 1 && node.items[0].length > PLAIN_ITEM_BYTES;
 }
 
-/** Bytes of the pieces of packed `node` not joined into its `data` yet. */
-function pieceBytes(node: ListNode): number {
+/**
+ * Bytes of the pieces of packed `node` not joined into its `data` yet: their entries, and with
+ * `headers` (the memory model) each piece's string header too.
+ */
+function pieceBytes(node: ListNode, headers = true): number {
+  const header = headers ? LIST_STRING_HEADER : 0;
   let bytes = 0;
-  if (node.headPieces !== null) { for (const piece of node.headPieces) bytes += piece.length; }
-  if (node.tailPieces !== null) { for (const piece of node.tailPieces) bytes += piece.length; }
+  if (node.headPieces !== null) {
+    for (const piece of node.headPieces) bytes += piece.length + header;
+  }
+  if (node.tailPieces !== null) {
+    for (const piece of node.tailPieces) bytes += piece.length + header;
+  }
   return bytes;
 }
 
@@ -711,7 +719,7 @@ export class ListValue implements CollectionValue {
       if (before !== undefined && before.tailPieces !== null) this.#join(before);
       return this.#packInPlace(node, packed);
     }
-    this.#bytes -= nodeBytes(node) - packed.length;
+    this.#bytes -= nodeBytes(node) - packed.length - LIST_STRING_HEADER;
     (before.tailPieces ??= []).push(packed);
     before.count += node.count;
     this.#ring[(this.#head + this.#nodeCount - 1) & this.#mask] = undefined;
@@ -727,7 +735,7 @@ export class ListValue implements CollectionValue {
       if (after !== undefined && after.headPieces !== null) this.#join(after);
       return this.#packInPlace(node, packed);
     }
-    this.#bytes -= nodeBytes(node) - packed.length;
+    this.#bytes -= nodeBytes(node) - packed.length - LIST_STRING_HEADER;
     (after.headPieces ??= []).push(packed);
     after.first = node.first;
     after.count += node.count;
@@ -803,7 +811,7 @@ function acceptsPush(node: ListNode, item: string): boolean {
 /** Whether packed `node` can take `packed` entries and stay under the target. */
 function canTake(node: ListNode, packed: string): boolean {
   return node.items === null &&
-    node.end - node.start + pieceBytes(node) + packed.length <= LIST_NODE_TARGET;
+    node.end - node.start + pieceBytes(node, false) + packed.length <= LIST_NODE_TARGET;
 }
 
 /**
