@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 import { concatBytes } from "../src/util/bytes.ts";
+import { v8FlagsArg } from "../deploy/compile.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -60,7 +61,7 @@ export function spawnServer(
       stderr: "null",
     }).spawn()
     : new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "serve", "--loglevel", "warn", ...common],
+      args: ["run", "-A", v8FlagsArg(), MAIN, "serve", "--loglevel", "warn", ...common],
       stdout: "null",
       stderr: "null",
     }).spawn();
@@ -368,7 +369,8 @@ export async function startPair(
   const common = `--save '' --appendonly no ${redisArgs}`;
   const gocacheLine = gocacheCommand !== undefined
     ? gocacheCommand.replaceAll("{port}", String(gocachePort))
-    : `${shellQuote(Deno.execPath())} run -A ${shellQuote(MAIN)} serve --port ${gocachePort} ` +
+    : `${shellQuote(Deno.execPath())} run -A ${v8FlagsArg()} ${shellQuote(MAIN)} serve ` +
+      `--port ${gocachePort} ` +
       `--dir ${shellQuote(`${work}/gocache`)} ${common} ${own.gocache ?? ""}`;
   const redis = spawnLogged(
     "redis-server",

@@ -2,7 +2,7 @@
  * The deployment files against the real tools and a real server, with no Docker engine: the
  * compose files pass `docker-compose config -q`; every Prometheus config under config/ passes
  * `promtool check config`; `gocache serve` runs the containers' node configurations under exactly
- * the permission flags the executable is compiled with (deploy/compile.ts), serves PING, SAVE,
+ * the permission flags and V8 settings the executable is compiled with (deploy/compile.ts), serves PING, SAVE,
  * CONFIG REWRITE, /metrics and /healthz, and the Dockerfile's HEALTHCHECK command tells a live
  * node from a dead one; and the Grafana dashboard's queries name only metrics that the demos'
  * cluster and group nodes export. Structural checks are in tests/unit/deploy_test.ts.
@@ -10,7 +10,7 @@
 import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { PERMISSIONS } from "../../deploy/compile.ts";
+import { PERMISSIONS, v8FlagsArg } from "../../deploy/compile.ts";
 import { freeClusterPort } from "../support/cluster.ts";
 import { execForm, readDockerfile, repoPath, ROOT } from "../support/deploy.ts";
 import { exposedNames, httpGet, promqlMetricNames, scrape } from "../support/prometheus.ts";
@@ -92,7 +92,7 @@ interface DemoNode {
 }
 
 /**
- * Runs `deno run <PERMISSIONS> main.ts serve --config <copy of file>`: the repository's node YAML
+ * Runs `deno run <PERMISSIONS> <V8 flags> main.ts serve --config <copy of file>`: the repository's node YAML
  * with its addresses moved to 127.0.0.1 on free ports, its data directory to a temporary one,
  * and `overrides` applied, written to a temporary file (CONFIG REWRITE may write it).
  */
@@ -115,7 +115,7 @@ async function startDemoNode(
   const configFile = `${dir}/node.yaml`;
   await Deno.writeTextFile(configFile, stringify(values));
   const node = await spawnServer({
-    args: ["run", ...PERMISSIONS, MAIN, "serve", "--config", configFile],
+    args: ["run", ...PERMISSIONS, v8FlagsArg(), MAIN, "serve", "--config", configFile],
     dir,
   });
   return { node, metricsPort, configFile };

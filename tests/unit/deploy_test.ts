@@ -197,7 +197,12 @@ Deno.test("deno task compile runs deploy/compile.ts, which holds the narrow perm
     "--allow-env=LOG_TOKENS,LOG_STREAM",
   ]);
   const args = compileArgs();
-  assert.deepEqual(args.slice(0, PERMISSIONS.length + 1), ["compile", ...PERMISSIONS]);
+  assert.deepEqual(args.slice(0, PERMISSIONS.length + 2), [
+    "compile",
+    ...PERMISSIONS,
+    "--v8-flags=--max-semi-space-size=8",
+  ]);
+  assert.match(tasks.serve, /--v8-flags=--max-semi-space-size=8 main\.ts serve$/);
   assert.deepEqual(args.slice(-3), ["--output", "dist/gocache", "main.ts"]);
   for (const file of INCLUDES) {
     await Deno.stat(repoPath(file));
