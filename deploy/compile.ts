@@ -13,6 +13,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { V8_FLAGS, v8FlagsArg } from "../src/cli/v8_flags.ts";
+
+export { V8_FLAGS, v8FlagsArg };
 
 /** The permission flags baked into the executable. */
 export const PERMISSIONS: readonly string[] = [
@@ -21,23 +24,6 @@ export const PERMISSIONS: readonly string[] = [
   "--allow-write",
   "--allow-env=LOG_TOKENS,LOG_STREAM",
 ];
-
-/**
- * The V8 settings baked into the executable, which `deno task serve` and the benchmarks pass too.
- * `--max-semi-space-size=8` caps V8's young generation at two 8 MB halves. This Deno sizes it
- * larger on its own, and the young generation stays committed under a store that keeps
- * allocating. `deno task bench:memory-types` (2026-12-07) measured 368-388 MB of RSS without the
- * cap against 324-343 MB with 4-8 MB halves: redis-server holds 262 MB, so the ratio is
- * 1.40-1.48 without the cap and 1.24-1.31 with it. Speed did not change: `-P 16` server CPU per
- * request, SET/GET/LPUSH/HSET/ZADD, was within the run-to-run noise, and so was `bench:path`.
- * 2 MB halves and `--optimize-for-size` save as much memory but slow commands by 10-40%.
- */
-export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
-
-/** {@link V8_FLAGS} as the one `deno run`/`deno compile` argument that passes them. */
-export function v8FlagsArg(): string {
-  return `--v8-flags=${V8_FLAGS.join(",")}`;
-}
 
 /** The platforms a release is built for (`deno compile --target`). */
 export const TARGETS: readonly string[] = [

@@ -6,6 +6,7 @@
  * by gocache's consistent-hash rule (src/cluster/slot_plan.ts), keyed by shard names, so that
  * adding or removing a shard later moves only about 1/N of them.
  */
+import { v8FlagsArg } from "./v8_flags.ts";
 import { parseArgs } from "node:util";
 import { connect } from "../client/mod.ts";
 import type { Client } from "../client/client.ts";
@@ -286,7 +287,16 @@ async function startLocal(
     ].join("\n");
     await Deno.writeTextFile(`${nodeDir}/node.yaml`, yaml);
     const args = viaDeno
-      ? ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", main]
+      ? [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        v8FlagsArg(),
+        main,
+      ]
       : [];
     // Detached (a session of its own): the nodes outlive this command and take no signal meant
     // for the terminal it ran in (a stopped node of an orphaned process group would get SIGHUP).
