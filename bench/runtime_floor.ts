@@ -108,7 +108,8 @@ const servers: [Kind, Deno.ChildProcess, number][] = [];
 try {
   for (const kind of KINDS) servers.push([kind, ...(await start(kind, dir))]);
   // Warm-up: the JIT compiles the hot paths before anything is counted.
-  for (const [, , port] of servers) await load(port, SHAPES[1], 100000);
+  const warmUp = Math.min(100_000, 2 * numbers.requests);
+  for (const [, , port] of servers) await load(port, SHAPES[1], warmUp);
   for (let round = 0; round < numbers.rounds; round++) {
     for (const shape of SHAPES) {
       // Fewer unpipelined single-client requests: each waits for a full round trip.
@@ -150,12 +151,14 @@ say(
 );
 const cell = ([user, sys]: [number, number]) =>
   `${user.toFixed(2).padStart(6)} + ${sys.toFixed(2).padStart(5)}  `;
+/** `a / b` with two decimals, or "n/a" when `b` is 0 (too few requests to see any CPU time). */
+const ratio = (a: number, b: number, width: number) =>
+  (b > 0 ? (a / b).toFixed(2) : "n/a").padStart(width);
 for (const shape of SHAPES) {
   const [redis, echo, gocache] = KINDS.map((kind) => cost(kind, shape));
   say(
     `${shape.name.padEnd(6)}  ${cell(redis)} ${cell(echo)} ${cell(gocache)}` +
-      `${(gocache[0] / redis[0]).toFixed(2).padStart(13)} ${
-        (echo[0] / redis[0]).toFixed(2).padStart(10)
-      } ${(gocache[0] / echo[0]).toFixed(2).padStart(12)}`,
+      `${ratio(gocache[0], redis[0], 13)} ${ratio(echo[0], redis[0], 10)} ` +
+      ratio(gocache[0], echo[0], 12),
   );
 }

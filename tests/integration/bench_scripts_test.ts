@@ -2,12 +2,14 @@
  * The side-by-side benchmark scripts run end to end with tiny counts: bench/compare.ts prints its
  * summary table and one RATIO line per test and mode, bench/memory.ts one MEM line for the keys
  * it filled; a bad flag exits 2 with the usage, a gocache command that does not start exits 1
- * with one message naming it.
+ * with one message naming it; bench/runtime_floor.ts prints a row of CPU times and ratios per
+ * shape of load.
  */
 import assert from "node:assert/strict";
 
 const COMPARE = new URL("../../bench/compare.ts", import.meta.url).pathname;
 const MEMORY = new URL("../../bench/memory.ts", import.meta.url).pathname;
+const FLOOR = new URL("../../bench/runtime_floor.ts", import.meta.url).pathname;
 
 /** Runs `deno run -A script args...`, killed after `limitMs`; its exit code and output. */
 async function runScript(
@@ -108,4 +110,22 @@ Deno.test("bench/memory.ts fills both servers and prints their RSS", async () =>
   // The ratio is of the unrounded sizes; the sizes are printed to 0.1 MB: allow for that.
   const slack = 0.005 + (0.05 / r) * (1 + g / r);
   assert.ok(Math.abs(ratio - g / r) <= slack, out);
+});
+
+Deno.test("bench/runtime_floor.ts prints CPU per request and ratios for each shape", async () => {
+  const { code, out, err } = await runScript(FLOOR, ["--requests", "1000", "--rounds", "1"]);
+  assert.equal(code, 0, err);
+  const cell = String.raw`${NUMBER} \+ +${NUMBER}`;
+  // A ratio over a CPU time of 0 (too few requests for the clock's 10 ms ticks) reads n/a.
+  const ratio = String.raw`(?:${NUMBER}|n/a)`;
+  for (const shape of ["seq", "c50", "P16"]) {
+    const row = new RegExp(
+      String.raw`^${shape} +${cell} +${cell} +${cell} +${ratio} +${ratio} +${ratio}$`,
+      "m",
+    );
+    assert.match(out, row, `no ${shape} row in:\n${out}`);
+  }
+  const bad = await runScript(FLOOR, ["--requests", "none"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /^bench:floor: --requests wants a positive integer: none$/m);
 });
