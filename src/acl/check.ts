@@ -10,7 +10,7 @@
  * (and read access too when it also returns what it read, {@link READ_WRITE}), any other command
  * read access.
  */
-import type { Command } from "../commands/registry.ts";
+import { type Command, lastKeyIndex } from "../commands/registry.ts";
 import { globMatch } from "../util/glob.ts";
 import { PERM_READ, PERM_WRITE, type Selector } from "./selector.ts";
 import type { User } from "./user.ts";
@@ -157,7 +157,7 @@ function checkKeys(
   const spec = def.keys;
   if (spec === undefined || NOT_KEYS.has(cmd.fullName)) return null;
   const access = keyAccess(cmd);
-  const last = Math.min(spec.last < 0 ? argv.length + spec.last : spec.last, argv.length - 1);
+  const last = lastKeyIndex(spec, argv.length);
   for (let at = spec.first; at <= last; at += spec.step) {
     if (!keyAllowed(selector, argv[at], access)) return { reason: DENIED_KEY, index: at };
   }

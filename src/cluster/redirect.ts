@@ -6,7 +6,7 @@
  * CLUSTERDOWN. Dispatch calls {@link clusterRefusal} once per command.
  */
 import { ErrorReply } from "../resp/reply.ts";
-import type { Command } from "../commands/registry.ts";
+import { type Command, lastKeyIndex } from "../commands/registry.ts";
 import type { ClientState } from "../server/client.ts";
 import { bytesEqual, toBinaryString } from "../util/bytes.ts";
 import type { Cluster } from "./cluster.ts";
@@ -55,7 +55,7 @@ const CROSS = CROSS_SLOT;
 export function commandSlot(cmd: Command, argv: readonly Uint8Array[]): number {
   const spec = cmd.keys;
   if (spec === null) return cmd.movableKeys === null ? NO_KEYS : movableSlot(cmd, argv);
-  const last = spec.last < 0 ? argv.length + spec.last : Math.min(spec.last, argv.length - 1);
+  const last = lastKeyIndex(spec, argv.length);
   let slot = NO_KEYS;
   for (let i = spec.first; i <= last; i += spec.step) {
     const keyHash = keySlot(argv[i]);
@@ -155,7 +155,7 @@ function keysOf(
       if (c.movableKeys !== null) { for (const i of c.movableKeys(args)) keys.push(args[i]); }
       return;
     }
-    const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
+    const last = lastKeyIndex(spec, args.length);
     for (let i = spec.first; i <= last; i += spec.step) keys.push(args[i]);
   };
   if (multi !== null) {

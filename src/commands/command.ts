@@ -5,7 +5,7 @@ import { globMatchString } from "../util/glob.ts";
 import { Args } from "./args.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
-import type { Command, CommandDef, CommandFlag } from "./registry.ts";
+import { type Command, type CommandDef, type CommandFlag, lastKeyIndex } from "./registry.ts";
 
 const status = (text: string): SimpleString => new SimpleString(text);
 
@@ -207,9 +207,9 @@ function getkeys(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
     }
     return positions.map((i) => target[i]);
   }
-  const last = keys.last < 0 ? target.length + keys.last : keys.last;
+  const last = lastKeyIndex(keys, target.length);
   const out: Uint8Array[] = [];
-  for (let i = keys.first; i <= last && i < target.length; i += keys.step) out.push(target[i]);
+  for (let i = keys.first; i <= last; i += keys.step) out.push(target[i]);
   return out;
 }
 

@@ -70,7 +70,7 @@ export interface CommandDef {
   /** Flags. */
   flags: readonly CommandFlag[];
   /** Key positions, as in COMMAND INFO (first, last, step); omitted for keyless commands. */
-  keys?: { first: number; last: number; step: number };
+  keys?: KeyRange;
   /**
    * For a command flagged `movablekeys`, whose keys' positions depend on its arguments (MIGRATE
    * and its KEYS option): the positions in `argv` (the name at 0) that COMMAND GETKEYS reports.
@@ -102,6 +102,27 @@ export interface CommandDef {
   handler?: Handler;
   /** Subcommands of a container command (CLIENT, CONFIG, COMMAND). */
   subcommands?: readonly CommandDef[];
+}
+
+/**
+ * Key positions as a command declares them: the first, the last (negative counts from the end of
+ * the arguments) and the step.
+ */
+export interface KeyRange {
+  /** Index of the first key. */
+  readonly first: number;
+  /** Index of the last key; -1 is the last argument. */
+  readonly last: number;
+  /** Distance between keys. */
+  readonly step: number;
+}
+
+/**
+ * The index of the last key `range` gives in `argc` arguments, never past them: the bound every
+ * walk of key positions (the cluster's slot check, the ACL's key check, COMMAND GETKEYS) uses.
+ */
+export function lastKeyIndex(range: KeyRange, argc: number): number {
+  return Math.min(range.last < 0 ? argc + range.last : range.last, argc - 1);
 }
 
 /**
@@ -189,7 +210,7 @@ export class Command {
    * ones, whose handlers check their keys' slots themselves: read per command by the cluster
    * slot check, from this one class so the access stays monomorphic.
    */
-  readonly keys: { readonly first: number; readonly last: number; readonly step: number } | null;
+  readonly keys: KeyRange | null;
   /**
    * For a `movablekeys` command that dispatch's slot check covers: its key positions in `argv`
    * (the declaration's `keysOf`); null otherwise.
