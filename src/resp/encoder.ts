@@ -3,7 +3,7 @@
  * both protocols so that a handler's reply means the same thing whichever the client speaks.
  */
 import { formatDouble17g } from "./double_format.ts";
-import { ByteBuffer } from "../util/bytes.ts";
+import { ByteBuffer, MAX_SAFE_DIGITS, writeDigits } from "../util/bytes.ts";
 import { int64Text } from "../util/int64.ts";
 import {
   BigNumberReply,
@@ -60,34 +60,6 @@ const asciiEncoder = new TextEncoder();
 
 /** Most bytes a bulk or array header adds besides its digits: the type byte and CRLF. */
 const HEADER_BYTES = 3;
-/** Digits of the longest length a header can carry (a safe integer). */
-const MAX_DIGITS = 16;
-
-/**
- * Writes the decimal digits of `n` (a safe non-negative integer) at `b[p]`, which has room for
- * them, and returns the position after them.
- */
-function writeDigits(b: Uint8Array, p: number, n: number): number {
-  if (n < 10) {
-    b[p] = 48 + n;
-    return p + 1;
-  }
-  if (n < 100) {
-    const tens = (n / 10) | 0;
-    b[p] = 48 + tens;
-    b[p + 1] = 48 + n - tens * 10;
-    return p + 2;
-  }
-  let digits = 3;
-  for (let limit = 1000; limit <= n && digits < MAX_DIGITS; limit *= 10) digits++;
-  let at = p + digits;
-  while (at > p) {
-    const digit = n % 10;
-    b[--at] = 48 + digit;
-    n = (n - digit) / 10;
-  }
-  return p + digits;
-}
 
 /**
  * An array of bulk strings written from their places in longer binary strings. The items of a
@@ -104,7 +76,7 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
   const count = starts.length;
   let itemBytes = 0;
   for (let i = 0; i < count; i++) itemBytes += lengths[i];
-  out.reserve(itemBytes + (count + 1) * (HEADER_BYTES + MAX_DIGITS + 2));
+  out.reserve(itemBytes + (count + 1) * (HEADER_BYTES + MAX_SAFE_DIGITS + 2));
   const b = out.bytes;
   let p = out.length;
   b[p++] = 42;
