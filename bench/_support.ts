@@ -72,10 +72,16 @@ export function spawnServer(
  * server's own cost per operation, which a noisy machine disturbs far less than throughput.
  */
 export function cpuSeconds(pid: number): number {
+  const [user, system] = cpuTimes(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of process `pid` so far (fields 14 and 15 of /proc/PID/stat). */
+export function cpuTimes(pid: number): [user: number, system: number] {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // Counted after the command name, which may hold spaces; USER_HZ is 100 on Linux.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the command name.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
 }
 
 /**

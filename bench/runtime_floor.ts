@@ -17,6 +17,7 @@
  */
 import {
   benchOptions,
+  cpuTimes,
   failWith,
   freePort,
   median,
@@ -30,8 +31,6 @@ import {
 const USAGE = "usage: deno task bench:floor [--requests N] [--rounds N]";
 const { numbers } = benchOptions("bench:floor", USAGE, { requests: 50000, rounds: 3 });
 const ECHO = new URL("./_echo_server.ts", import.meta.url).pathname;
-/** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
-const TICKS = 100;
 
 /** A shape of load: redis-benchmark's clients and pipeline. */
 interface Shape {
@@ -46,13 +45,6 @@ const SHAPES: Shape[] = [
 ];
 type Kind = "redis" | "echo" | "gocache";
 const KINDS: Kind[] = ["redis", "echo", "gocache"];
-
-/** User and system CPU seconds of process `pid` so far. */
-function cpuTimes(pid: number): [number, number] {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return [Number(fields[11]) / TICKS, Number(fields[12]) / TICKS];
-}
 
 /** Starts a server of `kind` on a free port. */
 async function start(kind: Kind, dir: string): Promise<[Deno.ChildProcess, number]> {
