@@ -27,11 +27,19 @@ export class ChunkedOutput {
   #error: { cause: unknown } | null = null;
   /** Whether a chunk left since the last {@link begin}. */
   #sent = false;
+  /** Whether the sink copies each chunk before it returns (see the constructor). */
+  readonly #sinkCopies: boolean;
 
-  constructor(sink: ChunkSink, chunkSize: number, crc: Crc64 | null) {
+  /**
+   * `sinkCopies`: the sink is synchronous and copies what it is handed, so the output reuses
+   * one chunk and hands long runs over without copying them first (a DUMP payload's body costs
+   * no allocation here).
+   */
+  constructor(sink: ChunkSink, chunkSize: number, crc: Crc64 | null, sinkCopies = false) {
     this.#sink = sink;
     this.#chunkSize = chunkSize;
     this.#crc = crc;
+    this.#sinkCopies = sinkCopies;
     this.buf = new Uint8Array(chunkSize);
   }
 
@@ -97,14 +105,14 @@ export class ChunkedOutput {
       this.len = n;
       return;
     }
-    this.deliver(stable ? bytes : bytes.slice(), true);
+    this.deliver(stable || this.#sinkCopies ? bytes : bytes.slice(), true);
   }
 
   /** Hands the buffered bytes to the sink and starts a new chunk. */
   flush(): void {
     if (this.len === 0) return;
     const chunk = this.buf.subarray(0, this.len);
-    this.buf = new Uint8Array(this.#chunkSize);
+    if (!this.#sinkCopies) this.buf = new Uint8Array(this.#chunkSize);
     this.len = 0;
     this.deliver(chunk, true);
   }

@@ -141,9 +141,14 @@ export class Crc64 {
   /** The checksum so far as the 8 little-endian bytes the RDB trailer stores. */
   toBytesLE(): Uint8Array {
     const out = new Uint8Array(8);
-    writeUint32LE(out, 0, this.#lo);
-    writeUint32LE(out, 4, this.#hi);
+    this.writeLE(out, 0);
     return out;
+  }
+
+  /** Writes the checksum as the 8 little-endian bytes the RDB trailer stores at `offset`. */
+  writeLE(out: Uint8Array, offset: number): void {
+    writeUint32LE(out, offset, this.#lo);
+    writeUint32LE(out, offset + 4, this.#hi);
   }
 
   /** Whether `bytes[offset, offset + 8)` holds this checksum in little-endian order. */

@@ -44,7 +44,8 @@ import { lzfCompressInto } from "./lzf.ts";
 
 /**
  * Receives the file's bytes in order. It may keep the chunk: the writer never reuses a chunk it
- * handed over. A returned promise is waited for before the next chunk is handed over.
+ * handed over (unless told the sink copies, see {@link RdbWriterOptions.sinkCopies}). A returned
+ * promise is waited for before the next chunk is handed over.
  */
 export type RdbSink = ChunkSink;
 
@@ -56,6 +57,11 @@ export interface RdbWriterOptions {
   checksum?: boolean;
   /** Approximate size of the chunks handed to the sink (default 64 KiB). */
   chunkSize?: number;
+  /**
+   * The sink is synchronous and copies each chunk before returning (default false): the writer
+   * then reuses its chunk and hands values over without copying them first.
+   */
+  sinkCopies?: boolean;
 }
 
 /** The auxiliary fields written after the magic, as Redis's `rdbSaveInfoAuxFields`. */
@@ -99,7 +105,7 @@ export class RdbWriter {
       throw new RangeError(`Chunk size must be an integer of at least 16, got ${chunkSize}`);
     }
     const crc = (options.checksum ?? true) ? new Crc64() : null;
-    this.#out = new ChunkedOutput(sink, chunkSize, crc);
+    this.#out = new ChunkedOutput(sink, chunkSize, crc, options.sinkCopies ?? false);
     this.#compression = options.compression ?? true;
   }
 
@@ -283,14 +289,16 @@ export class RdbWriter {
   }
 
   /**
-   * Writes a string value alone, its type byte and encoding without a key: the body of a DUMP
-   * payload (see dump.ts). Allowed in any state before {@link end}.
+   * Writes a string value alone (its bytes, or a binary string as the keyspace holds it, one
+   * byte per character), its type byte and encoding without a key: the body of a DUMP payload
+   * (see dump.ts). Allowed in any state before {@link end}.
    */
-  value(bytes: Uint8Array): void | Promise<void> {
+  value(bytes: Uint8Array | string): void | Promise<void> {
     if (this.#state === "ended") this.#expect("new", "value()");
     this.#out.begin();
     this.#out.byte(TYPE_STRING);
-    this.#putString(bytes, true);
+    if (typeof bytes === "string") this.#putBinary(bytes);
+    else this.#putString(bytes, true);
     return this.#out.result();
   }
 

@@ -56,6 +56,19 @@ Deno.test("any value survives a dump and a restore, compressed or not", () => {
   }
 });
 
+Deno.test("each payload is its own copy: later dumps, long ones included, leave it unchanged", () => {
+  const long = new Uint8Array(10_000).map((_, i) => (i * 7919) % 251);
+  const first = dumpString(enc.encode("first value, long enough to be compressed"), true);
+  const copy = first.slice();
+  const second = dumpString(long, false);
+  const secondCopy = second.slice();
+  dumpString(enc.encode("a third value that reuses the body buffer"), true);
+  dumpString(long.subarray(0, 5000), false);
+  assert.deepEqual(first, copy);
+  assert.deepEqual(second, secondCopy);
+  assert.deepEqual(restoreString(second, MAX), long);
+});
+
 Deno.test("every truncation and every single-byte change of a payload is refused", () => {
   for (const value of [enc.encode("hello"), enc.encode("a".repeat(200)), enc.encode("12345")]) {
     const payload = dumpString(value, true);

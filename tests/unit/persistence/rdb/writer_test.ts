@@ -219,6 +219,33 @@ Deno.test("an async sink gets bounded chunks in order and end waits for all of t
   assert.equal(summary.checksum, "verified");
 });
 
+Deno.test("a sink that copies gets the same bytes from one reused chunk, long values uncopied", async () => {
+  const entries = Array.from({ length: 200 }, (_, i) => ({
+    db: 0,
+    key: text(`key:${i}`),
+    value: i % 50 === 7 ? new Uint8Array(700).map((_, j) => (j * 31 + i) % 256) : text(`v${i}`),
+    expireAtMs: -1,
+  }));
+  const expected = await writeEntries(entries, { chunkSize: 64, compression: false });
+  const copied: number[] = [];
+  const handed = new Set<ArrayBufferLike>();
+  const long = new Set<Uint8Array>();
+  const writer = new RdbWriter((chunk) => {
+    handed.add(chunk.buffer);
+    if (chunk.length > 64) long.add(chunk);
+    copied.push(...chunk);
+  }, { chunkSize: 64, sinkCopies: true, compression: false });
+  writer.header({ ctimeSec: 1_700_000_000 });
+  writer.selectDb(0, entries.length, 0);
+  for (const e of entries) writer.entry(e.key, e.value, e.expireAtMs);
+  await writer.end();
+  assert.deepEqual(new Uint8Array(copied), expected);
+  // One chunk buffer, the long values handed over as they are and the trailer of its own.
+  const values = entries.filter((e) => e.value.length === 700).map((e) => e.value);
+  assert.deepEqual([...long], values);
+  assert.equal(handed.size, 1 + values.length + 1);
+});
+
 Deno.test("a synchronous sink makes every call return nothing to await", () => {
   const writer = new RdbWriter(() => {}, { chunkSize: 16 });
   assert.equal(writer.header(), undefined);
