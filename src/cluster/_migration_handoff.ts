@@ -10,7 +10,7 @@
 import type { ServerContext } from "../commands/context.ts";
 import type { Command } from "../commands/registry.ts";
 import type { PropagatedArg } from "../propagation/propagator.ts";
-import { dumpValue } from "../persistence/rdb/dump.ts";
+import { dumpValueView } from "../persistence/rdb/dump.ts";
 import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
 import type { Cluster } from "./cluster.ts";
@@ -33,14 +33,15 @@ function binary(arg: PropagatedArg): string {
 
 /**
  * `RESTORE-ASKING key <absolute expiry ms or 0> payload REPLACE ABSTTL` for the live `key`
- * (a binary string) of database 0, or null when it does not exist.
+ * (a binary string) of database 0, or null when it does not exist. The payload is a view the
+ * next dump reuses: send the command before making another.
  */
 export function restoreCommand(ctx: ServerContext, key: string): PropagatedArg[] | null {
   const db = ctx.keyspace.db(0);
   const bytes = fromBinaryString(key);
   const id = db.find(bytes, 0, bytes.length, now());
   if (id < 0) return null;
-  const payload = dumpValue(db.valueOf(id), ctx.config.values.rdbcompression);
+  const payload = dumpValueView(db.valueOf(id), ctx.config.values.rdbcompression);
   return ["RESTORE-ASKING", key, db.expireAt(key) ?? 0, payload, "REPLACE", "ABSTTL"];
 }
 

@@ -94,12 +94,34 @@ export function dumpValue(
   value: Uint8Array | string | CollectionValue,
   compression: boolean,
 ): Uint8Array {
+  writeDumpBody(value, compression);
+  return takeDumpPayload();
+}
+
+/**
+ * {@link dumpValue}'s payload as a view of a buffer the next dump reuses, for a caller that
+ * copies it at once (a slot migration encodes it into its stream): it saves the payload's own
+ * allocation, about 1 us of the ~2 a 100-byte string's payload costs.
+ */
+export function dumpValueView(
+  value: Uint8Array | string | CollectionValue,
+  compression: boolean,
+): Uint8Array {
+  writeDumpBody(value, compression);
+  const end = dumpBody.length;
+  dumpBody.reserve(FOOTER);
+  writeFooter(dumpBody.bytes, end, RDB_VERSION);
+  dumpBody.length = end + FOOTER;
+  return dumpBody.view();
+}
+
+/** Writes the body of `value`'s payload into {@link dumpBody}. */
+function writeDumpBody(value: Uint8Array | string | CollectionValue, compression: boolean): void {
   const writer = dumpWriter(compression);
   dumpBody.reset(KEEP_BODY);
   if (value instanceof Uint8Array || typeof value === "string") writer.value(value);
   else writer.collectionValue(value);
   writer.flush();
-  return takeDumpPayload();
 }
 
 /** Where {@link readStringValue} decompresses LZF strings (under 16 KiB: 14-bit lengths). */
@@ -288,11 +310,15 @@ function verifiedBodyEnd(payload: Uint8Array): number {
 export function withDumpFooter(body: Uint8Array, version = RDB_VERSION): Uint8Array {
   const out = new Uint8Array(body.length + FOOTER);
   out.set(body);
-  let at = body.length;
-  out[at++] = version & 0xff;
-  out[at++] = version >> 8;
-  new Crc64().update(out, 0, at).writeLE(out, at);
+  writeFooter(out, body.length, version);
   return out;
+}
+
+/** Writes the footer after the body `out[0, end)`: the version, then the CRC-64 of both. */
+function writeFooter(out: Uint8Array, end: number, version: number): void {
+  out[end] = version & 0xff;
+  out[end + 1] = version >> 8;
+  new Crc64().update(out, 0, end + 2).writeLE(out, end + 2);
 }
 
 /**

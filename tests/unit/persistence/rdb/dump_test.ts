@@ -8,6 +8,7 @@ import fc from "fast-check";
 import {
   DumpPayloadError,
   dumpString,
+  dumpValueView,
   restoreString,
   withDumpFooter,
 } from "../../../../src/persistence/rdb/dump.ts";
@@ -67,6 +68,20 @@ Deno.test("each payload is its own copy: later dumps, long ones included, leave 
   assert.deepEqual(first, copy);
   assert.deepEqual(second, secondCopy);
   assert.deepEqual(restoreString(second, MAX), long);
+});
+
+Deno.test("the payload as a view has the bytes of the payload as a copy, binary strings included", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 6000, size: "max" }),
+      fc.boolean(),
+      (value, compression) => {
+        const copy = dumpString(value, compression);
+        assert.deepEqual(dumpValueView(value, compression), copy);
+        assert.deepEqual(dumpValueView(String.fromCharCode(...value), compression), copy);
+      },
+    ),
+  );
 });
 
 Deno.test("every truncation and every single-byte change of a payload is refused", () => {
