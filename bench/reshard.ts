@@ -212,11 +212,19 @@ async function atomicRebalance(nodes: Nodes): Promise<void> {
   }
 }
 
-/** A client writing in a loop, recording each SET's latency (ms) by phase. */
+/**
+ * A client writing in a loop, recording each SET's latency (ms) by phase, and during the move
+ * the port that answered it (the last one, after any redirect).
+ */
 class LatencyProbe {
   readonly before: number[] = [];
   readonly during: number[] = [];
+  /** The port of each SET of {@link during}. */
+  readonly duringPorts: number[] = [];
   #phase: "before" | "during" | "stop" = "before";
+  #phaseStarted = performance.now();
+  /** Seconds each phase lasted. */
+  readonly seconds = { before: 0, during: 0 };
   #done: Promise<void>;
 
   constructor(ports: number[]) {
@@ -224,13 +232,17 @@ class LatencyProbe {
     const value = "v".repeat(SIZE);
     this.#done = (async () => {
       await client.refresh();
+      this.#phaseStarted = performance.now();
       for (let i = 0; this.#phase !== "stop"; i++) {
         const started = performance.now();
         // Existing keys with their own value, so the key count stays what was loaded.
-        await client.set(`key:${(i * 7919) % KEYS}`, value);
+        const { port } = await client.set(`key:${(i * 7919) % KEYS}`, value);
         const ms = performance.now() - started;
         if (this.#phase === "before") this.before.push(ms);
-        else if (this.#phase === "during") this.during.push(ms);
+        else if (this.#phase === "during") {
+          this.during.push(ms);
+          this.duringPorts.push(port);
+        }
       }
       client.close();
     })();
@@ -238,19 +250,42 @@ class LatencyProbe {
 
   /** Starts recording the move's phase. */
   moving(): void {
+    this.seconds.before = (performance.now() - this.#phaseStarted) / 1000;
+    this.#phaseStarted = performance.now();
     this.#phase = "during";
   }
 
   /** Stops the loop. */
   async stop(): Promise<void> {
+    this.seconds.during = (performance.now() - this.#phaseStarted) / 1000;
     this.#phase = "stop";
     await this.#done;
   }
+
+  /**
+   * SETs a second in each phase, and per node during the move its SETs' p50 and p90: whether a
+   * slow p99 comes from the nodes moving keys or from every node.
+   */
+  describe(ports: readonly number[]): string {
+    const rate = (n: number, s: number) => `${Math.round(n / Math.max(s, 1e-9))}/s`;
+    const perNode = ports.map((port) => {
+      const xs = this.during.filter((_, i) => this.duringPorts[i] === port);
+      return `${port} p50 ${quantile(xs, 0.5).toFixed(2)} p90 ${quantile(xs, 0.9).toFixed(2)} ms`;
+    });
+    return `SETs ${rate(this.before.length, this.seconds.before)} before, ` +
+      `${rate(this.during.length, this.seconds.during)} during; during, by node: ` +
+      perNode.join(", ");
+  }
+}
+
+/** The `q` quantile of `xs` (NaN when empty). */
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
 }
 
 function p99(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN;
+  return quantile(xs, 0.99);
 }
 
 async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, number]> {
@@ -283,6 +318,7 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
       `${kind.padEnd(8)} client SET p99 ${quiet.toFixed(2)} ms before, ${busy.toFixed(2)} ms ` +
         `during the move: x${(busy / quiet).toFixed(1)} (goal <= 3x; ${probe.during.length} SETs)`,
     );
+    say(`${kind.padEnd(8)} ${probe.describe(nodes.ports)}`);
     await until(async () => (await nodes.totalKeys()) === KEYS, "every key in one place");
     const moved = Number(await cli(nodes.ports[3], "DBSIZE")) / KEYS;
     return [seconds, moved];
