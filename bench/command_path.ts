@@ -3,8 +3,9 @@
  * pipelined batches of 16 PING, SET, GET and INCR over `--keys` random keys (and of 16
  * MULTI/SET/INCR/EXEC blocks, timed per block), then redis-benchmark's collection tests as it
  * sends them with `-r` (LPUSH, RPUSH, LRANGE_100, LPOP and RPOP on one list, SADD, HSET and
- * ZADD of random members), fresh batches throughout so the keyspace is touched as under
- * redis-benchmark -r. It isolates what gocache's own code costs from the network, where
+ * ZADD of random members), and RESTORE ... REPLACE of a 100-byte value's DUMP payload to random
+ * keys (what an atomic slot migration's target runs per key), fresh batches throughout so the
+ * keyspace is touched as under redis-benchmark -r. It isolates what gocache's own code costs from the network, where
  * bench:compare cannot. `--tests` picks workloads by name (e.g. `--tests lpush,rpop`).
  *
  *   deno task bench:path [--keys 100000] [--set name=value ...] [--timing] [--propagate]
@@ -28,7 +29,8 @@ import { encodeReply } from "../src/resp/encoder.ts";
 import { RequestParser } from "../src/resp/request_parser.ts";
 import { ClientState } from "../src/server/client.ts";
 import { Server } from "../src/server/server.ts";
-import { ByteBuffer } from "../src/util/bytes.ts";
+import { ByteBuffer, fromBinaryString, toBinaryString } from "../src/util/bytes.ts";
+import { dumpValue } from "../src/persistence/rdb/dump.ts";
 import { withBatchTime } from "../src/util/clock.ts";
 import { Cluster } from "../src/cluster/cluster.ts";
 import { CLUSTER_SLOTS } from "../src/cluster/key_slot.ts";
@@ -128,6 +130,10 @@ function pass(server: Server, batches: readonly Uint8Array[]): number {
 }
 
 const value = "x".repeat(32);
+/** A DUMP payload (as a binary string) of 100 bytes that do not compress. */
+const restorePayload = toBinaryString(
+  dumpValue(Uint8Array.from({ length: 100 }, (_, i) => (i * 7919) % 251), true),
+);
 const allWorkloads: [string, () => string][] = [
   ["PING", () => command("PING")],
   ["SET", () => command("SET", randomKey("key:"), value)],
@@ -149,6 +155,7 @@ const allWorkloads: [string, () => string][] = [
   ["SADD", () => command("SADD", "myset", randomKey("element:"))],
   ["HSET", () => command("HSET", "myhash", randomKey("element:"), value)],
   ["ZADD", () => command("ZADD", "myzset", keyNumber(), randomKey("element:"))],
+  ["RESTORE", () => command("RESTORE", randomKey("key:"), "0", restorePayload, "REPLACE")],
 ];
 const picked = values.tests?.toLowerCase().split(",");
 const workloads = picked === undefined
@@ -167,7 +174,8 @@ for (const [name, make] of workloads) {
   for (let b = 0; b < BATCHES; b++) {
     let text = "";
     for (let i = 0; i < PIPELINE; i++) text += make();
-    batches.push(encoder.encode(text));
+    // One byte per character: the RESTORE payload is binary, every other workload ASCII.
+    batches.push(fromBinaryString(text));
   }
   const best = variants.map(() => Infinity);
   for (let p = 0; p < PASSES; p++) {

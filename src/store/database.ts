@@ -404,6 +404,8 @@ export class Database {
    * reaching before 1970 is cut there (Redis's 24-bit LRU clock wraps instead).
    */
   setAccessHint(key: string, idleSeconds: number, frequency: number, now: number): void {
+    // No hint for this policy (RESTORE without IDLETIME or FREQ): nothing to look up.
+    if (this.#tracking === "lfu" ? frequency < 0 : idleSeconds < 0) return;
     const id = this.#table.findString(key);
     if (id < 0) return;
     if (this.#tracking === "lfu") {
