@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { encodeCommand, ReplyDecoder } from "../src/resp/reply_decoder.ts";
 import { concatBytes } from "../src/util/bytes.ts";
-import { v8FlagsArg } from "../deploy/compile.ts";
+import { v8FlagsArg } from "../src/cli/v8_flags.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();

@@ -45,8 +45,8 @@ const SHAPES: Shape[] = [
 type Kind = "redis" | "echo" | "gocache";
 const KINDS: Kind[] = ["redis", "echo", "gocache"];
 
-/** Starts a server of `kind` on a free port. */
-async function start(kind: Kind, dir: string): Promise<[Deno.ChildProcess, number]> {
+/** Spawns a server of `kind` on a free port (the caller waits for it). */
+function start(kind: Kind, dir: string): [Deno.ChildProcess, number] {
   const port = freePort();
   const child = kind === "echo"
     ? new Deno.Command(Deno.execPath(), {
@@ -55,8 +55,6 @@ async function start(kind: Kind, dir: string): Promise<[Deno.ChildProcess, numbe
       stderr: "null",
     }).spawn()
     : spawnServer(kind, port, dir, ["--appendonly", "no"]);
-  // The echo server answers redis-cli's PING with +PONG too.
-  await waitForPing(port);
   return [child, port];
 }
 
@@ -89,7 +87,10 @@ const dir = Deno.makeTempDirSync({ prefix: "bench-floor-" });
 const results = new Map<string, number[][]>();
 const servers: [Kind, Deno.ChildProcess, number][] = [];
 try {
-  for (const kind of KINDS) servers.push([kind, ...(await start(kind, dir))]);
+  // Each is listed before it is waited for, so that the cleanup below stops it whatever happens.
+  for (const kind of KINDS) servers.push([kind, ...start(kind, dir)]);
+  // The echo server answers redis-cli's PING with +PONG too.
+  for (const [, , port] of servers) await waitForPing(port);
   // Warm-up: the JIT compiles the hot paths before anything is counted.
   const warmUp = Math.min(100_000, 2 * numbers.requests);
   for (const [, , port] of servers) await load(port, SHAPES[1], warmUp);

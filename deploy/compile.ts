@@ -13,9 +13,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { V8_FLAGS, v8FlagsArg } from "../src/cli/v8_flags.ts";
+import { v8FlagsArg } from "../src/cli/v8_flags.ts";
 
-export { V8_FLAGS, v8FlagsArg };
+/** The V8 settings argument baked into the executable, for tests that run it the same way. */
+export { v8FlagsArg };
 
 /** The permission flags baked into the executable. */
 export const PERMISSIONS: readonly string[] = [

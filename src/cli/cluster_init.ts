@@ -6,7 +6,6 @@
  * by gocache's consistent-hash rule (src/cluster/slot_plan.ts), keyed by shard names, so that
  * adding or removing a shard later moves only about 1/N of them.
  */
-import { v8FlagsArg } from "./v8_flags.ts";
 import { parseArgs } from "node:util";
 import { connect } from "../client/mod.ts";
 import type { Client } from "../client/client.ts";
@@ -17,6 +16,7 @@ import type { Subcommand } from "./subcommand.ts";
 import { parseAddress, readTopology, type Shard, shardsFromNodes } from "./cluster_topology.ts";
 import { describeParseError, EXIT_FAILURE, UsageError } from "./usage.ts";
 import { progress, waitUntil } from "./cluster_view.ts";
+import { v8FlagsArg } from "./v8_flags.ts";
 
 const DEFAULT_TIMEOUT_S = 60;
 

@@ -219,24 +219,6 @@ export class ByteBuffer {
     this.length = p;
   }
 
-  /** Appends characters `start` to `end` (exclusive) of a binary string, one byte each. */
-  pushBinaryRange(text: string, start: number, end: number): void {
-    this.reserve(end - start);
-    const b = this.bytes;
-    let p = this.length;
-    for (let i = start; i < end; i++) b[p++] = text.charCodeAt(i);
-    this.length = p;
-  }
-
-  /** Appends bytes `start` to `end` (exclusive) of `src`, without a subarray view for them. */
-  pushByteRange(src: Uint8Array, start: number, end: number): void {
-    this.reserve(end - start);
-    const b = this.bytes;
-    let p = this.length;
-    for (let i = start; i < end; i++) b[p++] = src[i];
-    this.length = p;
-  }
-
   /** Appends text encoded as UTF-8. */
   pushUtf8(text: string): void {
     this.reserve(text.length * 3);

@@ -2,8 +2,8 @@
  * The deployment files against the real tools and a real server, with no Docker engine: the
  * compose files pass `docker-compose config -q`; every Prometheus config under config/ passes
  * `promtool check config`; `gocache serve` runs the containers' node configurations under exactly
- * the permission flags and V8 settings the executable is compiled with (deploy/compile.ts), serves PING, SAVE,
- * CONFIG REWRITE, /metrics and /healthz, and the Dockerfile's HEALTHCHECK command tells a live
+ * the permission flags and V8 settings the executable is compiled with (deploy/compile.ts),
+ * serves PING, SAVE, CONFIG REWRITE, /metrics and /healthz, and the Dockerfile's HEALTHCHECK command tells a live
  * node from a dead one; and the Grafana dashboard's queries name only metrics that the demos'
  * cluster and group nodes export. Structural checks are in tests/unit/deploy_test.ts.
  */
@@ -92,9 +92,10 @@ interface DemoNode {
 }
 
 /**
- * Runs `deno run <PERMISSIONS> <V8 flags> main.ts serve --config <copy of file>`: the repository's node YAML
- * with its addresses moved to 127.0.0.1 on free ports, its data directory to a temporary one,
- * and `overrides` applied, written to a temporary file (CONFIG REWRITE may write it).
+ * Runs `deno run <PERMISSIONS> <V8 flags> main.ts serve --config <copy of file>`: the
+ * repository's node YAML with its addresses moved to 127.0.0.1 on free ports, its data directory
+ * to a temporary one, and `overrides` applied, written to a temporary file (CONFIG REWRITE may
+ * write it).
  */
 async function startDemoNode(
   file: string,

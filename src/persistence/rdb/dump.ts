@@ -59,7 +59,9 @@ const dumpBody = new ByteBuffer(4096);
 /** Body buffers up to this size are kept between payloads. */
 const KEEP_BODY = 1024 * 1024;
 
+/** The writer for a new payload's body, {@link dumpBody} emptied for it. */
 function dumpWriter(compression: boolean): RdbWriter {
+  dumpBody.reset(KEEP_BODY);
   let writer = dumpWriters.get(compression);
   if (writer === undefined) {
     writer = new RdbWriter((chunk) => dumpBody.pushBytes(chunk), {
@@ -118,7 +120,6 @@ export function dumpValueView(
 /** Writes the body of `value`'s payload into {@link dumpBody}. */
 function writeDumpBody(value: Uint8Array | string | CollectionValue, compression: boolean): void {
   const writer = dumpWriter(compression);
-  dumpBody.reset(KEEP_BODY);
   if (value instanceof Uint8Array || typeof value === "string") writer.value(value);
   else writer.collectionValue(value);
   writer.flush();
@@ -278,7 +279,6 @@ export function dumpFunctionLibraries(
   compression: boolean,
 ): Uint8Array {
   const writer = dumpWriter(compression);
-  dumpBody.reset(KEEP_BODY);
   for (const code of codes) writer.functionLibrary(code);
   writer.flush();
   return takeDumpPayload();
