@@ -706,19 +706,20 @@ export class ListValue implements CollectionValue {
 
   /**
    * Packs the open tail node, onto its packed neighbour when that stays under the target. The
-   * packed run waits there as a piece, joined with the others in one copy once the neighbour
-   * is full or read ({@link #join}): joining at every seal copied the growing node each time,
+   * packed run waits there as a piece, joined with the others in one copy only when the node is
+   * read ({@link #node}, {@link #join}): joining at every seal copied the growing node each time,
    * up to 32 copies of 4 KB on average per 8 KB node filled by pushes (RPUSH of 32-byte items,
-   * in process: 97 to 83 ns an RPUSH, 117 to 101 an LPUSH, without the string of the item).
+   * in process: 97 to 83 ns an RPUSH, 117 to 101 an LPUSH, without the string of the item). A
+   * full node is not joined either: a list that is only pushed to never copies its items again
+   * (the joined string, allocated young, was copied twice more by the scavenger on its way to
+   * the old generation); `deno task bench:path --tests lpush`, three alternated runs: 628-680
+   * against 598-652 ns an LPUSH.
    */
   #sealRight(): void {
     const node = this.#peek(this.#nodeCount - 1);
     const packed = packItems(node.items as string[]);
     const before = this.#nodeCount > 1 ? this.#peek(this.#nodeCount - 2) : undefined;
-    if (before === undefined || !canTake(before, packed)) {
-      if (before !== undefined && before.tailPieces !== null) this.#join(before);
-      return this.#packInPlace(node, packed);
-    }
+    if (before === undefined || !canTake(before, packed)) return this.#packInPlace(node, packed);
     this.#bytes -= nodeBytes(node) - packed.length - LIST_STRING_HEADER;
     (before.tailPieces ??= []).push(packed);
     before.count += node.count;
@@ -731,10 +732,7 @@ export class ListValue implements CollectionValue {
     const node = this.#peek(0);
     const packed = packItems(node.items as string[]);
     const after = this.#nodeCount > 1 ? this.#peek(1) : undefined;
-    if (after === undefined || !canTake(after, packed)) {
-      if (after !== undefined && after.headPieces !== null) this.#join(after);
-      return this.#packInPlace(node, packed);
-    }
+    if (after === undefined || !canTake(after, packed)) return this.#packInPlace(node, packed);
     this.#bytes -= nodeBytes(node) - packed.length - LIST_STRING_HEADER;
     (after.headPieces ??= []).push(packed);
     after.first = node.first;

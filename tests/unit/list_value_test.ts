@@ -199,6 +199,32 @@ Deno.test("runs sealed onto a packed node from both ends wait as pieces and read
   assertBytes(list, model);
 });
 
+Deno.test("nodes filled by pushes alone read back in order from either end and by index", () => {
+  const list = new ListValue();
+  const model: string[] = [];
+  // Enough 32-byte items at each end to fill several packed nodes that no read has joined.
+  const perEnd = Math.ceil((4 * LIST_NODE_TARGET) / 34);
+  for (let i = 0; i < perEnd; i++) {
+    const right = `r${i}`.padEnd(32, ".");
+    list.pushRight(right);
+    model.push(right);
+    const left = `l${i}`.padEnd(32, ".");
+    list.pushLeft(left);
+    model.unshift(left);
+  }
+  assertBytes(list, model);
+  for (const i of [0, 1, 250, model.length >> 1, model.length - 2, model.length - 1]) {
+    assert.equal(list.at(i), model[i]);
+  }
+  assert.deepEqual(list.range(0, model.length - 1), model);
+  assertBytes(list, model);
+  for (let i = 0; i < 300; i++) {
+    assert.equal(list.popLeft(), model.shift());
+    assert.equal(list.popRight(), model.pop());
+  }
+  assertBytes(list, model);
+});
+
 Deno.test("a sink that copies runs gets an open node's items as one joined run, same items", () => {
   const list = new ListValue();
   const items: string[] = [];
