@@ -10,7 +10,8 @@
  *   is its one or two prefix bytes, not a JS object.
  * - "hashtable" (large hashes): the fields in a {@link MemberTable} (a chained hash table over
  *   dense arrays: measured 2-3x faster lookups than a `Map` at 100k fields, see there) and the
- *   values in an array parallel to its members. Lookups, inserts and deletes are O(1) (a
+ *   values as bytes in a {@link ValueBlocks} parallel to its members (see there for why not
+ *   strings). Lookups, inserts and deletes are O(1) (a
  *   delete moves the last entry into the hole); a uniform random entry is one index pick
  *   (Redis's `dictGetFairRandomKey`); and the dense arrays give {@link HashValue.scan} a cursor
  *   that never misses an entry present for the whole scan (see there).
@@ -22,12 +23,14 @@
  * Memory model ({@link HashValue.bytes}): {@link HASH_OBJECT_BYTES} for the object itself, plus
  * - listpack: {@link STRING_HEADER_BYTES} and the packed string's length (fields, values and
  *   their prefixes);
- * - hashtable: per field {@link HASHTABLE_FIELD_OVERHEAD} (two string headers, two array slots,
- *   the field's hash and chain link, and its share of the buckets) plus the field's and the
- *   value's lengths.
+ * - hashtable: per field {@link HASHTABLE_FIELD_OVERHEAD} (the field's string header and array
+ *   slot, the value's offset, length and block size, the field's hash and chain link, its share
+ *   of the buckets, and an allowance for the value block's rounding and the buffer's spare room)
+ *   plus the field's and the value's lengths.
  */
 import { detached, lengthPrefix, prefixSize, readLength } from "./packed.ts";
 import { hashOf, MemberTable } from "./member_table.ts";
+import { ValueBlocks } from "./value_blocks.ts";
 import type { CollectionValue } from "./collection.ts";
 import { encodingLimits } from "./collection.ts";
 
@@ -41,11 +44,12 @@ export const HASH_OBJECT_BYTES = 96;
 /** Bytes of a JS one-byte string's header (map, hash, length). */
 export const STRING_HEADER_BYTES = 16;
 /**
- * Bytes per field of a "hashtable" hash besides the field's and value's bytes: two string
- * headers (32), two array slots (16), the field's hash and chain link (8) and its share of the
- * buckets (one or two of 4 bytes: 8).
+ * Bytes per field of a "hashtable" hash besides the field's and value's bytes: the field's
+ * string header (16) and array slot (8), the value's offset, length and block size (12), the
+ * field's hash and chain link (8), its share of the buckets (one or two of 4 bytes: 8), and 12
+ * for the value block's rounding up to 8 bytes and the buffer's spare room.
  */
-export const HASHTABLE_FIELD_OVERHEAD = 2 * STRING_HEADER_BYTES + 16 + 8 + 8;
+export const HASHTABLE_FIELD_OVERHEAD = STRING_HEADER_BYTES + 8 + 12 + 8 + 8 + 12;
 
 /** A field and its value. */
 export type HashEntry = [field: string, value: string];
@@ -81,7 +85,7 @@ export class HashValue implements CollectionValue {
   /** Hashtable encoding: the fields. Null while a listpack. */
   #table: MemberTable | null = null;
   /** Hashtable encoding: values, parallel to the table's members; null while a listpack. */
-  #values: string[] | null = null;
+  #values: ValueBlocks | null = null;
   #bytes = HASH_OBJECT_BYTES + STRING_HEADER_BYTES;
 
   /** Number of fields. */
@@ -108,7 +112,7 @@ export class HashValue implements CollectionValue {
   get(field: string): string | undefined {
     if (this.#table !== null) {
       const at = this.#table!.find(field, hashOf(field));
-      return at < 0 ? undefined : this.#values![at];
+      return at < 0 ? undefined : this.#values!.get(at);
     }
     const at = this.#find(field);
     if (at < 0) return undefined;
@@ -153,7 +157,7 @@ export class HashValue implements CollectionValue {
     const fields = this.#table?.members ?? null;
     if (fields !== null) {
       const values = this.#values!;
-      for (let i = 0; i < fields.length; i++) yield [fields[i], values[i]];
+      for (let i = 0; i < fields.length; i++) yield [fields[i], values.get(i)];
       return;
     }
     for (let at = 0; at < this.#packed.length;) {
@@ -177,7 +181,7 @@ export class HashValue implements CollectionValue {
     const size = this.size;
     if (size === 0) return undefined;
     const pick = Math.floor(random() * size);
-    if (this.#table !== null) return [this.#table.members[pick], this.#values![pick]];
+    if (this.#table !== null) return [this.#table.members[pick], this.#values!.get(pick)];
     let at = 0;
     for (let i = 0; i < pick; i++) at = this.#skipEntry(this.#skipEntry(at));
     const field = this.#readEntry(at);
@@ -202,7 +206,7 @@ export class HashValue implements CollectionValue {
       const out: HashEntry[] = new Array(count);
       for (let i = 0; i < count; i++) {
         const pick = Math.floor(random() * size);
-        out[i] = all !== null ? all[pick] : [fields![pick], this.#values![pick]];
+        out[i] = all !== null ? all[pick] : [fields![pick], this.#values!.get(pick)];
       }
       return out;
     }
@@ -221,7 +225,7 @@ export class HashValue implements CollectionValue {
       const pick = Math.floor(random() * fields.length);
       if (picked.has(pick)) continue;
       picked.add(pick);
-      out.push([fields[pick], this.#values![pick]]);
+      out.push([fields[pick], this.#values!.get(pick)]);
     }
     return out;
   }
@@ -247,7 +251,7 @@ export class HashValue implements CollectionValue {
     const stop = Math.max(0, at - Math.max(1, count));
     while (at > stop) {
       at--;
-      visit(fields[at], this.#values![at]);
+      visit(fields[at], this.#values!.get(at));
     }
     return at;
   }
@@ -259,7 +263,7 @@ export class HashValue implements CollectionValue {
     copy.#packedCount = this.#packedCount;
     if (this.#table !== null) {
       copy.#table = this.#table.clone();
-      copy.#values = this.#values!.slice();
+      copy.#values = this.#values!.clone();
     }
     copy.#bytes = this.#bytes;
     return copy;
@@ -319,11 +323,10 @@ export class HashValue implements CollectionValue {
   /** Converts to the hashtable encoding (Redis's `hashTypeConvert`), keeping the order. */
   #convert(): void {
     const table = new MemberTable();
-    const values: string[] = [];
+    const values = new ValueBlocks(this.#packedCount + 1, 2 * this.#packed.length);
     let bytes = HASH_OBJECT_BYTES;
-    for (const [sliced, slicedValue] of this.entries()) {
+    for (const [sliced, value] of this.entries()) {
       const field = detached(sliced);
-      const value = detached(slicedValue);
       table.insert(field, hashOf(field));
       values.push(value);
       bytes += HASHTABLE_FIELD_OVERHEAD + field.length + value.length;
@@ -344,8 +347,8 @@ export class HashValue implements CollectionValue {
     const hash = hashOf(field);
     const at = table.find(field, hash);
     if (at >= 0) {
-      this.#bytes += value.length - this.#values![at].length;
-      this.#values![at] = value;
+      this.#bytes += value.length - this.#values!.length(at);
+      this.#values!.set(at, value);
       return false;
     }
     table.insert(field, hash);
@@ -359,12 +362,10 @@ export class HashValue implements CollectionValue {
     const values = this.#values!;
     const at = this.#table!.find(field, hashOf(field));
     if (at < 0) return false;
-    this.#bytes -= HASHTABLE_FIELD_OVERHEAD + field.length + values[at].length;
+    this.#bytes -= HASHTABLE_FIELD_OVERHEAD + field.length + values.length(at);
     // The table moves its last entry into the hole: the values follow.
     this.#table!.removeAt(at);
-    const last = values.length - 1;
-    if (at !== last) values[at] = values[last];
-    values.pop();
+    values.removeAt(at);
     return true;
   }
 }

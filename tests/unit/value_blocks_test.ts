@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { ValueBlocks } from "../../src/store/value_blocks.ts";
+
+/** Every value of `blocks` in index order. */
+function valuesOf(blocks: ValueBlocks): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < blocks.size; i++) out.push(blocks.get(i));
+  return out;
+}
+
+/** A binary string (one character per byte) of `length` bytes drawn from `seed`. */
+function binary(length: number, seed: number): string {
+  let text = "";
+  for (let i = 0; i < length; i++) text += String.fromCharCode((seed * 31 + i * 7) & 0xff);
+  return text;
+}
+
+Deno.test("value blocks keep binary values by index through sets, removals and growth", () => {
+  const blocks = new ValueBlocks();
+  const model: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const value = binary(i % 40, i);
+    blocks.push(value);
+    model.push(value);
+  }
+  assert.deepEqual(valuesOf(blocks), model);
+  // Shorter values stay in their blocks, longer ones move; both read back.
+  for (let i = 0; i < 300; i += 3) {
+    const value = binary(i % 2 === 0 ? 3 : 200, i + 1);
+    blocks.set(i, value);
+    model[i] = value;
+    assert.equal(blocks.length(i), value.length);
+  }
+  assert.deepEqual(valuesOf(blocks), model);
+  // Removing moves the last entry into the hole, as the member table does.
+  for (const i of [0, 17, 150, 5]) {
+    blocks.removeAt(i);
+    const last = model.pop()!;
+    if (i < model.length) model[i] = last;
+  }
+  assert.deepEqual(valuesOf(blocks), model);
+  assert.equal(blocks.get(model.length - 1), model[model.length - 1]);
+});
+
+Deno.test("value blocks: the empty value, a value the size of a block, and emptying", () => {
+  const blocks = new ValueBlocks(1, 1);
+  blocks.push("");
+  blocks.push("12345678");
+  blocks.push("123456789");
+  assert.deepEqual(valuesOf(blocks), ["", "12345678", "123456789"]);
+  blocks.set(0, "abcdefgh");
+  blocks.set(1, "");
+  assert.deepEqual(valuesOf(blocks), ["abcdefgh", "", "123456789"]);
+  while (blocks.size > 0) blocks.removeAt(0);
+  blocks.push("again");
+  assert.deepEqual(valuesOf(blocks), ["again"]);
+});
+
+Deno.test("value blocks compact the garbage of rewrites and stay correct", () => {
+  const blocks = new ValueBlocks();
+  const model: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    blocks.push("x");
+    model.push("x");
+  }
+  // Each rewrite outgrows its block: garbage piles up past the compaction threshold many times.
+  for (let round = 1; round <= 40; round++) {
+    for (let i = 0; i < 50; i++) {
+      const value = binary(8 * round + (i % 5), round * 100 + i);
+      blocks.set(i, value);
+      model[i] = value;
+    }
+    assert.deepEqual(valuesOf(blocks), model);
+  }
+});
+
+Deno.test("value blocks match an array under random pushes, sets and removals; clones are independent", () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("push" as const), length: fc.nat(300), seed: fc.nat(255) }),
+    fc.record({
+      kind: fc.constant("set" as const),
+      at: fc.nat(),
+      length: fc.nat(300),
+      seed: fc.nat(255),
+    }),
+    fc.record({ kind: fc.constant("remove" as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant("clone" as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+      let blocks = new ValueBlocks();
+      let model: string[] = [];
+      for (const o of ops) {
+        if (o.kind === "push") {
+          const value = binary(o.length, o.seed);
+          blocks.push(value);
+          model.push(value);
+        } else if (o.kind === "set" && model.length > 0) {
+          const at = o.at % model.length;
+          const value = binary(o.length, o.seed);
+          blocks.set(at, value);
+          model[at] = value;
+        } else if (o.kind === "remove" && model.length > 0) {
+          const at = o.at % model.length;
+          blocks.removeAt(at);
+          const last = model.pop()!;
+          if (at < model.length) model[at] = last;
+        } else if (o.kind === "clone") {
+          const copy = blocks.clone();
+          // Changing the original leaves the copy as it was.
+          const snapshot = [...model];
+          blocks.push("after the clone");
+          assert.deepEqual(valuesOf(copy), snapshot);
+          blocks = copy;
+          model = snapshot;
+        }
+        assert.equal(blocks.size, model.length);
+      }
+      assert.deepEqual(valuesOf(blocks), model);
+    }),
+    { numRuns: 200 },
+  );
+});
