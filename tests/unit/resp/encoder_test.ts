@@ -165,6 +165,34 @@ Deno.test("a BulkSlicesReply of random runs encodes as the array of its items (s
   );
 });
 
+Deno.test("a BulkSlicesReply of ASCII runs with items far apart encodes as the array of its items (seeded)", () => {
+  // Items with gaps of any size between them, as no list lays them out: runs of every span.
+  const item = fc.record({
+    gap: fc.oneof(fc.nat(3), fc.nat(400)),
+    text: fc.string({ unit: fc.constantFrom("a", "b", "~", " ", "0"), maxLength: 70 }),
+  });
+  fc.assert(
+    fc.property(fc.array(fc.array(item, { maxLength: 30 }), { maxLength: 5 }), (runs) => {
+      const reply = new BulkSlicesReply();
+      const items: string[] = [];
+      for (const run of runs) {
+        let text = "";
+        const places: [number, number][] = [];
+        for (const { gap, text: t } of run) {
+          text += "-".repeat(gap);
+          places.push([text.length, t.length]);
+          text += t;
+          items.push(t);
+        }
+        reply.run(text + "-");
+        for (const [at, length] of places) reply.item(at, length);
+      }
+      assert.equal(wire(reply, 2), wire(items, 2));
+    }),
+    { seed: 23, numRuns: 400 },
+  );
+});
+
 Deno.test("a BigNumberReply is a RESP3 big number and a RESP2 bulk string", () => {
   check(
     new BigNumberReply("-123456789012345678901234567890"),
