@@ -38,7 +38,11 @@ import { encodingLimits } from "./collection.ts";
  * Bytes of a hash object (its header and seven slots, ~80) and of the wrapper V8 may keep
  * around a rewritten packed string, whatever the encoding. Measured (heap growth per hash,
  * 50k hashes of 8-byte fields and values): 10 fields 416 B for a model of 292, 100 fields
- * 2028 B for 1912; 600 fields (hashtable, 2000 hashes) 44.3 kB for 47.2 kB.
+ * 2028 B for 1912; 600 fields (hashtable, 2000 hashes) 44.3 kB for 47.2 kB with values as
+ * strings. With values in a {@link ValueBlocks} (heap and buffers, 2000 hashes, after a round of
+ * overwrites): 600 fields of 8-byte values 65 kB for a model of 47 (54 kB with strings), of
+ * 32-byte values 89 kB for 61 (107 with strings); 10000 fields of 32 bytes (200 hashes) 1037 kB
+ * for 1016 (1680 with strings).
  */
 export const HASH_OBJECT_BYTES = 96;
 /** Bytes of a JS one-byte string's header (map, hash, length). */
