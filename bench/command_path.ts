@@ -3,9 +3,10 @@
  * pipelined batches of 16 PING, SET, GET and INCR over `--keys` random keys (and of 16
  * MULTI/SET/INCR/EXEC blocks, timed per block), then redis-benchmark's collection tests as it
  * sends them with `-r` (LPUSH, RPUSH, LRANGE_100, LPOP and RPOP on one list, SADD, HSET and
- * ZADD of random members; HGET of random fields of the hash HSET filled), and RESTORE ... REPLACE of a 100-byte value's DUMP payload to random
- * keys (what an atomic slot migration's target runs per key), fresh batches throughout so the
- * keyspace is touched as under redis-benchmark -r. It isolates what gocache's own code costs from the network, where
+ * ZADD of random members; HGET of random fields of the hash HSET filled), and RESTORE ...
+ * REPLACE of a 100-byte value's DUMP payload to random keys (what an atomic slot migration's
+ * target runs per key), fresh batches throughout so the keyspace is touched as under
+ * redis-benchmark -r. It isolates what gocache's own code costs from the network, where
  * bench:compare cannot. `--tests` picks workloads by name (e.g. `--tests lpush,rpop`).
  *
  *   deno task bench:path [--keys 100000] [--set name=value ...] [--timing] [--propagate]
