@@ -1,3 +1,5 @@
+import { prefixSize, readLength } from "../util/packed_entries.ts";
+
 /**
  * Reply values returned by command handlers. Handlers return data, never bytes on a socket, so
  * that EXEC, AOF replay and replication can run them too; the encoder turns a value into RESP2 or
@@ -182,29 +184,43 @@ export class BigNumberReply {
 }
 
 /**
- * An array of bulk strings read in place out of longer binary strings, in runs: run `r` reads
- * its items from `texts[r]`, item `i` being `slice(starts[i], starts[i] + lengths[i])` of its
- * run's string. LRANGE replies this way so that items are written from a list's packed nodes
- * straight into the output buffer, with no string copied per item (measured: copying each item
- * out took a third of LRANGE_600's time). The strings are immutable, so the reply stays right
- * if the list changes before it is encoded (inside EXEC).
+ * An array of bulk strings read in place out of longer binary strings, in runs. Run `r` reads
+ * its items from `texts[r]`: when `spanStarts[r]` is -1, the items given one by one
+ * ({@link item}), item `i` being `slice(starts[i], starts[i] + lengths[i])` of the run's string
+ * (for `i` up to `runEnds[r]`); otherwise `spanCounts[r]` packed entries (the layout of
+ * util/packed_entries.ts) from `spanStarts[r]` to `spanEnds[r]`, which the encoder walks
+ * itself. LRANGE replies this way so that items are written from a list's packed nodes straight
+ * into the output buffer, with no string copied per item (measured: copying each item out took
+ * a third of LRANGE_600's time), and a packed node's run costs the handler no bookkeeping per
+ * item. The strings are immutable, so the reply stays right if the list changes before it is
+ * encoded (inside EXEC).
  */
 export class BulkSlicesReply {
   /** The encoder copies the bytes of each run at once (see list_value.ts's SliceSink). */
   readonly copiesRuns = true;
   /** The string of each run. */
   readonly texts: string[] = [];
-  /** Index just past the last item of each run. */
+  /** Index (in {@link starts}) just past the last item given one by one of each run. */
   readonly runEnds: number[] = [];
-  /** Offset of each item in its run's string. */
+  /** Offset of a run's first packed entry, or -1 for a run of items given one by one. */
+  readonly spanStarts: number[] = [];
+  /** Offset just past a run's last packed entry (0 for a run of items given one by one). */
+  readonly spanEnds: number[] = [];
+  /** Number of packed entries of a run (0 for a run of items given one by one). */
+  readonly spanCounts: number[] = [];
+  /** Offset of each item given one by one in its run's string. */
   readonly starts: number[] = [];
-  /** Length of each item. */
+  /** Length of each item given one by one. */
   readonly lengths: number[] = [];
+  #count = 0;
 
-  /** Starts a run of items read from `text`. */
+  /** Starts a run of items read from `text`, given one by one. */
   run(text: string): void {
     this.texts.push(text);
     this.runEnds.push(this.starts.length);
+    this.spanStarts.push(-1);
+    this.spanEnds.push(0);
+    this.spanCounts.push(0);
   }
 
   /** Appends the item at `start` of the current run's string, `length` characters long. */
@@ -212,11 +228,22 @@ export class BulkSlicesReply {
     this.starts.push(start);
     this.lengths.push(length);
     this.runEnds[this.runEnds.length - 1]++;
+    this.#count++;
+  }
+
+  /** Appends a run of the `count` packed entries of `text` from `start` to `end`. */
+  entries(text: string, start: number, end: number, count: number): void {
+    this.texts.push(text);
+    this.runEnds.push(this.starts.length);
+    this.spanStarts.push(start);
+    this.spanEnds.push(end);
+    this.spanCounts.push(count);
+    this.#count += count;
   }
 
   /** Number of items. */
   get length(): number {
-    return this.starts.length;
+    return this.#count;
   }
 
   /** The items as binary strings (for a caller that needs values rather than wire bytes). */
@@ -224,8 +251,19 @@ export class BulkSlicesReply {
     const out: string[] = [];
     let i = 0;
     for (let r = 0; r < this.texts.length; r++) {
-      for (; i < this.runEnds[r]; i++) {
-        out.push(this.texts[r].slice(this.starts[i], this.starts[i] + this.lengths[i]));
+      const text = this.texts[r];
+      let at = this.spanStarts[r];
+      if (at < 0) {
+        for (; i < this.runEnds[r]; i++) {
+          out.push(text.slice(this.starts[i], this.starts[i] + this.lengths[i]));
+        }
+        continue;
+      }
+      for (let n = 0; n < this.spanCounts[r]; n++) {
+        const length = readLength(text, at);
+        const width = prefixSize(length);
+        out.push(text.slice(at + width, at + width + length));
+        at += length + 2 * width;
       }
     }
     return out;

@@ -70,6 +70,12 @@ export interface SliceSink {
   run(text: string): void;
   /** Takes the item `slice(start, start + length)` of the current run's string. */
   item(start: number, length: number): void;
+  /**
+   * Takes the `count` packed entries of `text` from `start` to `end` (the layout of
+   * util/packed_entries.ts) as a run of their items, for a sink that walks them itself; absent,
+   * the items of a packed node come through {@link run} and {@link item}.
+   */
+  entries?(text: string, start: number, end: number, count: number): void;
 }
 
 /** A run of consecutive items; see the module comment. */
@@ -485,6 +491,13 @@ export class ListValue implements CollectionValue {
           sink.run(node.items[i]);
           sink.item(0, node.items[i].length);
         }
+      } else if (sink.entries !== undefined) {
+        const data = node.data;
+        const first = entryOffset(node, from);
+        let at = first;
+        if (to === node.count) at = node.end;
+        else for (let i = from; i < to; i++) at = stepForward(data, at);
+        sink.entries(data, first, at, to - from);
       } else {
         const data = node.data;
         sink.run(data);

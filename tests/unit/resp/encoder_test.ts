@@ -46,6 +46,7 @@ import {
   toBinaryString,
   utf8 as utf8Bytes,
 } from "../../../src/util/bytes.ts";
+import { lengthPrefix } from "../../../src/util/packed_entries.ts";
 
 const utf8 = new TextEncoder();
 
@@ -117,6 +118,55 @@ Deno.test("a BulkSlicesReply is the array of its slices, in ASCII runs, other ru
   assert.equal(reply.length, items.length);
   check(reply, wire(items, 2), wire(items, 3));
   same(new BulkSlicesReply(), "*0\r\n");
+});
+
+/** `items` as packed entries (util/packed_entries.ts), one string. */
+function packed(items: readonly string[]): string {
+  return items.map((item) => {
+    const prefix = lengthPrefix(item.length);
+    return prefix + item + [...prefix].reverse().join("");
+  }).join("");
+}
+
+Deno.test("a BulkSlicesReply writes runs of packed entries, ASCII or not, short or long", () => {
+  const long = "L".repeat(200); // a two-byte prefix: the span is not ASCII
+  const runs = [
+    ["abc", "", "x".repeat(23), "y".repeat(24), "z".repeat(100)],
+    ["caf\xe9", "\x00\r\n\xff", "plain"],
+    [long, "after the long one"],
+    ["one"],
+  ];
+  const reply = new BulkSlicesReply();
+  const items: string[] = [];
+  for (const [r, run] of runs.entries()) {
+    // Each span sits inside a longer string, as a list node's live range does.
+    const before = packed(["popped"]);
+    const text = before + packed(run) + packed(["not in the range"]);
+    reply.entries(text, before.length, before.length + packed(run).length, run.length);
+    items.push(...run);
+    if (r === 1) {
+      // A run of items given one by one between spans.
+      reply.run("12345");
+      reply.item(0, 2);
+      reply.item(2, 3);
+      items.push("12", "345");
+    }
+  }
+  assert.deepEqual(reply.items(), items);
+  assert.equal(reply.length, items.length);
+  check(reply, wire(items, 2), wire(items, 3));
+  // Items given out of order or overlapping are read from their string.
+  const unordered = new BulkSlicesReply();
+  const text = "0123456789abcdefghijklmnopqrstuvwxyz";
+  const picks = [[10, 26], [0, 30], [5, 3], [5, 3], [30, 0]];
+  unordered.run(text);
+  for (const [start, length] of picks) unordered.item(start, length);
+  const expected = picks.map(([start, length]) => text.slice(start, start + length));
+  assert.deepEqual(unordered.items(), expected);
+  same(unordered, wire(expected, 2));
+  const empty = new BulkSlicesReply();
+  empty.entries("\x01a\x01", 0, 0, 0);
+  same(empty, "*0\r\n");
 });
 
 Deno.test("a BulkSlicesReply writes lengths and counts of any number of digits", () => {
