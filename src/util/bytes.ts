@@ -164,6 +164,9 @@ export function writeDigits(b: Uint8Array, p: number, n: number): number {
   return p + digits;
 }
 
+/** Characters from which {@link ByteBuffer.pushAscii} tries a native encoding first. */
+const NATIVE_ASCII_MIN = 64;
+
 /**
  * A growable byte buffer for building replies and files without intermediate strings; it is
  * reused between batches so steady-state traffic allocates nothing here.
@@ -209,12 +212,27 @@ export class ByteBuffer {
     this.length += n;
   }
 
-  /** Appends text whose characters are all below 256, one byte each (protocol text, numbers). */
+  /**
+   * Appends text whose characters are all below 256, one byte each (protocol text, numbers,
+   * binary strings). From {@link NATIVE_ASCII_MIN} characters on, the text is first encoded
+   * natively, which is exact when it is all ASCII (UTF-8 writes one byte per character below
+   * 128): measured, a loop costs 1.2-1.5 ns a character here and `encodeInto` 85-105 ns
+   * whatever the length (32 characters: 40 against 102 ns; 64: 104 against 86; 100: 157
+   * against 90; 1000: 1460 against 103). Text with other characters is then written by the loop.
+   */
   pushAscii(text: string): void {
     const n = text.length;
     this.reserve(n);
     const b = this.bytes;
     let p = this.length;
+    if (n >= NATIVE_ASCII_MIN) {
+      const done = utf8Encoder.encodeInto(text, b.subarray(p, p + n));
+      // All read into n bytes: every character took one (a character above 127 takes two).
+      if (done.read === n) {
+        this.length = p + n;
+        return;
+      }
+    }
     for (let i = 0; i < n; i++) b[p++] = text.charCodeAt(i);
     this.length = p;
   }

@@ -48,3 +48,26 @@ Deno.test("a ByteBuffer grows as needed and reset keeps or shrinks its storage",
   big.reset();
   assert.ok(big.bytes.length <= 16 * 1024, "storage past the keep size is released");
 });
+
+Deno.test("pushAscii writes one byte per character, short or long, ASCII or not", () => {
+  const out = new ByteBuffer(1);
+  const texts = [
+    "",
+    "short",
+    "a".repeat(63),
+    "b".repeat(64),
+    "long ASCII ".repeat(100),
+    "\xe9".repeat(64),
+    "x".repeat(200) + "\xff" + "y".repeat(10),
+    "\x00\x7f\x80\xff".repeat(40),
+  ];
+  let expected: number[] = [];
+  for (const text of texts) {
+    out.pushByte(0x2a);
+    out.pushAscii(text);
+    expected = [...expected, 0x2a, ...[...text].map((c) => c.charCodeAt(0))];
+  }
+  assert.equal(out.length, expected.length);
+  assert.deepEqual([...out.view()], expected);
+  assert.equal(toBinaryString(out.view()), expected.map((c) => String.fromCharCode(c)).join(""));
+});
