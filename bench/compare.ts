@@ -3,13 +3,14 @@
  *
  *   deno task bench:compare [--quick] [--tls] [--tests ping,set,get,incr,mset]
  *                           [--redis-args "..."] [--gocache "CMD with {port}"]
- *                           [--requests N] [--rounds N]
+ *                           [--requests N] [--rounds N] [--size 32]
  *
  * Starts redis-server and gocache on free loopback ports, runs redis-benchmark against each in
  * alternation (pipelined -P 16, then unpipelined with a quarter of the requests; 50 clients,
- * random keys out of 100000, 32-byte values), repeats, and prints the median requests per second
- * of each and the ratio gocache/redis for every test: a summary table as it goes, then one line
- * "RATIO <test> <mode> <gocache_rps> <redis_rps> <ratio>" per test and mode.
+ * random keys out of 100000, values of `--size` bytes, 32 by default), repeats, and prints the
+ * median requests per second of each and the ratio gocache/redis for every test: a summary
+ * table as it goes, then one line "RATIO <test> <mode> <gocache_rps> <redis_rps> <ratio>" per
+ * test and mode.
  *
  * - `--quick`: 100000 requests, 1 round (default: 400000 requests, 3 rounds, median);
  * - `--tls`: both servers also listen with TLS (a test certificate made with openssl) and are
@@ -36,7 +37,7 @@ import {
 import { makeCertificates } from "./_tls.ts";
 
 const USAGE = "usage: deno task bench:compare [--quick] [--tls] [--tests ping,set,get,incr,mset] " +
-  '[--redis-args "..."] [--gocache "CMD with {port}"] [--requests N] [--rounds N]';
+  '[--redis-args "..."] [--gocache "CMD with {port}"] [--requests N] [--rounds N] [--size N]';
 
 function usageError(message: string): never {
   Deno.stderr.writeSync(new TextEncoder().encode(`bench/compare.ts: ${message}\n${USAGE}\n`));
@@ -55,6 +56,7 @@ function parseCommandLine() {
         gocache: { type: "string" },
         requests: { type: "string" },
         rounds: { type: "string" },
+        size: { type: "string" },
       },
     }).values;
   } catch (e) {
@@ -72,6 +74,7 @@ function positive(name: string, text: string | undefined, fallback: number): num
 const values = parseCommandLine();
 const REQUESTS = positive("requests", values.requests, values.quick ? 100_000 : 400_000);
 const ROUNDS = positive("rounds", values.rounds, values.quick ? 1 : 3);
+const SIZE = positive("size", values.size, 32);
 const TESTS = values.tests.split(",").map((t) => t.trim()).filter((t) => t !== "");
 if (TESTS.length === 0) usageError("--tests names no test");
 requirePrograms("bench/compare.ts", ["redis-server", "redis-cli", "redis-benchmark"]);
@@ -82,7 +85,13 @@ requirePrograms("bench/compare.ts", ["redis-server", "redis-cli", "redis-benchma
  * reports none.
  */
 async function rps(port: number, test: string, pipeline: number, n: number): Promise<number> {
-  const out = await redisBenchmark(port, pipeline, n, [...tlsClientArgs, "-t", test, "-d", "32"]);
+  const out = await redisBenchmark(port, pipeline, n, [
+    ...tlsClientArgs,
+    "-t",
+    test,
+    "-d",
+    String(SIZE),
+  ]);
   const value = csvRps(out, test);
   if (!Number.isFinite(value)) {
     Deno.stderr.writeSync(

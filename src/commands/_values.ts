@@ -12,6 +12,7 @@ import type { SetValue } from "../store/set_value.ts";
 import type { SortedSetValue } from "../store/sorted_set_value.ts";
 import type { ServerContext } from "./context.ts";
 import { CommandError } from "./errors.ts";
+import { inExec } from "./transactions.ts";
 import { fromBinaryString } from "../util/bytes.ts";
 import { INT64_MAX, INT64_MIN, parseInt64Bytes } from "../util/int64.ts";
 
@@ -77,6 +78,15 @@ export function writableCollection<T extends CollectionType>(
 export function stringValue(value: StoredValue | undefined): string | undefined {
   if (value === undefined || typeof value === "string") return value;
   throw new CommandError(WRONGTYPE);
+}
+
+/**
+ * Whether the reply of `client`'s command is encoded before any other command runs: not inside
+ * EXEC or a script, whose replies wait for the commands after them. Only then may a handler
+ * reply with a view of the store's bytes (BytesRangeReply).
+ */
+export function repliesAtOnce(client: ClientState): boolean {
+  return !client.inScript && !inExec();
 }
 
 /** The database the client has selected. */

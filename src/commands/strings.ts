@@ -4,7 +4,7 @@
  * GETRANGE, SUBSTR, SETRANGE and LCS in substrings.ts). Keys and values are binary strings (see `toBinaryString`);
  * plain GET, SET, MGET and MSET work on the request's bytes and build no key strings.
  */
-import { OK, type Reply } from "../resp/reply.ts";
+import { BytesRangeReply, OK, type Reply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
@@ -12,7 +12,16 @@ import type { ServerContext } from "./context.ts";
 import { CommandError, wrongArity } from "./errors.ts";
 import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyspaceEvent } from "../pubsub/keyspace_events.ts";
 import type { CommandDef } from "./registry.ts";
-import { database, INT64_MAX, intArg, isWord, stringValue } from "./_values.ts";
+import {
+  database,
+  INT64_MAX,
+  intArg,
+  isWord,
+  repliesAtOnce,
+  stringValue,
+  WRONGTYPE,
+} from "./_values.ts";
+import type { Database } from "../store/database.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Options of SET and GETEX
@@ -99,7 +108,25 @@ function get(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply
   const db = database(ctx, client);
   const key = argv[1];
   const id = db.readId(key, 0, key.length, now(), client.noTouch);
-  return id < 0 ? null : stringValue(db.valueOf(id)) as string;
+  if (id < 0) return null;
+  const reply = valueReply(db, id, client);
+  if (reply === null) throw new CommandError(WRONGTYPE);
+  return reply;
+}
+
+/**
+ * Entry `id`'s value as a bulk reply, or null when it is not a string: where the reply is
+ * encoded at once, a view of its bytes in the arena, which the encoder copies natively, rather
+ * than a string built from them and encoded back byte by byte. Server CPU per GET under
+ * `redis-benchmark -P 16` (user time, A/B of four rounds): 1000-byte values 5.5 -> 1.6 us,
+ * 32-byte values unchanged (1.6-1.8 us).
+ */
+function valueReply(db: Database, id: number, client: ClientState): Reply | null {
+  const arena = db.valueArena(id);
+  if (arena === null) return null;
+  if (!repliesAtOnce(client)) return db.valueOf(id) as string;
+  const start = db.valueStart(id);
+  return new BytesRangeReply(arena, start, start + db.valueLength(id));
 }
 
 function set(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
@@ -219,13 +246,12 @@ function getex(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Rep
 function mget(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): Reply {
   const db = database(ctx, client);
   const t = now();
-  const out = new Array<string | null>(argv.length - 1);
+  const out = new Array<Reply>(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i];
     const id = db.readId(key, 0, key.length, t, client.noTouch);
-    const value = id < 0 ? null : db.valueOf(id);
     // MGET answers nil for keys of other types instead of failing.
-    out[i - 1] = typeof value === "string" ? value : null;
+    out[i - 1] = id < 0 ? null : valueReply(db, id, client);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { prefixSize, readLength } from "../util/packed_entries.ts";
 import {
   BigNumberReply,
   BulkSlicesReply,
+  BytesRangeReply,
   DeferredReply,
   DoubleReply,
   ErrorReply,
@@ -27,6 +28,8 @@ import {
 /** The protocol version a connection speaks (`HELLO 3` switches to 3). */
 export type Protocol = 2 | 3;
 
+/** Most bytes a bulk or array header adds besides its digits: the type byte and CRLF. */
+const HEADER_BYTES = 3;
 const CRLF_0 = 13;
 const CRLF_1 = 10;
 
@@ -48,6 +51,29 @@ function pushBulk(out: ByteBuffer, bytes: Uint8Array): void {
   pushCrlf(out);
 }
 
+/** Values up to this long are copied by a loop, longer ones by `set` (a native copy). */
+const LOOP_COPY_MAX = 64;
+
+/** A bulk string of a range of bytes (a value in the key table's arena). */
+function pushBytesRange(out: ByteBuffer, reply: BytesRangeReply): void {
+  const { bytes, start, end } = reply;
+  const n = end - start;
+  out.reserve(n + HEADER_BYTES + MAX_SAFE_DIGITS + 2);
+  const b = out.bytes;
+  let p = out.length;
+  b[p++] = 36;
+  p = writeDigits(b, p, n);
+  b[p++] = CRLF_0;
+  b[p++] = CRLF_1;
+  if (n <= LOOP_COPY_MAX) {
+    for (let i = 0; i < n; i++) b[p + i] = bytes[start + i];
+  } else b.set(bytes.subarray(start, end), p);
+  p += n;
+  b[p++] = CRLF_0;
+  b[p++] = CRLF_1;
+  out.length = p;
+}
+
 /** A bulk string from a binary string (one byte per character), as keys and values are held. */
 function pushBulkBinary(out: ByteBuffer, binary: string): void {
   pushHeader(out, 36, binary.length);
@@ -56,9 +82,6 @@ function pushBulkBinary(out: ByteBuffer, binary: string): void {
 }
 
 const asciiEncoder = new TextEncoder();
-
-/** Most bytes a bulk or array header adds besides its digits: the type byte and CRLF. */
-const HEADER_BYTES = 3;
 
 /** Items at least this long are moved with `copyWithin` (a flat ~22 ns), shorter ones by a loop. */
 const COPY_WITHIN_MIN = 24;
@@ -273,6 +296,7 @@ export function encodeReply(out: ByteBuffer, reply: Reply, proto: Protocol): voi
     out.pushAscii(proto === 3 ? "_\r\n" : "$-1\r\n");
     return;
   }
+  if (reply instanceof BytesRangeReply) return pushBytesRange(out, reply);
   if (reply instanceof SimpleString) return out.pushBytes(reply.wire);
   if (Array.isArray(reply)) {
     pushHeader(out, 42, reply.length);

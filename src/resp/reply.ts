@@ -33,6 +33,7 @@ export type Reply =
   | NoReply
   | RawReply
   | BulkSlicesReply
+  | BytesRangeReply
   | BigNumberReply
   | DeferredReply;
 
@@ -268,6 +269,19 @@ export class BulkSlicesReply {
     }
     return out;
   }
+}
+
+/**
+ * A bulk string of `bytes[start, end)`, copied when the reply is encoded: GET and MGET answer
+ * with a value's place in the key table's arena rather than with a string built from it that
+ * the encoder turns back into bytes (server CPU per GET of a 1000-byte value: see
+ * commands/strings.ts). The bytes stay right only until the next write, so a handler returns
+ * this only where the reply is encoded before any other command runs: not inside EXEC or a
+ * script, whose replies wait for later commands (see `repliesAtOnce` in commands/_values.ts).
+ */
+export class BytesRangeReply {
+  /** Wraps the range; see the class comment. */
+  constructor(readonly bytes: Uint8Array, readonly start: number, readonly end: number) {}
 }
 
 /**

@@ -7,6 +7,7 @@
 import {
   BigNumberReply,
   BulkSlicesReply,
+  BytesRangeReply,
   DeferredReply,
   DoubleReply,
   ErrorReply,
@@ -106,6 +107,10 @@ function pushObjectReply(api: LuaApi, L: LuaState, reply: Reply, resp: ScriptPro
   }
   if (reply instanceof DeferredReply) return pushReply(api, L, reply.immediate, resp);
   if (reply instanceof RawReply) return api.pushBytes(L, reply.bytes);
+  // Not given to scripts (see repliesAtOnce), read at once if one comes anyway.
+  if (reply instanceof BytesRangeReply) {
+    return api.pushBytes(L, reply.bytes.subarray(reply.start, reply.end));
+  }
   if (reply instanceof BigNumberReply) {
     if (resp === 2) return api.pushBinary(L, reply.text);
     m._lua_createtable(L, 0, 1);

@@ -364,6 +364,25 @@ export class Database {
     return id < 0 ? undefined : this.valueOf(id);
   }
 
+  /**
+   * The arena holding entry `id`'s value when it is bytes (a string), or null for the object
+   * of another type. With {@link valueStart} and {@link valueLength}: a view of the value that
+   * stays right only until the next write (GET replies with it; see resp BytesRangeReply).
+   */
+  valueArena(id: number): Uint8Array | null {
+    return this.#table.objectOf(id) === undefined ? this.#table.arena : null;
+  }
+
+  /** Offset of entry `id`'s value bytes in {@link valueArena} (re-read after any write). */
+  valueStart(id: number): number {
+    return this.#table.valueStart(id);
+  }
+
+  /** Length of entry `id`'s value bytes. */
+  valueLength(id: number): number {
+    return this.#table.valueLength(id);
+  }
+
   /** The value of entry `id`: a binary string, or the object of another type. */
   valueOf(id: number): StoredValue {
     const object = this.#table.objectOf(id);

@@ -84,6 +84,35 @@ Deno.test("string commands answer exactly like redis-server", async (t) => {
       ]]);
     });
 
+    await step("GET and MGET keep the value they read when a later write changes it", async () => {
+      // Values of the same length are overwritten in place; gocache's GET reads the bytes when
+      // its reply is encoded, which inside MULTI and scripts comes after later commands.
+      const long = ALL_BYTES;
+      const other = ALL_BYTES_REVERSED;
+      await script(c, [
+        ["SET", "k", long],
+        ["SET", "s", "short"],
+        ["MULTI"],
+        ["GET", "k"],
+        ["MGET", "s", "k", "missing"],
+        ["SET", "k", other],
+        ["SET", "s", "SHORT"],
+        ["GET", "k"],
+        ["DEL", "s"],
+        ["MGET", "s", "k"],
+        ["EXEC"],
+        [
+          "EVAL",
+          "local v = redis.call('GET', KEYS[1]); redis.call('SET', KEYS[1], ARGV[1]); " +
+          "return {v, redis.call('MGET', KEYS[1])[1]}",
+          "1",
+          "k",
+          long,
+        ],
+        ["GET", "k"],
+      ]);
+    });
+
     await step("GET and SET with a wrong number of arguments are arity errors", async () => {
       await script(c, [["GET"], ["GET", "a", "b"], ["SET", "k"], ["SET"]]);
     });

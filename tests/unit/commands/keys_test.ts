@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { dispatch } from "../../../src/commands/dispatch.ts";
+import { readNow } from "../../support/replies.ts";
 import { Config, defaultValues } from "../../../src/config/config.ts";
 import {
   ErrorReply,
@@ -27,7 +28,7 @@ function setup() {
   const clock = { t: T0 };
   const restore = useClock({ now: () => clock.t });
   const run = (...args: (string | number)[]): Reply =>
-    dispatch(server, client, args.map((a) => fromBinaryString(String(a))));
+    readNow(dispatch(server, client, args.map((a) => fromBinaryString(String(a)))));
   const db = server.keyspace.db(0);
   return {
     server,

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { dispatch } from "../../../src/commands/dispatch.ts";
+import { readNow } from "../../support/replies.ts";
 import { parseInt64 } from "../../../src/commands/_values.ts";
 import { formatLongDouble, parseLongDouble } from "../../../src/util/long_double.ts";
 import { Config, defaultValues } from "../../../src/config/config.ts";
@@ -28,7 +29,7 @@ function setup() {
   const clock = { t: T0 };
   const restore = useClock({ now: () => clock.t });
   const run = (...args: (string | number | bigint)[]): Reply =>
-    dispatch(server, client, args.map((a) => fromBinaryString(String(a))));
+    readNow(dispatch(server, client, args.map((a) => fromBinaryString(String(a)))));
   return { clock, run, db: server.keyspace.db(0), [Symbol.dispose]: restore };
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { dispatch } from "../../../src/commands/dispatch.ts";
+import { readNow } from "../../support/replies.ts";
 import { Config, defaultValues } from "../../../src/config/config.ts";
 import { AppendOnlyFile } from "../../../src/persistence/aof.ts";
 import { ErrorReply, OK } from "../../../src/resp/reply.ts";
@@ -51,7 +52,7 @@ Deno.test("a failed write is reported, writes get MISCONF, and waiters learn it"
   server.persistence.aof = aof;
   server.propagator.addSink((chunk) => aof.append(chunk));
   const client = new ClientState(1, "127.0.0.1:1", "127.0.0.1:2", true);
-  const run = (...args: string[]) => dispatch(server, client, args.map(fromBinaryString));
+  const run = (...args: string[]) => readNow(dispatch(server, client, args.map(fromBinaryString)));
   try {
     assert.equal(run("SET", "k", "v"), OK);
     const durable = server.commitWrites();
