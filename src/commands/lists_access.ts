@@ -98,7 +98,8 @@ function pushOne(list: ListValue, item: string, end: End): void {
 /**
  * Pops up to `count` items from `end` of the existing list under `key` (in popping order, as
  * Redis replies them), counting one change per item, notifying `lpop`/`rpop`, and deleting the
- * emptied key with its `del` event (Redis's listElementsRemoved).
+ * emptied key with its `del` event (Redis's listElementsRemoved). The items are for a reply
+ * only: they may be views of the list's packed strings (see ListValue.popLeft).
  */
 export function popItems(
   ctx: ServerContext,
@@ -112,7 +113,8 @@ export function popItems(
   const items: string[] = new Array(n);
   const before = db.beginUpdate(key);
   for (let i = 0; i < n; i++) {
-    items[i] = (end === "left" ? list.popLeft() : list.popRight()) as string;
+    // The items only go into the reply: they may be views of the list's packed strings.
+    items[i] = (end === "left" ? list.popLeft(true) : list.popRight(true)) as string;
   }
   notifyKeyspaceEvent(ctx, NOTIFY_LIST, end === "left" ? "lpop" : "rpop", key, db.index);
   if (db.endUpdate(key, before, n)) notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "del", key, db.index);

@@ -208,6 +208,11 @@ function entryItem(data: string): string {
   return copyRange(data, entryStart, entryStart + entryLength);
 }
 
+/** The item of the entry read last, as a slice of `data` (possibly a view keeping it alive). */
+function entryView(data: string): string {
+  return data.slice(entryStart, entryStart + entryLength);
+}
+
 /** Whether the entry read last in `data` equals `item`, compared in place. */
 function entryEquals(data: string, item: string): boolean {
   return entryLength === item.length && data.startsWith(item, entryStart);
@@ -396,8 +401,13 @@ export class ListValue implements CollectionValue {
     this.#bytes += item.length + LIST_ITEM_OVERHEAD;
   }
 
-  /** Removes and returns the head item, or undefined when empty (LPOP). */
-  popLeft(): string | undefined {
+  /**
+   * Removes and returns the head item, or undefined when empty (LPOP). With `view`, an item of a
+   * packed node may be a slice of the node's string (V8 makes a slice of 13 or more characters a
+   * view of its parent) instead of a copy: for an item only written into a reply and dropped,
+   * which then never keeps the node's string alive for long.
+   */
+  popLeft(view = false): string | undefined {
     if (this.#size === 0) return undefined;
     const node = this.#node(0);
     let item: string;
@@ -406,15 +416,15 @@ export class ListValue implements CollectionValue {
       this.#bytes -= item.length + LIST_ITEM_OVERHEAD;
     } else {
       node.start = stepForward(node.data, node.start);
-      item = entryItem(node.data);
+      item = view ? entryView(node.data) : entryItem(node.data);
     }
     node.first++;
     this.#removedFrom(node, 0);
     return item;
   }
 
-  /** Removes and returns the tail item, or undefined when empty (RPOP). */
-  popRight(): string | undefined {
+  /** Removes and returns the tail item, or undefined when empty (RPOP); `view` as for popLeft. */
+  popRight(view = false): string | undefined {
     if (this.#size === 0) return undefined;
     const node = this.#node(this.#nodeCount - 1);
     let item: string;
@@ -423,7 +433,7 @@ export class ListValue implements CollectionValue {
       this.#bytes -= item.length + LIST_ITEM_OVERHEAD;
     } else {
       node.end = stepBackward(node.data, node.end);
-      item = entryItem(node.data);
+      item = view ? entryView(node.data) : entryItem(node.data);
     }
     this.#removedFrom(node, this.#nodeCount - 1);
     return item;
