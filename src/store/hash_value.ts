@@ -123,6 +123,20 @@ export class HashValue implements CollectionValue {
     return this.#readEntry(this.#skipEntry(at)).text;
   }
 
+  /**
+   * Where `field`'s value lies when the hash keeps its values as bytes ("hashtable"): the buffer,
+   * the value's offset and its end, valid only until the next change; null when the field is
+   * missing; undefined for a listpack hash (its values live in its string: use {@link get}).
+   */
+  valueRange(field: string): [Uint8Array, number, number] | null | undefined {
+    if (this.#table === null) return undefined;
+    const at = this.#table.find(field, hashOf(field));
+    if (at < 0) return null;
+    const values = this.#values!;
+    const start = values.offset(at);
+    return [values.bytes, start, start + values.length(at)];
+  }
+
   /** Whether `field` exists. */
   has(field: string): boolean {
     if (this.#table !== null) return this.#table.find(field, hashOf(field)) >= 0;

@@ -67,6 +67,19 @@ export class ValueBlocks {
     return toBinaryString(this.#bytes, at, at + this.#length[i]);
   }
 
+  /**
+   * The buffer holding the values: with {@link offset} and {@link length}, a view of a value
+   * that stays right only until the next change (HGET replies with it; see resp BytesRangeReply).
+   */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** The offset in {@link bytes} of the value at `i`. */
+  offset(i: number): number {
+    return this.#offset[i];
+  }
+
   /** The length in bytes of the value at `i`. */
   length(i: number): number {
     return this.#length[i];

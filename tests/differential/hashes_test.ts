@@ -190,6 +190,40 @@ Deno.test("hash commands answer exactly like redis-server", async (t) => {
       ]);
     });
 
+    await step(
+      "HGET and HMGET keep the value they read when a later write changes it",
+      async () => {
+        // Values over hash-max-listpack-value make a "hashtable" hash, whose values are bytes
+        // overwritten in place at the same length; gocache's HGET reads them when its reply is
+        // encoded, which inside MULTI and scripts comes after later commands.
+        const long = "a".repeat(100) + "\x00\xff\r\n";
+        const other = "b".repeat(100) + "\xff\x00\n\r";
+        const short = "s".repeat(64);
+        await script(c, [
+          ["HSET", "h", "f", long, "g", short],
+          ["OBJECT", "ENCODING", "h"],
+          ["HGET", "h", "f"],
+          ["HMGET", "h", "g", "missing", "f"],
+          ["MULTI"],
+          ["HGET", "h", "f"],
+          ["HMGET", "h", "g", "f", "missing"],
+          ["HSET", "h", "f", other, "g", "t".repeat(64)],
+          ["HGET", "h", "f"],
+          ["EXEC"],
+          [
+            "EVAL",
+            "local v = redis.call('HGET', KEYS[1], 'f'); redis.call('HSET', KEYS[1], 'f', ARGV[1]); " +
+            "return {v, redis.call('HMGET', KEYS[1], 'f', 'g')}",
+            "1",
+            "h",
+            long,
+          ],
+          ["HGET", "h", "f"],
+          ["HGET", "h", "missing"],
+        ]);
+      },
+    );
+
     await step("HSETNX sets only a missing field, creating the key if needed", async () => {
       await script(c, [
         ["HSETNX", "h", "a", "1"],
