@@ -51,6 +51,71 @@ Deno.test("pipelined commands sent in one write all get their replies in order",
   for (let i = 0; i < 2000; i++) assert.deepEqual(plain(await conn.read()), String(i));
 });
 
+Deno.test("batches larger than the read buffer, then small ones, keep every byte in order", async () => {
+  // The connection's read buffer doubles after reads that fill it and shrinks after small ones:
+  // batches of 16.7 KB, of 120 KB (past the buffer's greedy limit), PINGs, a command sent in
+  // pieces, then everything read back.
+  await using server = await startServer();
+  await using conn = await RespConn.connect(server.port);
+  const values = new Map<string, Uint8Array>();
+  let seed = 7;
+  const bytes = (n: number) =>
+    Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+  const encoder = new TextEncoder();
+  const frame = (...args: (string | Uint8Array)[]) => {
+    const parts: Uint8Array[] = [encoder.encode(`*${args.length}\r\n`)];
+    for (const arg of args) {
+      const b = typeof arg === "string" ? encoder.encode(arg) : arg;
+      parts.push(encoder.encode(`$${b.length}\r\n`), b, encoder.encode("\r\n"));
+    }
+    return parts;
+  };
+  const send = async (frames: Uint8Array[][]) => {
+    const all = frames.flat();
+    const out = new Uint8Array(all.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of all) {
+      out.set(b, at);
+      at += b.length;
+    }
+    await conn.sendRaw(out);
+  };
+  const batches = async (shapes: number[][]) => {
+    for (const [count, size] of shapes) {
+      const frames: Uint8Array[][] = [];
+      for (let i = 0; i < count; i++) {
+        const key = `k${values.size}`;
+        const value = bytes(size);
+        values.set(key, value);
+        frames.push(frame("SET", key, value));
+      }
+      frames.push(frame("PING"));
+      await send(frames);
+      for (let i = 0; i < count; i++) assert.deepEqual(plain(await conn.read()), "OK");
+      assert.deepEqual(plain(await conn.read()), "PONG");
+    }
+  };
+  await batches([[16, 1000], [16, 1000], [40, 3000], [16, 1000]]);
+  // After the large batches, a command that trickles in: small reads while bytes are pending.
+  const trickled = bytes(2000);
+  values.set("trickled", trickled);
+  const pieces = frame("SET", "trickled", trickled).flat();
+  const whole = new Uint8Array(pieces.reduce((n, b) => n + b.length, 0));
+  pieces.reduce((at, b) => (whole.set(b, at), at + b.length), 0);
+  for (let at = 0; at < whole.length; at += 300) {
+    await conn.sendRaw(whole.subarray(at, at + 300));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.deepEqual(plain(await conn.read()), "OK");
+  await batches([[3, 10], [3, 10], [16, 1000]]);
+  await send([...values.keys()].map((key) => frame("GET", key)));
+  for (const [key, value] of values) {
+    const reply = await conn.read();
+    assert.ok(reply instanceof Uint8Array, `${key}: a bulk string`);
+    assert.deepEqual(reply, value, key);
+  }
+});
+
 Deno.test("maxclients refuses the extra connection with Redis's error while others keep working", async () => {
   await using server = await startServer({ args: ["--maxclients", "2"] });
   await using a = await RespConn.connect(server.port);
