@@ -104,13 +104,17 @@ const COPY_WITHIN_MIN = 24;
  * 10.7 and 9.8 after.
  */
 function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
-  const { texts, runEnds, spanStarts, spanEnds, spanCounts, starts, lengths } = reply;
+  const { texts, runStrings, runEnds, spanStarts, spanEnds, spanCounts, starts, lengths } = reply;
   const count = reply.length;
   let itemBytes = 0;
   for (let i = 0; i < starts.length; i++) itemBytes += lengths[i];
   // A span's entries hold their items' bytes and more (their prefixes).
   for (let r = 0; r < texts.length; r++) {
     if (spanStarts[r] >= 0) itemBytes += spanEnds[r] - spanStarts[r];
+    else if (spanStarts[r] === -2) {
+      const items = runStrings[r] as string[];
+      for (let k = 0; k < items.length; k++) itemBytes += items[k].length;
+    }
   }
   out.reserve(itemBytes + (count + 1) * (HEADER_BYTES + MAX_SAFE_DIGITS + 2));
   const b = out.bytes;
@@ -122,6 +126,10 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
   let i = 0;
   for (let r = 0; r < texts.length; r++) {
     const text = texts[r];
+    if (spanStarts[r] === -2) {
+      p = pushStrings(b, p, runStrings[r] as string[]);
+      continue;
+    }
     if (spanStarts[r] >= 0) {
       const span = spanEnds[r] - spanStarts[r];
       const room = span + spanCounts[r] * (HEADER_BYTES + MAX_SAFE_DIGITS + 2);
@@ -160,6 +168,41 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
     }
   }
   out.length = p;
+}
+
+/**
+ * Writes `items` as bulk strings at `p` of `b`, which has room for them; returns the offset past
+ * them. Joined, they are encoded natively into the far end of the room they take and moved down
+ * item by item, as the items of a packed span are; a run of one item, or one with characters
+ * above 127, is read character by character.
+ */
+function pushStrings(b: Uint8Array, p: number, items: readonly string[]): number {
+  let inPlace = false;
+  let q = 0;
+  if (items.length > 1) {
+    const text = items.join("");
+    q = p + items.length * (HEADER_BYTES + MAX_SAFE_DIGITS + 2);
+    const done = asciiEncoder.encodeInto(text, b.subarray(q, q + text.length));
+    inPlace = done.read === text.length;
+  }
+  for (let k = 0; k < items.length; k++) {
+    const item = items[k];
+    const length = item.length;
+    b[p++] = 36;
+    p = writeDigits(b, p, length);
+    b[p++] = CRLF_0;
+    b[p++] = CRLF_1;
+    if (!inPlace) {
+      for (let i = 0; i < length; i++) b[p + i] = item.charCodeAt(i);
+    } else if (length < COPY_WITHIN_MIN) {
+      for (let i = 0; i < length; i++) b[p + i] = b[q + i];
+    } else b.copyWithin(p, q, q + length);
+    p += length;
+    q += length;
+    b[p++] = CRLF_0;
+    b[p++] = CRLF_1;
+  }
+  return p;
 }
 
 /**

@@ -197,13 +197,16 @@ export class BigNumberReply {
  * encoded (inside EXEC).
  */
 export class BulkSlicesReply {
-  /** The encoder copies the bytes of each run at once (see list_value.ts's SliceSink). */
-  readonly copiesRuns = true;
-  /** The string of each run. */
+  /** The string of each run ("" for a run of whole strings). */
   readonly texts: string[] = [];
+  /** The items of a run of whole strings ({@link strings}), or null. */
+  readonly runStrings: (string[] | null)[] = [];
   /** Index (in {@link starts}) just past the last item given one by one of each run. */
   readonly runEnds: number[] = [];
-  /** Offset of a run's first packed entry, or -1 for a run of items given one by one. */
+  /**
+   * Offset of a run's first packed entry, or -1 for a run of items given one by one, or -2 for
+   * a run of whole strings.
+   */
   readonly spanStarts: number[] = [];
   /** Offset just past a run's last packed entry (0 for a run of items given one by one). */
   readonly spanEnds: number[] = [];
@@ -217,11 +220,7 @@ export class BulkSlicesReply {
 
   /** Starts a run of items read from `text`, given one by one. */
   run(text: string): void {
-    this.texts.push(text);
-    this.runEnds.push(this.starts.length);
-    this.spanStarts.push(-1);
-    this.spanEnds.push(0);
-    this.spanCounts.push(0);
+    this.#addRun(text, null, -1, 0, 0);
   }
 
   /** Appends the item at `start` of the current run's string, `length` characters long. */
@@ -234,12 +233,23 @@ export class BulkSlicesReply {
 
   /** Appends a run of the `count` packed entries of `text` from `start` to `end`. */
   entries(text: string, start: number, end: number, count: number): void {
+    this.#addRun(text, null, start, end, count);
+    this.#count += count;
+  }
+
+  /** Appends a run of whole strings (an array the reply keeps: not to be changed after). */
+  strings(items: string[]): void {
+    this.#addRun("", items, -2, 0, items.length);
+    this.#count += items.length;
+  }
+
+  #addRun(text: string, items: string[] | null, start: number, end: number, count: number) {
     this.texts.push(text);
+    this.runStrings.push(items);
     this.runEnds.push(this.starts.length);
     this.spanStarts.push(start);
     this.spanEnds.push(end);
     this.spanCounts.push(count);
-    this.#count += count;
   }
 
   /** Number of items. */
@@ -254,6 +264,10 @@ export class BulkSlicesReply {
     for (let r = 0; r < this.texts.length; r++) {
       const text = this.texts[r];
       let at = this.spanStarts[r];
+      if (at === -2) {
+        out.push(...(this.runStrings[r] as string[]));
+        continue;
+      }
       if (at < 0) {
         for (; i < this.runEnds[r]; i++) {
           out.push(text.slice(this.starts[i], this.starts[i] + this.lengths[i]));

@@ -60,12 +60,6 @@ const MIN_RING = 4;
 
 /** Receives items as places in strings, in runs of items read from one string. */
 export interface SliceSink {
-  /**
-   * True when the sink copies bytes out of its runs (a reply encoder): the items of an open
-   * node then come as one run of their joined text, which it copies in one native pass, rather
-   * than as a run per item; false or absent for a sink that keeps items as strings.
-   */
-  readonly copiesRuns?: boolean;
   /** Starts a run of items read from `text`. */
   run(text: string): void;
   /** Takes the item `slice(start, start + length)` of the current run's string. */
@@ -76,6 +70,11 @@ export interface SliceSink {
    * the items of a packed node come through {@link run} and {@link item}.
    */
   entries?(text: string, start: number, end: number, count: number): void;
+  /**
+   * Takes `items` (a copy of some of an open node's items, the sink's to keep) as a run, for a
+   * sink that writes them out itself; absent, they come through {@link run} and {@link item}.
+   */
+  strings?(items: string[]): void;
 }
 
 /** A run of consecutive items; see the module comment. */
@@ -488,14 +487,8 @@ export class ListValue implements CollectionValue {
     while (left > 0) {
       const node = this.#node(k++);
       const to = Math.min(node.count, from + left);
-      if (node.items !== null && sink.copiesRuns === true && to - from > 1) {
-        const items = node.items;
-        sink.run(items.slice(from, to).join(""));
-        let at = 0;
-        for (let i = from; i < to; i++) {
-          sink.item(at, items[i].length);
-          at += items[i].length;
-        }
+      if (node.items !== null && sink.strings !== undefined) {
+        sink.strings(node.items.slice(from, to));
       } else if (node.items !== null) {
         for (let i = from; i < to; i++) {
           sink.run(node.items[i]);

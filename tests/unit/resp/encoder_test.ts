@@ -128,7 +128,7 @@ function packed(items: readonly string[]): string {
   }).join("");
 }
 
-Deno.test("a BulkSlicesReply writes runs of packed entries, ASCII or not, short or long", () => {
+Deno.test("a BulkSlicesReply writes runs of packed entries and of strings, ASCII or not, short or long", () => {
   const long = "L".repeat(200); // a two-byte prefix: the span is not ASCII
   const runs = [
     ["abc", "", "x".repeat(23), "y".repeat(24), "z".repeat(100)],
@@ -151,6 +151,14 @@ Deno.test("a BulkSlicesReply writes runs of packed entries, ASCII or not, short 
       reply.item(2, 3);
       items.push("12", "345");
     }
+    // Runs of whole strings (an open node's items): ASCII, not, long, short, one alone.
+    const strings = [
+      ["s1", "", "x".repeat(30), "y".repeat(5)],
+      ["caf\xe9", "z".repeat(40)],
+      ["lone"],
+    ][r % 3];
+    reply.strings([...strings]);
+    items.push(...strings);
   }
   assert.deepEqual(reply.items(), items);
   assert.equal(reply.length, items.length);
