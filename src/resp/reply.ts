@@ -188,7 +188,8 @@ export class BigNumberReply {
  * An array of bulk strings read in place out of longer binary strings, in runs. Run `r` reads
  * its items from `texts[r]`: when `spanStarts[r]` is -1, the items given one by one
  * ({@link item}), item `i` being `slice(starts[i], starts[i] + lengths[i])` of the run's string
- * (for `i` up to `runEnds[r]`); otherwise `spanCounts[r]` packed entries (the layout of
+ * (for `i` up to `runEnds[r]`); when it is -2, the whole strings `runStrings[r]` (an open list
+ * node's items); otherwise `spanCounts[r]` packed entries (the layout of
  * util/packed_entries.ts) from `spanStarts[r]` to `spanEnds[r]`, which the encoder walks
  * itself. LRANGE replies this way so that items are written from a list's packed nodes straight
  * into the output buffer, with no string copied per item (measured: copying each item out took
@@ -208,9 +209,9 @@ export class BulkSlicesReply {
    * a run of whole strings.
    */
   readonly spanStarts: number[] = [];
-  /** Offset just past a run's last packed entry (0 for a run of items given one by one). */
+  /** Offset just past a run's last packed entry (0 for the other kinds of run). */
   readonly spanEnds: number[] = [];
-  /** Number of packed entries of a run (0 for a run of items given one by one). */
+  /** Number of packed entries or whole strings of a run (0 for items given one by one). */
   readonly spanCounts: number[] = [];
   /** Offset of each item given one by one in its run's string. */
   readonly starts: number[] = [];
@@ -287,8 +288,8 @@ export class BulkSlicesReply {
 
 /**
  * A bulk string of `bytes[start, end)`, copied when the reply is encoded: GET and MGET answer
- * with a value's place in the key table's arena rather than with a string built from it that
- * the encoder turns back into bytes (server CPU per GET of a 1000-byte value: see
+ * with a value's place in the key table's arena (HGET and HMGET in a hash's value blocks)
+ * rather than with a string built from it that the encoder turns back into bytes (server CPU per GET of a 1000-byte value: see
  * commands/strings.ts). The bytes stay right only until the next write, so a handler returns
  * this only where the reply is encoded before any other command runs: not inside EXEC or a
  * script, whose replies wait for later commands (see `repliesAtOnce` in commands/_values.ts).

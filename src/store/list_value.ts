@@ -21,7 +21,8 @@
  * reading or replacing the item at an index finds its node by binary search, O(log nodes), then
  * walks the node from its nearer end. Inserting or replacing inside a packed node repacks that
  * node (O(node size)), and removing matches repacks only the nodes that had some. Items read
- * from a packed node are copied out of it, so that a returned item never keeps a node alive.
+ * from a packed node are copied out of it, so that a returned item never keeps a node alive,
+ * except where the caller asks for a view (popLeft/popRight for a reply).
  *
  * Memory model ({@link ListValue.bytes}): {@link LIST_BASE_BYTES}, plus per node
  * {@link LIST_NODE_OVERHEAD}, plus for a packed node {@link LIST_STRING_HEADER} and its string's
