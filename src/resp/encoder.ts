@@ -90,11 +90,11 @@ const COPY_WITHIN_MIN = 24;
  * An array of bulk strings written from their places in longer binary strings. Room for the
  * whole reply is made once and every header, item and CRLF written in place (LRANGE 0 99 of a
  * list built by LPUSH, 32-byte items: 3.95 to 3.65 us to encode, against one call per piece).
- * The items of a run are turned into bytes together: the span they cover is encoded natively
- * into the far end of the room they will take, which is exact when the span is all ASCII (one
- * byte per character), and each item is then moved down to its place; a span with other
- * characters, or a run of one item, is read character by character (41 ns for a 32-byte item
- * against 17). Moving an item costs a loop about 1 ns a byte here and `copyWithin` a flat 22 ns
+ * The items of a run (a list node's) are turned into bytes together: their text is encoded
+ * natively into the far end of the room they will take, which is exact when it is all ASCII (one
+ * byte per character), and each item is then moved down to its place; a run with other
+ * characters, or of one item, is read character by character (41 ns for a 32-byte item against
+ * 17). Moving an item costs a loop about 1 ns a byte here and `copyWithin` a flat 22 ns
  * (3 bytes: 1.8 against 23 ns; 32 bytes: 30 against 23; 100 bytes: 80 against 22), hence
  * {@link COPY_WITHIN_MIN}. A list's packed node comes as a span of packed entries that this
  * walks itself (util/packed_entries.ts), so LRANGE's handler records nothing per item: handler
@@ -136,32 +136,15 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
       p = pushPackedEntries(b, p, room, text, spanStarts[r], spanEnds[r], spanCounts[r]);
       continue;
     }
-    const end = runEnds[r];
-    if (end === i) continue;
-    const from = starts[i];
-    const to = starts[end - 1] + lengths[end - 1];
-    let inPlace = false;
-    // The run's text at the far end of the room its items take, moved down item by item as
-    // packed entries are (pushPackedEntries); one item alone is copied from its string.
-    const room = to - from + (end - i) * (HEADER_BYTES + MAX_SAFE_DIGITS + 2);
-    const q = p + room - (to - from);
-    if (end - i > 1 && inOrder(starts, lengths, i, end)) {
-      const done = asciiEncoder.encodeInto(text.slice(from, to), b.subarray(q, q + to - from));
-      inPlace = done.read === to - from && done.written === to - from;
-    }
-    for (; i < end; i++) {
+    // Items given one by one (no list gives them so now: its runs are spans and strings).
+    for (const end = runEnds[r]; i < end; i++) {
       const length = lengths[i];
+      const start = starts[i];
       b[p++] = 36;
       p = writeDigits(b, p, length);
       b[p++] = CRLF_0;
       b[p++] = CRLF_1;
-      const start = starts[i];
-      if (!inPlace) {
-        for (let k = 0; k < length; k++) b[p + k] = text.charCodeAt(start + k);
-      } else if (length < COPY_WITHIN_MIN) {
-        const offset = q + start - from;
-        for (let k = 0; k < length; k++) b[p + k] = b[offset + k];
-      } else b.copyWithin(p, q + start - from, q + start - from + length);
+      for (let k = 0; k < length; k++) b[p + k] = text.charCodeAt(start + k);
       p += length;
       b[p++] = CRLF_0;
       b[p++] = CRLF_1;
@@ -203,17 +186,6 @@ function pushStrings(b: Uint8Array, p: number, items: readonly string[]): number
     b[p++] = CRLF_1;
   }
   return p;
-}
-
-/**
- * Whether items `i` to `end - 1` follow one another in their string without overlapping, as
- * moving them down in place needs (a list's are; the reply's API does not promise it).
- */
-function inOrder(starts: readonly number[], lengths: readonly number[], i: number, end: number) {
-  for (let k = i + 1; k < end; k++) {
-    if (starts[k] < starts[k - 1] + lengths[k - 1]) return false;
-  }
-  return true;
 }
 
 /**
