@@ -23,6 +23,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
 import { nopermReply, recordDenial } from "../acl/refusal.ts";
+import { ArenaFullError } from "../store/arena.ts";
 import { allowProtectedAction } from "../server/bind.ts";
 
 /** Finds the command `argv` names (resolving subcommands), or the error reply explaining why not. */
@@ -254,8 +255,9 @@ export function execute(
   try {
     reply = (cmd.handler as NonNullable<Command["handler"]>)(ctx, client, argv);
   } catch (e) {
-    if (!(e instanceof CommandError)) throw e;
-    reply = e.reply;
+    if (e instanceof ArenaFullError) reply = new ErrorReply(`OOM ${e.message}`);
+    else if (e instanceof CommandError) reply = e.reply;
+    else throw e;
   }
   if (cmd.write && propagator.active) propagate(ctx, client, argv, dirtyBefore);
   // Whatever the command sent down the stream (its write, a lazily expired key's DEL, EXEC's

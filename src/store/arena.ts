@@ -5,6 +5,26 @@
  * garbage collector's way and next to each other in memory (see key_table.ts).
  */
 
+/**
+ * Largest arena: blocks are referenced by their offset in 8-byte units plus one, kept in
+ * int32 slots and records, so offsets stay below 2^31 units. Offsets past 2^31 bytes are
+ * beyond int32 arithmetic: the code on offsets divides and multiplies instead of shifting
+ * (`at / 4`, not `at >> 2`, which turned offsets of 2 GiB and more negative and lost the keys
+ * stored there).
+ */
+export const MAX_ARENA_BYTES = 2 ** 34;
+/**
+ * Thrown by an allocation that would take the arena past {@link MAX_ARENA_BYTES}; the arena
+ * is left as it was. Dispatch answers the command with an `-OOM` error.
+ */
+export class ArenaFullError extends RangeError {
+  /** Creates the error, naming the limit. */
+  constructor() {
+    super(`keys and values of one database cannot take more than ${MAX_ARENA_BYTES / 2 ** 30} GiB`);
+    this.name = "ArenaFullError";
+  }
+}
+
 /** Block sizes (in 8-byte units) with their own free-list head in a typed array. */
 const SMALL_UNITS = 1024;
 const INITIAL_BYTES = 4096;
@@ -26,32 +46,37 @@ export class Arena {
 
   /** A block of `size` bytes (a multiple of 8): a freed one of that size, or fresh space. */
   allocate(size: number): number {
-    this.usedBytes += size;
-    const units = size >> 3;
+    const units = size / 8;
     if (units <= SMALL_UNITS) {
       const head = this.#smallFree[units];
       if (head !== 0) {
-        const at = (head - 1) << 3;
-        this.#smallFree[units] = this.i32[at >> 2];
+        const at = (head - 1) * 8;
+        this.#smallFree[units] = this.i32[at / 4];
+        this.usedBytes += size;
         return at;
       }
     } else {
       const at = this.#largeFree.get(units)?.pop();
-      if (at !== undefined) return at;
+      if (at !== undefined) {
+        this.usedBytes += size;
+        return at;
+      }
     }
+    // Grows first: a block that cannot fit leaves the arena as it was.
     if (this.#top + size > this.bytes.length) this.#grow(this.#top + size);
     const at = this.#top;
     this.#top += size;
+    this.usedBytes += size;
     return at;
   }
 
   /** Returns the block at `at` of `size` bytes for reuse. */
   release(at: number, size: number): void {
     this.usedBytes -= size;
-    const units = size >> 3;
+    const units = size / 8;
     if (units <= SMALL_UNITS) {
-      this.i32[at >> 2] = this.#smallFree[units];
-      this.#smallFree[units] = (at >> 3) + 1;
+      this.i32[at / 4] = this.#smallFree[units];
+      this.#smallFree[units] = at / 8 + 1;
     } else {
       const stack = this.#largeFree.get(units);
       if (stack === undefined) this.#largeFree.set(units, [at]);
@@ -65,8 +90,10 @@ export class Arena {
   }
 
   #grow(needed: number): void {
+    if (needed > MAX_ARENA_BYTES) throw new ArenaFullError();
     let capacity = this.bytes.length * 2;
     while (capacity < needed) capacity *= 2;
+    capacity = Math.min(capacity, MAX_ARENA_BYTES);
     const bytes = new Uint8Array(capacity);
     bytes.set(this.bytes.subarray(0, this.#top));
     freeBuffer(this.bytes.buffer);

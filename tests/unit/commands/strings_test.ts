@@ -16,6 +16,8 @@ import { Server } from "../../../src/server/server.ts";
 import type { StoredValue } from "../../../src/store/database.ts";
 import { fromBinaryString } from "../../../src/util/bytes.ts";
 import { useClock } from "../../../src/util/clock.ts";
+import { ArenaFullError } from "../../../src/store/arena.ts";
+import type { Handler } from "../../../src/commands/registry.ts";
 
 const T0 = 1_800_000_000_000;
 const INT64_MAX = 9223372036854775807n;
@@ -164,4 +166,30 @@ Deno.test("long doubles parse and print as Redis's strtold and %.17Lf do", () =>
   for (const bad of ["nan", " 1", "1e", "0x", "1e5000", "1e-5000", "abc", ""]) {
     assert.equal(parseLongDouble(bad), null, JSON.stringify(bad));
   }
+});
+
+Deno.test("a write the arena cannot hold answers -OOM and the client goes on", () => {
+  // 16 GiB of keys and values in one database is more than a test can allocate: the SET
+  // handler stands in for one whose block would not fit.
+  const server = new Server(new Config(defaultValues()));
+  // Commands are read-only to the server; the test swaps the handler for this one check.
+  const set = server.commands.get("set") as { handler?: Handler } | undefined;
+  assert.ok(set?.handler !== undefined);
+  const handler = set.handler;
+  const client = new ClientState(1, "127.0.0.1:1", "127.0.0.1:2", true);
+  const run = (...args: string[]) =>
+    readNow(dispatch(server, client, args.map((a) => fromBinaryString(a))));
+  set.handler = () => {
+    throw new ArenaFullError();
+  };
+  try {
+    assert.equal(
+      errorText(run("SET", "k", "v")),
+      "OOM keys and values of one database cannot take more than 16 GiB",
+    );
+  } finally {
+    set.handler = handler;
+  }
+  assert.equal(run("SET", "k", "v"), OK);
+  assert.equal(run("GET", "k"), "v");
 });
