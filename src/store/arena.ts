@@ -14,13 +14,14 @@
  */
 export const MAX_ARENA_BYTES = 2 ** 34;
 /**
- * Thrown by an allocation that would take the arena past {@link MAX_ARENA_BYTES}; the arena
- * is left as it was. Dispatch answers the command with an `-OOM` error.
+ * Thrown by an allocation that would take the arena (or a large hash's value buffer,
+ * value_blocks.ts) past {@link MAX_ARENA_BYTES}; the store is left as it was. Dispatch answers
+ * the command with an `-OOM` error.
  */
 export class ArenaFullError extends RangeError {
-  /** Creates the error, naming the limit. */
-  constructor() {
-    super(`keys and values of one database cannot take more than ${MAX_ARENA_BYTES / 2 ** 30} GiB`);
+  /** Creates the error for `what` (by default, a database's keys and values), naming the limit. */
+  constructor(what = "keys and values of one database") {
+    super(`${what} cannot take more than ${MAX_ARENA_BYTES / 2 ** 30} GiB`);
     this.name = "ArenaFullError";
   }
 }

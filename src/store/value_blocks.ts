@@ -18,7 +18,7 @@
  * writes that made the garbage.
  */
 import { toBinaryString } from "../util/bytes.ts";
-import { freeBuffer } from "./arena.ts";
+import { ArenaFullError, freeBuffer, MAX_ARENA_BYTES } from "./arena.ts";
 
 /** Smallest buffer, in bytes. */
 const MIN_BYTES = 256;
@@ -34,7 +34,11 @@ function blockSize(length: number): number {
 export class ValueBlocks {
   /** The bytes; replaced when the buffer grows or is compacted. */
   #bytes: Uint8Array<ArrayBuffer>;
-  /** Per entry: offset of its block. */
+  /**
+   * Per entry: offset of its block in 8-byte units (blocks are 8-aligned), so that int32s reach
+   * 16 GiB: byte offsets from 2 GiB on did not fit and came back negative (HSET of 2200 values
+   * of 1 MB: HGET of the last 151 returned other bytes).
+   */
   #offset: Int32Array;
   /** Per entry: length of its value. */
   #length: Int32Array;
@@ -47,10 +51,14 @@ export class ValueBlocks {
   /** Bytes of blocks no entry uses any more. */
   #garbage = 0;
 
-  /** An empty store with room for `entries` values of `bytes` bytes in all. */
-  constructor(entries = 8, bytes = MIN_BYTES) {
+  /**
+   * An empty store with room for `entries` values of `bytes` bytes in all. `skip` bytes at the
+   * start hold no value (a test places blocks past 2 GiB without writing the bytes before).
+   */
+  constructor(entries = 8, bytes = MIN_BYTES, skip = 0) {
     const slots = Math.max(8, entries);
     this.#bytes = new Uint8Array(Math.max(MIN_BYTES, bytes));
+    this.#top = skip;
     this.#offset = new Int32Array(slots);
     this.#length = new Int32Array(slots);
     this.#capacity = new Int32Array(slots);
@@ -63,7 +71,7 @@ export class ValueBlocks {
 
   /** The value at `i` (0 <= i < size), as a binary string. */
   get(i: number): string {
-    const at = this.#offset[i];
+    const at = this.#offset[i] * 8;
     return toBinaryString(this.#bytes, at, at + this.#length[i]);
   }
 
@@ -77,7 +85,7 @@ export class ValueBlocks {
 
   /** The offset in {@link bytes} of the value at `i`. */
   offset(i: number): number {
-    return this.#offset[i];
+    return this.#offset[i] * 8;
   }
 
   /** The length in bytes of the value at `i`. */
@@ -87,6 +95,7 @@ export class ValueBlocks {
 
   /** Appends `value` (a binary string) as entry {@link size}. */
   push(value: string): void {
+    this.#checkRoom(value.length, 0);
     const i = this.#size;
     if (i === this.#offset.length) this.#growEntries(i * 2);
     this.#size++;
@@ -96,10 +105,11 @@ export class ValueBlocks {
   /** Replaces the value at `i` with `value`, in its block when it fits. */
   set(i: number, value: string): void {
     if (value.length <= this.#capacity[i]) {
-      this.#write(this.#offset[i], value);
+      this.#write(this.#offset[i] * 8, value);
       this.#length[i] = value.length;
       return;
     }
+    this.#checkRoom(value.length, this.#capacity[i]);
     this.#garbage += this.#capacity[i];
     this.#place(i, value);
   }
@@ -147,11 +157,12 @@ export class ValueBlocks {
     this.#capacity[i] = 0;
     const size = blockSize(value.length);
     if (this.#top + size > this.#bytes.length) this.#makeRoom(size);
-    this.#offset[i] = this.#top;
+    const at = this.#top;
+    this.#offset[i] = at / 8;
     this.#length[i] = value.length;
     this.#capacity[i] = size;
     this.#top += size;
-    this.#write(this.#offset[i], value);
+    this.#write(at, value);
     this.#compactIfWasteful();
   }
 
@@ -170,10 +181,25 @@ export class ValueBlocks {
       return;
     }
     while (capacity < this.#top + size) capacity *= 2;
+    if (capacity > MAX_ARENA_BYTES) {
+      // #checkRoom made sure the live blocks and this one fit.
+      this.#compact(Math.min(MAX_ARENA_BYTES, 2 * (live + size)));
+      return;
+    }
     const bytes = new Uint8Array(capacity);
     bytes.set(this.#bytes.subarray(0, this.#top));
     freeBuffer(this.#bytes.buffer);
     this.#bytes = bytes;
+  }
+
+  /**
+   * Throws {@link ArenaFullError}, before anything changes, when the live values less `freed`
+   * bytes plus a block for `length` bytes would pass {@link MAX_ARENA_BYTES}.
+   */
+  #checkRoom(length: number, freed: number): void {
+    if (this.#top - this.#garbage - freed + blockSize(length) > MAX_ARENA_BYTES) {
+      throw new ArenaFullError("the values of one hash");
+    }
   }
 
   /** Compacts when garbage outweighs the live blocks and is worth the copy. */
@@ -190,10 +216,10 @@ export class ValueBlocks {
     const bytes = new Uint8Array(capacity);
     let top = 0;
     for (let i = 0; i < this.#size; i++) {
-      const at = this.#offset[i];
+      const at = this.#offset[i] * 8;
       const size = this.#capacity[i];
       bytes.set(old.subarray(at, at + this.#length[i]), top);
-      this.#offset[i] = top;
+      this.#offset[i] = top / 8;
       top += size;
     }
     freeBuffer(old.buffer);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ValueBlocks } from "../../src/store/value_blocks.ts";
+import { ArenaFullError, MAX_ARENA_BYTES } from "../../src/store/arena.ts";
 
 /** Every value of `blocks` in index order. */
 function valuesOf(blocks: ValueBlocks): string[] {
@@ -120,5 +121,62 @@ Deno.test("value blocks match an array under random pushes, sets and removals; c
       assert.deepEqual(valuesOf(blocks), model);
     }),
     { numRuns: 200 },
+  );
+});
+
+Deno.test("values placed past 2 GiB keep their bytes (offsets beyond int32)", () => {
+  // Byte offsets were int32s: from 2 GiB on they came back negative and HGET returned other
+  // bytes. The store below starts its blocks 64 bytes short of 2 GiB in a 4 GiB buffer that is
+  // never written before them (so costs no memory); no clones, which would copy it all.
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("push" as const), length: fc.nat(300), seed: fc.nat(255) }),
+    fc.record({
+      kind: fc.constant("set" as const),
+      at: fc.nat(),
+      length: fc.nat(300),
+      seed: fc.nat(255),
+    }),
+    fc.record({ kind: fc.constant("remove" as const), at: fc.nat() }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 1, maxLength: 100 }), (ops) => {
+      const start = 2 ** 31 - 64;
+      const blocks = new ValueBlocks(8, 2 ** 32, start);
+      const model: string[] = [];
+      for (const o of ops) {
+        if (o.kind === "push") {
+          const value = binary(o.length, o.seed);
+          blocks.push(value);
+          model.push(value);
+        } else if (o.kind === "set" && model.length > 0) {
+          const at = o.at % model.length;
+          const value = binary(o.length, o.seed);
+          blocks.set(at, value);
+          model[at] = value;
+        } else if (o.kind === "remove" && model.length > 1) {
+          const at = o.at % model.length;
+          blocks.removeAt(at);
+          const last = model.pop()!;
+          if (at < model.length) model[at] = last;
+        }
+      }
+      assert.deepEqual(valuesOf(blocks), model);
+      for (let i = 0; i < model.length; i++) {
+        assert.ok(blocks.offset(i) >= start);
+        const view = blocks.bytes.subarray(blocks.offset(i), blocks.offset(i) + blocks.length(i));
+        assert.equal(String.fromCharCode(...view), model[i]);
+      }
+    }),
+    { numRuns: 40 },
+  );
+});
+
+Deno.test("a value that would take a hash's values past 16 GiB is refused, nothing changed", () => {
+  const blocks = new ValueBlocks(8, 256, MAX_ARENA_BYTES - 64);
+  assert.throws(() => blocks.push("x".repeat(100)), ArenaFullError);
+  assert.equal(blocks.size, 0);
+  assert.match(
+    new ArenaFullError("the values of one hash").message,
+    /^the values of one hash cannot take more than 16 GiB$/,
   );
 });
