@@ -17,7 +17,9 @@
  * - An arena of 8-byte aligned blocks `[key length][value length][id][hash][access][key][value]`
  *   (the access stamp, LRU time or LFU counter, is a double in the block so that recording a
  *   read writes memory the lookup already loaded), recycled through free lists of exactly sized
- *   blocks; a value rewritten with the same block size stays in place.
+ *   blocks; a value rewritten with the same block size stays in place. Block offsets pass 2^31
+ *   in a large database, so they are divided and multiplied, never shifted as int32s (see
+ *   arena.ts's MAX_ARENA_BYTES).
  * - A record of 16 bytes per entry id: block offset (in 8-byte units), flags, and the absolute
  *   expiry time (-1 = none) as a double. Ids are dense, so random sampling and iteration go
  *   through records; a key without a TTL is read and written without touching its record.
