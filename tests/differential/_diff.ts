@@ -269,6 +269,21 @@ export function stepsFromEmpty(
     });
 }
 
+/**
+ * Asserts that `OBJECT IDLETIME key` reads `seconds` or one more on both servers. Idle time
+ * counts whole seconds of a clock each server ticks on its own (redis-server's every 100 ms),
+ * so a tick between the write and the read adds one on either side, independently.
+ */
+export async function assertIdleTime(c: ConnPair, key: Arg, seconds: number): Promise<void> {
+  const replies = await c.call("OBJECT", "IDLETIME", key);
+  for (const [server, reply] of Object.entries(replies)) {
+    assert.ok(
+      reply.type === "integer" && (reply.value === seconds || reply.value === seconds + 1),
+      `${server}'s OBJECT IDLETIME ${String(key)}: ${JSON.stringify(reply)}, not ${seconds}(+1)`,
+    );
+  }
+}
+
 /** Sends each command to both servers in turn, asserting the same reply every time. */
 export async function script(c: ConnPair, commands: readonly (readonly Arg[])[]): Promise<void> {
   for (const command of commands) await c.assertSame(command);

@@ -4,7 +4,7 @@
  * replies and errors for every option, refusal and expiry case.
  */
 import assert from "node:assert/strict";
-import { script, type Shape, stepsFromEmpty, withBoth } from "./_diff.ts";
+import { assertIdleTime, script, type Shape, stepsFromEmpty, withBoth } from "./_diff.ts";
 import { plain } from "../support/resp_conn.ts";
 import { crc64 } from "../../src/persistence/rdb/crc64.ts";
 
@@ -162,11 +162,11 @@ Deno.test("DUMP and RESTORE answer exactly like redis-server", async (t) => {
     await step("IDLETIME and FREQ set what OBJECT reports", async () => {
       await c.assertSame(["SET", "k", "v"]);
       const payload = await c.redis.call("DUMP", "k") as Uint8Array;
+      await c.assertSame(["RESTORE", "idle", 0, payload, "IDLETIME", 1000]);
+      await assertIdleTime(c, "idle", 1000);
+      await c.assertSame(["RESTORE", "freq", 0, payload, "FREQ", 100]);
+      await assertIdleTime(c, "freq", 0);
       await script(c, [
-        ["RESTORE", "idle", 0, payload, "IDLETIME", 1000],
-        ["OBJECT", "IDLETIME", "idle"],
-        ["RESTORE", "freq", 0, payload, "FREQ", 100],
-        ["OBJECT", "IDLETIME", "freq"],
         ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
         ["RESTORE", "lfu", 0, payload, "FREQ", 100],
         ["OBJECT", "FREQ", "lfu"],
