@@ -85,9 +85,14 @@ export class Arena {
     }
   }
 
-  /** Makes room for `bytes` more bytes of blocks without growing again meanwhile. */
+  /**
+   * Makes room for `bytes` more bytes of blocks without growing again meanwhile. A hint (an
+   * RDB's RESIZEDB) past {@link MAX_ARENA_BYTES} is ignored rather than refused: the blocks,
+   * if they come, meet the limit themselves.
+   */
   reserve(bytes: number): void {
-    if (this.#top + bytes > this.bytes.length) this.#grow(this.#top + bytes);
+    const needed = this.#top + bytes;
+    if (needed > this.bytes.length && needed <= MAX_ARENA_BYTES) this.#grow(needed);
   }
 
   #grow(needed: number): void {
