@@ -65,7 +65,13 @@ function ackedIn(load: Load, from: number, to: number): number {
   return n;
 }
 
-/** Starts MIGRATESLOTS on `port`; resolves once the target holds 1000 keys (mid-way). */
+/**
+ * Starts MIGRATESLOTS on `port`; resolves once the target holds 1000 keys (mid-way). The job is
+ * asked whether it still runs after the count, the slow part (1000 COUNTKEYSINSLOT), so that
+ * the caller acts on the target right after seeing it mid-way: asked before the count, a
+ * loaded CI machine once let the whole migration finish in between (CANCELSLOTMIGRATIONS then
+ * found nothing to cancel).
+ */
 async function startMidway(port: number, from: number, to: number, target: ServerProcess) {
   const id = await ask(target.port, "CLUSTER", "MYID");
   assert.equal(
@@ -73,9 +79,10 @@ async function startMidway(port: number, from: number, to: number, target: Serve
     "OK",
   );
   await waitFor(async () => {
+    const moved = await countInSlots(target.port, from, to);
     const last = (await migrations(port)).at(-1) as MigrationEntry;
     assert.equal(last.end_time, "0", "the migration ended before mid-way");
-    return await countInSlots(target.port, from, to) > 1000;
+    return moved > 1000;
   }, { intervalMs: 5, what: "keys on the target" });
 }
 
@@ -215,6 +222,8 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       await startMidway(g1.port, 1000, 1999, g4);
       Deno.kill(g4.pid, "SIGSTOP");
       try {
+        const running = (await migrations(g1.port)).at(-1) as MigrationEntry;
+        assert.equal(running.end_time, "0", "the migration is still running once the target stops");
         await new Promise((resolve) => setTimeout(resolve, 300));
         assert.equal(await ask(g1.port, "CLUSTER", "CANCELSLOTMIGRATIONS"), "1");
         assert.equal((await lastMigrationEnded(g1.port)).state, "cancelled");
