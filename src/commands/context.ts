@@ -3,6 +3,7 @@
  * statistics, the command table and server identity. The server implements it; handlers never
  * see sockets or files.
  */
+import type { HeapGuard } from "../server/heap_guard.ts";
 import type { Config } from "../config/config.ts";
 import type { ClientTable } from "../server/client_table.ts";
 import type { ServerStats } from "../server/stats.ts";
@@ -121,6 +122,8 @@ export interface ServerContext {
   readonly replication: Replication;
   /** The pause of client writes (a master's, during a coordinated manual failover). */
   readonly writePause: WritePause;
+  /** Refuses commands that grow memory while V8's heap is near its limit. */
+  readonly heapGuard: HeapGuard;
   /** Command durations, the slow log and MONITOR clients. */
   readonly observer: CommandObserver;
   /** Metrics collectors and readiness checks (other modules add theirs here). */

@@ -24,6 +24,7 @@ import { serveReadyKeys } from "../server/blocked_keys.ts";
 import { busyRefusal } from "../scripting/script_run.ts";
 import { nopermReply, recordDenial } from "../acl/refusal.ts";
 import { ArenaFullError } from "../store/arena.ts";
+import { HEAP_OOM } from "../server/heap_guard.ts";
 import { allowProtectedAction } from "../server/bind.ts";
 
 /** Finds the command `argv` names (resolving subcommands), or the error reply explaining why not. */
@@ -192,6 +193,11 @@ export function dispatch(ctx: ServerContext, client: ClientState, argv: Uint8Arr
     if (exceeded !== null && cmd.denyOom) {
       return refuse(ctx, client, oomRefusal(exceeded), cmd);
     }
+  }
+  // A leader's stream and the AOF replay are applied whatever the heap, as Redis's replicas
+  // ignore maxmemory.
+  if (cmd.denyOom && !client.obeyed && ctx.heapGuard.refuses(now())) {
+    return refuse(ctx, client, HEAP_OOM, cmd);
   }
   const aofError = ctx.persistence.aof?.writeError ?? null;
   if (cmd.write && aofError !== null) {

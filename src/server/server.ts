@@ -3,6 +3,7 @@
  * timeouts, output buffer soft limits, statistics), and shuts down gracefully: stop accepting,
  * let replies in flight reach their clients, close everything.
  */
+import { HeapGuard } from "./heap_guard.ts";
 import type { Config } from "../config/config.ts";
 import type { ServerContext, ServerIdentity, ShutdownRequest } from "../commands/context.ts";
 import { createCommandTable } from "../commands/mod.ts";
@@ -111,6 +112,7 @@ export class Server implements ServerContext {
   readonly replication: Replication;
   /** The pause of client writes during a coordinated manual failover. */
   readonly writePause: WritePause = new WritePause();
+  readonly heapGuard: HeapGuard = new HeapGuard();
   #lastReplicationCron = 0;
   /** Command durations, the slow log and MONITOR clients. */
   readonly observer: CommandObserver;

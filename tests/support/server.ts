@@ -17,6 +17,8 @@ export interface StartOptions {
   yaml?: string;
   /** Start through `deno task serve` (as the README tells users) instead of `deno run`. */
   viaTask?: boolean;
+  /** V8 settings for `deno run --v8-flags=...` (e.g. a small heap limit); not with `viaTask`. */
+  v8Flags?: string[];
   /**
    * Data directory to use and keep (for restarts on the same files); by default a fresh
    * temporary directory, removed on stop.
@@ -304,7 +306,8 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
 /** Starts gocache on a free port; rejects with its output if it does not come up. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "gocache-test-" });
-  const launcher = options.viaTask ? ["task", "serve"] : ["run", "-A", MAIN, "serve"];
+  const v8 = options.v8Flags === undefined ? [] : [`--v8-flags=${options.v8Flags.join(",")}`];
+  const launcher = options.viaTask ? ["task", "serve"] : ["run", "-A", ...v8, MAIN, "serve"];
   const args = [...launcher, "--port", "0", "--dir", dir, "--log-format", "json"];
   if (options.yaml !== undefined) {
     const file = `${dir}/node.yaml`;
