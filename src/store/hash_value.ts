@@ -364,13 +364,15 @@ export class HashValue implements CollectionValue {
     const table = this.#table!;
     const hash = hashOf(field);
     const at = table.find(field, hash);
+    // The value first: a value store at its limit (ArenaFullError) then leaves the hash as it was.
     if (at >= 0) {
-      this.#bytes += value.length - this.#values!.length(at);
+      const before = this.#values!.length(at);
       this.#values!.set(at, value);
+      this.#bytes += value.length - before;
       return false;
     }
-    table.insert(field, hash);
     this.#values!.push(value);
+    table.insert(field, hash);
     this.#bytes += HASHTABLE_FIELD_OVERHEAD + field.length + value.length;
     return true;
   }

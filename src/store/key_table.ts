@@ -266,16 +266,13 @@ export class KeyTable {
   /** Replaces the value of entry `id` with `value[start, end)`. */
   setValue(id: number, value: Uint8Array, start: number, end: number): void {
     const at = this.#blockAt(id);
-    if ((this.#mem.i32[at / 4 + 2] & OBJECT) !== 0) {
-      this.#mem.i32[at / 4 + 2] = id;
-      this.#forgetObject(id);
-    }
     const kLen = this.#mem.i32[at / 4];
     const oldLen = this.#mem.i32[at / 4 + 1];
     const vLen = end - start;
     const size = blockBytes(kLen, vLen);
     const oldSize = blockBytes(kLen, oldLen);
     if (size === oldSize) {
+      this.#dropObject(id, at);
       this.#mem.i32[at / 4 + 1] = vLen;
       if (value.buffer === this.#mem.bytes.buffer) {
         // A range of the arena itself may overlap the destination: copyWithin handles that.
@@ -289,7 +286,9 @@ export class KeyTable {
     const source = value.buffer === this.#mem.bytes.buffer ? value.slice(start, end) : value;
     const sStart = source === value ? start : 0;
     const slot = this.#slotOf(at);
+    // Allocates before changing anything: a full arena (ArenaFullError) leaves the entry as it was.
     const newAt = this.#mem.allocate(size);
+    this.#dropObject(id, at);
     const arena = this.#mem.bytes;
     arena.copyWithin(newAt, at, at + HEADER + kLen);
     this.#mem.i32[newAt / 4 + 1] = vLen;
@@ -334,6 +333,13 @@ export class KeyTable {
       this.#objects = objects = grown;
     }
     return objects;
+  }
+
+  /** Turns entry `id` (block at `at`) back into a byte value if it held an object. */
+  #dropObject(id: number, at: number): void {
+    if ((this.#mem.i32[at / 4 + 2] & OBJECT) === 0) return;
+    this.#mem.i32[at / 4 + 2] = id;
+    this.#forgetObject(id);
   }
 
   #forgetObject(id: number): void {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { KeyTable } from "../../../src/store/key_table.ts";
-import { Arena } from "../../../src/store/arena.ts";
+import { Arena, ArenaFullError } from "../../../src/store/arena.ts";
 import { blockBytes, ENTRY_OVERHEAD, TTL_OVERHEAD } from "../../../src/store/memory.ts";
 import { fromBinaryString } from "../../../src/util/bytes.ts";
 import type { CollectionValue } from "../../../src/store/collection.ts";
@@ -317,6 +317,35 @@ Deno.test("entries past 2 GiB of arena keep their keys and values (offsets beyon
     ),
     { numRuns: 30 },
   );
+});
+
+Deno.test("a write the arena cannot hold leaves the table as it was", () => {
+  /** An arena that refuses fresh blocks once `full` is set, as one at its 16 GiB limit does. */
+  class FullArena extends Arena {
+    full = false;
+    override allocate(size: number): number {
+      if (this.full) throw new ArenaFullError();
+      return super.allocate(size);
+    }
+  }
+  const arena = new FullArena();
+  const table = new KeyTable(21, arena);
+  const id = table.insertStrings("k", "v");
+  const object = taggedCollection("list");
+  table.setObject(id, object);
+  const used = table.usedBytes;
+  arena.full = true;
+  assert.throws(() => table.setValueString(id, "x".repeat(100)), ArenaFullError);
+  assert.throws(() => table.insertStrings("other", "w"), ArenaFullError);
+  assert.equal(table.objectOf(id), object, "the collection is still the value");
+  assert.equal(table.findString("k"), id);
+  assert.equal(table.findString("other"), -1);
+  assert.equal(table.size, 1);
+  assert.equal(table.usedBytes, used);
+  arena.full = false;
+  table.setValueString(id, "x".repeat(100));
+  assert.equal(table.valueString(id), "x".repeat(100));
+  assert.equal(table.objectOf(id), undefined);
 });
 
 Deno.test("overwrites that keep the block size rewrite in place; others move the block", () => {
