@@ -51,6 +51,19 @@ function pushBulk(out: ByteBuffer, bytes: Uint8Array): void {
   pushCrlf(out);
 }
 
+/**
+ * Writes the header `<type><n>\r\n` (36 `$` for a bulk string, 42 `*` for an array) at `b[p]`,
+ * which has room for it, and returns the position after it: the in-place writers' form of
+ * {@link pushHeader}.
+ */
+function writeHeader(b: Uint8Array, p: number, type: number, n: number): number {
+  b[p++] = type;
+  p = writeDigits(b, p, n);
+  b[p++] = CRLF_0;
+  b[p++] = CRLF_1;
+  return p;
+}
+
 /** Values up to this long are copied by a loop, longer ones by `set` (a native copy). */
 const LOOP_COPY_MAX = 64;
 
@@ -61,10 +74,7 @@ function pushBytesRange(out: ByteBuffer, reply: BytesRangeReply): void {
   out.reserve(n + HEADER_BYTES + MAX_SAFE_DIGITS + 2);
   const b = out.bytes;
   let p = out.length;
-  b[p++] = 36;
-  p = writeDigits(b, p, n);
-  b[p++] = CRLF_0;
-  b[p++] = CRLF_1;
+  p = writeHeader(b, p, 36, n);
   if (n <= LOOP_COPY_MAX) {
     for (let i = 0; i < n; i++) b[p + i] = bytes[start + i];
   } else b.set(bytes.subarray(start, end), p);
@@ -119,10 +129,7 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
   out.reserve(itemBytes + (count + 1) * (HEADER_BYTES + MAX_SAFE_DIGITS + 2));
   const b = out.bytes;
   let p = out.length;
-  b[p++] = 42;
-  p = writeDigits(b, p, count);
-  b[p++] = CRLF_0;
-  b[p++] = CRLF_1;
+  p = writeHeader(b, p, 42, count);
   let i = 0;
   for (let r = 0; r < texts.length; r++) {
     const text = texts[r];
@@ -140,10 +147,7 @@ function pushBulkSlices(out: ByteBuffer, reply: BulkSlicesReply): void {
     for (const end = runEnds[r]; i < end; i++) {
       const length = lengths[i];
       const start = starts[i];
-      b[p++] = 36;
-      p = writeDigits(b, p, length);
-      b[p++] = CRLF_0;
-      b[p++] = CRLF_1;
+      p = writeHeader(b, p, 36, length);
       for (let k = 0; k < length; k++) b[p + k] = text.charCodeAt(start + k);
       p += length;
       b[p++] = CRLF_0;
@@ -171,10 +175,7 @@ function pushStrings(b: Uint8Array, p: number, items: readonly string[]): number
   for (let k = 0; k < items.length; k++) {
     const item = items[k];
     const length = item.length;
-    b[p++] = 36;
-    p = writeDigits(b, p, length);
-    b[p++] = CRLF_0;
-    b[p++] = CRLF_1;
+    p = writeHeader(b, p, 36, length);
     if (!inPlace) {
       for (let i = 0; i < length; i++) b[p + i] = item.charCodeAt(i);
     } else if (length < COPY_WITHIN_MIN) {
@@ -211,10 +212,7 @@ function pushPackedEntries(
   if (done.read === span && done.written === span) {
     for (let n = 0; n < count; n++) {
       const length = b[q++];
-      b[p++] = 36;
-      p = writeDigits(b, p, length);
-      b[p++] = CRLF_0;
-      b[p++] = CRLF_1;
+      p = writeHeader(b, p, 36, length);
       if (length < COPY_WITHIN_MIN) {
         for (let k = 0; k < length; k++) b[p + k] = b[q + k];
       } else b.copyWithin(p, q, q + length);
@@ -230,10 +228,7 @@ function pushPackedEntries(
     const length = readLength(text, at);
     const width = prefixSize(length);
     at += width;
-    b[p++] = 36;
-    p = writeDigits(b, p, length);
-    b[p++] = CRLF_0;
-    b[p++] = CRLF_1;
+    p = writeHeader(b, p, 36, length);
     for (let k = 0; k < length; k++) b[p + k] = text.charCodeAt(at + k);
     p += length;
     at += length + width;
