@@ -8,7 +8,7 @@ import {
   SKIPLIST_ENTRY,
   SortedSetValue,
 } from "../../src/store/sorted_set_value.ts";
-import { Skiplist } from "../../src/store/skiplist.ts";
+import { ScoreTree } from "../../src/store/score_tree.ts";
 import { encodingLimits } from "../../src/store/collection.ts";
 import { formatScore, parseScore, strtod } from "../../src/commands/sorted_sets_args.ts";
 
@@ -211,8 +211,8 @@ Deno.test("ranks by score and by lex bound ranges", () => {
   }
 });
 
-Deno.test("the skiplist keeps spans right through inserts and deletes", () => {
-  const list = new Skiplist();
+Deno.test("the score tree keeps ranks right through inserts and deletes", () => {
+  const list = new ScoreTree();
   const members: ScoredMember[] = [];
   for (let i = 0; i < 500; i++) {
     const entry: ScoredMember = [`m${i}`, (i * 7919) % 101];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { NIL, Skiplist } from "../../src/store/skiplist.ts";
+import { NIL, ScoreTree } from "../../src/store/score_tree.ts";
 
 type Entry = [member: string, score: number];
 
@@ -11,7 +11,7 @@ function compare(a: Entry, b: Entry): number {
 }
 
 /** The list's elements walked forward, and walked backward then reversed. */
-function walks(list: Skiplist): [Entry[], Entry[]] {
+function walks(list: ScoreTree): [Entry[], Entry[]] {
   const forward: Entry[] = [];
   for (let x = list.first; x !== NIL; x = list.next(x)) {
     forward.push([list.member(x), list.score(x)]);
@@ -24,7 +24,7 @@ function walks(list: Skiplist): [Entry[], Entry[]] {
 }
 
 /** Asserts that `list` holds exactly `model` (sorted), walked either way and by rank. */
-function assertSame(list: Skiplist, model: Entry[]): void {
+function assertSame(list: ScoreTree, model: Entry[]): void {
   const [forward, backward] = walks(list);
   assert.deepEqual(forward, model);
   assert.deepEqual(backward, model);
@@ -36,7 +36,7 @@ function assertSame(list: Skiplist, model: Entry[]): void {
   }
 }
 
-Deno.test("the skiplist matches a sorted array through random operations (seeded)", () => {
+Deno.test("the score tree matches a sorted array through random operations (seeded)", () => {
   const memberArb = fc.oneof(
     fc.constantFrom("a", "b", "", "\xff", "\x00", "\x80"),
     fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 3 })
@@ -67,7 +67,7 @@ Deno.test("the skiplist matches a sorted array through random operations (seeded
   });
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
-      const list = new Skiplist();
+      const list = new ScoreTree();
       let model: Entry[] = [];
       let bulk = 0;
       const find = (member: string) => model.findIndex(([m]) => m === member);
@@ -123,8 +123,8 @@ Deno.test("the skiplist matches a sorted array through random operations (seeded
   );
 });
 
-Deno.test("the skiplist compacts after mass deletes and keeps working", () => {
-  const list = new Skiplist();
+Deno.test("the score tree shrinks after mass deletes and keeps working", () => {
+  const list = new ScoreTree();
   let model: Entry[] = [];
   for (let i = 0; i < 5000; i++) {
     list.insert(`m${i}`, i % 97);
@@ -150,8 +150,8 @@ Deno.test("the skiplist compacts after mass deletes and keeps working", () => {
   assertSame(list, [["again", 1]]);
 });
 
-Deno.test("compaction after mass removals keeps order, ranks, spans, stored scores and reuse", () => {
-  const list = new Skiplist();
+Deno.test("a rebuild after mass removals keeps order, ranks, scores and searches by score", () => {
+  const list = new ScoreTree();
   let model: Entry[] = [];
   for (let i = 0; i < 6000; i++) {
     const entry: Entry = [`m${i}`, (i * 7919) % 97];
@@ -159,13 +159,13 @@ Deno.test("compaction after mass removals keeps order, ranks, spans, stored scor
     model.push(entry);
   }
   model.sort(compare);
-  // Remove most elements from the middle and the ends: the arrays are compacted on the way.
+  // Remove most elements from the middle and the ends: the arrays are rebuilt on the way.
   list.deleteRanks(100, 5799, () => {});
   model = [...model.slice(0, 100), ...model.slice(5800)];
   list.deleteRanks(0, 49, () => {});
   model = model.slice(50);
   assertSame(list, model);
-  // Searches by score (which read the scores kept with the links) and updates still work.
+  // Searches by score (which read the separators kept in the nodes) and updates still work.
   for (const [member, score] of model.slice(0, 20)) {
     const x = list.updateScore(member, score, score + 0.5);
     assert.equal(list.score(x), score + 0.5);
@@ -180,4 +180,79 @@ Deno.test("compaction after mass removals keeps order, ranks, spans, stored scor
   }
   model.sort(compare);
   assertSame(list, model);
+});
+
+/** A generator of numbers in [0, 1) from a seed, so that a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+Deno.test("a tree several levels deep stays right through mass inserts, updates and deletes", () => {
+  const random = seeded(20261207);
+  const tree = new ScoreTree();
+  const scores = new Map<string, number>();
+  const check = () => {
+    const model: Entry[] = [...scores].sort(compare);
+    assertSame(tree, model);
+    for (let i = 0; i < 40; i++) {
+      const bound = Math.floor(random() * 2200) - 100;
+      assert.equal(tree.countScoresBelow(bound, false), model.filter(([, s]) => s < bound).length);
+      assert.equal(tree.countScoresBelow(bound, true), model.filter(([, s]) => s <= bound).length);
+    }
+  };
+  // 60k random members (four levels of nodes), with many equal scores.
+  for (let i = 0; i < 60000; i++) {
+    const member = `m${Math.floor(random() * 1e9)}`;
+    if (scores.has(member)) continue;
+    const score = Math.floor(random() * 2000);
+    tree.insert(member, score);
+    scores.set(member, score);
+  }
+  check();
+  const members = [...scores.keys()];
+  for (let i = 0; i < 30000; i++) {
+    const member = members[Math.floor(random() * members.length)];
+    const score = Math.floor(random() * 2000);
+    const id = tree.updateScore(member, scores.get(member)!, score);
+    assert.deepEqual([tree.member(id), tree.score(id)], [member, score]);
+    scores.set(member, score);
+  }
+  check();
+  // Remove 95% in random order: leaves and nodes merge and free up, the arrays shrink.
+  for (let i = members.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [members[i], members[j]] = [members[j], members[i]];
+  }
+  const kept = Math.floor(members.length / 20);
+  for (let i = kept; i < members.length; i++) {
+    assert.equal(tree.delete(members[i], scores.get(members[i])!), true);
+    assert.equal(tree.delete(members[i], scores.get(members[i])!), false);
+    scores.delete(members[i]);
+    if (i % 10000 === 0) check();
+  }
+  check();
+  // Refill in order (scores rising, as timestamps), then drain from the front as ZPOPMIN does.
+  for (let i = 0; i < 20000; i++) {
+    tree.insert(`t${i}`, 3000 + i);
+    scores.set(`t${i}`, 3000 + i);
+  }
+  check();
+  const model: Entry[] = [...scores].sort(compare);
+  const popped: Entry[] = [];
+  tree.deleteRanks(0, 999, (member, score) => popped.push([member, score]));
+  assert.deepEqual(popped, model.slice(0, 1000));
+  for (const [member] of model.slice(0, 1000)) scores.delete(member);
+  while (scores.size > 500) {
+    const x = tree.first;
+    const [member, score] = [tree.member(x), tree.score(x)];
+    assert.equal(tree.delete(member, score), true);
+    scores.delete(member);
+  }
+  check();
+  tree.deleteRanks(0, tree.length - 1, () => {});
+  assertSame(tree, []);
 });
