@@ -13,6 +13,7 @@ import type { PropagatedArg } from "../propagation/propagator.ts";
 import { dumpValueView } from "../persistence/rdb/dump.ts";
 import { fromBinaryString, toBinaryString } from "../util/bytes.ts";
 import { now } from "../util/clock.ts";
+import { nextTurn } from "../util/event_loop.ts";
 import type { Cluster } from "./cluster.ts";
 import type { ClusterNode } from "./node.ts";
 import { deleteKeysInSlots } from "./slot_keys.ts";
@@ -128,7 +129,7 @@ export async function deleteMovedKeys(
     sinceYield += n;
     if (sinceYield >= batch) {
       sinceYield = 0;
-      await sleep(0);
+      await nextTurn();
     }
   }
   return deleted;

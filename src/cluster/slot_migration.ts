@@ -39,6 +39,7 @@ import { RespError, type RespValue } from "../resp/reply_decoder.ts";
 import type { PropagatedArg, PropagationTap } from "../propagation/propagator.ts";
 import type { Command } from "../commands/registry.ts";
 import { withBatchTime } from "../util/clock.ts";
+import { nextTurn } from "../util/event_loop.ts";
 import { logger } from "../util/logger.ts";
 import type { Cluster } from "./cluster.ts";
 import { keySlotOfBinary, slotRuns } from "./key_slot.ts";
@@ -67,7 +68,11 @@ export const BATCH_KEYS = 1000;
  * one slice at worst. bench:reshard (3 -> 4 masters, 25k keys of 100 bytes moved): turns of 1000
  * keys took 0.73 s with a writing client's p99 at x57 of its quiet value; 1 ms slices 0.90 s at
  * x19 (0.5 ms: no better; a window of 256 or 64 commands, or resting 1-2 ms between slices,
- * changed neither much: the rest of that p99 is the two busy processes on two cores).
+ * changed neither much: the rest of that p99 is the two busy processes on two cores). Those
+ * slices were separated by `setTimeout(0)`, which waits 1-4 ms here: the source streamed a
+ * quarter of the time. Separated by a turn that polls for I/O (util/event_loop.ts), 250k keys
+ * (bench:reshard --keys 1000000) moved in 1.90-1.97 s instead of 2.67 (a `setImmediate` turn,
+ * which seldom polls, gave 1.67 s with the writing client's p99 at x91).
  */
 export const SLICE_MS = 1;
 /** See {@link BATCH_KEYS}. */
@@ -367,7 +372,7 @@ export class SlotMigration {
       const streaming = performance.now();
       while (!withBatchTime(() => this.#streamSlice())) {
         await this.#room();
-        await this.#until(sleep(0));
+        await this.#until(nextTurn());
         this.#check();
       }
       await this.#barrier();
