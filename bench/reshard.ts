@@ -9,6 +9,7 @@
  * Redis path / redis-server's (goal <= 1.0) and redis-server's / the atomic path (goal >= 5).
  * Meanwhile one client SETs loaded keys of every slot in a loop (following -MOVED and -ASK as cluster
  * clients do): its p99 latency during the move is compared with the second before (goal <= 3x).
+ * The CPU seconds each node spent during the move are printed too.
  *
  *   deno task bench:reshard [--keys 100000] [--size 100] [--only redis,gocache,atomic]
  */
@@ -16,6 +17,7 @@ import { parseArgs } from "node:util";
 import {
   cli,
   clusterPortRange,
+  cpuSeconds,
   run,
   say,
   type ServerKind,
@@ -299,6 +301,7 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
     try {
       await sleep(1000);
       probe.moving();
+      const cpuBefore = nodes.children.map((child) => cpuSeconds(child.pid));
       const started = performance.now();
       if (kind === "atomic") await atomicRebalance(nodes);
       else {
@@ -310,6 +313,12 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
         ]);
       }
       seconds = (performance.now() - started) / 1000;
+      const cpu = nodes.children.map((child, i) => cpuSeconds(child.pid) - cpuBefore[i]);
+      say(
+        `${kind.padEnd(8)} CPU seconds during the move, by node: ` +
+          cpu.map((c, i) => `${nodes.ports[i]} ${c.toFixed(2)}`).join(", ") +
+          ` (the 4th is the new master)`,
+      );
     } finally {
       await probe.stop();
     }

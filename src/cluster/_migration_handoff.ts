@@ -34,16 +34,27 @@ function binary(arg: PropagatedArg): string {
 
 /**
  * `RESTORE-ASKING key <absolute expiry ms or 0> payload REPLACE ABSTTL` for the live `key`
- * (a binary string) of database 0, or null when it does not exist. The payload is a view the
- * next dump reuses: send the command before making another.
+ * (a binary string) of database 0, or null when it does not exist. The key and the payload are
+ * views that the next write or dump changes: send the command before either.
  */
 export function restoreCommand(ctx: ServerContext, key: string): PropagatedArg[] | null {
+  const id = ctx.keyspace.db(0).findLive(key, now());
+  return id < 0 ? null : restoreCommandOf(ctx, id);
+}
+
+/**
+ * {@link restoreCommand} for entry `id` of database 0, made from its bytes in place: no string
+ * of its key or value, no lookup (a slot migration walks a slot's entries this way: source CPU
+ * per key moved, 300k keys of 100 bytes, 5.2-5.7 us with a lookup of a key string made for
+ * each, and a value string, against the figure in the README without).
+ */
+export function restoreCommandOf(ctx: ServerContext, id: number): PropagatedArg[] {
   const db = ctx.keyspace.db(0);
-  const bytes = fromBinaryString(key);
-  const id = db.find(bytes, 0, bytes.length, now());
-  if (id < 0) return null;
-  const payload = dumpValueView(db.valueOf(id), ctx.config.values.rdbcompression);
-  return ["RESTORE-ASKING", key, db.expireAt(key) ?? 0, payload, "REPLACE", "ABSTTL"];
+  const arena = db.valueArena(id);
+  const start = db.valueStart(id);
+  const value = arena === null ? db.valueOf(id) : arena.subarray(start, start + db.valueLength(id));
+  const payload = dumpValueView(value, ctx.config.values.rdbcompression);
+  return ["RESTORE-ASKING", db.keyBytes(id), db.expireAtId(id) ?? 0, payload, "REPLACE", "ABSTTL"];
 }
 
 /**

@@ -16,14 +16,20 @@ export function keysInSlot(ctx: ServerContext, slot: number, count: number): str
   return ctx.keyspace.db(0).keysInSlot(slot, count);
 }
 
-/** Deletes the keys of `slots` (slots this node lost), each propagated as a DEL. */
+/**
+ * Deletes the keys of `slots` (slots this node lost), each propagated as a DEL. Entries are
+ * deleted by id from the head of each slot's list, with no lookup, and a key's name is made
+ * only for the stream.
+ */
 export function deleteKeysInSlots(ctx: ServerContext, slots: ReadonlySet<number>): number {
   const db = ctx.keyspace.db(0);
+  const propagator = ctx.propagator;
   let deleted = 0;
   for (const slot of slots) {
-    for (const key of db.keysInSlot(slot, db.countKeysInSlot(slot))) {
-      db.delete(key);
-      ctx.propagator.command(0, ["DEL", key]);
+    for (let id = db.firstIdInSlot(slot); id >= 0; id = db.firstIdInSlot(slot)) {
+      const key = propagator.active ? db.keyString(id) : null;
+      db.deleteId(id);
+      if (key !== null) propagator.command(0, ["DEL", key]);
       deleted++;
     }
   }

@@ -84,8 +84,14 @@ function restore(ctx: ServerContext, client: ClientState, argv: Uint8Array[]): R
     return OK;
   }
   const expireAt = Number(at);
-  db.set(key, value instanceof Uint8Array ? toBinaryString(value) : value, false, t);
-  if (expireAt !== 0) db.setExpireAt(key, expireAt);
+  if (value instanceof Uint8Array) {
+    // A string goes into the store from the payload's bytes, with no string made of them.
+    const id = db.setBytes(argv[1], 0, argv[1].length, value, 0, value.length, false, t);
+    if (expireAt !== 0) db.setExpireAtId(id, expireAt);
+  } else {
+    db.set(key, value, false, t);
+    if (expireAt !== 0) db.setExpireAt(key, expireAt);
+  }
   db.setAccessHint(key, idleSeconds, frequency, t);
   notifyKeyspaceEvent(ctx, NOTIFY_GENERIC, "restore", key, client.db);
   // The eviction hints (IDLETIME, FREQ) stay on this node: followers and the AOF get the key

@@ -193,6 +193,32 @@ export class Database {
     return keys;
   }
 
+  /**
+   * The id of the newest entry of cluster hash slot `slot`, or -1; with {@link nextIdInSlot},
+   * a walk of the slot's entries (expired ones not yet removed included) that stays right
+   * until the next write. Needs the index ({@link indexSlots}).
+   */
+  firstIdInSlot(slot: number): number {
+    return this.#slotIndex().first(slot);
+  }
+
+  /** The entry after `id` in its slot's walk (see {@link firstIdInSlot}), or -1. */
+  nextIdInSlot(id: number): number {
+    return this.#slotIndex().next(id);
+  }
+
+  /** Entry `id`'s key as a view of its bytes, right only until the next write. */
+  keyBytes(id: number): Uint8Array {
+    const table = this.#table;
+    const start = table.keyStart(id);
+    return table.arena.subarray(start, start + table.keyLength(id));
+  }
+
+  /** Entry `id`'s key as a binary string. */
+  keyString(id: number): string {
+    return this.#table.keyString(id);
+  }
+
   #slotIndex(): SlotIndex {
     const index = this.#table.slotIndex;
     if (index === null) throw new Error("keys by slot are indexed in cluster mode only");
@@ -452,6 +478,14 @@ export class Database {
     return id < 0 ? undefined : this.valueOf(id);
   }
 
+  /**
+   * The id of the live entry for `key` (a binary string), or -1, deleting the key if it has
+   * expired (no stats, no access recorded). The id is valid until the next write.
+   */
+  findLive(key: string, now: number): number {
+    return this.#findString(key, now);
+  }
+
   /** Whether a live key exists (lazy expiry applies). */
   has(key: string, now: number): boolean {
     return this.#findString(key, now) >= 0;
@@ -656,6 +690,12 @@ export class Database {
     if (this.#table.volatileCount === 0) return undefined;
     const id = this.#table.findString(key);
     const at = id < 0 ? -1 : this.#table.expireAt(id);
+    return at < 0 ? undefined : at;
+  }
+
+  /** The absolute expiry time (ms) of the live entry `id`, or undefined when it has none. */
+  expireAtId(id: number): number | undefined {
+    const at = this.#table.expireAt(id);
     return at < 0 ? undefined : at;
   }
 
