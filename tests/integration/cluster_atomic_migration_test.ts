@@ -3,7 +3,8 @@
  * masters made by `redis-cli --cluster create`, a fourth empty master (AOF on, restartable) and a
  * replica. Bad input is refused with Redis-style errors and changes nothing; 1000 slots with 20k
  * keys move under an ioredis Cluster write load with no -ASK/-TRYAGAIN anywhere, every
- * acknowledged write on the new owner with its TTL and no key left on the source; a migration
+ * acknowledged write on the new owner with its TTL and no key left on the source; keys expired
+ * but not yet removed are neither sent nor left behind; a migration
  * cancelled mid-way (target SIGSTOPped) and one whose target is SIGKILLed mid-way leave the source
  * the owner of every key, and the restarted target's leftovers are cleaned by the next migration.
  * Redis's path too: a target SIGKILLed between two MIGRATEs of a slot makes the second answer
@@ -22,7 +23,7 @@ import {
   waitForClusterOk,
 } from "../support/cluster.ts";
 import type { ServerProcess } from "../support/server.ts";
-import { RespConn } from "../support/resp_conn.ts";
+import { plain, RespConn } from "../support/resp_conn.ts";
 import {
   countInSlots,
   fill,
@@ -187,6 +188,28 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       );
       const checked = await verifyAcked(g1.port, load) + await verifyAcked(g1.port, { acked: pre });
       note(`verified ${checked} writes (${load.acked.size} acknowledged under load)`);
+    });
+
+    await t.step("keys expired but not yet removed are not moved, and end nowhere", async () => {
+      const live = keysInRange("live", 5000, 5009, 200);
+      const dying = keysInRange("dying", 5000, 5009, 300);
+      await fill(g1.port, live, 10, 1_000_000);
+      {
+        await using conn = await RespConn.connect(g1.port);
+        for (const key of dying) await conn.send("SET", key, "v", "PX", "1");
+        for (const _ of dying) assert.equal(plain(await conn.read()), "OK");
+      }
+      // Expired now; the source's active expiry (10 times a second) has removed few of them yet.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(
+        await ask(g1.port, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 5000, 5009, "NODE", id2),
+        "OK",
+      );
+      const job: MigrationEntry = await lastMigrationEnded(g1.port);
+      assert.equal(job.state, "success", job.message);
+      assert.equal(Number(job.keys_sent), live.length);
+      assert.equal(await countInSlots(g1.port, 5000, 5009), 0, "keys left on the source");
+      assert.equal(await countInSlots(g2.port, 5000, 5009), live.length, "keys on the target");
     });
 
     await t.step("redis-cli --cluster reshard of the same 1000 slots, for comparison", async () => {
