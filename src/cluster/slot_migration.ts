@@ -73,9 +73,12 @@ export const BATCH_KEYS = 1000;
  * slices were separated by `setTimeout(0)`, which waits 1-4 ms here: the source streamed a
  * quarter of the time. Separated by a turn that polls for I/O (util/event_loop.ts), 250k keys
  * (bench:reshard --keys 1000000) moved in 1.90-1.97 s instead of 2.67 (a `setImmediate` turn,
- * which seldom polls, gave 1.67 s with the writing client's p99 at x91).
+ * which seldom polls, gave 1.67 s with the writing client's p99 at x91). Once keys went from
+ * their bytes in place: 1 ms slices, 1.35 s at x55; 0.25 ms slices (and the target's side of
+ * the stream served 0.25 ms at a time, server/connection.ts), 1.36-1.47 s at x22-34; on 25k keys
+ * 0.39-0.42 s at x48-51 against 0.42 s at x28.5.
  */
-export const SLICE_MS = 1;
+export const SLICE_MS = 0.25;
 /** See {@link BATCH_KEYS}. */
 export const WINDOW = 8000;
 /** Queued bytes not yet written to the socket, at most. */

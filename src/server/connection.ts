@@ -37,6 +37,12 @@ const GREEDY_READ_BUFFER = 4 * INITIAL_READ_BUFFER;
  * 3.9-4.0M (redis-server: 0.15 and 0.18 ms).
  */
 const FAIR_SLICE_MS = 1;
+/**
+ * {@link FAIR_SLICE_MS} for an atomic slot migration's stream into this node, which it may take
+ * longer to receive: its source streams in slices as short (cluster/slot_migration.ts), so that
+ * the clients of both nodes wait less.
+ */
+const IMPORT_FAIR_SLICE_MS = 0.25;
 /** Unsent reply bytes above which the connection stops reading until the client catches up. */
 export const BACKPRESSURE_BYTES = 1024 * 1024;
 const log = logger("connection");
@@ -119,6 +125,11 @@ export class Connection implements ClientHandle, MessageSink {
     return this.#out.length + this.#unsentOfSending - this.#unsentTransfer;
   }
 
+  /** How long reads that keep filling the buffer are served before the others get a turn. */
+  #fairSliceMs(): number {
+    return this.state.importSlots !== null ? IMPORT_FAIR_SLICE_MS : FAIR_SLICE_MS;
+  }
+
   /** Closes the socket at once; a pending read or write fails and {@link run} ends. */
   kill(): void {
     this.state.killed = true;
@@ -143,7 +154,7 @@ export class Connection implements ClientHandle, MessageSink {
         else {
           if (this.#lastRead !== -1) this.#floodingSince = -1;
           else if (this.#floodingSince < 0) this.#floodingSince = performance.now();
-          else if (performance.now() - this.#floodingSince >= FAIR_SLICE_MS) {
+          else if (performance.now() - this.#floodingSince >= this.#fairSliceMs()) {
             // Reads keep filling the buffer: the client sends faster than it is served, and the
             // next read would complete at once, without a poll for the other connections'
             // input. They get a turn first (util/event_loop.ts).
