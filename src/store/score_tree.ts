@@ -73,6 +73,35 @@ function before(s1: number, m1: string, s2: number, m2: string): boolean {
   return s1 < s2 || (s1 === s2 && m1 < m2);
 }
 
+/**
+ * The first i in [lo, hi) whose element (`scores[base + i]`, `members[base + i]`) is not below
+ * the bound of {@link ScoreTree.countScoresBelow} (`score`, or with `byMember` `member`; at most
+ * it when `inclusive`), or hi; the elements below it come first.
+ */
+function firstNotBelow(
+  scores: Float64Array,
+  members: readonly string[],
+  base: number,
+  lo: number,
+  hi: number,
+  byMember: boolean,
+  score: number,
+  member: string,
+  inclusive: boolean,
+): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const s = scores[base + mid];
+    const m = members[base + mid];
+    const isBelow = byMember
+      ? m < member || (inclusive && m === member)
+      : s < score || (inclusive && s === score);
+    if (isBelow) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A copy of `array` in a new array of `length` elements (zero-filled past the old ones). */
 function grown<T extends Int32Array | Float64Array>(array: T, length: number): T {
   const copy = new (array.constructor as new (length: number) => T)(length);
@@ -342,41 +371,33 @@ export class ScoreTree {
     let node = this.#root;
     for (let level = this.#height; level > 0; level--) {
       const base = node * FANOUT;
-      const scores = this.#separatorScores;
-      const members = this.#separatorMembers;
       // The last child whose separator is below the bound: every child before it is.
-      let lo = 1;
-      let hi = this.#sizes[node];
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        const s = scores[base + mid];
-        const m = members[base + mid];
-        const isBelow = byMember
-          ? m < member || (inclusive && m === member)
-          : s < score || (inclusive && s === score);
-        if (isBelow) lo = mid + 1;
-        else hi = mid;
-      }
-      const child = lo - 1;
+      const child = firstNotBelow(
+        this.#separatorScores,
+        this.#separatorMembers,
+        base,
+        1,
+        this.#sizes[node],
+        byMember,
+        score,
+        member,
+        inclusive,
+      ) - 1;
       below += this.#countBefore(node, child);
       node = this.#children[base + child];
     }
     const base = offsetOf(node);
-    const leafScores = this.#scoresOf(node);
-    const leafMembers = this.#membersOf(node);
-    let lo = 0;
-    let hi = this.#counts[node];
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const s = leafScores[base + mid];
-      const m = leafMembers[base + mid];
-      const isBelow = byMember
-        ? m < member || (inclusive && m === member)
-        : s < score || (inclusive && s === score);
-      if (isBelow) lo = mid + 1;
-      else hi = mid;
-    }
-    return below + lo;
+    return below + firstNotBelow(
+      this.#scoresOf(node),
+      this.#membersOf(node),
+      base,
+      0,
+      this.#counts[node],
+      byMember,
+      score,
+      member,
+      inclusive,
+    );
   }
 
   /** Elements under the children of internal `node` before child `child`. */
