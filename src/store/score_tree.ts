@@ -15,7 +15,8 @@
  * ZADD of an existing member does) 1.43-1.59 us to 0.84-0.96, rank 0.53-0.85 to 0.27-0.33, access
  * by rank 0.21-0.25 to 0.11-0.14; on 1M members 4.8-5.7 us to 2.2-2.4, 2.6-2.9 to 0.85-0.90 and
  * 1.2-1.4 to 0.30-0.35; popping the first element 156-256 ns to 153-169 (leaves of 16 or 64 and
- * nodes of 64 measured within 10% of these 32s).
+ * nodes of 64 measured within 10% of these 32s). Memory, 1M members at random scores, member
+ * strings left out: 23 bytes a member against the skiplist's 77.
  *
  * Layout, as a struct of arrays (no object per node or element):
  * - a leaf holds up to {@link LEAF_CAPACITY} elements in order, its scores in a Float64Array
