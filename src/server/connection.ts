@@ -14,12 +14,12 @@ import { DeferredReply, type Reply, ReplySequence } from "../resp/reply.ts";
 import { ProtocolError, RequestParser } from "../resp/request_parser.ts";
 import { ByteBuffer } from "../util/bytes.ts";
 import { now, withBatchTime } from "../util/clock.ts";
-import { nextTurn } from "../util/event_loop.ts";
 import { logger } from "../util/logger.ts";
 import { afterReply, type ClientState, REPLY_OFF, REPLY_SKIP } from "./client.ts";
 import type { ClientHandle } from "./client_table.ts";
 import type { MessageSink } from "../pubsub/hub.ts";
 import { outputLimitClass } from "../pubsub/subscriber_mode.ts";
+import { startStreaming, stopStreaming, streamingTurn } from "./stream_gate.ts";
 
 const INITIAL_READ_BUFFER = 16 * 1024;
 /**
@@ -150,15 +150,19 @@ export class Connection implements ClientHandle, MessageSink {
     try {
       while (!this.#closed && !this.#host.shuttingDown) {
         let n: number | null;
-        if (this.#sideRead !== null || this.#sideEof) n = await this.#takeSideRead();
-        else {
-          if (this.#lastRead !== -1) this.#floodingSince = -1;
-          else if (this.#floodingSince < 0) this.#floodingSince = performance.now();
-          else if (performance.now() - this.#floodingSince >= this.#fairSliceMs()) {
+        if (this.#sideRead !== null || this.#sideEof) {
+          this.#stopStreaming();
+          n = await this.#takeSideRead();
+        } else {
+          if (this.#lastRead !== -1) this.#stopStreaming();
+          else if (this.#floodingSince < 0) {
+            this.#floodingSince = performance.now();
+            startStreaming();
+          } else if (performance.now() - this.#floodingSince >= this.#fairSliceMs()) {
             // Reads keep filling the buffer: the client sends faster than it is served, and the
             // next read would complete at once, without a poll for the other connections'
-            // input. They get a turn first (util/event_loop.ts).
-            await nextTurn();
+            // input. They get a turn first (stream_gate.ts).
+            await streamingTurn();
             this.#floodingSince = performance.now();
           }
           if (!this.#makeRoom()) break;
@@ -174,6 +178,7 @@ export class Connection implements ClientHandle, MessageSink {
         stats.netInputBytes += n;
         this.state.lastInteraction = now();
         const ran = this.#runBatch();
+        if (typeof ran !== "boolean" || this.#blocked !== null) this.#stopStreaming();
         let keepOpen = typeof ran === "boolean" ? ran : await ran;
         // A blocked command (WAIT) holds the commands after it until its reply is known.
         while (keepOpen && this.#blocked !== null && !this.#closed) {
@@ -183,19 +188,31 @@ export class Connection implements ClientHandle, MessageSink {
           keepOpen = await this.#runBatch();
         }
         if (!keepOpen || this.state.closeAfterReply || this.#host.shuttingDown) {
+          this.#stopStreaming();
           await this.#drain();
           break;
         }
-        if (this.pendingOutputBytes > BACKPRESSURE_BYTES) await this.#drain();
+        if (this.pendingOutputBytes > BACKPRESSURE_BYTES) {
+          this.#stopStreaming();
+          await this.#drain();
+        }
       }
     } catch (e) {
       if (!this.#closed) {
         log.debug("Client {id} connection error: {error}", { id: this.state.id, error: String(e) });
       }
     } finally {
+      this.#stopStreaming();
       this.#close();
       await this.#writer;
     }
+  }
+
+  /** Leaves the streaming connections (stream_gate.ts), if among them. */
+  #stopStreaming(): void {
+    if (this.#floodingSince < 0) return;
+    this.#floodingSince = -1;
+    stopStreaming();
   }
 
   /**
