@@ -56,12 +56,13 @@ export function stopStreaming(): void {
 export function streamingTurn(): Promise<void> {
   return new Promise((resolve) => {
     waiters.push(resolve);
-    if (waiters.length === 1 && !turning) {
+    check();
+    // The first to wait, with others still streaming: they get GATE_WAIT_MS to join.
+    if (!turning && timer === null) {
       timer = setTimeout(() => {
         timer = null;
         turn();
       }, GATE_WAIT_MS);
     }
-    check();
   });
 }
