@@ -9,7 +9,7 @@
  * Redis path / redis-server's (goal <= 1.0) and redis-server's / the atomic path (goal >= 5).
  * Meanwhile one client SETs loaded keys of every slot in a loop (following -MOVED and -ASK as cluster
  * clients do): its p99 latency during the move is compared with the second before (goal <= 3x).
- * The CPU seconds each node spent during the move are printed too.
+ * The CPU seconds each node spent during the move, and the bus messages all sent, are printed too.
  *
  *   deno task bench:reshard [--keys 100000] [--size 100] [--only redis,gocache,atomic]
  */
@@ -290,6 +290,16 @@ function p99(xs: number[]): number {
   return quantile(xs, 0.99);
 }
 
+/** The cluster bus messages the nodes on `ports` sent so far (CLUSTER INFO), summed. */
+async function busMessagesSent(ports: readonly number[]): Promise<number> {
+  let total = 0;
+  for (const port of ports) {
+    const info = await cli(port, "CLUSTER", "INFO");
+    total += Number(/cluster_stats_messages_sent:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return total;
+}
+
 async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, number]> {
   const nodes = new Nodes(kind === "redis" ? "redis" : "gocache");
   try {
@@ -302,6 +312,7 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
       await sleep(1000);
       probe.moving();
       const cpuBefore = nodes.children.map((child) => cpuSeconds(child.pid));
+      const busBefore = await busMessagesSent(nodes.ports);
       const started = performance.now();
       if (kind === "atomic") await atomicRebalance(nodes);
       else {
@@ -319,6 +330,8 @@ async function measure(kind: "redis" | "gocache" | "atomic"): Promise<[number, n
           cpu.map((c, i) => `${nodes.ports[i]} ${c.toFixed(2)}`).join(", ") +
           ` (the 4th is the new master)`,
       );
+      const bus = (await busMessagesSent(nodes.ports)) - busBefore;
+      say(`${kind.padEnd(8)} cluster bus messages sent during the move, all nodes: ${bus}`);
     } finally {
       await probe.stop();
     }
