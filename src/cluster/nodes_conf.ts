@@ -34,8 +34,8 @@ export function describeNode(state: ClusterState, node: ClusterNode, usePport = 
   if (node.isMaster) {
     for (const [a, b] of node.slotRanges()) parts.push(a === b ? `${a}` : `${a}-${b}`);
   }
-  if (node.isMyself) {
-    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+  if (node.isMyself && state.slotsInFlux.size > 0) {
+    for (const slot of [...state.slotsInFlux].sort((a, b) => a - b)) {
       const to = state.migratingTo[slot];
       if (to !== null) parts.push(`[${slot}->-${to.id}]`);
       const from = state.importingFrom[slot];
