@@ -112,6 +112,7 @@ export class Server implements ServerContext {
   readonly replication: Replication;
   /** The pause of client writes during a coordinated manual failover. */
   readonly writePause: WritePause = new WritePause();
+  /** Refuses commands that grow memory while V8's heap is near its limit. */
   readonly heapGuard: HeapGuard = new HeapGuard();
   #lastReplicationCron = 0;
   /** Command durations, the slow log and MONITOR clients. */

@@ -361,7 +361,7 @@ export class KeyTable {
     const rec = this.#rec;
     const r = id * 4;
     const at = this.#blockAt(id);
-    if ((this.#mem.i32[at / 4 + 2] & OBJECT) !== 0) this.#forgetObject(id);
+    this.#dropObject(id, at);
     unplace(this.#slots, this.#mask, this.#slotOf(at));
     // Before the release, which overwrites the block's first word (the key's length).
     this.#bySlot?.remove(id, this.#mem.bytes, at + HEADER, at + HEADER + this.#mem.i32[at / 4]);

@@ -282,13 +282,7 @@ export class ScoreTree {
   ): void {
     const count = end - start + 1;
     if (count === this.#length) {
-      const members: string[] = new Array(count);
-      const scores: number[] = new Array(count);
-      let i = 0;
-      for (let id = this.first; id !== NIL; id = this.next(id)) {
-        members[i] = this.member(id);
-        scores[i++] = this.score(id);
-      }
+      const [members, scores] = this.#elements();
       this.#reset(INITIAL_LEAVES);
       for (let k = 0; k < count; k++) removed(members[k], scores[k]);
       return;
@@ -826,18 +820,24 @@ export class ScoreTree {
    * Rebuilds the tree in smaller arrays when at most a quarter of the leaves they have room for
    * are in use: O(n), paid for by the removals since they last grew.
    */
-  #rebuildIfSparse(): void {
-    const room = this.#counts.length;
-    const inUse = this.#leavesMade - this.#freeLeaves.length;
-    if (room < REBUILD_MIN_LEAVES || inUse * 4 > room) return;
-    const length = this.#length;
-    const members: string[] = new Array(length);
-    const scores = new Float64Array(length);
+  /** Every element's member and score, in order. */
+  #elements(): [members: string[], scores: number[]] {
+    const members: string[] = new Array(this.#length);
+    const scores: number[] = new Array(this.#length);
     let i = 0;
     for (let id = this.first; id !== NIL; id = this.next(id)) {
       members[i] = this.member(id);
       scores[i++] = this.score(id);
     }
+    return [members, scores];
+  }
+
+  #rebuildIfSparse(): void {
+    const room = this.#counts.length;
+    const inUse = this.#leavesMade - this.#freeLeaves.length;
+    if (room < REBUILD_MIN_LEAVES || inUse * 4 > room) return;
+    const length = this.#length;
+    const [members, scores] = this.#elements();
     let leaves = INITIAL_LEAVES;
     while (leaves * LEAF_CAPACITY < 2 * length) leaves *= 2;
     this.#reset(leaves);
