@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { plain, RespConn } from "../support/resp_conn.ts";
 import { startServer } from "../support/server.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 const FLOOD = new URL("../support/flood_client.ts", import.meta.url).pathname;
 
@@ -27,33 +28,47 @@ async function pingsDuringStreams(streams: number): Promise<number[]> {
       stdout: "piped",
       stderr: "inherit",
     }).spawn());
-  await using conn = await RespConn.connect(server.port);
-  // Let the streams start, then time PINGs while they run.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const waits: number[] = [];
-  const start = performance.now();
-  while (performance.now() - start < 1500) {
-    const sent = performance.now();
-    assert.equal(plain(await conn.call("PING")), "PONG");
-    waits.push(performance.now() - sent);
+  const outputs = floods.map((flood) => flood.output());
+  try {
+    await using conn = await RespConn.connect(server.port);
+    // The streams have started once their 500 keys exist; then PINGs are timed while they run.
+    await waitFor(async () => Number(plain(await conn.call("DBSIZE"))) >= 500, {
+      what: "the streams' first SETs",
+    });
+    const waits: number[] = [];
+    const start = performance.now();
+    while (performance.now() - start < 1500) {
+      const sent = performance.now();
+      assert.equal(plain(await conn.call("PING")), "PONG");
+      waits.push(performance.now() - sent);
+    }
+    let streamed = 0;
+    for (const output of await Promise.all(outputs)) {
+      assert.ok(output.success);
+      streamed += Number(new TextDecoder().decode(output.stdout).trim());
+    }
+    // The streams did flood the server meanwhile (millions of SETs in 2.5 s here).
+    assert.ok(streamed > 100_000, `the streaming clients got ${streamed} replies`);
+    waits.sort((a, b) => a - b);
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(
+        `[fairness] ${streams} stream(s), ${waits.length} PINGs: p50 ${
+          waits[Math.floor(waits.length / 2)].toFixed(2)
+        } ms, p90 ${waits[Math.floor(waits.length * 0.9)].toFixed(2)} ms; ${streamed} SETs\n`,
+      ),
+    );
+    return waits;
+  } finally {
+    // A failed step leaves no stream running: each is stopped and its output collected.
+    for (const flood of floods) {
+      try {
+        flood.kill("SIGKILL");
+      } catch {
+        // Already ended.
+      }
+    }
+    await Promise.allSettled(outputs);
   }
-  let streamed = 0;
-  for (const flood of floods) {
-    const output = await flood.output();
-    assert.ok(output.success);
-    streamed += Number(new TextDecoder().decode(output.stdout).trim());
-  }
-  // The streams did flood the server meanwhile (millions of SETs in 2.5 s here).
-  assert.ok(streamed > 100_000, `the streaming clients got ${streamed} replies`);
-  waits.sort((a, b) => a - b);
-  Deno.stderr.writeSync(
-    new TextEncoder().encode(
-      `[fairness] ${streams} stream(s), ${waits.length} PINGs: p50 ${
-        waits[Math.floor(waits.length / 2)].toFixed(2)
-      } ms, p90 ${waits[Math.floor(waits.length * 0.9)].toFixed(2)} ms; ${streamed} SETs\n`,
-    ),
-  );
-  return waits;
 }
 
 /** The 90th percentile of sorted `waits`. */
