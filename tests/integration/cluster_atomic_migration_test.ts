@@ -67,24 +67,48 @@ function ackedIn(load: Load, from: number, to: number): number {
 }
 
 /**
- * Starts MIGRATESLOTS on `port`; resolves once the target holds 1000 keys (mid-way). The job is
- * asked whether it still runs after the count, the slow part (1000 COUNTKEYSINSLOT), so that
- * the caller acts on the target right after seeing it mid-way: asked before the count, a
- * loaded CI machine once let the whole migration finish in between (CANCELSLOTMIGRATIONS then
- * found nothing to cancel).
+ * Starts MIGRATESLOTS on `source` and returns with the target SIGSTOPped mid-way: holding more
+ * than 1000 of the keys while the job still streams. The target runs only in windows while the
+ * source is stopped, so each window applies at most what the source had in flight (its window
+ * of 8000 commands) and the job cannot reach its handoff (which can no longer be cancelled)
+ * meanwhile: polled freely, a loaded machine let a migration finish between two looks.
  */
-async function startMidway(port: number, from: number, to: number, target: ServerProcess) {
+async function startMidway(
+  source: ServerProcess,
+  from: number,
+  to: number,
+  target: ServerProcess,
+) {
   const id = await ask(target.port, "CLUSTER", "MYID");
-  assert.equal(
-    await ask(port, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", from, to, "NODE", id),
-    "OK",
-  );
-  await waitFor(async () => {
-    const moved = await countInSlots(target.port, from, to);
-    const last = (await migrations(port)).at(-1) as MigrationEntry;
-    assert.equal(last.end_time, "0", "the migration ended before mid-way");
-    return moved > 1000;
-  }, { intervalMs: 5, what: "keys on the target" });
+  const before = Number(await ask(target.port, "DBSIZE"));
+  await using conn = await RespConn.connect(target.port);
+  Deno.kill(target.pid, "SIGSTOP");
+  try {
+    assert.equal(
+      await ask(source.port, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", from, to, "NODE", id),
+      "OK",
+    );
+    for (let window = 0;; window++) {
+      Deno.kill(source.pid, "SIGSTOP");
+      Deno.kill(target.pid, "SIGCONT");
+      let held: number;
+      try {
+        held = Number(plain(await conn.call("DBSIZE")));
+      } finally {
+        Deno.kill(target.pid, "SIGSTOP");
+        Deno.kill(source.pid, "SIGCONT");
+      }
+      const { state } = (await migrations(source.port)).at(-1) as MigrationEntry;
+      assert.ok(
+        state === "connecting" || state === "streaming",
+        `the migration is ${state} after ${window} windows, before mid-way`,
+      );
+      if (held - before > 1000) return;
+    }
+  } catch (e) {
+    Deno.kill(target.pid, "SIGCONT");
+    throw e;
+  }
 }
 
 function hotTags(from: number, to: number): string[] {
@@ -242,11 +266,16 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       const keys = keysInRange("big", 1000, 1999, 20_000);
       await fill(g1.port, keys, 2000);
       await using load = new Load(io, hotTags(1000, 1999));
-      await startMidway(g1.port, 1000, 1999, g4);
+      await startMidway(g1, 1000, 1999, g4);
       Deno.kill(g4.pid, "SIGSTOP");
       try {
         const running = (await migrations(g1.port)).at(-1) as MigrationEntry;
         assert.equal(running.end_time, "0", "the migration is still running once the target stops");
+        assert.equal(
+          running.state,
+          "streaming",
+          "the migration still streams once the target stops",
+        );
         await new Promise((resolve) => setTimeout(resolve, 300));
         assert.equal(await ask(g1.port, "CLUSTER", "CANCELSLOTMIGRATIONS"), "1");
         assert.equal((await lastMigrationEnded(g1.port)).state, "cancelled");
@@ -267,7 +296,7 @@ Deno.test("CLUSTER MIGRATESLOTS moves slots atomically, cancels and survives a d
       "a target killed mid-way: the source keeps all, the next starts clean",
       async () => {
         const keys = keysInRange("big", 1000, 1999, 20_000);
-        await startMidway(g1.port, 1000, 1999, g4);
+        await startMidway(g1, 1000, 1999, g4);
         await g4.stop("SIGKILL");
         assert.equal((await lastMigrationEnded(g1.port)).state, "failed");
         await assertOwner(ports.filter((p) => p !== g4.port), 1000, 1999, g1.port);
