@@ -26,8 +26,11 @@ import type { ClientState } from "../server/client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { intArg } from "./_values.ts";
+import { logger } from "../util/logger.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, CommandFlag, Handler } from "./registry.ts";
+
+const log = logger("cluster");
 
 /** ADDSLOTS/DELSLOTS and their RANGE forms: checks everything, then applies all. */
 function slotsChange(add: boolean, ranges: boolean): Handler {
@@ -133,8 +136,21 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
     if (unchanged(state.owners[slot] === node && settled)) return OK;
     if (node !== myself) state.setMigrating(slot, null);
     const imported = node === myself && state.importingFrom[slot] !== null;
+    const wasMine = state.owners[slot] === myself;
     state.delSlot(slot);
     state.addSlot(node, slot);
+    // As Redis 7.0: a master left without slots becomes a replica of the node that took its
+    // last one, whether it hears of it by this command or by the bus (gossip.ts).
+    if (
+      wasMine && node !== myself && myself.slotCount === 0 &&
+      ctx.config.values["cluster-allow-replica-migration"]
+    ) {
+      log.warn("Configuration change detected. Reconfiguring myself as a replica of {id}", {
+        id: node.id,
+      });
+      state.demotions++;
+      cluster.setMaster(node);
+    }
     if (imported) {
       state.setImporting(slot, null);
       // As Redis: taking an imported slot bumps this node's epoch so the change wins.
@@ -143,9 +159,8 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
         state.currentEpoch++;
         myself.configEpoch = state.currentEpoch;
       }
-      // Before the reply, as Redis: the source hears of it before redis-cli's SETSLOT NODE
-      // reaches it, loses its last slot by the bus and so follows this node.
-      cluster.broadcastPong();
+      // After the reply, as Redis (see broadcastPongSoon).
+      cluster.broadcastPongSoon();
     }
   } else throw new CommandError(invalid);
   state.dirty = true;

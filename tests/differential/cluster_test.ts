@@ -919,3 +919,55 @@ Deno.test("cluster mode answers like redis-server in cluster mode", async (t) =>
     await b.assertSame(["GET", "{b}gone"], opts);
   });
 });
+
+Deno.test("a master left without slots by SETSLOT NODE follows the new owner, as redis-server", async () => {
+  // A owns slot 0 alone and B the rest. With B stopped, A can learn that it lost its last slot
+  // only from the command itself, not from B's PONGs: Redis 7.0 then makes it B's replica (with
+  // cluster-allow-replica-migration, the default), as it does when the news comes by the bus.
+  await using nodes = await startNodes();
+  const ids = await Promise.all(
+    [...nodes.redis, ...nodes.gocache].map((n) => ask(n.port, "CLUSTER", "MYID")),
+  );
+  const topology: Topology = {
+    redis: {
+      A: { id: ids[0], port: nodes.redis[0].port },
+      B: { id: ids[1], port: nodes.redis[1].port },
+    },
+    gocache: {
+      A: { id: ids[2], port: nodes.gocache[0].port },
+      B: { id: ids[3], port: nodes.gocache[1].port },
+    },
+  };
+  const normalize = labels(topology);
+  await using a = await connect(nodes, 0);
+  await using b = await connect(nodes, 1);
+  await a.assertSame(["CLUSTER", "ADDSLOTS", 0]);
+  await b.assertSame(["CLUSTER", "ADDSLOTSRANGE", 1, 16383]);
+  // Distinct epochs, as `--cluster create` gives: two masters at 0 would collide, and which one
+  // takes epoch 1, and when, depends on their random ids.
+  await a.assertSame(["CLUSTER", "SET-CONFIG-EPOCH", 1]);
+  await b.assertSame(["CLUSTER", "SET-CONFIG-EPOCH", 2]);
+  await assertSameEach(a, (n) => ["CLUSTER", "MEET", "127.0.0.1", n.B.port], topology);
+  for (const side of ["redis", "gocache"] as const) {
+    await clusterOk([topology[side].A.port, topology[side].B.port], 2);
+  }
+  const pids = [nodes.redis[1].pid, nodes.gocache[1].pid];
+  for (const pid of pids) Deno.kill(pid, "SIGSTOP");
+  try {
+    await assertSameEach(a, (n) => ["CLUSTER", "SETSLOT", 0, "NODE", n.B.id], topology);
+    const nodesText = await a.assertSame(["CLUSTER", "NODES"], {
+      normalize: chain(normalize, nodesLines),
+    });
+    assert.match(textOf(nodesText), /myself,slave <B-id> /);
+    // ROLE's replication state and offset depend on timing (B cannot answer): the role and the
+    // master's address are compared.
+    const role = await a.call("ROLE");
+    for (const side of ["redis", "gocache"] as const) {
+      const [kind, ip, port] = itemsOf(role[side]);
+      assert.deepEqual([textOf(kind), textOf(ip)], ["slave", "127.0.0.1"], side);
+      assert.deepEqual(port, { type: "integer", value: topology[side].B.port }, side);
+    }
+  } finally {
+    for (const pid of pids) Deno.kill(pid, "SIGCONT");
+  }
+});
