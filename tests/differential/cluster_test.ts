@@ -79,6 +79,23 @@ async function startNodes(): Promise<Nodes> {
 }
 
 /** The integer a node's port becomes where a reply gives it as an integer: A's -1, B's -2. */
+/** The ids and ports of the four nodes, by side and label. */
+async function topologyOf(nodes: Nodes): Promise<Topology> {
+  const ids = await Promise.all(
+    [...nodes.redis, ...nodes.gocache].map((n) => ask(n.port, "CLUSTER", "MYID")),
+  );
+  return {
+    redis: {
+      A: { id: ids[0], port: nodes.redis[0].port },
+      B: { id: ids[1], port: nodes.redis[1].port },
+    },
+    gocache: {
+      A: { id: ids[2], port: nodes.gocache[0].port },
+      B: { id: ids[3], port: nodes.gocache[1].port },
+    },
+  };
+}
+
 const PORT_LABEL = { A: -1, B: -2 } as const;
 
 /**
@@ -317,19 +334,7 @@ async function connect(nodes: Nodes, index: 0 | 1): Promise<ConnPair> {
 
 Deno.test("cluster mode answers like redis-server in cluster mode", async (t) => {
   await using nodes = await startNodes();
-  const ids = await Promise.all(
-    [...nodes.redis, ...nodes.gocache].map((n) => ask(n.port, "CLUSTER", "MYID")),
-  );
-  const topology: Topology = {
-    redis: {
-      A: { id: ids[0], port: nodes.redis[0].port },
-      B: { id: ids[1], port: nodes.redis[1].port },
-    },
-    gocache: {
-      A: { id: ids[2], port: nodes.gocache[0].port },
-      B: { id: ids[3], port: nodes.gocache[1].port },
-    },
-  };
+  const topology = await topologyOf(nodes);
   const normalize = labels(topology);
   await using a = await connect(nodes, 0);
   await using b = await connect(nodes, 1);
@@ -925,19 +930,7 @@ Deno.test("a master left without slots by SETSLOT NODE follows the new owner, as
   // only from the command itself, not from B's PONGs: Redis 7.0 then makes it B's replica (with
   // cluster-allow-replica-migration, the default), as it does when the news comes by the bus.
   await using nodes = await startNodes();
-  const ids = await Promise.all(
-    [...nodes.redis, ...nodes.gocache].map((n) => ask(n.port, "CLUSTER", "MYID")),
-  );
-  const topology: Topology = {
-    redis: {
-      A: { id: ids[0], port: nodes.redis[0].port },
-      B: { id: ids[1], port: nodes.redis[1].port },
-    },
-    gocache: {
-      A: { id: ids[2], port: nodes.gocache[0].port },
-      B: { id: ids[3], port: nodes.gocache[1].port },
-    },
-  };
+  const topology = await topologyOf(nodes);
   const normalize = labels(topology);
   await using a = await connect(nodes, 0);
   await using b = await connect(nodes, 1);
