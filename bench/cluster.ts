@@ -6,7 +6,9 @@
  *   In cluster mode redis-benchmark measures a test's time in steps of 250 ms (its rates are
  *   n / (k * 0.25 s): 998004, 796813, 665779 for a million requests), so a test of one second
  *   could read 0.67, 0.80 or 1.00 for the same speed. Its tests run 5x `--requests` at `-P 16`
- *   and 1x at `-P 1`, five seconds or more each, to keep that step within about 5%;
+ *   and 1x at `-P 1`, five seconds or more each, to keep that step within about 5%. Each test
+ *   runs alone, so that the three servers' CPU per request (user + system, from /proc) is
+ *   printed beside the rates: a figure a busy machine disturbs far less;
  * - the price of cluster mode on one node: standalone vs `cluster-enabled yes` owning all 16384
  *   slots, SET/GET `-P 16`, the ratio cluster/standalone for each kind (goal: gocache <= 5%
  *   slower);
@@ -97,28 +99,23 @@ async function createCluster(ports: number[], replicas: number): Promise<void> {
   }
 }
 
-/** Requests per second by test (SET, GET) from redis-benchmark --csv, cluster-aware or not. */
-async function benchmark(
-  port: number,
-  pipeline: number,
-  cluster: boolean,
-): Promise<Map<string, number>> {
+/** Requests of one cluster test: 5x `--requests` at `-P 16`, 1x at `-P 1` (module comment). */
+function clusterRequests(pipeline: number): number {
+  return pipeline === 1 ? REQUESTS : 5 * REQUESTS;
+}
+
+/** Requests per second of one test (SET or GET) from redis-benchmark --cluster --csv. */
+async function clusterBenchmark(port: number, pipeline: number, test: string): Promise<number> {
   const out = await run("redis-benchmark", [
-    ...(cluster ? ["--cluster"] : []),
+    "--cluster",
     "-h",
     "127.0.0.1",
     "-p",
     String(port),
     "-t",
-    "set,get",
+    test.toLowerCase(),
     "-n",
-    String(
-      cluster
-        ? (pipeline === 1 ? REQUESTS : 5 * REQUESTS)
-        : pipeline === 1
-        ? REQUESTS / 5
-        : REQUESTS,
-    ),
+    String(clusterRequests(pipeline)),
     "-c",
     "50",
     "-P",
@@ -127,12 +124,9 @@ async function benchmark(
     "100000",
     "--csv",
   ]);
-  const result = new Map<string, number>();
-  for (const line of out.split("\n")) {
-    const m = /^"(SET|GET)","([\d.]+)"/.exec(line);
-    if (m !== null) result.set(m[1], Number(m[2]));
-  }
-  return result;
+  const m = new RegExp(`^"${test}","([\\d.]+)"`, "m").exec(out);
+  if (m === null) throw new Error(`redis-benchmark printed no ${test} rate: ${out}`);
+  return Number(m[1]);
 }
 
 function ratioLine(label: string, a: number[], b: number[], names: [string, string]): string {
@@ -143,19 +137,29 @@ function ratioLine(label: string, a: number[], b: number[], names: [string, stri
 }
 
 async function clusterThroughput(): Promise<void> {
-  say(`# 3 masters, redis-benchmark --cluster, 50 clients, ${ROUNDS} rounds (median rps)`);
-  const results = new Map<string, { gocache: number[]; redis: number[] }>();
+  say(
+    `# 3 masters, redis-benchmark --cluster, 50 clients, ${ROUNDS} rounds (median rps; ` +
+      "the three servers' CPU per request, user + system)",
+  );
+  type Sample = { rps: number[]; cpuUs: number[] };
+  const results = new Map<string, { gocache: Sample; redis: Sample }>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of ["gocache", "redis"] as const) {
       const nodes = await startNodes(kind, 3, true);
       try {
         await createCluster(nodes.ports, 0);
+        const cpu = () => nodes.children.reduce((sum, child) => sum + cpuSeconds(child.pid), 0);
         for (const pipeline of [16, 1]) {
-          const rps = await benchmark(nodes.ports[0], pipeline, true);
-          for (const [test, value] of rps) {
+          for (const test of ["SET", "GET"]) {
+            const cpu0 = cpu();
+            const rps = await clusterBenchmark(nodes.ports[0], pipeline, test);
+            const cpuUs = (cpu() - cpu0) * 1e6 / clusterRequests(pipeline);
             const key = `${test} -P ${pipeline}`;
-            if (!results.has(key)) results.set(key, { gocache: [], redis: [] });
-            results.get(key)![kind].push(value);
+            if (!results.has(key)) {
+              results.set(key, { gocache: { rps: [], cpuUs: [] }, redis: { rps: [], cpuUs: [] } });
+            }
+            results.get(key)![kind].rps.push(rps);
+            results.get(key)![kind].cpuUs.push(cpuUs);
           }
         }
       } finally {
@@ -164,7 +168,12 @@ async function clusterThroughput(): Promise<void> {
     }
   }
   for (const [key, r] of results) {
-    say(ratioLine(key, r.gocache, r.redis, ["gocache", "redis"]));
+    const g = median(r.gocache.cpuUs);
+    const x = median(r.redis.cpuUs);
+    say(
+      `${ratioLine(key, r.gocache.rps, r.redis.rps, ["gocache", "redis"])}  CPU/request ` +
+        `${g.toFixed(2)} vs ${x.toFixed(2)} us (x${(g / x).toFixed(2)})`,
+    );
   }
 }
 
