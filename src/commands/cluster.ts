@@ -148,7 +148,6 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
       log.warn("Configuration change detected. Reconfiguring myself as a replica of {id}", {
         id: node.id,
       });
-      state.demotions++;
       cluster.setMaster(node);
     }
     if (imported) {
