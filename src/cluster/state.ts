@@ -85,7 +85,10 @@ export class ClusterState {
   electionsWon = 0;
   /** Times this node took over its master's slots (won elections and TAKEOVERs). */
   promotions = 0;
-  /** Times this node, a master, lost its slots to a replica and began following it. */
+  /**
+   * Times this node, a master, lost its last slot and began following the node that took it: a
+   * replica promoted in its place, or a resharding's target (heard by the bus or by SETSLOT NODE).
+   */
   demotions = 0;
   /** Links dropped for exceeding cluster-link-sendbuf-limit. */
   linksBufferLimitExceeded = 0;

@@ -24,9 +24,9 @@ import { nodeArg, slotArg, subcommandSyntaxError } from "./_cluster_args.ts";
 import { OK, type Reply, VerbatimReply } from "../resp/reply.ts";
 import type { ClientState } from "../server/client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
+import { logger } from "../util/logger.ts";
 import type { ServerContext } from "./context.ts";
 import { intArg } from "./_values.ts";
-import { logger } from "../util/logger.ts";
 import { CommandError } from "./errors.ts";
 import type { CommandDef, CommandFlag, Handler } from "./registry.ts";
 
@@ -145,9 +145,9 @@ function setSlot(ctx: ServerContext, _client: ClientState, argv: Uint8Array[]): 
       wasMine && node !== myself && myself.slotCount === 0 &&
       ctx.config.values["cluster-allow-replica-migration"]
     ) {
-      log.warn("Configuration change detected. Reconfiguring myself as a replica of {id}", {
-        id: node.id,
-      });
+      log.info("Lost my last slot to {id}: reconfiguring as its replica", { id: node.id });
+      // Counted as the bus's path counts it (gossip.ts), whichever of the two comes first.
+      state.demotions++;
       cluster.setMaster(node);
     }
     if (imported) {

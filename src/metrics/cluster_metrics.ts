@@ -30,7 +30,7 @@ export function registerClusterMetrics(registry: MetricsRegistry, ctx: ServerCon
     out.family(
       "gocache_failover_role_changes_total",
       "counter",
-      "Times this node took over its master's place (promoted) or lost it to a replica (demoted).",
+      "Times this node took over its master's place (promoted), or lost its last slot and began following its new owner (demoted).",
     )
       .sample(failover.promotions, { change: "promoted" })
       .sample(failover.demotions, { change: "demoted" });

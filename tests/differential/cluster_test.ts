@@ -78,7 +78,6 @@ async function startNodes(): Promise<Nodes> {
   return nodes;
 }
 
-/** The integer a node's port becomes where a reply gives it as an integer: A's -1, B's -2. */
 /** The ids and ports of the four nodes, by side and label. */
 async function topologyOf(nodes: Nodes): Promise<Topology> {
   const ids = await Promise.all(
@@ -96,6 +95,7 @@ async function topologyOf(nodes: Nodes): Promise<Topology> {
   };
 }
 
+/** The integer a node's port becomes where a reply gives it as an integer: A's -1, B's -2. */
 const PORT_LABEL = { A: -1, B: -2 } as const;
 
 /**
@@ -945,8 +945,8 @@ Deno.test("a master left without slots by SETSLOT NODE follows the new owner, as
     await clusterOk([topology[side].A.port, topology[side].B.port], 2);
   }
   const pids = [nodes.redis[1].pid, nodes.gocache[1].pid];
-  for (const pid of pids) Deno.kill(pid, "SIGSTOP");
   try {
+    for (const pid of pids) Deno.kill(pid, "SIGSTOP");
     await assertSameEach(a, (n) => ["CLUSTER", "SETSLOT", 0, "NODE", n.B.id], topology);
     const nodesText = await a.assertSame(["CLUSTER", "NODES"], {
       normalize: chain(normalize, nodesLines),
