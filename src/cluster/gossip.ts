@@ -12,7 +12,7 @@ import type { BusMessage } from "./bus_codec.ts";
 import { type BusLink, normalizeIp, peerIp } from "./bus_link.ts";
 import type { Cluster } from "./cluster.ts";
 import { CLUSTER_SLOTS } from "./key_slot.ts";
-import { ClusterNode, hasSlotBit, isNodeId, NodeFlag, randomNodeId } from "./node.ts";
+import { ClusterNode, isNodeId, nextSlotBit, NodeFlag, randomNodeId } from "./node.ts";
 import { MessageType } from "./state.ts";
 import { handleAuthAck, handleAuthRequest, handleReplicaFailover } from "./failover.ts";
 import { handleMfStart, noteMasterOffset } from "./manual_failover.ts";
@@ -187,13 +187,11 @@ function pingExchange(
   const dirtySlots = senderMaster !== null && !bytesEqual(senderMaster.slots, h.slots);
   if (sender.isMaster && dirtySlots) updateSlotsWith(cluster, sender, h.configEpoch, h.slots);
   if (dirtySlots) {
-    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-      // Whole bytes of slots the sender does not claim are skipped 8 at a time.
-      if ((slot & 7) === 0 && h.slots[slot >> 3] === 0) {
-        slot += 7;
-        continue;
-      }
-      if (!hasSlotBit(h.slots, slot)) continue;
+    for (
+      let slot = nextSlotBit(h.slots, 0);
+      slot < CLUSTER_SLOTS;
+      slot = nextSlotBit(h.slots, slot + 1)
+    ) {
       const owner = state.owners[slot];
       if (owner === null || owner === sender || owner === senderMaster) continue;
       if (owner.configEpoch > h.configEpoch) {
@@ -274,13 +272,11 @@ export function updateSlotsWith(
   const lost = new Set<number>();
   let movedFromUs = 0;
   let senderSlots = 0;
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    // Whole bytes of slots the sender does not claim are skipped 8 at a time.
-    if ((slot & 7) === 0 && slots[slot >> 3] === 0) {
-      slot += 7;
-      continue;
-    }
-    if (!hasSlotBit(slots, slot)) continue;
+  for (
+    let slot = nextSlotBit(slots, 0);
+    slot < CLUSTER_SLOTS;
+    slot = nextSlotBit(slots, slot + 1)
+  ) {
     senderSlots++;
     const owner = state.owners[slot];
     if (owner === sender || state.importingFrom[slot] !== null) continue;

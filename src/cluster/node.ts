@@ -35,6 +35,21 @@ export function hasSlotBit(bitmap: Uint8Array, slot: number): boolean {
   return (bitmap[slot >> 3] & (1 << (slot & 7))) !== 0;
 }
 
+/**
+ * The first slot from `from` on that is set in a 16384-slot bitmap, or 16384 when none is:
+ * whole bytes of unset slots are skipped 8 at a time (a PING carries its sender's bitmap, and a
+ * master of a few slots leaves most bytes 0).
+ */
+export function nextSlotBit(bitmap: Uint8Array, from: number): number {
+  let slot = from;
+  while (slot < bitmap.length * 8) {
+    if ((slot & 7) === 0 && bitmap[slot >> 3] === 0) slot += 8;
+    else if (hasSlotBit(bitmap, slot)) return slot;
+    else slot++;
+  }
+  return bitmap.length * 8;
+}
+
 /** The part of a bus connection a node needs to know of (see bus.ts). */
 export interface NodeLink {
   /** When the link was created (ms). */
